@@ -1,0 +1,221 @@
+"""Run configuration: dataclasses for each concern, layered YAML files and key=value overrides.
+
+Layers, later wins: ``configs/defaults.yaml`` < ``configs/<comp>/defaults.yaml`` <
+``configs/<comp>/<model>.yaml`` < command-line ``key=value``. Every key is checked against the
+dataclasses below, so a misspelt key is an error that names the key and the file it came from.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import UserError
+from .paths import CONFIG_DIR
+
+# Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
+SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits"}
+
+
+@dataclass
+class CVConfig:
+    """How rows are split into folds; one fold file per (scheme, k, seed, data) is shared by all models."""
+
+    n_splits: int = 5
+    scheme: str = "kfold"  # kfold | stratified | group | time
+    group_column: Optional[str] = None
+    time_column: Optional[str] = None
+    n_bins: int = 10  # target bins for stratified splits of a regression target
+    only_folds: Optional[List[int]] = None  # train just these folds (quick checks); no submission
+
+
+@dataclass
+class DataConfig:
+    """Where the competition files are."""
+
+    dir: Optional[str] = None  # default: data/<comp>
+    sample: bool = False  # use the generated sample (made on first use)
+
+
+@dataclass
+class PreprocessConfig:
+    """Tabular preprocessing; every statistic is fitted on a fold's training rows only."""
+
+    numeric_impute: str = "median"  # median | mean | zero
+    missing_indicators: bool = False
+    skew_threshold: Optional[float] = 0.75  # log1p non-negative columns more skewed than this; null: off
+    scale: bool = True
+    categorical: str = "onehot"  # onehot | ordinal
+    high_cardinality: str = "target"  # target | ordinal | drop
+    max_onehot_levels: int = 30
+    min_category_count: int = 1
+    text_max_features: int = 3000
+    text_components: int = 16
+    multi_max_items: int = 40
+
+
+@dataclass
+class ModelConfig:
+    """Which registered model to build and its parameters (checked against the model's own dataclass)."""
+
+    name: str = "lightgbm"
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class RunConfig:
+    """Everything that determines a run; its hash names the run folder."""
+
+    comp: str = ""
+    config_name: str = ""  # the configs/<comp>/<name>.yaml this run came from
+    seed: int = 42
+    target_transform: Optional[str] = None  # log1p | log | null
+    fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
+    features: bool = True  # apply the competition's own feature module, if it has one
+    cv: CVConfig = field(default_factory=CVConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+
+
+def read_yaml(path: Path) -> dict:
+    """Parse a YAML mapping, turning syntax errors into a message that names the file."""
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise UserError(f"{path}: not valid YAML ({exc}). Fix the file's syntax.") from None
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: expected a mapping of key: value at the top level.")
+    return data
+
+
+def parse_overrides(items: List[str]) -> Dict[str, Any]:
+    """Turn ``key=value`` strings into a nested dict, values parsed as YAML scalars."""
+    out: Dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"override '{item}' is not key=value (e.g. model.params.learning_rate=0.05).")
+        key, raw = item.split("=", 1)
+        key = SHORTCUTS.get(key.strip(), key.strip())
+        try:
+            value = yaml.safe_load(raw) if raw != "" else None
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"override '{item}' sets inside '{part}', which is not a section.")
+        node[parts[-1]] = value
+    return out
+
+
+def _flat_keys(d: dict, prefix: str = "") -> List[str]:
+    keys = []
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        keys.append(name)
+        if isinstance(v, dict):
+            keys.extend(_flat_keys(v, name + "."))
+    return keys
+
+
+def _merge_layer(cfg: DictConfig, layer: dict, source: str) -> DictConfig:
+    try:
+        return OmegaConf.merge(cfg, layer)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "?"
+        if "not in" in str(exc) or type(exc).__name__ == "ConfigKeyError":
+            parent = key.rsplit(".", 1)[0] if "." in key else ""
+            node = OmegaConf.select(cfg, parent) if parent else cfg
+            known = ", ".join(sorted(node.keys())) if isinstance(node, DictConfig) else ""
+            raise UserError(f"{source}: unknown key '{key}'. Known keys here: {known}.") from None
+        raise UserError(f"{source}: bad value for '{key}': {exc.msg if hasattr(exc, 'msg') else exc}.") from None
+
+
+def config_files(comp: str, config_name: str) -> List[Path]:
+    """The YAML layers that exist for a competition and model config, lowest first."""
+    files = [CONFIG_DIR / "defaults.yaml", CONFIG_DIR / comp / "defaults.yaml"]
+    files.append(CONFIG_DIR / comp / f"{config_name}.yaml")
+    return [f for f in files if f.exists()]
+
+
+def available_configs(comp: str) -> List[str]:
+    """Model config names under configs/<comp>/ (without defaults)."""
+    folder = CONFIG_DIR / comp
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem != "defaults") if folder.exists() else []
+
+
+def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = None) -> RunConfig:
+    """Resolve the layered config for ``comp`` and model config ``config_name``; validate every key."""
+    from .models import model_names, validate_params
+
+    cfg = OmegaConf.structured(RunConfig)
+    layers = [(str(p), read_yaml(p)) for p in config_files(comp, config_name)]
+    own = CONFIG_DIR / comp / f"{config_name}.yaml"
+    if not own.exists():
+        if config_name not in model_names():
+            raise UserError(
+                f"unknown model '{config_name}' for {comp}: no {own.relative_to(CONFIG_DIR.parent)} and no "
+                f"registered model of that name. Configs: {', '.join(available_configs(comp)) or 'none'}; "
+                f"models: {', '.join(model_names())}."
+            )
+        layers.append(("model default", {"model": {"name": config_name}}))
+    layers.append(("command line", parse_overrides(overrides or [])))
+    for source, layer in layers:
+        for bad in ("comp", "config_name"):
+            if bad in layer:
+                raise UserError(f"{source}: '{bad}' is set by the command (comp=, model=), not in a config.")
+        cfg = _merge_layer(cfg, layer, source)
+    cfg.comp, cfg.config_name = comp, config_name
+    run: RunConfig = OmegaConf.to_object(cfg)
+    param_sources = {
+        key.split(".", 2)[2]: source
+        for source, layer in layers
+        for key in _flat_keys(layer)
+        if key.startswith("model.params.") and key.count(".") == 2
+    }
+    run.model.params = validate_params(run.model.name, run.model.params, param_sources)
+    _check_choices(run)
+    return run
+
+
+def _check_choices(run: RunConfig) -> None:
+    choices = {
+        "cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
+        "target_transform": (run.target_transform, (None, "log1p", "log")),
+        "preprocess.numeric_impute": (run.preprocess.numeric_impute, ("median", "mean", "zero")),
+        "preprocess.categorical": (run.preprocess.categorical, ("onehot", "ordinal")),
+        "preprocess.high_cardinality": (run.preprocess.high_cardinality, ("target", "ordinal", "drop")),
+    }
+    for key, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise UserError(f"bad value {key}={value!r}; choose one of: {', '.join(map(str, allowed))}.")
+    if run.cv.n_splits < 2:
+        raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
+    if run.cv.scheme == "group" and not run.cv.group_column:
+        raise UserError("cv.scheme=group needs cv.group_column=<column>.")
+    if run.cv.scheme == "time" and not run.cv.time_column:
+        raise UserError("cv.scheme=time needs cv.time_column=<column>.")
+
+
+def to_dict(run: RunConfig) -> dict:
+    """Plain dict of a run config (what is saved in the run folder)."""
+    return OmegaConf.to_container(OmegaConf.structured(run), resolve=True)
+
+
+def config_hash(run: RunConfig, data_fingerprint: str) -> str:
+    """Short stable id of everything that changes a run's results (not where the data lies)."""
+    d = to_dict(run)
+    d["data"].pop("dir", None)
+    d["cv"].pop("only_folds", None)
+    d["data_fingerprint"] = data_fingerprint
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]

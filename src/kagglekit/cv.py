@@ -1,0 +1,87 @@
+"""The K-fold loop shared by every model: resume finished folds, save each fold, assemble OOF and test.
+
+A model plugs in as ``fit_fold(k, train_idx, valid_idx) -> FoldOutput``; everything about
+folds, saving and scoring lives here once.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable, List, Optional, Sequence
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .metrics import Metric
+from .runs import RunDir
+
+
+@dataclass
+class FoldOutput:
+    valid_pred: np.ndarray  # (n_valid,) or (n_valid, C), in the units the metric expects
+    test_pred: Optional[np.ndarray]  # (n_test,) or (n_test, C)
+    info: dict = field(default_factory=dict)  # anything worth keeping (rows fitted, best epoch...)
+
+
+@dataclass
+class CVResult:
+    oof: np.ndarray  # NaN where a fold was not run
+    test_folds: List[np.ndarray]
+    fold_scores: List[float]
+    fold_seconds: List[float]
+    folds_run: List[int]
+    resumed: List[int]
+
+    @property
+    def mean(self) -> float:
+        return float(np.mean(self.fold_scores))
+
+    @property
+    def std(self) -> float:
+        return float(np.std(self.fold_scores))
+
+
+def run_cv(
+    run: RunDir,
+    folds: np.ndarray,
+    y: np.ndarray,
+    metric: Metric,
+    fit_fold: Callable[[int, np.ndarray, np.ndarray], FoldOutput],
+    only_folds: Optional[Sequence[int]] = None,
+    n_outputs: int = 1,
+    progress: bool = True,
+) -> CVResult:
+    """Run (or resume) every fold; each finished fold is saved before the next starts."""
+    log = run.logger()
+    k_all = sorted(set(int(f) for f in folds))
+    todo = [k for k in k_all if only_folds is None or k in only_folds]
+    n = len(folds)
+    oof = np.full((n, n_outputs) if n_outputs > 1 else n, np.nan)
+    test_folds, scores, seconds, resumed = [], [], [], []
+    bar = tqdm(todo, desc=f"{run.config_name} folds", disable=not progress)
+    for k in bar:
+        done = run.load_fold(k)
+        if done is None:
+            valid_idx = np.flatnonzero(folds == k)
+            train_idx = np.flatnonzero(folds != k)
+            log.info("fold %d: fitting on %d rows, validating on %d", k, len(train_idx), len(valid_idx))
+            start = time.perf_counter()
+            out = fit_fold(k, train_idx, valid_idx)
+            elapsed = time.perf_counter() - start
+            score = metric.fn(y[valid_idx], out.valid_pred)
+            info = {"fold": k, "score": score, "seconds": elapsed, "n_train": len(train_idx), "n_valid": len(valid_idx), **out.info}
+            run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
+            log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
+            done = run.load_fold(k)
+        else:
+            resumed.append(k)
+            log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
+        info = done["info"]
+        oof[done["valid_idx"]] = done["valid_pred"]
+        if "test_pred" in done:
+            test_folds.append(done["test_pred"])
+        scores.append(float(info["score"]))
+        seconds.append(float(info["seconds"]))
+        bar.set_postfix({metric.name: f"{np.mean(scores):.5f}"})
+    return CVResult(oof, test_folds, scores, seconds, todo, resumed)

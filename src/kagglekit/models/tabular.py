@@ -1,0 +1,109 @@
+"""Tabular models from LightGBM and scikit-learn, each with a params dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, Optional
+
+from . import register_model
+
+
+@dataclass
+class LightGBMParams:
+    n_estimators: int = 2000
+    learning_rate: float = 0.02
+    num_leaves: int = 15
+    max_depth: int = -1
+    min_child_samples: int = 10
+    subsample: float = 0.8
+    subsample_freq: int = 1
+    colsample_bytree: float = 0.4
+    reg_alpha: float = 0.0
+    reg_lambda: float = 0.0
+    min_split_gain: float = 0.0
+    max_bin: int = 255
+    n_jobs: int = 0  # 0: LightGBM's default (all cores)
+    extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
+
+
+@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees")
+def build_lightgbm(p: LightGBMParams, task: str, seed: int):
+    import lightgbm as lgb
+
+    kwargs = {k: v for k, v in vars(p).items() if k != "extra"}
+    cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
+    return cls(random_state=seed, verbose=-1, **kwargs, **p.extra)
+
+
+@dataclass
+class LinearParams:
+    alpha: float = 1.0  # regularisation strength (classification: C = 1 / alpha)
+    l1_ratio: float = 0.5  # elasticnet only
+    max_iter: int = 50000
+
+
+def _linear(kind: str):
+    def build(p: LinearParams, task: str, seed: int):
+        from sklearn import linear_model as lm
+
+        if task == "classification":
+            penalty = {"ridge": "l2", "lasso": "l1", "elasticnet": "elasticnet"}[kind]
+            return lm.LogisticRegression(C=1.0 / p.alpha, penalty=penalty, l1_ratio=p.l1_ratio if kind == "elasticnet" else None,
+                                         solver="saga", max_iter=p.max_iter, random_state=seed)
+        if kind == "ridge":
+            return lm.Ridge(alpha=p.alpha, random_state=seed)
+        if kind == "lasso":
+            return lm.Lasso(alpha=p.alpha, max_iter=p.max_iter, random_state=seed, selection="cyclic")
+        return lm.ElasticNet(alpha=p.alpha, l1_ratio=p.l1_ratio, max_iter=p.max_iter, random_state=seed)
+
+    return build
+
+
+for _kind in ("ridge", "lasso", "elasticnet"):
+    register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)")(_linear(_kind))
+
+
+@dataclass
+class ForestParams:
+    n_estimators: int = 500
+    max_depth: Optional[int] = None
+    min_samples_leaf: int = 1
+    max_features: Any = 0.5  # fraction, int, "sqrt" or null
+    n_jobs: int = -1
+
+
+def _forest(kind: str):
+    def build(p: ForestParams, task: str, seed: int):
+        from sklearn import ensemble as en
+
+        name = {"random_forest": "RandomForest", "extra_trees": "ExtraTrees"}[kind]
+        cls = getattr(en, name + ("Regressor" if task == "regression" else "Classifier"))
+        return cls(random_state=seed, **vars(p))
+
+    return build
+
+
+register_model("random_forest", ForestParams, "scikit-learn random forest")(_forest("random_forest"))
+register_model("extra_trees", ForestParams, "scikit-learn extremely randomised trees")(_forest("extra_trees"))
+
+
+@dataclass
+class GBRTParams:
+    n_estimators: int = 1500
+    learning_rate: float = 0.03
+    max_depth: int = 4
+    subsample: float = 0.8
+    max_features: Any = "sqrt"
+    min_samples_leaf: int = 10
+    loss: str = "huber"  # regression loss; classification always uses log-loss
+
+
+@register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (robust huber loss by default)")
+def build_gbrt(p: GBRTParams, task: str, seed: int):
+    from sklearn import ensemble as en
+
+    kwargs = vars(p).copy()
+    if task == "regression":
+        return en.GradientBoostingRegressor(random_state=seed, **kwargs)
+    kwargs.pop("loss")
+    return en.GradientBoostingClassifier(random_state=seed, **kwargs)

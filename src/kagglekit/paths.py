@@ -1,0 +1,35 @@
+"""Where things live. Outputs (data/, runs/, submissions/) can be moved with KAGGLEKIT_WORKDIR."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+CONFIG_DIR = ROOT / "configs"
+COMPETITIONS_DIR = ROOT / "competitions"
+
+
+def workdir() -> Path:
+    """Folder holding data/, runs/ and submissions/ (the repository unless KAGGLEKIT_WORKDIR is set)."""
+    return Path(os.environ.get("KAGGLEKIT_WORKDIR", ROOT))
+
+
+def data_root() -> Path:
+    return workdir() / "data"
+
+
+def runs_root() -> Path:
+    return workdir() / "runs"
+
+
+def submissions_root() -> Path:
+    return workdir() / "submissions"
+
+
+def display(path: Path) -> str:
+    """A path relative to the current folder when that is shorter, for messages."""
+    try:
+        return str(Path(path).resolve().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)

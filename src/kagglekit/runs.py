@@ -1,0 +1,118 @@
+"""Run folders: ``runs/<comp>/<config>/<run_id>/`` with atomic writes so a crash never loses a finished fold."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from pathlib import Path
+from typing import Any, Dict, Iterator, List, Optional
+
+import numpy as np
+import yaml
+
+from .paths import runs_root
+
+RECORD = "record.json"
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    """Write through a temporary file and rename, so readers see the old file or the whole new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    tmp.replace(path)
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def write_json(path: Path, obj: Any) -> None:
+    atomic_write_text(path, json.dumps(obj, indent=2, default=_json_default) + "\n")
+
+
+def _json_default(o):
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, (np.floating,)):
+        return float(o)
+    if isinstance(o, np.ndarray):
+        return o.tolist()
+    return str(o)
+
+
+def read_json(path: Path) -> Any:
+    return json.loads(Path(path).read_text())
+
+
+class RunDir:
+    """One run's folder and the files in it."""
+
+    def __init__(self, comp: str, config_name: str, run_id: str, root: Optional[Path] = None):
+        self.comp, self.config_name, self.run_id = comp, config_name, run_id
+        self.path = (root or runs_root()) / comp / config_name / run_id
+
+    def fold_npz(self, k: int) -> Path:
+        return self.path / f"fold_{k}.npz"
+
+    def fold_json(self, k: int) -> Path:
+        return self.path / f"fold_{k}.json"
+
+    def save_config(self, config: dict) -> None:
+        atomic_write_text(self.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
+
+    def save_fold(self, k: int, valid_idx: np.ndarray, valid_pred: np.ndarray, test_pred: Optional[np.ndarray], info: dict) -> None:
+        """Save one finished fold (arrays first, then the json that marks it done)."""
+        import io
+
+        buf = io.BytesIO()
+        arrays = {"valid_idx": valid_idx, "valid_pred": valid_pred}
+        if test_pred is not None:
+            arrays["test_pred"] = test_pred
+        np.savez(buf, **arrays)
+        atomic_write_bytes(self.fold_npz(k), buf.getvalue())
+        write_json(self.fold_json(k), info)
+
+    def load_fold(self, k: int) -> Optional[dict]:
+        """A finished fold's arrays and info, or None if the fold has not finished."""
+        if not (self.fold_json(k).exists() and self.fold_npz(k).exists()):
+            return None
+        with np.load(self.fold_npz(k)) as z:
+            out = {name: z[name] for name in z.files}
+        out["info"] = read_json(self.fold_json(k))
+        return out
+
+    def logger(self) -> logging.Logger:
+        """A logger writing to the run's train.log (and nothing else)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        log = logging.getLogger(f"kagglekit.run.{self.comp}.{self.config_name}.{self.run_id}")
+        log.setLevel(logging.INFO)
+        log.propagate = False
+        if not log.handlers:
+            handler = logging.FileHandler(self.path / "train.log")
+            handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
+            log.addHandler(handler)
+        return log
+
+
+def iter_records(comp: str, root: Optional[Path] = None) -> Iterator[Dict[str, Any]]:
+    """Every finished run's record for a competition."""
+    base = (root or runs_root()) / comp
+    for path in sorted(base.glob(f"*/*/{RECORD}")):
+        rec = read_json(path)
+        rec["run_dir"] = str(path.parent)
+        yield rec
+
+
+def find_run(comp: str, run_id: str, root: Optional[Path] = None) -> Path:
+    """The folder of a run by id (any config)."""
+    from .errors import UserError
+
+    matches: List[Path] = sorted(((root or runs_root()) / comp).glob(f"*/{run_id}*/{RECORD}"))
+    if len(matches) != 1:
+        raise UserError(f"run '{run_id}' of {comp}: {'not found' if not matches else 'ambiguous'}; see `make compare comp={comp}`.")
+    return matches[0].parent

@@ -1,0 +1,198 @@
+"""`make train`: cross-validate one model on a tabular competition, save the run, write the submission."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+
+from .competition import CompetitionSpec, feature_function, load_competition
+from .config import RunConfig, config_hash, load_config, to_dict
+from .cv import FoldOutput, run_cv
+from .data import CompetitionData, load_competition_data, resolve_data_dir, sample_dir
+from .errors import UserError
+from .folds import load_or_make_folds
+from .metrics import get_metric
+from .models import build_model
+from .paths import display
+from .preprocess import build_preprocessor, infer_roles
+from .runs import RunDir, write_json
+from .submission import check_written, regression_range, write_submission
+
+TRANSFORMS = {
+    None: (lambda y: y, lambda y: y),
+    "log1p": (np.log1p, np.expm1),
+    "log": (np.log, np.exp),
+}
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    record: dict
+    submission: Optional[Path]
+
+
+def prepare_data(spec: CompetitionSpec, run: RunConfig, log=print) -> CompetitionData:
+    """Read the competition's files (generating the sample first if asked and absent) and add features."""
+    folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
+    if run.data.sample and not run.data.dir and not (folder / spec.files.train).exists():
+        from .sample import write_sample
+
+        log(f"no sample yet: generating one in {display(folder)}")
+        write_sample(spec, folder, seed=0)
+    data = load_competition_data(spec, folder)
+    add = feature_function(spec) if run.features else None
+    if add is not None:
+        try:
+            data.train, data.test = add(data.train.copy()), add(data.test.copy())
+        except KeyError as exc:
+            raise UserError(f"{spec.folder / spec.features}: column {exc} is missing from the data in {display(folder)}.") from None
+    return data
+
+
+def fit_mask(train: pd.DataFrame, query: Optional[str]) -> np.ndarray:
+    """Rows allowed in fitting: all but those matching ``fit_filter`` (they are still scored)."""
+    if not query:
+        return np.ones(len(train), dtype=bool)
+    try:
+        drop = train.eval(query).to_numpy(dtype=bool)
+    except Exception as exc:  # noqa: BLE001 - pandas raises many types for a bad expression
+        raise UserError(f"fit_filter '{query}' cannot be evaluated on train.csv: {exc}") from None
+    return ~drop
+
+
+def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionData, y_fit_space: np.ndarray, keep: np.ndarray):
+    """The tabular ``fit_fold``: preprocessing and model fitted on the fold's training rows only."""
+    features = data.train.drop(columns=[spec.target])
+    roles = infer_roles(features, spec.columns, [spec.id], run.preprocess.max_onehot_levels)
+    _, inverse = TRANSFORMS[run.target_transform]
+    classification = spec.task == "classification"
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        fit_idx = train_idx[keep[train_idx]]
+        pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
+        X_fit = pre.fit_transform(features.iloc[fit_idx], y_fit_space[fit_idx])
+        model = build_model(run.model.name, run.model.params, spec.task, run.seed + k)
+        model.fit(X_fit, y_fit_space[fit_idx])
+        X_valid, X_test = pre.transform(features.iloc[valid_idx]), pre.transform(data.test)
+        if classification:
+            return FoldOutput(model.predict_proba(X_valid), model.predict_proba(X_test), {"n_fit": len(fit_idx)})
+        info = {"n_fit": len(fit_idx), "n_features": int(X_fit.shape[1])}
+        if hasattr(model, "best_epoch_"):
+            info["best_epoch"] = model.best_epoch_
+        return FoldOutput(inverse(model.predict(X_valid)), inverse(model.predict(X_test)), info)
+
+    return fit_fold
+
+
+def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log=print) -> TrainResult:
+    """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and submission."""
+    spec = load_competition(comp)
+    run = load_config(comp, config_name, overrides)
+    metric = get_metric(spec.metric)
+    data = prepare_data(spec, run, log)
+    started = time.perf_counter()
+
+    forward, inverse = TRANSFORMS[run.target_transform]
+    if classification := spec.task == "classification":
+        classes = np.array(sorted(data.train[spec.target].astype(str).unique()))
+        y = np.searchsorted(classes, data.train[spec.target].astype(str))
+        y_fit_space = y
+    else:
+        classes = None
+        y = data.train[spec.target].to_numpy(dtype=float)
+        if run.target_transform == "log" and (y <= 0).any() or run.target_transform == "log1p" and (y <= -1).any():
+            raise UserError(f"target_transform={run.target_transform} needs a positive target; '{spec.target}' has values ≤ 0.")
+        y_fit_space = forward(y)
+    folds, fold_path = load_or_make_folds(comp, data.train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
+    run_id = config_hash(run, data.fingerprint)
+    rd = RunDir(comp, config_name, run_id)
+    rd.save_config(to_dict(run))
+    if not (rd.path / "folds.csv").exists():
+        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    keep = fit_mask(data.train, run.fit_filter)
+    log(f"{comp} / {config_name} ({run.model.name}) run {run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
+        f"{len(data.train)} rows ({int((~keep).sum())} left out of fitting by fit_filter), data {display(data.folder)}")
+    fitter = make_fold_fitter(spec, run, data, y_fit_space, keep)
+    result = run_cv(rd, folds, y, metric, fitter, run.cv.only_folds,
+                    n_outputs=len(classes) if classification else 1, progress=progress)
+    if result.resumed:
+        log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
+
+    complete = len(result.folds_run) == len(set(folds.tolist()))
+    scores = {
+        "metric": metric.name,
+        "greater_is_better": metric.greater_is_better,
+        "fold_scores": result.fold_scores,
+        "mean": result.mean,
+        "std": result.std,
+        "oof_score": metric.fn(y, result.oof) if complete else None,
+        "fold_seconds": result.fold_seconds,
+    }
+    write_json(rd.path / "scores.json", scores)
+    log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
+        f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
+    submission = None
+    if complete:
+        submission = _write_outputs(spec, run, data, rd, result, y, classes, forward, inverse)
+        log(f"submission: {display(submission)}")
+    else:
+        log("only some folds were run (cv.only_folds): no submission and no compare record.")
+    record = {
+        "comp": comp,
+        "config": config_name,
+        "model": run.model.name,
+        "run_id": run_id,
+        "task": spec.task,
+        "metric": metric.name,
+        "greater_is_better": metric.greater_is_better,
+        "cv_mean": result.mean,
+        "cv_std": result.std,
+        "fold_scores": result.fold_scores,
+        "oof_score": scores["oof_score"],
+        "n_folds": len(result.fold_scores),
+        "fit_seconds": float(np.sum(result.fold_seconds)),
+        "wall_seconds": time.perf_counter() - started,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": "sample" if run.data.sample and not run.data.dir else str(data.folder),
+        "data_fingerprint": data.fingerprint,
+        "folds_file": fold_path.name,
+        "classes": classes.tolist() if classes is not None else None,
+        "submission": str(submission) if submission else None,
+    }
+    if complete:
+        write_json(rd.path / "record.json", record)
+    return TrainResult(rd.path, record, submission)
+
+
+def _write_outputs(spec, run, data, rd: RunDir, result, y, classes, forward, inverse) -> Path:
+    """OOF and test predictions (arrays and CSVs) and the validated submission."""
+    ids_train, ids_test = data.train[spec.id].to_numpy(), data.test[spec.id].to_numpy()
+    if classes is not None:
+        test = np.mean(result.test_folds, axis=0)
+        np.save(rd.path / "oof.npy", result.oof)
+        np.save(rd.path / "test.npy", test)
+        pd.DataFrame(result.oof, columns=classes).assign(**{spec.id: ids_train}).to_csv(rd.path / "oof.csv", index=False)
+        sub = pd.DataFrame({spec.id: ids_test, spec.target: classes[np.argmax(test, axis=1)]})
+        checks = {"classes": classes}
+    else:
+        # Averaging in the transformed (metric) space: the geometric mean for log targets.
+        test = inverse(np.mean([forward(t) for t in result.test_folds], axis=0))
+        np.save(rd.path / "oof.npy", result.oof)
+        np.save(rd.path / "test.npy", test)
+        pd.DataFrame({spec.id: ids_train, "target": y, "oof": result.oof}).to_csv(rd.path / "oof.csv", index=False)
+        sub = pd.DataFrame({spec.id: ids_test, spec.target: test})
+        checks = {"value_range": regression_range(y, positive=spec.metric == "rmse_log" or run.target_transform is not None)}
+    pd.DataFrame({spec.id: ids_test, "prediction": list(test) if test.ndim > 1 else test}).to_csv(rd.path / "test_pred.csv", index=False)
+    sub = sub[list(data.sample_submission.columns)] if set(data.sample_submission.columns) <= set(sub.columns) else sub
+    name = f"{rd.config_name}-cv{result.mean:.5f}-{rd.run_id}"
+    path = write_submission(sub, spec.name, name, sample=data.sample_submission, id_col=spec.id, **checks)
+    check_written(path, data.sample_submission, spec.id)
+    return path
