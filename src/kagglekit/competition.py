@@ -90,6 +90,16 @@ def load_competition(name: str) -> CompetitionSpec:
     return spec
 
 
+def competition_fingerprint(spec: CompetitionSpec) -> str:
+    """Hash of the competition's YAML and feature module: editing either makes new runs, not resumed ones."""
+    import hashlib
+
+    h = hashlib.sha1((spec.folder / "competition.yaml").read_bytes())
+    if spec.features and (spec.folder / spec.features).exists():
+        h.update((spec.folder / spec.features).read_bytes())
+    return h.hexdigest()[:10]
+
+
 def feature_function(spec: CompetitionSpec) -> Optional[Callable]:
     """The competition's ``add_features(df) -> df`` function, or None when it has no feature module."""
     if not spec.features:

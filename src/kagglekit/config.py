@@ -50,6 +50,7 @@ class PreprocessConfig:
 
     numeric_impute: str = "median"  # median | mean | zero
     missing_indicators: bool = False
+    clip_quantile: Optional[float] = None  # clip numbers to the training rows' [q, 1-q] quantiles; null: off
     skew_threshold: Optional[float] = 0.75  # log1p non-negative columns more skewed than this; null: off
     scale: bool = True
     categorical: str = "onehot"  # onehot | ordinal
@@ -78,6 +79,8 @@ class RunConfig:
     seed: int = 42
     target_transform: Optional[str] = None  # log1p | log | null
     fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
+    drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
+    clip_predictions: bool = False  # regression: clip predictions to the fold's training target range
     features: bool = True  # apply the competition's own feature module, if it has one
     cv: CVConfig = field(default_factory=CVConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -212,10 +215,11 @@ def to_dict(run: RunConfig) -> dict:
     return OmegaConf.to_container(OmegaConf.structured(run), resolve=True)
 
 
-def config_hash(run: RunConfig, data_fingerprint: str) -> str:
+def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:
     """Short stable id of everything that changes a run's results (not where the data lies)."""
     d = to_dict(run)
     d["data"].pop("dir", None)
     d["cv"].pop("only_folds", None)
     d["data_fingerprint"] = data_fingerprint
+    d["code_fingerprint"] = code_fingerprint
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]

@@ -83,6 +83,29 @@ class SkewedLog1p(BaseEstimator, TransformerMixin):
         return np.asarray(input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)])
 
 
+class ClipToRange(BaseEstimator, TransformerMixin):
+    """Clip each column to its [q, 1-q] quantiles on the fitted rows, so linear models do not extrapolate
+    far beyond what they were trained on (q=0: the training min and max)."""
+
+    def __init__(self, quantile: float = 0.0):
+        self.quantile = quantile
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            self.low_ = np.nanquantile(X, self.quantile, axis=0)
+            self.high_ = np.nanquantile(X, 1.0 - self.quantile, axis=0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        return np.clip(np.asarray(X, dtype=float), self.low_, self.high_)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)])
+
+
 class OrdinalLevels(BaseEstimator, TransformerMixin):
     """Map ordered levels (worst first) to 0..n-1; unknown or missing become NaN. Nothing is fitted."""
 
@@ -192,6 +215,8 @@ def build_preprocessor(
     """An unfitted ColumnTransformer for these roles; fit it on a fold's training rows only."""
     impute = {"median": "median", "mean": "mean", "zero": "constant"}[cfg.numeric_impute]
     numeric_steps = [SimpleImputer(strategy=impute, fill_value=0, add_indicator=cfg.missing_indicators, keep_empty_features=True)]
+    if cfg.clip_quantile is not None:
+        numeric_steps.append(ClipToRange(cfg.clip_quantile))
     if cfg.skew_threshold is not None:
         numeric_steps.append(SkewedLog1p(cfg.skew_threshold))
     if cfg.scale:

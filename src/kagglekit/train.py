@@ -12,7 +12,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 
-from .competition import CompetitionSpec, feature_function, load_competition
+from .competition import CompetitionSpec, competition_fingerprint, feature_function, load_competition
 from .config import RunConfig, config_hash, load_config, to_dict
 from .cv import FoldOutput, run_cv
 from .data import CompetitionData, load_competition_data, resolve_data_dir, sample_dir
@@ -76,18 +76,32 @@ def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionDat
     classification = spec.task == "classification"
 
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        def fit_one(rows):
+            pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
+            X = pre.fit_transform(features.iloc[rows], y_fit_space[rows])
+            model = build_model(run.model.name, run.model.params, spec.task, run.seed + k)
+            model.fit(X, y_fit_space[rows])
+            return pre, model, X
+
         fit_idx = train_idx[keep[train_idx]]
-        pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
-        X_fit = pre.fit_transform(features.iloc[fit_idx], y_fit_space[fit_idx])
-        model = build_model(run.model.name, run.model.params, spec.task, run.seed + k)
-        model.fit(X_fit, y_fit_space[fit_idx])
+        pre, model, X_fit = fit_one(fit_idx)
+        n_dropped = 0
+        if run.drop_residual_sd and not classification:
+            # In-fold outlier removal: drop training rows the first fit explains worst, then refit.
+            resid = y_fit_space[fit_idx] - model.predict(X_fit)
+            inlier = np.abs(resid - resid.mean()) <= run.drop_residual_sd * resid.std()
+            n_dropped = int((~inlier).sum())
+            pre, model, X_fit = fit_one(fit_idx[inlier])
+            fit_idx = fit_idx[inlier]
         X_valid, X_test = pre.transform(features.iloc[valid_idx]), pre.transform(data.test)
         if classification:
             return FoldOutput(model.predict_proba(X_valid), model.predict_proba(X_test), {"n_fit": len(fit_idx)})
-        info = {"n_fit": len(fit_idx), "n_features": int(X_fit.shape[1])}
+        info = {"n_fit": len(fit_idx), "n_features": int(X_fit.shape[1]), "n_dropped_outliers": n_dropped}
         if hasattr(model, "best_epoch_"):
             info["best_epoch"] = model.best_epoch_
-        return FoldOutput(inverse(model.predict(X_valid)), inverse(model.predict(X_test)), info)
+        lo, hi = (y_fit_space[fit_idx].min(), y_fit_space[fit_idx].max()) if run.clip_predictions else (-np.inf, np.inf)
+        predict = lambda X: inverse(np.clip(model.predict(X), lo, hi))  # noqa: E731
+        return FoldOutput(predict(X_valid), predict(X_test), info)
 
     return fit_fold
 
@@ -112,7 +126,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
             raise UserError(f"target_transform={run.target_transform} needs a positive target; '{spec.target}' has values ≤ 0.")
         y_fit_space = forward(y)
     folds, fold_path = load_or_make_folds(comp, data.train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
-    run_id = config_hash(run, data.fingerprint)
+    run_id = config_hash(run, data.fingerprint, competition_fingerprint(spec))
     rd = RunDir(comp, config_name, run_id)
     rd.save_config(to_dict(run))
     if not (rd.path / "folds.csv").exists():

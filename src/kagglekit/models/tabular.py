@@ -107,3 +107,20 @@ def build_gbrt(p: GBRTParams, task: str, seed: int):
         return en.GradientBoostingRegressor(random_state=seed, **kwargs)
     kwargs.pop("loss")
     return en.GradientBoostingClassifier(random_state=seed, **kwargs)
+
+
+@dataclass
+class SVRParams:
+    C: float = 10.0
+    epsilon: float = 0.01  # regression only
+    gamma: Any = "scale"  # "scale", "auto" or a number
+    kernel: str = "rbf"
+
+
+@register_model("svr", SVRParams, "scikit-learn support vector machine (RBF kernel); SVC for classification")
+def build_svr(p: SVRParams, task: str, seed: int):
+    from sklearn import svm
+
+    if task == "regression":
+        return svm.SVR(C=p.C, epsilon=p.epsilon, gamma=p.gamma, kernel=p.kernel)
+    return svm.SVC(C=p.C, gamma=p.gamma, kernel=p.kernel, probability=True, random_state=seed)
