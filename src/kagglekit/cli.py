@@ -6,6 +6,8 @@ exit 2; heavy libraries are imported only by the commands that need them.
 
 from __future__ import annotations
 
+import os
+import re
 import sys
 from typing import Dict, List, Tuple
 
@@ -128,8 +130,19 @@ COMMANDS = {
 }
 
 
+def args_from_makeflags(makeflags: str) -> List[str]:
+    """The ``key=value`` words make was given, from MAKEFLAGS (no shell quoting is involved)."""
+    if " -- " not in f" {makeflags}":
+        return []
+    tail = f" {makeflags}".split(" -- ", 1)[1]
+    words = re.split(r"(?<!\\) ", tail)
+    return [w.replace("\\ ", " ") for w in words if "=" in w]
+
+
 def main(argv: List[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("KAGGLEKIT_MAKE") and len(argv) == 1:
+        argv += args_from_makeflags(os.environ.get("MAKEFLAGS", ""))
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(USAGE)
         return 0

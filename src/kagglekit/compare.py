@@ -22,6 +22,7 @@ def compare_table(comp: str, root: Optional[Path] = None) -> pd.DataFrame:
         rows.append({
             "config": r["config"],
             "model": r["model"],
+            "overrides": r.get("overrides", ""),
             "metric": r["metric"],
             "cv_mean": r["cv_mean"],
             "cv_std": r["cv_std"],
@@ -45,7 +46,7 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    labels = [f"{c} [{r[:6]}] ({d})" for c, r, d in zip(df["config"], df["run_id"], df["data"])]
+    labels = [f"{c} {o} [{r[:6]}] ({d})"[:70] for c, o, r, d in zip(df["config"], df["overrides"], df["run_id"], df["data"])]
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(df) + 1.5))
     ax.barh(range(len(df)), df["cv_mean"], xerr=df["cv_std"], color="#4C72B0", capsize=4)
     ax.set_yticks(range(len(df)), labels)
@@ -77,9 +78,9 @@ def print_table(df: pd.DataFrame) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False)
-    for col in ["#", "config", "model", "data", "cv_mean", "cv_std", "folds", "fit_s", "date", "run_id"]:
+    for col in ["#", "config", "model", "overrides", "data", "cv_mean", "cv_std", "folds", "fit_s", "date", "run_id"]:
         table.add_column(col, justify="right" if col in ("#", "cv_mean", "cv_std", "fit_s") else "left")
     for i, r in df.iterrows():
-        table.add_row(str(i + 1), r["config"], r["model"], r["data"], f"{r['cv_mean']:.5f}", f"{r['cv_std']:.5f}",
+        table.add_row(str(i + 1), r["config"], r["model"], r["overrides"], r["data"], f"{r['cv_mean']:.5f}", f"{r['cv_std']:.5f}",
                       r["folds"], f"{r['fit_s']:.1f}", r["date"], r["run_id"])
     Console(width=200).print(table)

@@ -34,7 +34,7 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
     skip = set(exclude) | set(columns.drop)
     roles: Dict[str, List[str]] = {
         "numeric": [],
-        "categorical": [c for c in columns.categorical if c in df and c not in skip],
+        "categorical": [],
         "high_cardinality": [],
         "ordinal": [c for c in columns.ordinal if c in df and c not in skip],
         "text": [c for c in columns.text if c in df and c not in skip],
@@ -42,9 +42,9 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
         "date": [c for c in columns.date if c in df and c not in skip],
     }
     for col in df.columns:
-        if col in skip or col in declared:
+        if col in skip or (col in declared and col not in columns.categorical):
             continue
-        if pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+        if col not in columns.categorical and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
             roles["numeric"].append(col)
         elif df[col].nunique(dropna=True) > max_onehot_levels:
             roles["high_cardinality"].append(col)

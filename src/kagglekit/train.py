@@ -175,6 +175,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         "fit_seconds": float(np.sum(result.fold_seconds)),
         "wall_seconds": time.perf_counter() - started,
         "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "overrides": " ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample="))),
         "data": "sample" if run.data.sample and not run.data.dir else str(data.folder),
         "data_fingerprint": data.fingerprint,
         "folds_file": fold_path.name,

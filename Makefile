@@ -1,0 +1,61 @@
+# kagglekit: one command per step. `make help` lists the targets and their variables.
+# Every `key=value` given to make is passed to the command (read from MAKEFLAGS by the CLI), e.g.
+#   make train comp=house-prices model=lasso data_dir=../shared/data/house-prices-ames model.params.alpha=0.001
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
+RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
+
+.DEFAULT_GOAL := help
+.PHONY: help setup demo train compare sample data describe list test bench clean
+
+help: ## list targets and their variables (answers at once, installs nothing)
+	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
+	@echo
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo
+	@echo "variables: comp (house-prices, california), model (a config in configs/<comp>/ or a registered model),"
+	@echo "           data_dir=PATH (folder in Kaggle's layout; default data/<comp>), data=sample (generated sample),"
+	@echo "           seed=N, folds=K, and any config key such as cv.scheme=kfold or model.params.alpha=0.001"
+
+$(STAMP): requirements.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+setup: $(STAMP) ## create .venv and install the pinned requirements (done on first use by every target)
+
+demo: $(STAMP) ## the main job on a generated sample: cross-validate LightGBM and Lasso on house-prices, submit, compare
+	$(RUN) train comp=house-prices model=lightgbm data=sample
+	$(RUN) train comp=house-prices model=lasso data=sample
+	$(RUN) compare comp=house-prices
+
+train: $(STAMP) ## comp=X model=Y: K-fold CV, run folder under runs/, validated submission under submissions/
+	$(RUN) train
+
+compare: $(STAMP) ## comp=X: table and bar chart of every finished run, best first
+	$(RUN) compare
+
+sample: $(STAMP) ## comp=X: write a generated sample in Kaggle's layout to data/samples/<comp>/
+	$(RUN) sample
+
+data: $(STAMP) ## comp=X: download the competition with the Kaggle API into data/<comp>/
+	$(RUN) data
+
+describe: $(STAMP) ## comp=X data_dir=PATH: sample.yaml column entries from a real train.csv
+	$(RUN) describe
+
+list: $(STAMP) ## competitions, their model configs and the registered models
+	$(RUN) list
+
+test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 cores)
+	PYTHONPATH=src $(PY) -m pytest -q tests
+
+bench: $(STAMP) ## comp=X: every model config on the real data (data_dir=...), then the compare table
+	PYTHONPATH=src $(PY) -m kagglekit.bench
+
+clean: ## remove runs/ and generated samples (keeps .venv, data and submissions)
+	rm -rf runs data/samples
