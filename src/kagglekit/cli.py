@@ -29,18 +29,14 @@ and any config key, e.g. model.params.learning_rate=0.05 cv.scheme=kfold
 
 
 def split_args(argv: List[str]) -> Tuple[Dict[str, str], List[str]]:
-    """Pull the command's own keys (comp, model, data) out; the rest are config overrides."""
+    """Pull the command's own keys (comp, model, ...) out; the rest are config overrides."""
     own, overrides = {}, []
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if "=" in arg and key in ("comp", "model", "data", "top", "runs", "method"):
+        if "=" in arg and key in ("comp", "model", "top", "runs", "method"):
             own[key] = arg.split("=", 1)[1]
         else:
             overrides.append(arg)
-    if own.get("data") not in (None, "", "sample", "real"):
-        raise UserError(f"data={own['data']}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
-    if own.get("data") == "sample":
-        overrides.append("data.sample=true")
     return own, overrides
 
 

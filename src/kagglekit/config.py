@@ -107,6 +107,10 @@ def parse_overrides(items: List[str]) -> Dict[str, Any]:
             raise UserError(f"override '{item}' is not key=value (e.g. model.params.learning_rate=0.05).")
         key, raw = item.split("=", 1)
         key = SHORTCUTS.get(key.strip(), key.strip())
+        if key == "data":
+            if raw != "sample":
+                raise UserError(f"data={raw}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
+            key, raw = "data.sample", "true"
         try:
             value = yaml.safe_load(raw) if raw != "" else None
         except yaml.YAMLError:
@@ -218,7 +222,7 @@ def to_dict(run: RunConfig) -> dict:
 def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:
     """Short stable id of everything that changes a run's results (not where the data lies)."""
     d = to_dict(run)
-    d["data"].pop("dir", None)
+    d.pop("data")  # the data fingerprint below says which data; where it lies does not matter
     d["cv"].pop("only_folds", None)
     d["data_fingerprint"] = data_fingerprint
     d["code_fingerprint"] = code_fingerprint

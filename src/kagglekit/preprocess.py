@@ -53,10 +53,17 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
     return roles
 
 
+def _category_text(v) -> str:
+    # 60 and 60.0 are one category: a code column turns float when any row (another fold, test) is missing.
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
 def _as_str(X):
     """Category values as strings with one token for missing (mixed number/text columns included)."""
-    frame = pd.DataFrame(X)
-    return frame.astype(object).where(frame.notna(), MISSING).astype(str).to_numpy()
+    frame = pd.DataFrame(X).astype(object)
+    return frame.where(frame.notna(), MISSING).map(_category_text).to_numpy(dtype=object)
 
 
 class SkewedLog1p(BaseEstimator, TransformerMixin):

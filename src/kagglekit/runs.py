@@ -92,8 +92,13 @@ class RunDir:
         log = logging.getLogger(f"kagglekit.run.{self.comp}.{self.config_name}.{self.run_id}")
         log.setLevel(logging.INFO)
         log.propagate = False
+        target = str((self.path / "train.log").resolve())
+        for h in list(log.handlers):  # the same run id may live in another folder (KAGGLEKIT_WORKDIR)
+            if getattr(h, "baseFilename", None) != target:
+                log.removeHandler(h)
+                h.close()
         if not log.handlers:
-            handler = logging.FileHandler(self.path / "train.log")
+            handler = logging.FileHandler(target)
             handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
             log.addHandler(handler)
         return log

@@ -71,12 +71,13 @@ def fit_mask(train: pd.DataFrame, query: Optional[str]) -> np.ndarray:
 def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionData, y_fit_space: np.ndarray, keep: np.ndarray):
     """The tabular ``fit_fold``: preprocessing and model fitted on the fold's training rows only."""
     features = data.train.drop(columns=[spec.target])
-    roles = infer_roles(features, spec.columns, [spec.id], run.preprocess.max_onehot_levels)
     _, inverse = TRANSFORMS[run.target_transform]
     classification = spec.task == "classification"
 
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
         def fit_one(rows):
+            # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
+            roles = infer_roles(features.iloc[rows], spec.columns, [spec.id], run.preprocess.max_onehot_levels)
             pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
             X = pre.fit_transform(features.iloc[rows], y_fit_space[rows])
             model = build_model(run.model.name, run.model.params, spec.task, run.seed + k)

@@ -1,0 +1,107 @@
+"""Every mistake a user can make gives one clear message (exit 2, no traceback) and loses no finished fold."""
+
+import pandas as pd
+import pytest
+
+from kagglekit.cli import main
+from kagglekit.errors import UserError
+from kagglekit.train import train
+from helpers import sample_copy
+
+
+def _run(*args):
+    return train("house-prices", "lasso", list(args), progress=False, log=lambda *a: None)
+
+
+def test_missing_data_says_how_to_get_it(workdir):
+    with pytest.raises(UserError, match=r"train.csv is missing.*make data comp=house-prices.*data_dir=PATH.*data=sample"):
+        _run()
+
+
+def test_cli_prints_one_line_and_exits_2(workdir, capsys):
+    assert main(["train", "comp=house-prices", "model=lasso", f"data_dir={workdir}/nowhere"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "Traceback" not in err and "nowhere/train.csv" in err
+    assert main(["train", "comp=nope"]) == 2
+    assert "unknown competition 'nope'" in capsys.readouterr().err
+    assert main(["train", "comp=house-prices", "model=catboost"]) == 2
+    assert "unknown model 'catboost'" in capsys.readouterr().err
+    assert main(["frobnicate"]) == 2
+
+
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda d: d["train"].drop(columns=["SalePrice"]), r"train.csv: missing id/target column\(s\) \['SalePrice'\]"),
+        (lambda d: d["train"].drop(columns=["Id"]), r"train.csv: missing id/target column\(s\) \['Id'\]"),
+        (lambda d: d["train"].assign(SalePrice=["cheap"] * len(d["train"])), r"target 'SalePrice' must be numeric.*'cheap'"),
+        (lambda d: d["train"].head(0), r"train.csv has a header but no rows"),
+    ],
+)
+def test_bad_train_csv(workdir, damage, message):
+    folder = sample_copy("house-prices", workdir / "bad")
+    frames = {"train": pd.read_csv(folder / "train.csv")}
+    damage(frames).to_csv(folder / "train.csv", index=False)
+    with pytest.raises(UserError, match=message):
+        _run(f"data_dir={folder}")
+
+
+def test_empty_file(workdir):
+    folder = sample_copy("house-prices", workdir / "bad")
+    (folder / "test.csv").write_text("")
+    with pytest.raises(UserError, match="test.csv is empty"):
+        _run(f"data_dir={folder}")
+
+
+def test_sample_submission_must_match_test(workdir):
+    folder = sample_copy("house-prices", workdir / "bad")
+    sub = pd.read_csv(folder / "sample_submission.csv")
+    sub.iloc[::-1].to_csv(folder / "sample_submission.csv", index=False)
+    with pytest.raises(UserError, match="sample_submission.csv disagrees with .*test.csv"):
+        _run(f"data_dir={folder}")
+
+
+def test_bad_config_file_names_the_file(workdir, tmp_path, monkeypatch):
+    import kagglekit.config as config
+
+    confdir = tmp_path / "configs"
+    (confdir / "house-prices").mkdir(parents=True)
+    (confdir / "defaults.yaml").write_text("cv:\n  folds: 3\n")
+    monkeypatch.setattr(config, "CONFIG_DIR", confdir)
+    with pytest.raises(UserError, match=r"configs/defaults.yaml: unknown key 'cv.folds'"):
+        config.load_config("house-prices", "lasso")
+    (confdir / "defaults.yaml").write_text("cv: [unclosed\n")
+    with pytest.raises(UserError, match=r"defaults.yaml: not valid YAML"):
+        config.load_config("house-prices", "lasso")
+
+
+def test_bad_fit_filter_and_feature_failure_keep_finished_folds(workdir):
+    with pytest.raises(UserError, match="fit_filter 'NoSuchColumn > 3' cannot be evaluated"):
+        _run("data=sample", "fit_filter='NoSuchColumn > 3'")
+    res = _run("data=sample", "cv.only_folds=[0,1]")
+    assert (res.run_dir / "fold_0.json").exists() and (res.run_dir / "fold_1.json").exists()
+    # A crash in a later fold (here an impossible override at model build time) does not touch them.
+    with pytest.raises(UserError):
+        _run("data=sample", "model.params.alpha=abc")
+    assert (res.run_dir / "fold_0.json").exists()
+
+
+def test_download_fails_fast_without_credentials(workdir, monkeypatch, tmp_path):
+    monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "no-kaggle"))
+    for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(UserError, match="no Kaggle API credentials.*kaggle.json"):
+        from kagglekit.competition import load_competition
+        from kagglekit.download import download
+
+        download(load_competition("house-prices"), tmp_path / "dl")
+
+
+def test_download_fails_fast_when_offline(workdir, monkeypatch, tmp_path):
+    import kagglekit.download as dl
+    from kagglekit.competition import load_competition
+
+    monkeypatch.setattr(dl, "has_credentials", lambda: True)
+    monkeypatch.setattr(dl, "kaggle_reachable", lambda timeout=3.0: False)
+    with pytest.raises(UserError, match="cannot reach www.kaggle.com"):
+        dl.download(load_competition("house-prices"), tmp_path / "dl")

@@ -1,0 +1,59 @@
+import numpy as np
+import pandas as pd
+import pytest
+
+from kagglekit.config import CVConfig
+from kagglekit.errors import UserError
+from kagglekit.folds import assign_folds, load_or_make_folds
+
+
+def _frame(n=200, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"Id": np.arange(n), "y": rng.lognormal(12, 0.4, n), "g": rng.integers(0, 20, n),
+                         "when": pd.date_range("2020-01-01", periods=n, freq="D").astype(str)[rng.permutation(n)]})
+
+
+def test_every_row_in_exactly_one_fold_and_seed_reproducible():
+    df = _frame()
+    for scheme in ("kfold", "stratified"):
+        f = assign_folds(df, "y", "regression", CVConfig(n_splits=5, scheme=scheme), seed=3)
+        assert (f >= 0).all() and sorted(np.bincount(f)) == [40] * 5
+        np.testing.assert_array_equal(f, assign_folds(df, "y", "regression", CVConfig(n_splits=5, scheme=scheme), seed=3))
+        assert not np.array_equal(f, assign_folds(df, "y", "regression", CVConfig(n_splits=5, scheme=scheme), seed=4))
+
+
+def test_stratified_regression_folds_span_the_target():
+    df = _frame()
+    f = assign_folds(df, "y", "regression", CVConfig(n_splits=5, scheme="stratified"), seed=0)
+    means = [df.y[f == k].median() for k in range(5)]
+    assert max(means) / min(means) < 1.1
+
+
+def test_group_folds_keep_groups_together():
+    df = _frame()
+    f = assign_folds(df, "y", "regression", CVConfig(n_splits=4, scheme="group", group_column="g"), seed=0)
+    assert (df.assign(f=f).groupby("g")["f"].nunique() == 1).all()
+
+
+def test_time_folds_are_contiguous_periods():
+    df = _frame()
+    f = assign_folds(df, "y", "regression", CVConfig(n_splits=4, scheme="time", time_column="when"), seed=0)
+    dates = pd.to_datetime(df["when"])
+    for k in range(3):
+        assert dates[f == k].max() < dates[f == k + 1].min()
+
+
+def test_fold_file_is_saved_once_and_checked(workdir):
+    df = _frame()
+    cv = CVConfig(n_splits=5)
+    f1, path = load_or_make_folds("toy", df, "Id", "y", "regression", cv, 0, "abc")
+    f2, path2 = load_or_make_folds("toy", df, "Id", "y", "regression", cv, 0, "abc")
+    assert path == path2 and path.exists()
+    np.testing.assert_array_equal(f1, f2)
+    with pytest.raises(UserError, match="does not match train.csv's ids"):
+        load_or_make_folds("toy", df.iloc[::-1], "Id", "y", "regression", cv, 0, "abc")
+
+
+def test_bad_scheme_columns():
+    with pytest.raises(UserError, match="cv.group_column"):
+        assign_folds(_frame(), "y", "regression", CVConfig(scheme="group", group_column="nope"), 0)

@@ -1,0 +1,71 @@
+"""No validation row may influence its fold's fitted preprocessing or model."""
+
+import numpy as np
+import pandas as pd
+
+from kagglekit.competition import load_competition
+from kagglekit.config import load_config
+from kagglekit.data import load_competition_data
+from kagglekit.preprocess import build_preprocessor, infer_roles
+from kagglekit.train import TRANSFORMS, fit_mask, make_fold_fitter, prepare_data
+from helpers import sample_copy
+
+
+def _corrupt(df: pd.DataFrame, rows: np.ndarray, seed: int = 1) -> pd.DataFrame:
+    """Replace every feature value of ``rows`` with wild numbers and unseen categories."""
+    rng = np.random.default_rng(seed)
+    df = df.copy()
+    for col in df.columns:
+        if col in ("Id", "SalePrice"):
+            continue
+        if pd.api.types.is_numeric_dtype(df[col]):
+            df[col] = df[col].astype(float)
+            df.loc[rows, col] = rng.normal(1e6, 1e5, len(rows))
+        else:
+            df.loc[rows, col] = [f"never-seen-{i}" for i in range(len(rows))]
+    return df
+
+
+def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir):
+    spec = load_competition("house-prices")
+    run = load_config("house-prices", "lasso")
+    folder = sample_copy("house-prices", workdir / "copy")
+    data = load_competition_data(spec, folder)
+    X = data.train.drop(columns=["SalePrice"])
+    y = np.log1p(data.train["SalePrice"].to_numpy())
+    roles = infer_roles(X.iloc[120:], spec.columns, ["Id"], run.preprocess.max_onehot_levels)
+    valid = np.arange(0, 120)
+    train_rows = np.arange(120, len(X))
+    clean = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, 0).fit(X.iloc[train_rows], y[train_rows])
+    # The fold's fit only ever receives training rows; corrupting validation rows and refitting the same
+    # way must give the identical transform of training and test rows.
+    Xc = _corrupt(X, valid)
+    dirty = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, 0).fit(Xc.iloc[train_rows], y[train_rows])
+    np.testing.assert_array_equal(clean.transform(X.iloc[train_rows]), dirty.transform(X.iloc[train_rows]))
+    np.testing.assert_array_equal(clean.transform(data.test), dirty.transform(data.test))
+    # ...while fitting on all rows would have changed it: the check can fail.
+    leaky = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, 0).fit(Xc, y).transform(data.test)
+    expected = clean.transform(data.test)
+    assert leaky.shape != expected.shape or not np.allclose(leaky, expected)
+
+
+def test_fold_predictions_do_not_depend_on_validation_rows(workdir):
+    """End to end through the real fold fitter: corrupt fold 0's validation features and targets;
+    fold 0's test predictions must not move at all."""
+    spec = load_competition("house-prices")
+    run = load_config("house-prices", "lightgbm", ["data.sample=true", "model.params.n_estimators=100"])
+    data = prepare_data(spec, run, log=lambda *a: None)
+    folds = np.arange(len(data.train)) % 5
+    train_idx, valid_idx = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
+    y = TRANSFORMS["log1p"][0](data.train["SalePrice"].to_numpy())
+
+    def fold0_test_pred(d, y_space):
+        fitter = make_fold_fitter(spec, run, d, y_space, fit_mask(d.train, run.fit_filter))
+        return fitter(0, train_idx, valid_idx).test_pred
+
+    before = fold0_test_pred(data, y)
+    data.train = _corrupt(data.train, valid_idx)
+    y_bad = y.copy()
+    y_bad[valid_idx] = 25.0
+    after = fold0_test_pred(data, y_bad)
+    np.testing.assert_array_equal(before, after)
