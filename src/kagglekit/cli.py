@@ -18,6 +18,7 @@ USAGE = """usage: python -m kagglekit COMMAND comp=NAME [model=NAME] [key=value 
 commands:
   train     cross-validate a model, save the run (OOF, test predictions, scores), write a submission
   compare   table and bar chart of every finished run of a competition
+  ensemble  blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm
   sample    write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)
   data      download the competition's files with the Kaggle API into data/<comp>/
   describe  print sample.yaml column entries from a real train.csv (for adding a competition)
@@ -33,7 +34,7 @@ def split_args(argv: List[str]) -> Tuple[Dict[str, str], List[str]]:
     own, overrides = {}, []
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if "=" in arg and key in ("comp", "model", "top", "runs", "method"):
+        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta"):
             own[key] = arg.split("=", 1)[1]
         else:
             overrides.append(arg)
@@ -63,6 +64,24 @@ def cmd_compare(own, overrides) -> None:
     df, csv_path, png_path = compare(_need(own, "comp", "compare"))
     print_table(df)
     print(f"saved {display(csv_path)} and {display(png_path)}")
+
+
+def cmd_ensemble(own, overrides) -> None:
+    from .ensemble import ensemble
+
+    from pathlib import Path
+
+    from .config import parse_overrides
+
+    comp = _need(own, "comp", "ensemble")
+    extra = parse_overrides(overrides)
+    data = extra.pop("data", {})
+    if extra or set(data) - {"dir", "sample"}:
+        raise UserError(f"ensemble takes comp, runs, top, method, meta and data_dir or data=sample; not {overrides}.")
+    label = "sample" if data.get("sample") else (str(Path(data["dir"]).expanduser()) if data.get("dir") else None)
+    top = int(own["top"]) if own.get("top") else None
+    ensemble(comp, own.get("runs", "").split() or None, top, own.get("method", "blend"), own.get("meta", "ridge"),
+             data_label=label)
 
 
 def cmd_sample(own, overrides) -> None:
@@ -119,6 +138,7 @@ def cmd_list(own, overrides) -> None:
 COMMANDS = {
     "train": cmd_train,
     "compare": cmd_compare,
+    "ensemble": cmd_ensemble,
     "sample": cmd_sample,
     "data": cmd_data,
     "describe": cmd_describe,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import shutil
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Optional
 
@@ -15,15 +14,15 @@ import pandas as pd
 from .competition import CompetitionSpec, competition_fingerprint, feature_function, load_competition
 from .config import RunConfig, config_hash, load_config, to_dict
 from .cv import FoldOutput, run_cv
-from .data import CompetitionData, load_competition_data, resolve_data_dir, sample_dir
+from .data import CompetitionData, load_competition_data, resolve_data_dir
 from .errors import UserError
 from .folds import load_or_make_folds
 from .metrics import get_metric
 from .models import build_model
 from .paths import display
 from .preprocess import build_preprocessor, infer_roles
+from .outputs import make_record, write_predictions_and_submission, write_scores
 from .runs import RunDir, write_json
-from .submission import check_written, regression_range, write_submission
 
 TRANSFORMS = {
     None: (lambda y: y, lambda y: y),
@@ -142,73 +141,26 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
 
     complete = len(result.folds_run) == len(set(folds.tolist()))
-    scores = {
-        "metric": metric.name,
-        "greater_is_better": metric.greater_is_better,
-        "fold_scores": result.fold_scores,
-        "mean": result.mean,
-        "std": result.std,
-        "oof_score": metric.fn(y, result.oof) if complete else None,
-        "fold_seconds": result.fold_seconds,
-    }
-    write_json(rd.path / "scores.json", scores)
+    scores = write_scores(rd, metric, result.fold_scores, result.fold_seconds, metric.fn(y, result.oof) if complete else None)
     log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
     submission = None
     if complete:
-        submission = _write_outputs(spec, run, data, rd, result, y, classes, forward, inverse)
+        if classification:
+            test = np.mean(result.test_folds, axis=0)
+        else:  # averaged in the transformed (metric) space: the geometric mean for log targets
+            test = inverse(np.mean([forward(t) for t in result.test_folds], axis=0))
+        positive = spec.metric == "rmse_log" or run.target_transform is not None
+        submission = write_predictions_and_submission(spec, data, rd, result.oof, test, y, classes, result.mean, positive)
         log(f"submission: {display(submission)}")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
-    record = {
-        "comp": comp,
-        "config": config_name,
-        "model": run.model.name,
-        "run_id": run_id,
-        "task": spec.task,
-        "metric": metric.name,
-        "greater_is_better": metric.greater_is_better,
-        "cv_mean": result.mean,
-        "cv_std": result.std,
-        "fold_scores": result.fold_scores,
-        "oof_score": scores["oof_score"],
-        "n_folds": len(result.fold_scores),
-        "fit_seconds": float(np.sum(result.fold_seconds)),
-        "wall_seconds": time.perf_counter() - started,
-        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "overrides": " ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample="))),
-        "data": "sample" if run.data.sample and not run.data.dir else str(data.folder),
-        "data_fingerprint": data.fingerprint,
-        "folds_file": fold_path.name,
-        "classes": classes.tolist() if classes is not None else None,
-        "submission": str(submission) if submission else None,
-    }
+    record = make_record(
+        spec, rd, run.model.name, metric, scores, time.perf_counter() - started,
+        data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
+        fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
+        overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
+    )
     if complete:
         write_json(rd.path / "record.json", record)
     return TrainResult(rd.path, record, submission)
-
-
-def _write_outputs(spec, run, data, rd: RunDir, result, y, classes, forward, inverse) -> Path:
-    """OOF and test predictions (arrays and CSVs) and the validated submission."""
-    ids_train, ids_test = data.train[spec.id].to_numpy(), data.test[spec.id].to_numpy()
-    if classes is not None:
-        test = np.mean(result.test_folds, axis=0)
-        np.save(rd.path / "oof.npy", result.oof)
-        np.save(rd.path / "test.npy", test)
-        pd.DataFrame(result.oof, columns=classes).assign(**{spec.id: ids_train}).to_csv(rd.path / "oof.csv", index=False)
-        sub = pd.DataFrame({spec.id: ids_test, spec.target: classes[np.argmax(test, axis=1)]})
-        checks = {"classes": classes}
-    else:
-        # Averaging in the transformed (metric) space: the geometric mean for log targets.
-        test = inverse(np.mean([forward(t) for t in result.test_folds], axis=0))
-        np.save(rd.path / "oof.npy", result.oof)
-        np.save(rd.path / "test.npy", test)
-        pd.DataFrame({spec.id: ids_train, "target": y, "oof": result.oof}).to_csv(rd.path / "oof.csv", index=False)
-        sub = pd.DataFrame({spec.id: ids_test, spec.target: test})
-        checks = {"value_range": regression_range(y, positive=spec.metric == "rmse_log" or run.target_transform is not None)}
-    pd.DataFrame({spec.id: ids_test, "prediction": list(test) if test.ndim > 1 else test}).to_csv(rd.path / "test_pred.csv", index=False)
-    sub = sub[list(data.sample_submission.columns)] if set(data.sample_submission.columns) <= set(sub.columns) else sub
-    name = f"{rd.config_name}-cv{result.mean:.5f}-{rd.run_id}"
-    path = write_submission(sub, spec.name, name, sample=data.sample_submission, id_col=spec.id, **checks)
-    check_written(path, data.sample_submission, spec.id)
-    return path

@@ -1,0 +1,69 @@
+import numpy as np
+import pytest
+
+from kagglekit.ensemble import _blend_fit, _hill_fit, ensemble, honest_cv, combiner
+from kagglekit.errors import UserError
+from kagglekit.metrics import get_metric
+from kagglekit.train import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+@pytest.fixture
+def three_runs(workdir):
+    return [train("house-prices", m, ["data=sample"] + x, **QUIET)
+            for m, x in [("lasso", []), ("lightgbm", ["model.params.n_estimators=150"]), ("svr", [])]]
+
+
+def test_blend_weights_are_valid_and_favour_the_better_member():
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=400)
+    P = np.stack([y + rng.normal(0, 0.2, 400), y + rng.normal(0, 0.6, 400), rng.normal(size=400)])
+    rmse = get_metric("rmse")
+    for w in (_blend_fit(P, y, rmse), _hill_fit(P, y, rmse)):
+        assert (w >= 0).all() and abs(w.sum() - 1) < 1e-9
+        assert w[0] > w[1] and w[2] < 0.05
+
+
+def test_stacking_on_noise_members_is_no_better_than_chance():
+    """Members whose OOF predictions are pure noise must not give a stacked CV better than the mean."""
+    rng = np.random.default_rng(1)
+    y = rng.normal(12, 0.4, 600)
+    folds = np.arange(600) % 5
+    P = rng.normal(12, 0.4, (4, 600))
+    rmse = get_metric("rmse")
+    chance = np.mean([np.sqrt(np.mean((y[folds == k] - y[folds != k].mean()) ** 2)) for k in range(5)])
+    for meta in ("ridge", "lightgbm"):
+        fit, apply = combiner("stack", meta, "regression", 0)
+        _, scores = honest_cv(P, y, folds, rmse, fit, apply)
+        assert np.mean(scores) >= chance * 0.99, (meta, np.mean(scores), chance)
+    # A leaky stack (meta fitted on all rows, scored on the same rows) would look better than chance:
+    fit, apply = combiner("stack", "lightgbm", "regression", 0)
+    leaky = rmse.fn(y, apply(fit(P, y, rmse), P))
+    assert leaky < chance * 0.95
+
+
+def test_ensemble_is_saved_as_a_run_and_beats_or_matches_members(three_runs, workdir):
+    for method in ("mean", "blend", "hill", "stack"):
+        out = ensemble("house-prices", top=3, method=method, log=lambda *a: None)
+        rec = out["record"]
+        assert rec["model"] == f"ensemble:{method}" and len(rec["members"]) == 3
+        assert (out["run_dir"] / "oof.npy").exists() and out["submission"].exists()
+        if rec["weights"]:
+            assert abs(sum(rec["weights"]) - 1) < 1e-6 and min(rec["weights"]) >= 0
+    best = min(r.record["cv_mean"] for r in three_runs)
+    assert rec["cv_mean"] < best * 1.05
+    from kagglekit.compare import compare_table
+
+    assert "ensemble:stack" in set(compare_table("house-prices")["model"])
+
+
+def test_refuses_runs_on_different_folds(three_runs, workdir):
+    other = train("house-prices", "ridge", ["data=sample", "seed=3"], **QUIET)
+    with pytest.raises(UserError, match="different folds or different data"):
+        ensemble("house-prices", run_ids=[three_runs[0].record["run_id"], other.record["run_id"]], log=lambda *a: None)
+
+
+def test_rank_is_for_classification_only(three_runs):
+    with pytest.raises(UserError, match="for classification"):
+        ensemble("house-prices", top=2, method="rank", log=lambda *a: None)
