@@ -67,7 +67,7 @@ def test_bad_config_file_names_the_file(workdir, tmp_path, monkeypatch):
     confdir = tmp_path / "configs"
     (confdir / "house-prices").mkdir(parents=True)
     (confdir / "defaults.yaml").write_text("cv:\n  folds: 3\n")
-    monkeypatch.setattr(config, "CONFIG_DIR", confdir)
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(confdir))
     with pytest.raises(UserError, match=r"configs/defaults.yaml: unknown key 'cv.folds'"):
         config.load_config("house-prices", "lasso")
     (confdir / "defaults.yaml").write_text("cv: [unclosed\n")

@@ -19,6 +19,7 @@ commands:
   train     cross-validate a model, save the run (OOF, test predictions, scores), write a submission
   compare   table and bar chart of every finished run of a competition
   ensemble  blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm
+  tune      Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving
   sample    write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)
   data      download the competition's files with the Kaggle API into data/<comp>/
   describe  print sample.yaml column entries from a real train.csv (for adding a competition)
@@ -34,7 +35,7 @@ def split_args(argv: List[str]) -> Tuple[Dict[str, str], List[str]]:
     own, overrides = {}, []
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta"):
+        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta", "trials", "timeout", "workers", "storage", "pruner"):
             own[key] = arg.split("=", 1)[1]
         else:
             overrides.append(arg)
@@ -82,6 +83,17 @@ def cmd_ensemble(own, overrides) -> None:
     top = int(own["top"]) if own.get("top") else None
     ensemble(comp, own.get("runs", "").split() or None, top, own.get("method", "blend"), own.get("meta", "ridge"),
              data_label=label)
+
+
+def cmd_tune(own, overrides) -> None:
+    from .config import parse_overrides
+    from .tune import tune
+
+    comp = _need(own, "comp", "tune")
+    seed = int(parse_overrides(overrides).get("seed", 42))
+    tune(comp, _need(own, "model", "tune"), overrides, trials=int(own.get("trials", 50)),
+         timeout=float(own["timeout"]) if own.get("timeout") else None, workers=int(own.get("workers", 1)),
+         storage=own.get("storage") or None, seed=seed, pruner=own.get("pruner", "median"))
 
 
 def cmd_sample(own, overrides) -> None:
@@ -139,6 +151,7 @@ COMMANDS = {
     "train": cmd_train,
     "compare": cmd_compare,
     "ensemble": cmd_ensemble,
+    "tune": cmd_tune,
     "sample": cmd_sample,
     "data": cmd_data,
     "describe": cmd_describe,

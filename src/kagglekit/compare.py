@@ -47,8 +47,14 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     import matplotlib.pyplot as plt
 
     labels = [f"{c} {o} [{r[:6]}] ({d})"[:70] for c, o, r, d in zip(df["config"], df["overrides"], df["run_id"], df["data"])]
-    fig, ax = plt.subplots(figsize=(8, 0.45 * len(df) + 1.5))
-    ax.barh(range(len(df)), df["cv_mean"], xerr=df["cv_std"], color="#4C72B0", capsize=4)
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(df) + 1.8))
+    palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3"]
+    datasets = list(dict.fromkeys(df["data"]))
+    colors = [palette[datasets.index(d) % len(palette)] for d in df["data"]]
+    ax.barh(range(len(df)), df["cv_mean"], xerr=df["cv_std"], color=colors, capsize=4)
+    for i, d in enumerate(datasets):  # one legend entry per data set: scores on different data do not compare
+        ax.barh([0], [0], color=palette[i % len(palette)], label=f"data: {d}")
+    ax.legend(loc="lower right", fontsize=8)
     ax.set_yticks(range(len(df)), labels)
     ax.invert_yaxis()
     lo = (df["cv_mean"] - df["cv_std"]).min()

@@ -18,7 +18,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from .errors import UserError
-from .paths import CONFIG_DIR
+from .paths import config_dir
 
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
 SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits"}
@@ -150,15 +150,16 @@ def _merge_layer(cfg: DictConfig, layer: dict, source: str) -> DictConfig:
 
 def config_files(comp: str, config_name: str) -> List[Path]:
     """The YAML layers that exist for a competition and model config, lowest first."""
-    files = [CONFIG_DIR / "defaults.yaml", CONFIG_DIR / comp / "defaults.yaml"]
-    files.append(CONFIG_DIR / comp / f"{config_name}.yaml")
+    files = [config_dir() / "defaults.yaml", config_dir() / comp / "defaults.yaml"]
+    files.append(config_dir() / comp / f"{config_name}.yaml")
     return [f for f in files if f.exists()]
 
 
 def available_configs(comp: str) -> List[str]:
     """Model config names under configs/<comp>/ (without defaults)."""
-    folder = CONFIG_DIR / comp
-    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem != "defaults") if folder.exists() else []
+    folder = config_dir() / comp
+    # "<model>.space.yaml" files are Optuna search spaces, not configs.
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem != "defaults" and "." not in p.stem) if folder.exists() else []
 
 
 def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = None) -> RunConfig:
@@ -167,11 +168,11 @@ def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = No
 
     cfg = OmegaConf.structured(RunConfig)
     layers = [(str(p), read_yaml(p)) for p in config_files(comp, config_name)]
-    own = CONFIG_DIR / comp / f"{config_name}.yaml"
+    own = config_dir() / comp / f"{config_name}.yaml"
     if not own.exists():
         if config_name not in model_names():
             raise UserError(
-                f"unknown model '{config_name}' for {comp}: no {own.relative_to(CONFIG_DIR.parent)} and no "
+                f"unknown model '{config_name}' for {comp}: no {own.relative_to(config_dir().parent)} and no "
                 f"registered model of that name. Configs: {', '.join(available_configs(comp)) or 'none'}; "
                 f"models: {', '.join(model_names())}."
             )

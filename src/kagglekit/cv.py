@@ -51,8 +51,11 @@ def run_cv(
     only_folds: Optional[Sequence[int]] = None,
     n_outputs: int = 1,
     progress: bool = True,
+    on_fold: Optional[Callable[[int, List[float]], None]] = None,
 ) -> CVResult:
-    """Run (or resume) every fold; each finished fold is saved before the next starts."""
+    """Run (or resume) every fold; each finished fold is saved before the next starts.
+
+    ``on_fold(k, scores_so_far)`` is called after each fold (a tuner reports and may prune there)."""
     log = run.logger()
     k_all = sorted(set(int(f) for f in folds))
     todo = [k for k in k_all if only_folds is None or k in only_folds]
@@ -84,4 +87,6 @@ def run_cv(
         scores.append(float(info["score"]))
         seconds.append(float(info["seconds"]))
         bar.set_postfix({metric.name: f"{np.mean(scores):.5f}"})
+        if on_fold is not None:
+            on_fold(k, list(scores))
     return CVResult(oof, test_folds, scores, seconds, todo, resumed)

@@ -6,8 +6,12 @@ import os
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-CONFIG_DIR = ROOT / "configs"
 COMPETITIONS_DIR = ROOT / "competitions"
+
+
+def config_dir() -> Path:
+    """The configs/ folder (KAGGLEKIT_CONFIGS moves it, e.g. for tests that write tuned configs)."""
+    return Path(os.environ.get("KAGGLEKIT_CONFIGS", ROOT / "configs"))
 
 
 def workdir() -> Path:

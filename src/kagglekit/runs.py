@@ -6,7 +6,7 @@ import json
 import logging
 import os
 from pathlib import Path
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, Optional
 
 import numpy as np
 import yaml
@@ -52,9 +52,10 @@ def read_json(path: Path) -> Any:
 class RunDir:
     """One run's folder and the files in it."""
 
-    def __init__(self, comp: str, config_name: str, run_id: str, root: Optional[Path] = None):
+    def __init__(self, comp: str, config_name: str, run_id: str, base: Optional[Path] = None):
+        """``base`` holds the config folders; default ``runs/<comp>`` (tuning trials live elsewhere)."""
         self.comp, self.config_name, self.run_id = comp, config_name, run_id
-        self.path = (root or runs_root()) / comp / config_name / run_id
+        self.path = (base or runs_root() / comp) / config_name / run_id
 
     def fold_npz(self, k: int) -> Path:
         return self.path / f"fold_{k}.npz"
@@ -112,12 +113,3 @@ def iter_records(comp: str, root: Optional[Path] = None) -> Iterator[Dict[str, A
         rec["run_dir"] = str(path.parent)
         yield rec
 
-
-def find_run(comp: str, run_id: str, root: Optional[Path] = None) -> Path:
-    """The folder of a run by id (any config)."""
-    from .errors import UserError
-
-    matches: List[Path] = sorted(((root or runs_root()) / comp).glob(f"*/{run_id}*/{RECORD}"))
-    if len(matches) != 1:
-        raise UserError(f"run '{run_id}' of {comp}: {'not found' if not matches else 'ambiguous'}; see `make compare comp={comp}`.")
-    return matches[0].parent

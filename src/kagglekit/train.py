@@ -106,8 +106,12 @@ def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionDat
     return fit_fold
 
 
-def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log=print) -> TrainResult:
-    """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and submission."""
+def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log=print,
+          on_fold=None, runs_base: Optional[Path] = None, submit: bool = True) -> TrainResult:
+    """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and submission.
+
+    ``on_fold``: called after each fold with (k, scores so far); ``runs_base``: folder for the run
+    (default runs/<comp>); ``submit=False`` skips the submission (tuning trials)."""
     spec = load_competition(comp)
     run = load_config(comp, config_name, overrides)
     metric = get_metric(spec.metric)
@@ -127,7 +131,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         y_fit_space = forward(y)
     folds, fold_path = load_or_make_folds(comp, data.train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
     run_id = config_hash(run, data.fingerprint, competition_fingerprint(spec))
-    rd = RunDir(comp, config_name, run_id)
+    rd = RunDir(comp, config_name, run_id, runs_base)
     rd.save_config(to_dict(run))
     if not (rd.path / "folds.csv").exists():
         shutil.copyfile(fold_path, rd.path / "folds.csv")
@@ -136,7 +140,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         f"{len(data.train)} rows ({int((~keep).sum())} left out of fitting by fit_filter), data {display(data.folder)}")
     fitter = make_fold_fitter(spec, run, data, y_fit_space, keep)
     result = run_cv(rd, folds, y, metric, fitter, run.cv.only_folds,
-                    n_outputs=len(classes) if classification else 1, progress=progress)
+                    n_outputs=len(classes) if classification else 1, progress=progress, on_fold=on_fold)
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
 
@@ -151,8 +155,9 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         else:  # averaged in the transformed (metric) space: the geometric mean for log targets
             test = inverse(np.mean([forward(t) for t in result.test_folds], axis=0))
         positive = spec.metric == "rmse_log" or run.target_transform is not None
-        submission = write_predictions_and_submission(spec, data, rd, result.oof, test, y, classes, result.mean, positive)
-        log(f"submission: {display(submission)}")
+        if submit:
+            submission = write_predictions_and_submission(spec, data, rd, result.oof, test, y, classes, result.mean, positive)
+            log(f"submission: {display(submission)}")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     record = make_record(

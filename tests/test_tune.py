@@ -1,0 +1,81 @@
+import shutil
+
+import optuna
+import pytest
+
+from kagglekit.config import load_config
+from kagglekit.paths import ROOT
+from kagglekit.train import train
+from kagglekit.tune import data_fingerprint, open_study, tune
+
+QUIET = dict(log=lambda *a: None)
+
+
+@pytest.fixture
+def configs(tmp_path, monkeypatch):
+    """A private copy of configs/ (tuning writes <model>-tuned.yaml there)."""
+    dest = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", dest)
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(dest))
+    return dest
+
+
+def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):
+    return open_study(comp, model, None, 42, "median", data_fingerprint(comp, model, list(overrides)))
+
+
+def test_tuned_config_loads_and_trains(workdir, configs):
+    out = tune("house-prices", "lasso", ["data=sample"], trials=4, **QUIET)
+    assert out["n_complete"] >= 1 and (configs / "house-prices/lasso-tuned.yaml").exists()
+    run = load_config("house-prices", "lasso-tuned")
+    for key, value in out["best_params"].items():
+        node = run
+        for part in key.split(".")[:-1]:
+            node = getattr(node, part)
+        got = node[key.split(".")[-1]] if isinstance(node, dict) else getattr(node, key.split(".")[-1])
+        assert got == pytest.approx(value)
+    res = train("house-prices", "lasso-tuned", ["data=sample"], progress=False, log=lambda *a: None)
+    assert res.record["cv_mean"] == pytest.approx(out["best_value"])  # the same CV as the best trial
+    assert all(p.exists() for p in out["plots"])
+
+
+def test_study_resumes_after_interruption(workdir, configs, monkeypatch):
+    from kagglekit import train as train_mod
+
+    calls = []
+
+    original = train_mod.train
+
+    def flaky(*a, **kw):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt  # Ctrl-C in the middle of the third trial
+        return original(*a, **kw)
+
+    monkeypatch.setattr(train_mod, "train", flaky)
+    with pytest.raises(KeyboardInterrupt):
+        tune("house-prices", "lasso", ["data=sample"], trials=5, **QUIET)
+    study = _study()
+    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    assert len(done) == 2  # finished trials survived the interruption
+    monkeypatch.setattr(train_mod, "train", original)
+    out = tune("house-prices", "lasso", ["data=sample"], trials=5, **QUIET)
+    study = _study()
+    finished = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) == 5 and [t.number for t in done] == [0, 1]
+    assert out["n_complete"] + out["n_pruned"] == 5
+
+
+def test_two_workers_share_one_study(workdir, configs):
+    tune("house-prices", "lasso", ["data=sample"], trials=6, workers=2, **QUIET)
+    study = _study()
+    finished = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
+    assert len(finished) >= 6
+    assert {t.user_attrs.get("worker") for t in finished} == {0, 1}  # both processes ran trials
+
+
+def test_pruner_sees_running_mean_after_every_fold(workdir, configs):
+    tune("house-prices", "lasso", ["data=sample"], trials=3, **QUIET)
+    for t in _study().trials:
+        if t.state.name == "COMPLETE":
+            assert sorted(t.intermediate_values) == [1, 2, 3, 4, 5]
