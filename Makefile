@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare sample data describe list test bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon sample data describe list test bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -38,6 +38,15 @@ train: $(STAMP) ## comp=X model=Y: K-fold CV, run folder under runs/, validated 
 
 compare: $(STAMP) ## comp=X: table and bar chart of every finished run, best first
 	$(RUN) compare
+
+ensemble: $(STAMP) ## comp=X [runs="id1 id2" | top=N] [method=mean|blend|hill|rank|stack] [meta=ridge|lightgbm]
+	$(RUN) ensemble
+
+tune: $(STAMP) ## comp=X model=Y [trials=N] [timeout=S] [workers=K] [storage=URL]: Optuna study -> <model>-tuned.yaml
+	$(RUN) tune
+
+autogluon: $(STAMP) ## comp=X [time_limit=S] [presets=...]: AutoGluon baseline fitted on each of our folds
+	$(RUN) autogluon
 
 sample: $(STAMP) ## comp=X: write a generated sample in Kaggle's layout to data/samples/<comp>/
 	$(RUN) sample

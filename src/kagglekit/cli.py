@@ -20,6 +20,7 @@ commands:
   compare   table and bar chart of every finished run of a competition
   ensemble  blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm
   tune      Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving
+  autogluon AutoGluon TabularPredictor on each of our folds: time_limit=S (per fold) presets=medium_quality
   sample    write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)
   data      download the competition's files with the Kaggle API into data/<comp>/
   describe  print sample.yaml column entries from a real train.csv (for adding a competition)
@@ -35,7 +36,8 @@ def split_args(argv: List[str]) -> Tuple[Dict[str, str], List[str]]:
     own, overrides = {}, []
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta", "trials", "timeout", "workers", "storage", "pruner"):
+        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta", "trials", "timeout", "workers", "storage", "pruner",
+                                         "time_limit", "presets"):
             own[key] = arg.split("=", 1)[1]
         else:
             overrides.append(arg)
@@ -83,6 +85,14 @@ def cmd_ensemble(own, overrides) -> None:
     top = int(own["top"]) if own.get("top") else None
     ensemble(comp, own.get("runs", "").split() or None, top, own.get("method", "blend"), own.get("meta", "ridge"),
              data_label=label)
+
+
+def cmd_autogluon(own, overrides) -> None:
+    from .train import train
+
+    comp = _need(own, "comp", "autogluon")
+    extra = [f"model.params.{k}={own[k]}" for k in ("time_limit", "presets") if own.get(k)]
+    train(comp, own.get("model") or "autogluon", overrides + extra)
 
 
 def cmd_tune(own, overrides) -> None:
@@ -152,6 +162,7 @@ COMMANDS = {
     "compare": cmd_compare,
     "ensemble": cmd_ensemble,
     "tune": cmd_tune,
+    "autogluon": cmd_autogluon,
     "sample": cmd_sample,
     "data": cmd_data,
     "describe": cmd_describe,

@@ -267,3 +267,16 @@ def build_preprocessor(
         text = TextSVD(cfg.text_max_features, cfg.text_components, seed)
         transformers.append((f"text_{col}", Pipeline([("svd", text)] + ([("scale", StandardScaler())] if cfg.scale else [])), [col]))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True)
+
+
+class RawFrame(BaseEstimator, TransformerMixin):
+    """For models that preprocess themselves (AutoGluon): the feature frame minus the id column."""
+
+    def __init__(self, drop: List[str] = None):
+        self.drop = drop
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X.drop(columns=[c for c in (self.drop or []) if c in X.columns])

@@ -20,7 +20,7 @@ from .folds import load_or_make_folds
 from .metrics import get_metric
 from .models import build_model
 from .paths import display
-from .preprocess import build_preprocessor, infer_roles
+from .preprocess import RawFrame, build_preprocessor, infer_roles
 from .outputs import make_record, write_predictions_and_submission, write_scores
 from .runs import RunDir, write_json
 
@@ -67,7 +67,8 @@ def fit_mask(train: pd.DataFrame, query: Optional[str]) -> np.ndarray:
     return ~drop
 
 
-def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionData, y_fit_space: np.ndarray, keep: np.ndarray):
+def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionData, y_fit_space: np.ndarray, keep: np.ndarray,
+                     model_dir: Optional[Path] = None):
     """The tabular ``fit_fold``: preprocessing and model fitted on the fold's training rows only."""
     features = data.train.drop(columns=[spec.target])
     _, inverse = TRANSFORMS[run.target_transform]
@@ -75,11 +76,15 @@ def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionDat
 
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
         def fit_one(rows):
-            # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
-            roles = infer_roles(features.iloc[rows], spec.columns, [spec.id], run.preprocess.max_onehot_levels)
-            pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
-            X = pre.fit_transform(features.iloc[rows], y_fit_space[rows])
             model = build_model(run.model.name, run.model.params, spec.task, run.seed + k)
+            if getattr(model, "raw_features", False):  # e.g. AutoGluon: it preprocesses on its own
+                pre = RawFrame([spec.id])
+                model.path = model_dir / f"fold_{k}" if model_dir else None
+            else:
+                # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
+                roles = infer_roles(features.iloc[rows], spec.columns, [spec.id], run.preprocess.max_onehot_levels)
+                pre = build_preprocessor(roles, spec.columns, run.preprocess, spec.task, run.seed + k)
+            X = pre.fit_transform(features.iloc[rows], y_fit_space[rows])
             model.fit(X, y_fit_space[rows])
             return pre, model, X
 
@@ -97,8 +102,9 @@ def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionDat
         if classification:
             return FoldOutput(model.predict_proba(X_valid), model.predict_proba(X_test), {"n_fit": len(fit_idx)})
         info = {"n_fit": len(fit_idx), "n_features": int(X_fit.shape[1]), "n_dropped_outliers": n_dropped}
-        if hasattr(model, "best_epoch_"):
-            info["best_epoch"] = model.best_epoch_
+        for attr in ("best_epoch_", "best_model_"):
+            if hasattr(model, attr):
+                info[attr.rstrip("_")] = getattr(model, attr)
         lo, hi = (y_fit_space[fit_idx].min(), y_fit_space[fit_idx].max()) if run.clip_predictions else (-np.inf, np.inf)
         predict = lambda X: inverse(np.clip(model.predict(X), lo, hi))  # noqa: E731
         return FoldOutput(predict(X_valid), predict(X_test), info)
@@ -138,7 +144,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     keep = fit_mask(data.train, run.fit_filter)
     log(f"{comp} / {config_name} ({run.model.name}) run {run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
         f"{len(data.train)} rows ({int((~keep).sum())} left out of fitting by fit_filter), data {display(data.folder)}")
-    fitter = make_fold_fitter(spec, run, data, y_fit_space, keep)
+    fitter = make_fold_fitter(spec, run, data, y_fit_space, keep, rd.path / "models")
     result = run_cv(rd, folds, y, metric, fitter, run.cv.only_folds,
                     n_outputs=len(classes) if classification else 1, progress=progress, on_fold=on_fold)
     if result.resumed:
@@ -164,6 +170,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         spec, rd, run.model.name, metric, scores, time.perf_counter() - started,
         data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
+        disk_mb=round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2),
         overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
     )
     if complete:

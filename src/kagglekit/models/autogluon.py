@@ -1,0 +1,67 @@
+"""AutoGluon's TabularPredictor as a model, fitted on each of OUR folds so its CV and OOF compare.
+
+It takes the raw feature frame (AutoGluon does its own preprocessing) and keeps its model folders
+under the run folder (``autogluon/fold_<k>``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import numpy as np
+
+from . import register_model
+
+
+@dataclass
+class AutoGluonParams:
+    time_limit: Optional[float] = 120.0  # seconds per fold
+    presets: str = "medium_quality"
+    eval_metric: Optional[str] = None  # default: root_mean_squared_error (regression), log_loss (classification)
+    # Model families whose extras are not installed here (catboost, xgboost, fastai): skipped quietly.
+    excluded_model_types: List[str] = field(default_factory=lambda: ["CAT", "XGB", "FASTAI"])
+    hyperparameters: Optional[Dict[str, Any]] = None
+    num_cpus: Any = "auto"
+    keep_only_best: bool = True  # delete the other models after fitting: less disk
+    verbosity: int = 0
+
+
+class AutoGluonModel:
+    """sklearn-style wrapper: ``fit(frame, y)``, ``predict(frame)`` / ``predict_proba(frame)``."""
+
+    raw_features = True
+
+    def __init__(self, params: AutoGluonParams, task: str, seed: int):
+        self.params, self.task, self.seed = params, task, seed
+        self.path: Optional[Path] = None  # set by the fold fitter to a folder inside the run
+
+    def fit(self, X, y):
+        from autogluon.tabular import TabularPredictor
+
+        p = self.params
+        frame = X.copy()
+        frame["__target__"] = y
+        metric = p.eval_metric or ("root_mean_squared_error" if self.task == "regression" else "log_loss")
+        problem = "regression" if self.task == "regression" else ("binary" if len(np.unique(y)) == 2 else "multiclass")
+        self.predictor_ = TabularPredictor(label="__target__", problem_type=problem, eval_metric=metric,
+                                           path=str(self.path) if self.path else None, verbosity=p.verbosity)
+        self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
+                            excluded_model_types=p.excluded_model_types, num_cpus=p.num_cpus)
+        if p.keep_only_best:
+            self.predictor_.delete_models(models_to_keep="best", dry_run=False)
+        self.best_model_ = self.predictor_.model_best
+        return self
+
+    def predict(self, X):
+        return self.predictor_.predict(X).to_numpy(dtype=float)
+
+    def predict_proba(self, X):
+        proba = self.predictor_.predict_proba(X)
+        return proba[sorted(proba.columns)].to_numpy(dtype=float)
+
+
+@register_model("autogluon", AutoGluonParams, "AutoGluon TabularPredictor fitted on each of our folds (raw features)")
+def build_autogluon(p: AutoGluonParams, task: str, seed: int):
+    return AutoGluonModel(p, task, seed)
