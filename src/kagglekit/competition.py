@@ -40,12 +40,23 @@ class ColumnsSpec:
 
 
 @dataclass
+class ImagesSpec:
+    """Where an image competition keeps its pictures."""
+
+    path_column: Optional[str] = None  # a CSV column holding each image's relative path (e.g. images/0.jpg)
+    train_dir: str = ""  # else: folders of <id><extension> files
+    test_dir: str = ""
+    extension: str = ".png"
+
+
+@dataclass
 class CompetitionSpec:
     """What kagglekit needs to know about one Kaggle competition."""
 
     name: str = ""
     kaggle: str = ""  # the Kaggle slug used by `kaggle competitions download`
     title: str = ""
+    kind: str = "tabular"  # tabular | image
     task: str = "regression"  # regression | classification
     id: str = "Id"
     target: str = ""
@@ -54,6 +65,7 @@ class CompetitionSpec:
     columns: ColumnsSpec = field(default_factory=ColumnsSpec)
     read_csv: Dict[str, Any] = field(default_factory=dict)  # extra pandas.read_csv arguments
     features: Optional[str] = None  # module file in the competition folder with add_features(df)
+    images: ImagesSpec = field(default_factory=ImagesSpec)
 
     @property
     def folder(self) -> Path:
@@ -87,6 +99,8 @@ def load_competition(name: str) -> CompetitionSpec:
         raise UserError(f"{path}: 'target' (the column to predict) is required.")
     if spec.task not in ("regression", "classification"):
         raise UserError(f"{path}: task must be regression or classification, not '{spec.task}'.")
+    if spec.kind not in ("tabular", "image"):
+        raise UserError(f"{path}: kind must be tabular or image, not '{spec.kind}'.")
     return spec
 
 

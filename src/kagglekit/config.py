@@ -63,6 +63,34 @@ class PreprocessConfig:
 
 
 @dataclass
+class ImageConfig:
+    """Image competitions: how pictures are decoded, cached and fed."""
+
+    size: int = 128  # decoded and resized once to size x size, cached as uint8
+    subset: Optional[int] = None  # train on a stratified subset of N labelled images (quick or CPU runs)
+    extension: Optional[str] = None  # override the competition's image file extension (e.g. .jpg)
+    skip_bad_images: bool = False  # drop unreadable training images (test images are never dropped)
+    decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
+    loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
+
+
+@dataclass
+class AugmentConfig:
+    """Augmentation: albumentations pipelines (list of {TransformName: {kwargs}}), batch mixing, TTA."""
+
+    train: List[Any] = field(default_factory=lambda: [
+        {"HorizontalFlip": {"p": 0.5}},
+        {"VerticalFlip": {"p": 0.5}},
+        {"Affine": {"scale": [0.85, 1.15], "rotate": [-20, 20], "translate_percent": [-0.06, 0.06], "p": 0.7}},
+    ])
+    test: List[Any] = field(default_factory=list)
+    mixup_alpha: float = 0.0  # > 0 turns mixup on
+    cutmix_alpha: float = 0.0  # > 0 turns cutmix on
+    mix_prob: float = 1.0  # share of batches mixed when either is on
+    tta: List[str] = field(default_factory=lambda: ["hflip"])  # any of: hflip, vflip, crops
+
+
+@dataclass
 class ModelConfig:
     """Which registered model to build and its parameters (checked against the model's own dataclass)."""
 
@@ -86,6 +114,8 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
+    image: ImageConfig = field(default_factory=ImageConfig)
+    augment: AugmentConfig = field(default_factory=AugmentConfig)
 
 
 def read_yaml(path: Path) -> dict:
@@ -224,6 +254,8 @@ def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "
     """Short stable id of everything that changes a run's results (not where the data lies)."""
     d = to_dict(run)
     d.pop("data")  # the data fingerprint below says which data; where it lies does not matter
+    for speed_only in ("decode_workers", "loader_workers"):
+        d["image"].pop(speed_only)
     d["cv"].pop("only_folds", None)
     d["data_fingerprint"] = data_fingerprint
     d["code_fingerprint"] = code_fingerprint

@@ -120,6 +120,12 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     (default runs/<comp>); ``submit=False`` skips the submission (tuning trials)."""
     spec = load_competition(comp)
     run = load_config(comp, config_name, overrides)
+    if spec.kind == "image":
+        from .images.pipeline import train_images
+
+        return train_images(spec, run, config_name, overrides, progress, log, on_fold, runs_base, submit)
+    if run.model.name == "timm":
+        raise UserError(f"{comp} is a tabular competition; model.name timm is for image competitions.")
     metric = get_metric(spec.metric)
     data = prepare_data(spec, run, log)
     started = time.perf_counter()

@@ -37,7 +37,7 @@ def register_model(name: str, params: type, description: str = ""):
 
 
 def _load_builtin() -> None:
-    from . import autogluon, mlp, tabular  # noqa: F401  (registration side effect)
+    from . import autogluon, image, mlp, tabular  # noqa: F401  (registration side effect)
 
 
 def model_names() -> List[str]:

@@ -1,0 +1,1 @@
+"""Image competitions: cached decoding, albumentations, timm fine-tuning, on the shared CV core."""

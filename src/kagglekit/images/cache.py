@@ -1,0 +1,102 @@
+"""Decode and resize every image once into a uint8 array file, memory-mapped and reused by every fold and run.
+
+The cache key covers each source file's path, size and modification time and the target size, so
+a changed image or another size makes a new cache. Decoding runs in parallel processes with a
+progress bar; unreadable images are collected and reported together, never discovered mid-epoch.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+from typing import List, Sequence, Tuple
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from ..runs import atomic_write_text
+
+
+@dataclass
+class CachedImages:
+    array: np.ndarray  # (N, size, size, 3) uint8, memory-mapped
+    bad: List[Tuple[int, str, str]]  # (index, path, error) of images that could not be decoded
+    seconds: float  # time spent decoding now (0 when the cache already existed)
+    path: Path
+
+
+def decode(path: str, size: int) -> np.ndarray:
+    """One image as size x size RGB uint8 (JPEG draft mode decodes big files at a reduced scale)."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img.draft("RGB", (size, size))
+        img = img.convert("RGB")
+        if img.size != (size, size):
+            img = img.resize((size, size), Image.BILINEAR, reducing_gap=2.0)
+        return np.asarray(img, dtype=np.uint8)
+
+
+def _decode_one(args):
+    i, path, size = args
+    try:
+        return i, decode(path, size), None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure marks the file as bad
+        return i, None, f"{type(exc).__name__}: {exc}"
+
+
+def cache_key(paths: Sequence[Path], size: int) -> str:
+    h = hashlib.sha1(str(size).encode())
+    for p in paths:
+        try:
+            st = os.stat(p)
+            h.update(f"{p}|{st.st_size}|{st.st_mtime_ns}\n".encode())
+        except OSError:
+            h.update(f"{p}|missing\n".encode())
+    return h.hexdigest()[:16]
+
+
+def cached_images(paths: Sequence[Path], size: int, cache_dir: Path, workers: int = 0, desc: str = "decode") -> CachedImages:
+    """The images of ``paths`` at ``size``: from the cache, or decoded now in parallel and saved."""
+    key = cache_key(paths, size)
+    array_path = cache_dir / f"{key}-{size}px.npy"
+    meta_path = array_path.with_suffix(".json")
+    if array_path.exists() and meta_path.exists():
+        meta = json.loads(meta_path.read_text())
+        return CachedImages(np.load(array_path, mmap_mode="r"), [tuple(b) for b in meta["bad"]], 0.0, array_path)
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    start = time.perf_counter()
+    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}")
+    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(paths), size, size, 3))
+    bad = []
+    jobs = [(i, str(p), size) for i, p in enumerate(paths)]
+    n_workers = workers or os.cpu_count() or 1
+    bar = tqdm(total=len(jobs), desc=f"{desc} {size}px", unit="img")
+    if n_workers == 1 or len(jobs) < 64:
+        results = map(_decode_one, jobs)
+        pool = None
+    else:
+        pool = get_context("fork").Pool(n_workers)
+        results = pool.imap_unordered(_decode_one, jobs, chunksize=64)
+    try:
+        for i, img, err in results:
+            if err is None:
+                out[i] = img
+            else:
+                bad.append((i, jobs[i][1], err))
+            bar.update(1)
+    finally:
+        bar.close()
+        if pool is not None:
+            pool.close()
+            pool.join()
+    out.flush()
+    del out
+    os.replace(tmp, array_path)
+    atomic_write_text(meta_path, json.dumps({"n": len(paths), "size": size, "bad": sorted(bad)}))
+    return CachedImages(np.load(array_path, mmap_mode="r"), sorted(bad), time.perf_counter() - start, array_path)

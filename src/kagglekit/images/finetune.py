@@ -1,0 +1,241 @@
+"""Fine-tune a timm backbone on one fold: the whole loop in one place.
+
+AdamW or SGD with a faster head (and optional timm layer decay), linear warmup then cosine,
+optional frozen-backbone warm start, label smoothing, mixup/cutmix, bf16 autocast and channels_last
+on CUDA, gradient clipping, optional weight EMA. A checkpoint is written after every epoch, so a
+killed run resumes mid-fold; the epoch with the best validation accuracy is kept, and its weights
+predict the validation fold and the test set with test-time augmentation.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm.auto import tqdm
+
+from ..config import AugmentConfig
+from ..models.image import TimmParams
+from .augment import build_pipeline, mix_batch, tta_views
+from .backbones import create_backbone
+
+
+@dataclass
+class FoldImages:
+    """What one fold trains and predicts on: a uint8 array and row indices into it."""
+
+    images: np.ndarray  # (N, S, S, 3) uint8 (memory-mapped cache)
+    labels: np.ndarray  # (N,) class index of each cached training image
+    train_rows: np.ndarray
+    valid_rows: np.ndarray
+    test_images: np.ndarray
+    n_classes: int
+
+
+@dataclass
+class FoldResult:
+    valid_proba: np.ndarray
+    test_proba: np.ndarray
+    info: dict = field(default_factory=dict)
+
+
+class AugmentedImages(torch.utils.data.Dataset):
+    def __init__(self, images, rows, labels, pipeline):
+        self.images, self.rows, self.labels, self.pipeline = images, rows, labels, pipeline
+
+    def __len__(self):
+        return len(self.rows)
+
+    def __getitem__(self, i):
+        img = np.asarray(self.images[self.rows[i]])
+        if self.pipeline is not None:
+            img = self.pipeline(image=img)["image"]
+        return torch.from_numpy(np.ascontiguousarray(img)), int(self.labels[self.rows[i]])
+
+
+def pick_device(name: str) -> torch.device:
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)
+
+
+def param_groups(model: torch.nn.Module, p: TimmParams):
+    """Backbone at lr, head at lr * head_lr_mult; no weight decay on biases and norms."""
+    if p.layer_decay:
+        from timm.optim import param_groups_layer_decay
+
+        groups = param_groups_layer_decay(model, weight_decay=p.weight_decay, layer_decay=p.layer_decay)
+        for g in groups:
+            g["lr"] = p.lr * g.get("lr_scale", 1.0)
+        return groups
+    head = {id(t) for t in model.get_classifier().parameters()}
+    groups = {(h, d): [] for h in (0, 1) for d in (0, 1)}
+    for t in model.parameters():
+        groups[(int(id(t) in head), int(t.ndim > 1))].append(t)
+    return [{"params": ts, "lr": p.lr * (p.head_lr_mult if h else 1.0), "weight_decay": p.weight_decay if d else 0.0}
+            for (h, d), ts in groups.items() if ts]
+
+
+def warmup_cosine(step: int, total: int, warmup: int, min_ratio: float) -> float:
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = (step - warmup) / max(1, total - warmup)
+    return min_ratio + (1 - min_ratio) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+
+
+class Normalizer:
+    """uint8 NHWC batch -> normalised float NCHW on the device (cheap on a GPU, once per batch)."""
+
+    def __init__(self, model, device, channels_last: bool):
+        cfg = getattr(model, "pretrained_cfg", {}) or {}
+        self.mean = torch.tensor(cfg.get("mean", (0.485, 0.456, 0.406)), device=device).view(1, 3, 1, 1) * 255
+        self.std = torch.tensor(cfg.get("std", (0.229, 0.224, 0.225)), device=device).view(1, 3, 1, 1) * 255
+        self.device, self.channels_last = device, channels_last
+
+    def __call__(self, batch: torch.Tensor) -> torch.Tensor:
+        x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
+        x = (x - self.mean) / self.std
+        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+
+
+@torch.no_grad()
+def predict(model, images: np.ndarray, rows: Optional[np.ndarray], norm: Normalizer, batch_size: int,
+            tta: List[str], pipeline, autocast) -> np.ndarray:
+    """Class probabilities, averaged over the TTA views."""
+    model.eval()
+    idx = np.arange(len(images)) if rows is None else rows
+    out = []
+    for i in range(0, len(idx), batch_size * 2):
+        chunk = np.asarray(images[idx[i : i + batch_size * 2]])
+        if pipeline is not None:
+            chunk = np.stack([pipeline(image=im)["image"] for im in chunk])
+        x = norm(torch.from_numpy(chunk))
+        with autocast():
+            probs = [model(v).float().softmax(dim=1) for v in tta_views(x, tta)]
+        out.append(torch.stack(probs).mean(0).cpu().numpy())
+    return np.concatenate(out) if out else np.zeros((0, model.num_classes))
+
+
+def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, seed: int, loader_workers: int,
+               progress: bool = True, log=print) -> FoldResult:
+    """Fine-tune on ``data.train_rows``, keep the best epoch on ``data.valid_rows``, predict valid and test."""
+    device = pick_device(p.device)
+    cuda = device.type == "cuda"
+    if p.threads:
+        torch.set_num_threads(p.threads)
+    torch.manual_seed(seed)
+    rng = np.random.default_rng(seed)
+    model = create_backbone(p.arch, data.n_classes, p.pretrained, p.drop_rate, p.drop_path_rate).to(device)
+    if cuda and p.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    norm = Normalizer(model, device, cuda and p.channels_last)
+    groups = param_groups(model, p)
+    opt = (torch.optim.AdamW(groups, lr=p.lr) if p.optimizer == "adamw"
+           else torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True))
+    for g in opt.param_groups:
+        g["initial_lr"] = g["lr"]
+    train_set = AugmentedImages(data.images, data.train_rows, data.labels, build_pipeline(aug.train, "augment.train"))
+    test_pipeline = build_pipeline(aug.test, "augment.test")
+    workers = loader_workers if loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 1)
+    loader = torch.utils.data.DataLoader(
+        train_set, batch_size=p.batch_size, shuffle=True, drop_last=len(train_set) > p.batch_size,
+        num_workers=workers, pin_memory=cuda, persistent_workers=workers > 0,
+        generator=torch.Generator().manual_seed(seed))
+    steps = max(1, len(loader)) * p.epochs
+    warmup = int(p.warmup_epochs * max(1, len(loader)))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, steps, warmup, p.min_lr_ratio))
+    ema = None
+    if p.ema_decay:
+        from timm.utils import ModelEmaV3
+
+        ema = ModelEmaV3(model, decay=p.ema_decay)
+    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda and p.amp else (lambda: torch.autocast("cpu", enabled=False))
+    fitted = model
+    if cuda and p.compile:
+        fitted = torch.compile(model)
+
+    state = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": -1, "train_seconds": 0.0, "images_seen": 0}
+    best_path = ckpt.with_name(ckpt.name.replace(".ckpt", ".best.pt"))
+    if ckpt.exists():  # resume mid-fold
+        saved = torch.load(ckpt, map_location=device, weights_only=False)
+        model.load_state_dict(saved["model"])
+        opt.load_state_dict(saved["opt"])
+        sched.load_state_dict(saved["sched"])
+        if ema is not None and saved.get("ema"):
+            ema.module.load_state_dict(saved["ema"])
+        state = saved["state"]
+        torch.set_rng_state(saved["torch_rng"])
+        rng = np.random.default_rng(seed + state["epoch"])
+        loader.generator.manual_seed(seed + state["epoch"])
+        log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
+
+    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not progress)
+    for epoch in bar:
+        frozen = epoch < p.freeze_epochs
+        head = set(map(id, model.get_classifier().parameters()))
+        for t in model.parameters():
+            t.requires_grad_(not frozen or id(t) in head)
+        model.train()
+        start, losses, seen = time.perf_counter(), [], 0
+        for batch, target in loader:
+            x = norm(batch)
+            target = target.to(device, non_blocking=True)
+            x, soft = mix_batch(x, target, data.n_classes, aug.mixup_alpha, aug.cutmix_alpha, aug.mix_prob, rng)
+            with autocast():
+                loss = F.cross_entropy(fitted(x).float(), soft, label_smoothing=p.label_smoothing)
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            if p.grad_clip:
+                torch.nn.utils.clip_grad_norm_(model.parameters(), p.grad_clip)
+            opt.step()
+            sched.step()
+            if ema is not None:
+                ema.update(model)
+            losses.append(float(loss))
+            seen += len(batch)
+        if cuda:
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+        state["train_seconds"] += seconds
+        state["images_seen"] += seen
+        judge = ema.module if ema is not None else model
+        proba = predict(judge, data.images, data.valid_rows, norm, p.batch_size, [], test_pipeline, autocast)
+        acc = float((proba.argmax(1) == data.labels[data.valid_rows]).mean())
+        state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+                                 "valid_acc": acc, "lr": opt.param_groups[0]["lr"], "train_img_s": seen / max(seconds, 1e-9)})
+        if acc > state["best_acc"]:
+            state["best_acc"], state["best_epoch"] = acc, epoch + 1
+            torch.save(judge.state_dict(), best_path)
+        state["epoch"] = epoch + 1
+        tmp = ckpt.with_name(ckpt.name + ".tmp")
+        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                    "ema": ema.module.state_dict() if ema is not None else None, "state": state,
+                    "torch_rng": torch.get_rng_state()}, tmp)
+        tmp.replace(ckpt)
+        bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{acc:.4f}", img_s=f"{seen / max(seconds, 1e-9):.0f}")
+
+    best = ema.module if ema is not None else model
+    best.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
+    start = time.perf_counter()
+    valid = predict(best, data.images, data.valid_rows, norm, p.batch_size, aug.tta, test_pipeline, autocast)
+    test = predict(best, data.test_images, None, norm, p.batch_size, aug.tta, test_pipeline, autocast)
+    predict_seconds = time.perf_counter() - start
+    n_views = 1 + ("hflip" in aug.tta) + ("vflip" in aug.tta) + 5 * ("crops" in aug.tta)
+    info = {
+        "best_epoch": state["best_epoch"],
+        "best_valid_acc_no_tta": state["best_acc"],
+        "train_seconds": state["train_seconds"],
+        "train_img_s": state["images_seen"] / max(state["train_seconds"], 1e-9),
+        "predict_seconds": predict_seconds,
+        "infer_img_s": (len(valid) + len(test)) * n_views / max(predict_seconds, 1e-9),
+        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
+        "history": state["history"],
+    }
+    ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
+    return FoldResult(valid, test, info)

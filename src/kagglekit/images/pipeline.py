@@ -1,0 +1,124 @@
+"""`make train` for image competitions: cached images, K-fold fine-tuning, OOF/test probabilities, submission."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from pathlib import Path
+from typing import Optional
+
+import numpy as np
+
+from ..competition import CompetitionSpec, competition_fingerprint
+from ..config import RunConfig, config_hash, to_dict
+from ..cv import FoldOutput, run_cv
+from ..data import CompetitionData
+from ..errors import UserError
+from ..folds import load_or_make_folds
+from ..metrics import get_metric
+from ..outputs import make_record, write_predictions_and_submission, write_scores
+from ..paths import data_root, display
+from ..runs import RunDir, write_json
+from .cache import cached_images
+from .data import load_image_data
+from .finetune import FoldImages, train_fold
+from .reports import confusion_matrix_png, learning_curves
+
+
+def _report_bad(bad, split: str, skip: bool) -> None:
+    if bad and (split == "test" or not skip):
+        listed = "; ".join(f"{p} ({err})" for _, p, err in bad[:10])
+        fix = "replace them (Kaggle's copy)" if split == "test" else "replace them, or drop them with image.skip_bad_images=true"
+        raise UserError(f"{len(bad)} {split} image(s) cannot be decoded: {listed}{' ...' if len(bad) > 10 else ''}. Fix: {fix}.")
+
+
+def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overrides, progress: bool, log, on_fold,
+                 runs_base: Optional[Path], submit: bool):
+    """The image counterpart of train.train (same run folders, folds, scores, submissions and records)."""
+    from ..train import TrainResult
+
+    if run.model.name != "timm":
+        raise UserError(f"{spec.name} is an image competition: use an image config (model.name: timm), not {run.model.name}.")
+    if spec.task != "classification":
+        raise UserError(f"{spec.name}: image regression is not supported yet.")
+    started = time.perf_counter()
+    metric = get_metric(spec.metric)
+    data = load_image_data(spec, run, log)
+    cache_dir = data_root() / "cache" / spec.name
+    t0 = time.perf_counter()
+    train_cache = cached_images(data.train_paths, run.image.size, cache_dir, run.image.decode_workers, "cache train")
+    test_cache = cached_images(data.test_paths, run.image.size, cache_dir, run.image.decode_workers, "cache test")
+    cache_seconds = time.perf_counter() - t0
+    _report_bad(train_cache.bad, "train", run.image.skip_bad_images)
+    _report_bad(test_cache.bad, "test", False)
+    keep = np.ones(len(data.train), dtype=bool)
+    keep[[i for i, _, _ in train_cache.bad]] = False
+    if not keep.all():
+        log(f"skipping {int((~keep).sum())} unreadable training images (image.skip_bad_images)")
+        data.fingerprint += f"-skip{int((~keep).sum())}"
+    train = data.train[keep].reset_index(drop=True)
+    cache_rows = np.flatnonzero(keep)  # row i of `train` is image cache_rows[i] of the cache
+    classes = np.array(sorted(train[spec.target].unique()))
+    y = np.searchsorted(classes, train[spec.target].to_numpy())
+    labels_all = np.zeros(len(data.train), dtype=int)
+    labels_all[cache_rows] = y
+
+    folds, fold_path = load_or_make_folds(spec.name, train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
+    rd = RunDir(spec.name, config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
+    rd.save_config(to_dict(run))
+    if not (rd.path / "folds.csv").exists():
+        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    (rd.path / "classes.txt").write_text("\n".join(classes) + "\n")
+    log(f"{spec.name} / {config_name} ({run.model.params['arch']}, {run.image.size}px) run {rd.run_id}: "
+        f"{run.cv.n_splits}-fold {run.cv.scheme}, {len(train)} images, {len(classes)} classes, {len(data.test)} test; "
+        f"cache {cache_seconds:.1f}s ({display(train_cache.path.parent)})")
+    from ..models import get_model_entry
+
+    params = get_model_entry("timm").params(**run.model.params)
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        fold = FoldImages(train_cache.array, labels_all, cache_rows[train_idx], cache_rows[valid_idx], test_cache.array, len(classes))
+        res = train_fold(fold, params, run.augment, rd.path / f"fold_{k}.ckpt", run.seed + k, run.image.loader_workers,
+                         progress, log)
+        res.info["logloss"] = get_metric("logloss").fn(y[valid_idx], res.valid_proba)
+        return FoldOutput(res.valid_proba, res.test_proba, res.info)
+
+    result = run_cv(rd, folds, y, metric, fit_fold, run.cv.only_folds, n_outputs=len(classes), progress=progress, on_fold=on_fold)
+    infos = [rd.load_fold(k)["info"] for k in result.folds_run]
+    complete = len(result.folds_run) == len(set(folds.tolist()))
+    done = ~np.isnan(result.oof).any(axis=1)
+    scores = write_scores(rd, metric, result.fold_scores, result.fold_seconds, metric.fn(y, result.oof) if complete else None)
+    scores["logloss_folds"] = [i["logloss"] for i in infos]
+    write_json(rd.path / "scores.json", scores)
+    learning_curves({i["fold"]: i["history"] for i in infos}, rd.path / "learning_curves.png")
+    confusion_matrix_png(y[done], result.oof[done], classes, rd.path / "confusion_matrix.png")
+    timing = {
+        "cache_seconds": round(cache_seconds, 2),
+        "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),
+        "predict_seconds": round(sum(i["predict_seconds"] for i in infos), 2),
+        "train_img_s": round(float(np.mean([i["train_img_s"] for i in infos])), 1),
+        "infer_img_s": round(float(np.mean([i["infer_img_s"] for i in infos])), 1),
+        "device": infos[0]["device"],
+    }
+    log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run}; log loss "
+        f"{np.mean(scores['logloss_folds']):.4f}; train {timing['train_img_s']:.0f} img/s, inference "
+        f"{timing['infer_img_s']:.0f} img/s on {timing['device']}; time: cache {timing['cache_seconds']:.0f}s, "
+        f"train {timing['train_seconds']:.0f}s, predict {timing['predict_seconds']:.0f}s")
+    submission = None
+    if complete and submit:
+        test = np.mean(result.test_folds, axis=0)
+        frame = CompetitionData(train, data.test, data.sample_submission, data.folder, data.fingerprint)
+        submission = write_predictions_and_submission(spec, frame, rd, result.oof, test, y, classes, result.mean, positive=False)
+        log(f"submission: {display(submission)}")
+    elif not complete:
+        log("only some folds were run (cv.only_folds): no submission and no compare record.")
+    record = make_record(
+        spec, rd, f"timm:{run.model.params['arch']}", metric, scores, time.perf_counter() - started,
+        data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
+        fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
+        overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
+        image_size=run.image.size, **timing,
+    )
+    if complete:
+        write_json(rd.path / "record.json", record)
+    return TrainResult(rd.path, record, submission)
