@@ -63,7 +63,7 @@ list: $(STAMP) ## competitions, their model configs and the registered models
 test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 cores)
 	PYTHONPATH=src $(PY) -m pytest -q tests
 
-bench: $(STAMP) ## comp=X: every model config on the real data (data_dir=...), then the compare table
+bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
 	PYTHONPATH=src $(PY) -m kagglekit.bench
 
 clean: ## remove runs/ and generated samples (keeps .venv, data and submissions)

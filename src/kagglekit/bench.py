@@ -1,7 +1,8 @@
-"""`make bench comp=X data_dir=PATH`: train every model config of a competition on real data and time it.
+"""`make bench comp=X`: train the benchmark configs of a competition on its real data and time them.
 
-Speed and score targets live here, not in unit tests. Prints each config's CV score and wall time,
-then the compare table.
+What to run lives in ``configs/<comp>/bench.yaml`` (data folder, configs, and for image
+competitions a GPU and a CPU profile: the CPU one uses smaller images and fewer folds and says
+so). Speed and score targets live here, not in unit tests.
 """
 
 from __future__ import annotations
@@ -9,12 +10,39 @@ from __future__ import annotations
 import os
 import sys
 import time
+from pathlib import Path
 
 from .cli import args_from_makeflags, split_args
 from .compare import compare, print_table
-from .config import available_configs
+from .competition import load_competition
+from .config import available_configs, parse_overrides, read_yaml
 from .errors import UserError
+from .paths import ROOT, config_dir
 from .train import train
+
+
+def plan_for(comp: str, overrides: list) -> tuple:
+    """(configs, extra overrides, description) for this machine."""
+    spec = load_competition(comp)
+    path = config_dir() / comp / "bench.yaml"
+    plan = read_yaml(path) if path.exists() else {}
+    extra = []
+    if "dir" not in parse_overrides(overrides).get("data", {}):
+        data_dir = plan.get("data_dir")
+        if not data_dir:
+            raise UserError(f"`make bench comp={comp}` needs the real data: data_dir=PATH.")
+        folder = (ROOT / data_dir).resolve()
+        if not folder.exists():
+            raise UserError(f"bench data {folder} (from {path}) is missing; pass data_dir=PATH to the real files.")
+        extra.append(f"data_dir={folder}")
+    if spec.kind != "image":
+        return plan.get("configs") or available_configs(comp), extra, f"{os.cpu_count()} CPU cores"
+    import torch
+
+    gpu = torch.cuda.is_available()
+    profile = plan.get("gpu" if gpu else "cpu", {})
+    where = torch.cuda.get_device_name(0) if gpu else f"CPU only ({os.cpu_count()} cores): {profile.get('note', '')}"
+    return profile.get("configs", available_configs(comp)), extra + list(profile.get("overrides", [])), where
 
 
 def main(argv=None) -> int:
@@ -22,16 +50,28 @@ def main(argv=None) -> int:
     try:
         own, overrides = split_args(argv)
         comp = own.get("comp") or "house-prices"
-        configs = own["model"].split(",") if own.get("model") else available_configs(comp)
-        rows = []
+        configs, extra, where = plan_for(comp, overrides)
+        if own.get("model"):
+            configs = own["model"].split(",")
+        print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}", flush=True)
+        total = 0.0
         for name in configs:
             start = time.perf_counter()
-            result = train(comp, name, overrides, progress=False, log=lambda *a: None)
-            rows.append((name, result.record["cv_mean"], result.record["cv_std"], time.perf_counter() - start))
-            print(f"{name:16s} CV {result.record['metric']} {rows[-1][1]:.5f} ± {rows[-1][2]:.5f}   wall {rows[-1][3]:6.1f} s", flush=True)
-        print(f"total wall {sum(r[3] for r in rows):.1f} s on {os.cpu_count()} cores")
-        df, csv_path, png_path = compare(comp)
-        print_table(df)
+            rec = train(comp, name, extra + overrides, progress=True, log=lambda *a: None).record
+            wall = time.perf_counter() - start
+            total += wall
+            line = f"{name:20s} CV {rec['metric']} {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} ({rec['n_folds']} fold(s))  wall {wall:7.1f} s"
+            if "train_img_s" in rec:
+                line += (f"  train {rec['train_img_s']:.0f} img/s, inference {rec['infer_img_s']:.0f} img/s;"
+                         f" cache {rec['cache_seconds']:.0f}s, train {rec['train_seconds']:.0f}s, predict {rec['predict_seconds']:.0f}s"
+                         f" at {rec['image_size']}px on {rec['device']}")
+            print(line, flush=True)
+        print(f"total wall {total:.1f} s")
+        try:
+            df, _, _ = compare(comp)
+            print_table(df)
+        except UserError:
+            pass  # single-fold benchmarks leave no compare record
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -56,7 +56,7 @@ class AugmentedImages(torch.utils.data.Dataset):
         img = np.asarray(self.images[self.rows[i]])
         if self.pipeline is not None:
             img = self.pipeline(image=img)["image"]
-        return torch.from_numpy(np.ascontiguousarray(img)), int(self.labels[self.rows[i]])
+        return torch.from_numpy(np.array(img, copy=True)), int(self.labels[self.rows[i]])
 
 
 def pick_device(name: str) -> torch.device:
