@@ -130,3 +130,17 @@ def test_image_config_errors_are_clear(workdir):
         train("leaves", "lasso", ["data=sample"], **QUIET)
     assert load_config("leaves", "efficientnet_lite0").model.params["arch"] == "tf_efficientnet_lite0"
     assert load_competition("cifar10").images.extension == ".png"
+
+
+def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
+    from kagglekit.ensemble import ensemble
+
+    args = ["data=sample", "folds=3", "image.size=32", "model.params.time_limit=20", "model.params.hyperparameters={KNN: {}}"]
+    ag = train("leaves", "autogluon", args, **QUIET)
+    assert ag.record["model"] == "autogluon:emb-tf_efficientnet_lite0" and ag.record["cv_mean"] > 0.5
+    emb = list((workdir / "data/cache/leaves").glob("*-emb-*.npy"))
+    assert len(emb) == 2 and np.load(emb[0]).shape[1] == 1280  # cached pooled features, train and test
+    net = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32"], **QUIET)
+    assert net.record["folds_file"] == ag.record["folds_file"]
+    out = ensemble("leaves", top=2, method="rank", log=lambda *a: None)
+    assert out["record"]["cv_mean"] >= 0.5 and pd.read_csv(out["submission"]).shape == (30, 2)

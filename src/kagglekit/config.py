@@ -72,6 +72,8 @@ class ImageConfig:
     skip_bad_images: bool = False  # drop unreadable training images (test images are never dropped)
     decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
     loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
+    embed_arch: str = "tf_efficientnet_lite0"  # frozen backbone whose features tabular models (AutoGluon) learn from
+    embed_pretrained: str = "offline"
 
 
 @dataclass

@@ -37,8 +37,9 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     """The image counterpart of train.train (same run folders, folds, scores, submissions and records)."""
     from ..train import TrainResult
 
-    if run.model.name != "timm":
-        raise UserError(f"{spec.name} is an image competition: use an image config (model.name: timm), not {run.model.name}.")
+    if run.model.name not in ("timm", "autogluon"):
+        raise UserError(f"{spec.name} is an image competition: use an image config (model.name: timm or autogluon), "
+                        f"not {run.model.name}.")
     if spec.task != "classification":
         raise UserError(f"{spec.name}: image regression is not supported yet.")
     started = time.perf_counter()
@@ -69,19 +70,14 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     if not (rd.path / "folds.csv").exists():
         shutil.copyfile(fold_path, rd.path / "folds.csv")
     (rd.path / "classes.txt").write_text("\n".join(classes) + "\n")
-    log(f"{spec.name} / {config_name} ({run.model.params['arch']}, {run.image.size}px) run {rd.run_id}: "
+    arch = run.model.params["arch"] if run.model.name == "timm" else f"AutoGluon on {run.image.embed_arch} embeddings"
+    log(f"{spec.name} / {config_name} ({arch}, {run.image.size}px) run {rd.run_id}: "
         f"{run.cv.n_splits}-fold {run.cv.scheme}, {len(train)} images, {len(classes)} classes, {len(data.test)} test; "
         f"cache {cache_seconds:.1f}s ({display(train_cache.path.parent)})")
-    from ..models import get_model_entry
-
-    params = get_model_entry("timm").params(**run.model.params)
-
-    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
-        fold = FoldImages(train_cache.array, labels_all, cache_rows[train_idx], cache_rows[valid_idx], test_cache.array, len(classes))
-        res = train_fold(fold, params, run.augment, rd.path / f"fold_{k}.ckpt", run.seed + k, run.image.loader_workers,
-                         progress, log)
-        res.info["logloss"] = get_metric("logloss").fn(y[valid_idx], res.valid_proba)
-        return FoldOutput(res.valid_proba, res.test_proba, res.info)
+    if run.model.name == "timm":
+        fit_fold = _finetune_fitter(run, rd, train_cache, test_cache, labels_all, cache_rows, y, len(classes), progress, log)
+    else:
+        fit_fold = _embedding_fitter(run, rd, train_cache, test_cache, cache_rows, y, len(classes), log)
 
     result = run_cv(rd, folds, y, metric, fit_fold, run.cv.only_folds, n_outputs=len(classes), progress=progress, on_fold=on_fold)
     infos = [rd.load_fold(k)["info"] for k in result.folds_run]
@@ -93,7 +89,7 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     learning_curves({i["fold"]: i["history"] for i in infos}, rd.path / "learning_curves.png")
     confusion_matrix_png(y[done], result.oof[done], classes, rd.path / "confusion_matrix.png")
     timing = {
-        "cache_seconds": round(cache_seconds, 2),
+        "cache_seconds": round(cache_seconds + sum(i.get("embed_seconds", 0.0) for i in infos), 2),
         "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),
         "predict_seconds": round(sum(i["predict_seconds"] for i in infos), 2),
         "train_img_s": round(float(np.mean([i["train_img_s"] for i in infos])), 1),
@@ -113,7 +109,8 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     elif not complete:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     record = make_record(
-        spec, rd, f"timm:{run.model.params['arch']}", metric, scores, time.perf_counter() - started,
+        spec, rd, f"timm:{run.model.params['arch']}" if run.model.name == "timm" else f"autogluon:emb-{run.image.embed_arch}",
+        metric, scores, time.perf_counter() - started,
         data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
         overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
@@ -122,3 +119,53 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     if complete:
         write_json(rd.path / "record.json", record)
     return TrainResult(rd.path, record, submission)
+
+
+def _finetune_fitter(run, rd, train_cache, test_cache, labels_all, cache_rows, y, n_classes, progress, log):
+    from ..models import get_model_entry
+
+    params = get_model_entry("timm").params(**run.model.params)
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        fold = FoldImages(train_cache.array, labels_all, cache_rows[train_idx], cache_rows[valid_idx], test_cache.array, n_classes)
+        res = train_fold(fold, params, run.augment, rd.path / f"fold_{k}.ckpt", run.seed + k, run.image.loader_workers,
+                         progress, log)
+        res.info["logloss"] = get_metric("logloss").fn(y[valid_idx], res.valid_proba)
+        return FoldOutput(res.valid_proba, res.test_proba, res.info)
+
+    return fit_fold
+
+
+def _embedding_fitter(run, rd, train_cache, test_cache, cache_rows, y, n_classes, log):
+    """AutoGluon's TabularPredictor on frozen-backbone embeddings (computed once, cached beside the images)."""
+    import pandas as pd
+
+    from ..models import build_model
+    from .embeddings import embed
+
+    emb_train, s1 = embed(train_cache.array, train_cache.path, run.image.embed_arch, run.image.embed_pretrained)
+    emb_test, s2 = embed(test_cache.array, test_cache.path, run.image.embed_arch, run.image.embed_pretrained)
+    columns = [f"e{i}" for i in range(emb_train.shape[1])]
+    table = pd.DataFrame(emb_train[cache_rows], columns=columns)
+    test_table = pd.DataFrame(emb_test, columns=columns)
+
+    def proba(model, frame):
+        p = model.predictor_.predict_proba(frame)  # columns are the class indices seen in this fold
+        return p.reindex(columns=range(n_classes), fill_value=0.0).to_numpy(dtype=float)
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        start = time.perf_counter()
+        model = build_model("autogluon", run.model.params, "classification", run.seed + k)
+        model.path = rd.path / "models" / f"fold_{k}"
+        model.fit(table.iloc[train_idx].reset_index(drop=True), y[train_idx])
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        valid, test = proba(model, table.iloc[valid_idx]), proba(model, test_table)
+        seconds = time.perf_counter() - start
+        info = {"best_model": model.best_model_, "train_seconds": fit_seconds, "predict_seconds": seconds,
+                "train_img_s": len(train_idx) / max(fit_seconds, 1e-9), "infer_img_s": (len(valid_idx) + len(test_table)) / max(seconds, 1e-9),
+                "device": "cpu", "history": [], "embed_seconds": (s1 + s2) if k == 0 else 0.0,
+                "logloss": get_metric("logloss").fn(y[valid_idx], valid)}
+        return FoldOutput(valid, test, info)
+
+    return fit_fold
