@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from pathlib import Path
 
 from .cli import args_from_makeflags, split_args
 from .compare import compare, print_table

@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from .competition import load_competition
-from .data import load_competition_data, sample_dir
+from .data import CompetitionData, load_competition_data, sample_dir
 from .errors import UserError
 from .metrics import Metric, get_metric
 from .outputs import make_record, write_predictions_and_submission, write_scores
@@ -75,6 +75,32 @@ def load_members(comp: str, run_ids: Optional[List[str]] = None, top: Optional[i
         folds = pd.read_csv(path / "folds.csv")["fold"].to_numpy()
         members.append(Member(r, np.load(path / "oof.npy"), np.load(path / "test.npy"), folds))
     return members
+
+
+def member_data(spec, record: dict) -> CompetitionData:
+    """The data a run was made on (its saved config says how it was read), rows in the run's order."""
+    import yaml
+    from omegaconf import OmegaConf
+
+    from .config import RunConfig
+
+    run_dir = Path(record["run_dir"])
+    run = OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(RunConfig),
+                                              yaml.safe_load((run_dir / "config.yaml").read_text())))
+    run.data.sample = record["data"] == "sample"
+    run.data.dir = None if run.data.sample else record["data"]
+    if spec.kind == "image":
+        from .images.data import load_image_data
+
+        d = load_image_data(spec, run, log=lambda *a: None)
+        data = CompetitionData(d.train, d.test, d.sample_submission, d.folder, d.fingerprint)
+    else:
+        data = load_competition_data(spec, sample_dir(spec.name) if run.data.sample else Path(record["data"]))
+    if record["data_fingerprint"].split("-skip")[0] != data.fingerprint:
+        raise UserError(f"the data in {display(data.folder)} changed since these runs were made; re-train them.")
+    ids = pd.read_csv(run_dir / "folds.csv")["id"].astype(str)
+    data.train = data.train.set_index(data.train[spec.id].astype(str)).loc[ids].reset_index(drop=True)
+    return data
 
 
 # --- combiners: fit(P_oof, y) -> state ; apply(state, P) -> prediction. P is (members, n[, C]) ---
@@ -199,10 +225,7 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
     fit, apply = combiner(method, meta, spec.task, seed)
     members = load_members(comp, run_ids, top, data_label)
     first = members[0].record
-    folder = sample_dir(comp) if first["data"] == "sample" else Path(first["data"])
-    data = load_competition_data(spec, folder)
-    if data.fingerprint != first["data_fingerprint"]:
-        raise UserError(f"the data in {display(folder)} changed since these runs were made; re-train them.")
+    data = member_data(spec, first)
     folds = members[0].folds
     classes = np.asarray(first["classes"]) if first["classes"] else None
     if classes is not None:
