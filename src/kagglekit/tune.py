@@ -74,6 +74,10 @@ def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
 
     run = load_config(comp, config_name, overrides)
     spec = load_competition(comp)
+    if spec.kind == "image":
+        from .images.data import load_image_data
+
+        return load_image_data(spec, run, log=lambda *a: None).fingerprint
     folder = resolve_data_dir(comp, run.data.dir, run.data.sample)
     if run.data.sample and not run.data.dir and not (folder / spec.files.train).exists():
         from .sample import write_sample

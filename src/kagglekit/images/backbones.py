@@ -28,7 +28,7 @@ def create_backbone(arch: str, n_classes: int, pretrained: str = "offline", drop
     """A timm model for ``n_classes`` with weights from ``pretrained``."""
     import timm
 
-    if not timm.list_models(arch) and arch not in timm.list_models():
+    if arch not in timm.list_models():
         close = timm.list_models(f"*{arch.split('_')[0]}*")[:8]
         raise UserError(f"unknown timm model '{arch}'. Similar: {', '.join(close) or 'none'} (timm.list_models()).")
     kwargs = {"drop_rate": drop_rate}
