@@ -190,8 +190,8 @@ def config_files(comp: str, config_name: str) -> List[Path]:
 def available_configs(comp: str) -> List[str]:
     """Model config names under configs/<comp>/ (without defaults)."""
     folder = config_dir() / comp
-    # "<model>.space.yaml" files are Optuna search spaces, not configs.
-    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem != "defaults" and "." not in p.stem) if folder.exists() else []
+    # "<model>.space.yaml" files are Optuna search spaces and bench.yaml a benchmark plan, not configs.
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem not in ("defaults", "bench") and "." not in p.stem) if folder.exists() else []
 
 
 def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = None) -> RunConfig:
