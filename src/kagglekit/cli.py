@@ -31,13 +31,12 @@ and any config key, e.g. model.params.learning_rate=0.05 cv.scheme=kfold
 """
 
 
-def split_args(argv: List[str]) -> Tuple[Dict[str, str], List[str]]:
-    """Pull the command's own keys (comp, model, ...) out; the rest are config overrides."""
+def split_args(argv: List[str], keys=("comp", "model")) -> Tuple[Dict[str, str], List[str]]:
+    """Pull the command's own ``keys`` out; every other key=value is a config override (and checked as one)."""
     own, overrides = {}, []
     for arg in argv:
         key = arg.split("=", 1)[0]
-        if "=" in arg and key in ("comp", "model", "top", "runs", "method", "meta", "trials", "timeout", "workers", "storage", "pruner",
-                                         "time_limit", "presets"):
+        if "=" in arg and key in keys:
             own[key] = arg.split("=", 1)[1]
         else:
             overrides.append(arg)
@@ -157,16 +156,16 @@ def cmd_list(own, overrides) -> None:
         print(f"  {name:14s} {get_model_entry(name).description}")
 
 
-COMMANDS = {
-    "train": cmd_train,
-    "compare": cmd_compare,
-    "ensemble": cmd_ensemble,
-    "tune": cmd_tune,
-    "autogluon": cmd_autogluon,
-    "sample": cmd_sample,
-    "data": cmd_data,
-    "describe": cmd_describe,
-    "list": cmd_list,
+COMMANDS = {  # command: (function, its own keys; the rest are config overrides)
+    "train": (cmd_train, ("comp", "model")),
+    "compare": (cmd_compare, ("comp",)),
+    "ensemble": (cmd_ensemble, ("comp", "runs", "top", "method", "meta")),
+    "tune": (cmd_tune, ("comp", "model", "trials", "timeout", "workers", "storage", "pruner")),
+    "autogluon": (cmd_autogluon, ("comp", "model", "time_limit", "presets")),
+    "sample": (cmd_sample, ("comp",)),
+    "data": (cmd_data, ("comp",)),
+    "describe": (cmd_describe, ("comp",)),
+    "list": (cmd_list, ()),
 }
 
 
@@ -190,8 +189,9 @@ def main(argv: List[str] | None = None) -> int:
     try:
         if command not in COMMANDS:
             raise UserError(f"unknown command '{command}'; commands: {', '.join(COMMANDS)}.")
-        own, overrides = split_args(rest)
-        COMMANDS[command](own, overrides)
+        function, keys = COMMANDS[command]
+        own, overrides = split_args(rest, keys)
+        function(own, overrides)
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

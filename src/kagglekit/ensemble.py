@@ -117,10 +117,11 @@ def _blend_fit(P, y, metric: Metric):
     """Non-negative weights summing to 1 that optimise the metric on OOF (SLSQP)."""
     from scipy.optimize import minimize
 
-    sign = -1.0 if metric.greater_is_better else 1.0
+    if metric.needs_proba:  # accuracy is flat in the weights: optimise log loss instead
+        loss, sign = get_metric("logloss").fn, 1.0
+    else:
+        loss, sign = metric.fn, (-1.0 if metric.greater_is_better else 1.0)
     m = len(P)
-    loss = metric.fn if not metric.needs_proba else (lambda yy, p: get_metric("logloss").fn(yy, p))
-    sign = 1.0 if metric.needs_proba else sign  # accuracy is flat in weights: optimise log loss instead
     res = minimize(lambda w: sign * loss(y, _weighted(w, P)), np.full(m, 1.0 / m), method="SLSQP",
                    bounds=[(0.0, 1.0)] * m, constraints=({"type": "eq", "fun": lambda w: w.sum() - 1.0},))
     w = np.clip(res.x, 0, None)
