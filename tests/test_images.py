@@ -144,3 +144,34 @@ def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
     assert net.record["folds_file"] == ag.record["folds_file"]
     out = ensemble("leaves", top=2, method="rank", log=lambda *a: None)
     assert out["record"]["cv_mean"] >= 0.5 and pd.read_csv(out["submission"]).shape == (30, 2)
+
+
+def test_hub_weights_fail_at_once_without_network(monkeypatch):
+    import socket
+    import time
+
+    def offline(*a, **kw):
+        raise OSError("network is unreachable")
+
+    monkeypatch.setattr(socket, "create_connection", offline)
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # restored after the test
+    start = time.perf_counter()
+    with pytest.raises(UserError, match="pretrained=hub needs the network.*pretrained=offline"):
+        create_backbone("resnet18", 3, "hub")
+    assert time.perf_counter() - start < 5
+    import os
+
+    assert os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
+def test_local_weight_file_loads_and_head_is_replaced(tmp_path):
+    import timm
+
+    source = timm.create_model("test_resnet", pretrained=False, num_classes=1000)
+    torch.save(source.state_dict(), tmp_path / "w.pth")
+    model = create_backbone("test_resnet", 4, f"file:{tmp_path / 'w.pth'}")
+    assert model.get_classifier().out_features == 4
+    name, weight = next(iter(source.state_dict().items()))
+    assert torch.equal(model.state_dict()[name], weight)
+    with pytest.raises(UserError, match="no such file"):
+        create_backbone("test_resnet", 4, f"file:{tmp_path / 'missing.pth'}")
