@@ -55,6 +55,11 @@ def write_predictions_and_submission(
     return path
 
 
+def describe_overrides(overrides) -> str:
+    """The command-line changes that define a run, for the compare table (where the data lies is not one)."""
+    return " ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data=")))
+
+
 def make_record(spec: CompetitionSpec, rd: RunDir, model: str, metric: Metric, scores: dict, wall_seconds: float,
                 data_label: str, fingerprint: str, folds_file: str, classes, submission: Optional[Path], **extra) -> dict:
     """The summary `make compare` and `make ensemble` read; written only for complete runs."""

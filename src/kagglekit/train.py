@@ -21,7 +21,7 @@ from .metrics import get_metric
 from .models import build_model
 from .paths import display
 from .preprocess import RawFrame, build_preprocessor, infer_roles
-from .outputs import make_record, write_predictions_and_submission, write_scores
+from .outputs import describe_overrides, make_record, write_predictions_and_submission, write_scores
 from .runs import RunDir, write_json
 
 TRANSFORMS = {
@@ -112,6 +112,17 @@ def make_fold_fitter(spec: CompetitionSpec, run: RunConfig, data: CompetitionDat
     return fit_fold
 
 
+def open_run(spec: CompetitionSpec, run: RunConfig, config_name: str, train_frame: pd.DataFrame, fingerprint: str,
+             runs_base: Optional[Path] = None):
+    """The shared fold assignment and the run folder (named by the config hash), with config and folds saved."""
+    folds, fold_path = load_or_make_folds(spec.name, train_frame, spec.id, spec.target, spec.task, run.cv, run.seed, fingerprint)
+    rd = RunDir(spec.name, config_name, config_hash(run, fingerprint, competition_fingerprint(spec)), runs_base)
+    rd.save_config(to_dict(run))
+    if not (rd.path / "folds.csv").exists():
+        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    return rd, folds, fold_path
+
+
 def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log=print,
           on_fold=None, runs_base: Optional[Path] = None, submit: bool = True) -> TrainResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and submission.
@@ -141,12 +152,8 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         if run.target_transform == "log" and (y <= 0).any() or run.target_transform == "log1p" and (y <= -1).any():
             raise UserError(f"target_transform={run.target_transform} needs a positive target; '{spec.target}' has values ≤ 0.")
         y_fit_space = forward(y)
-    folds, fold_path = load_or_make_folds(comp, data.train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
-    run_id = config_hash(run, data.fingerprint, competition_fingerprint(spec))
-    rd = RunDir(comp, config_name, run_id, runs_base)
-    rd.save_config(to_dict(run))
-    if not (rd.path / "folds.csv").exists():
-        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    rd, folds, fold_path = open_run(spec, run, config_name, data.train, data.fingerprint, runs_base)
+    run_id = rd.run_id
     keep = fit_mask(data.train, run.fit_filter)
     log(f"{comp} / {config_name} ({run.model.name}) run {run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
         f"{len(data.train)} rows ({int((~keep).sum())} left out of fitting by fit_filter), data {display(data.folder)}")
@@ -177,7 +184,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
         disk_mb=round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2),
-        overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
+        overrides=describe_overrides(overrides),
     )
     if complete:
         write_json(rd.path / "record.json", record)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-import shutil
 import time
 from pathlib import Path
 from typing import Optional
 
 import numpy as np
 
-from ..competition import CompetitionSpec, competition_fingerprint
-from ..config import RunConfig, config_hash, to_dict
+from ..competition import CompetitionSpec
+from ..config import RunConfig
 from ..cv import FoldOutput, run_cv
 from ..data import CompetitionData
 from ..errors import UserError
-from ..folds import load_or_make_folds
 from ..metrics import get_metric
-from ..outputs import make_record, write_predictions_and_submission, write_scores
+from ..outputs import describe_overrides, make_record, write_predictions_and_submission, write_scores
 from ..paths import data_root, display
-from ..runs import RunDir, write_json
+from ..runs import write_json
 from .cache import cached_images
 from .data import load_image_data
 from .finetune import FoldImages, train_fold
@@ -35,7 +33,7 @@ def _report_bad(bad, split: str, skip: bool) -> None:
 def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overrides, progress: bool, log, on_fold,
                  runs_base: Optional[Path], submit: bool):
     """The image counterpart of train.train (same run folders, folds, scores, submissions and records)."""
-    from ..train import TrainResult
+    from ..train import TrainResult, open_run
 
     if run.model.name not in ("timm", "autogluon"):
         raise UserError(f"{spec.name} is an image competition: use an image config (model.name: timm or autogluon), "
@@ -64,11 +62,7 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     labels_all = np.zeros(len(data.train), dtype=int)
     labels_all[cache_rows] = y
 
-    folds, fold_path = load_or_make_folds(spec.name, train, spec.id, spec.target, spec.task, run.cv, run.seed, data.fingerprint)
-    rd = RunDir(spec.name, config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
-    rd.save_config(to_dict(run))
-    if not (rd.path / "folds.csv").exists():
-        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    rd, folds, fold_path = open_run(spec, run, config_name, train, data.fingerprint, runs_base)
     (rd.path / "classes.txt").write_text("\n".join(classes) + "\n")
     arch = run.model.params["arch"] if run.model.name == "timm" else f"AutoGluon on {run.image.embed_arch} embeddings"
     log(f"{spec.name} / {config_name} ({arch}, {run.image.size}px) run {rd.run_id}: "
@@ -113,7 +107,7 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
         metric, scores, time.perf_counter() - started,
         data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
-        overrides=" ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data="))),
+        overrides=describe_overrides(overrides),
         image_size=run.image.size, **timing,
     )
     if complete:
