@@ -36,7 +36,7 @@ demo: $(STAMP) ## the main job on a generated sample: cross-validate LightGBM an
 train: $(STAMP) ## comp=X model=Y: K-fold CV, run folder under runs/, validated submission under submissions/
 	$(RUN) train
 
-compare: $(STAMP) ## comp=X: table and bar chart of every finished run, best first
+compare: $(STAMP) ## comp=X [data=sample | data_dir=PATH]: table and bar chart of every finished run, best first
 	$(RUN) compare
 
 ensemble: $(STAMP) ## comp=X [runs="id1 id2" | top=N] [method=mean|blend|hill|rank|stack] [meta=ridge|lightgbm]

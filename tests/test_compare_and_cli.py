@@ -38,3 +38,18 @@ def test_sample_command_writes_kaggle_layout(workdir):
     assert list(test_df.columns) == list(train_df.columns)[:-1]
     assert train_df.isna().any().sum() > 5  # realistic missing values
     assert "NA" in (folder / "train.csv").read_text()  # written the way Kaggle's Ames files are
+
+
+def test_compare_can_show_one_data_set(workdir, capsys):
+    from kagglekit.sample import write_sample
+    from kagglekit.competition import load_competition
+
+    quiet = dict(progress=False, log=lambda *a: None)
+    train("house-prices", "lasso", ["data=sample"], **quiet)
+    other = write_sample(load_competition("house-prices"), workdir / "other", seed=5)
+    train("house-prices", "ridge", [f"data_dir={other}"], **quiet)
+    assert set(compare("house-prices")[0]["data"]) == {"sample", "other"}
+    assert list(compare("house-prices", data_label="sample")[0]["config"]) == ["lasso"]
+    assert main(["compare", "comp=house-prices", f"data_dir={other}"]) == 0
+    out = capsys.readouterr().out
+    assert "ridge" in out and "lasso" not in out

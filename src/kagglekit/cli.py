@@ -59,11 +59,24 @@ def cmd_train(own, overrides) -> None:
     train(comp, own.get("model") or "lightgbm", overrides)
 
 
+def data_label(overrides, command: str):
+    """Which data set a command is about: "sample", a data folder, or None (all / the newest)."""
+    from pathlib import Path
+
+    from .config import parse_overrides
+
+    extra = parse_overrides(overrides)
+    data = extra.pop("data", {})
+    if extra or set(data) - {"dir", "sample"}:
+        raise UserError(f"{command} takes data_dir=PATH or data=sample besides its own keys; not {overrides}.")
+    return "sample" if data.get("sample") else (str(Path(data["dir"]).expanduser()) if data.get("dir") else None)
+
+
 def cmd_compare(own, overrides) -> None:
     from .compare import compare, print_table
     from .paths import display
 
-    df, csv_path, png_path = compare(_need(own, "comp", "compare"))
+    df, csv_path, png_path = compare(_need(own, "comp", "compare"), data_label=data_label(overrides, "compare"))
     print_table(df)
     print(f"saved {display(csv_path)} and {display(png_path)}")
 
@@ -71,16 +84,8 @@ def cmd_compare(own, overrides) -> None:
 def cmd_ensemble(own, overrides) -> None:
     from .ensemble import ensemble
 
-    from pathlib import Path
-
-    from .config import parse_overrides
-
     comp = _need(own, "comp", "ensemble")
-    extra = parse_overrides(overrides)
-    data = extra.pop("data", {})
-    if extra or set(data) - {"dir", "sample"}:
-        raise UserError(f"ensemble takes comp, runs, top, method, meta and data_dir or data=sample; not {overrides}.")
-    label = "sample" if data.get("sample") else (str(Path(data["dir"]).expanduser()) if data.get("dir") else None)
+    label = data_label(overrides, "ensemble")
     top = int(own["top"]) if own.get("top") else None
     ensemble(comp, own.get("runs", "").split() or None, top, own.get("method", "blend"), own.get("meta", "ridge"),
              data_label=label)

@@ -12,11 +12,13 @@ from .paths import runs_root
 from .runs import iter_records
 
 
-def compare_table(comp: str, root: Optional[Path] = None) -> pd.DataFrame:
-    """Every run's model, CV mean ± std, per-fold scores, time, date and id; best first within each data set."""
-    records = list(iter_records(comp, root))
+def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> pd.DataFrame:
+    """Every run's model, CV mean ± std, per-fold scores, time, date and id; best first within each data set
+    (only runs on ``data_label``, "sample" or a data folder, when given)."""
+    records = [r for r in iter_records(comp, root) if data_label is None or r["data"] == data_label]
     if not records:
-        raise UserError(f"no finished runs for {comp} yet; train one with `make train comp={comp} model=...`.")
+        on = f" on {data_label}" if data_label else ""
+        raise UserError(f"no finished runs for {comp}{on} yet; train one with `make train comp={comp} model=...`.")
     rows = []
     for r in records:
         rows.append({
@@ -68,9 +70,9 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     return path
 
 
-def compare(comp: str, root: Optional[Path] = None) -> Tuple[pd.DataFrame, Path, Path]:
+def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> Tuple[pd.DataFrame, Path, Path]:
     """Build, save (CSV and PNG under runs/<comp>/) and return the comparison."""
-    df = compare_table(comp, root)
+    df = compare_table(comp, root, data_label)
     out = (root or runs_root()) / comp
     csv_path, png_path = out / "compare.csv", out / "compare.png"
     df.to_csv(csv_path, index=False)
