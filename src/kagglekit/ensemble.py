@@ -258,10 +258,7 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
                      "weight": (weights[i] if weights else None)} for i, m in enumerate(members)],
     })
     (rd.path / "folds.csv").write_text((Path(first["run_dir"]) / "folds.csv").read_text())
-    oof = oof_space if classes is not None else from_space(oof_space)
-    test = test_space if classes is not None else from_space(test_space)
-    if classes is not None and method == "rank":
-        oof, test = oof / oof.sum(1, keepdims=True), test / test.sum(1, keepdims=True)
+    oof, test = from_space(oof_space), from_space(test_space)  # rank rows already sum to 1 (_ranks normalises them)
     y_true = y if classes is not None else data.train[spec.target].to_numpy(float)
     scores = write_scores(rd, metric, fold_scores, [0.0] * len(fold_scores), metric.fn(y_true, oof))
     submission = write_predictions_and_submission(spec, data, rd, oof, test, y_true, classes, scores["mean"],

@@ -60,6 +60,11 @@ def describe_overrides(overrides) -> str:
     return " ".join(o for o in (overrides or []) if not o.startswith(("data.dir=", "data.sample=", "data_dir=", "data=")))
 
 
+def run_data_label(run, folder: Path) -> str:
+    """How records name a run's data: "sample" for the generated sample, else the folder read."""
+    return "sample" if run.data.sample and not run.data.dir else str(folder)
+
+
 def make_record(spec: CompetitionSpec, rd: RunDir, model: str, metric: Metric, scores: dict, wall_seconds: float,
                 data_label: str, fingerprint: str, folds_file: str, classes, submission: Optional[Path], **extra) -> dict:
     """The summary `make compare` and `make ensemble` read; written only for complete runs."""

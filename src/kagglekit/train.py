@@ -21,7 +21,7 @@ from .metrics import get_metric
 from .models import build_model
 from .paths import display
 from .preprocess import RawFrame, build_preprocessor, infer_roles
-from .outputs import describe_overrides, make_record, write_predictions_and_submission, write_scores
+from .outputs import describe_overrides, make_record, run_data_label, write_predictions_and_submission, write_scores
 from .runs import RunDir, write_json
 
 TRANSFORMS = {
@@ -181,7 +181,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     record = make_record(
         spec, rd, run.model.name, metric, scores, time.perf_counter() - started,
-        data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
+        data_label=run_data_label(run, data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
         disk_mb=round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2),
         overrides=describe_overrides(overrides),

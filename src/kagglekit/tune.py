@@ -70,20 +70,15 @@ def storage_url(comp: str, storage: Optional[str]) -> str:
 
 def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
     """Fingerprint of the data a study tunes on (its name carries it: sample and real studies never mix)."""
-    from .data import load_competition_data, resolve_data_dir
-
     run = load_config(comp, config_name, overrides)
     spec = load_competition(comp)
     if spec.kind == "image":
         from .images.data import load_image_data
 
         return load_image_data(spec, run, log=lambda *a: None).fingerprint
-    folder = resolve_data_dir(comp, run.data.dir, run.data.sample)
-    if run.data.sample and not run.data.dir and not (folder / spec.files.train).exists():
-        from .sample import write_sample
+    from .train import prepare_data
 
-        write_sample(spec, folder)
-    return load_competition_data(spec, folder).fingerprint
+    return prepare_data(spec, run, log=lambda *a: None).fingerprint
 
 
 def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, pruner: str, fingerprint: str, worker: int = 0):

@@ -26,7 +26,6 @@ class ImageData:
     fingerprint: str
     train_paths: List[Path]
     test_paths: List[Path]
-    classes: np.ndarray
 
 
 def image_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
@@ -98,5 +97,4 @@ def load_image_data(spec: CompetitionSpec, run: RunConfig, log=print) -> ImageDa
     h = hashlib.sha1((folder / spec.files.train).read_bytes())
     h.update("|".join(map(str, test[spec.id])).encode())
     h.update(f"{ext}|{run.image.subset}|{len(train)}|{run.seed if run.image.subset else ''}".encode())
-    classes = np.array(sorted(train[spec.target].unique()))
-    return ImageData(train, test, sample, folder, h.hexdigest()[:10], train_paths, test_paths, classes)
+    return ImageData(train, test, sample, folder, h.hexdigest()[:10], train_paths, test_paths)

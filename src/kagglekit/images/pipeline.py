@@ -14,7 +14,7 @@ from ..cv import FoldOutput, run_cv
 from ..data import CompetitionData
 from ..errors import UserError
 from ..metrics import get_metric
-from ..outputs import describe_overrides, make_record, write_predictions_and_submission, write_scores
+from ..outputs import describe_overrides, make_record, run_data_label, write_predictions_and_submission, write_scores
 from ..paths import data_root, display
 from ..runs import write_json
 from .cache import cached_images
@@ -64,11 +64,12 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
 
     rd, folds, fold_path = open_run(spec, run, config_name, train, data.fingerprint, runs_base)
     (rd.path / "classes.txt").write_text("\n".join(classes) + "\n")
-    arch = run.model.params["arch"] if run.model.name == "timm" else f"AutoGluon on {run.image.embed_arch} embeddings"
-    log(f"{spec.name} / {config_name} ({arch}, {run.image.size}px) run {rd.run_id}: "
+    finetune = run.model.name == "timm"
+    model_label = f"timm:{run.model.params['arch']}" if finetune else f"autogluon:emb-{run.image.embed_arch}"
+    log(f"{spec.name} / {config_name} ({model_label}, {run.image.size}px) run {rd.run_id}: "
         f"{run.cv.n_splits}-fold {run.cv.scheme}, {len(train)} images, {len(classes)} classes, {len(data.test)} test; "
         f"cache {cache_seconds:.1f}s ({display(train_cache.path.parent)})")
-    if run.model.name == "timm":
+    if finetune:
         fit_fold = _finetune_fitter(run, rd, train_cache, test_cache, labels_all, cache_rows, y, len(classes), progress, log)
     else:
         fit_fold = _embedding_fitter(run, rd, train_cache, test_cache, cache_rows, y, len(classes), log)
@@ -103,9 +104,8 @@ def train_images(spec: CompetitionSpec, run: RunConfig, config_name: str, overri
     elif not complete:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     record = make_record(
-        spec, rd, f"timm:{run.model.params['arch']}" if run.model.name == "timm" else f"autogluon:emb-{run.image.embed_arch}",
-        metric, scores, time.perf_counter() - started,
-        data_label="sample" if run.data.sample and not run.data.dir else str(data.folder),
+        spec, rd, model_label, metric, scores, time.perf_counter() - started,
+        data_label=run_data_label(run, data.folder),
         fingerprint=data.fingerprint, folds_file=fold_path.name, classes=classes, submission=submission,
         overrides=describe_overrides(overrides),
         image_size=run.image.size, **timing,
