@@ -9,14 +9,14 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon sample data describe list test bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon new sample data describe list test bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
 	@echo
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  %-9s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo
-	@echo "variables: comp (house-prices, california), model (a config in configs/<comp>/ or a registered model),"
+	@echo "variables: comp (a folder under competitions/), model (a config in configs/<comp>/ or a registered model),"
 	@echo "           data_dir=PATH (folder in Kaggle's layout; default data/<comp>), data=sample (generated sample),"
 	@echo "           seed=N, folds=K, and any config key such as cv.scheme=kfold or model.params.alpha=0.001"
 
@@ -48,13 +48,16 @@ tune: $(STAMP) ## comp=X model=Y [trials=N] [timeout=S] [workers=K] [storage=URL
 autogluon: $(STAMP) ## comp=X [time_limit=S] [presets=...]: AutoGluon baseline fitted on each of our folds
 	$(RUN) autogluon
 
+new: $(STAMP) ## comp=NAME data_dir=PATH [force=true]: write competitions/NAME/competition.yaml from the files
+	$(RUN) new
+
 sample: $(STAMP) ## comp=X: write a generated sample in Kaggle's layout to data/samples/<comp>/
 	$(RUN) sample
 
-data: $(STAMP) ## comp=X: download the competition with the Kaggle API into data/<comp>/
+data: $(STAMP) ## comp=X: download the competition (Kaggle API, or its prepare.py) into data/<comp>/
 	$(RUN) data
 
-describe: $(STAMP) ## comp=X data_dir=PATH: sample.yaml column entries from a real train.csv
+describe: $(STAMP) ## comp=X data_dir=PATH: write competitions/<comp>/sample.yaml from a real train.csv
 	$(RUN) describe
 
 list: $(STAMP) ## competitions, their model configs and the registered models
@@ -64,7 +67,7 @@ test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 co
 	PYTHONPATH=src $(PY) -m pytest -q tests
 
 bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
-	PYTHONPATH=src $(PY) -m kagglekit.bench
+	$(RUN) bench
 
 clean: ## remove runs/ and generated samples (keeps .venv, data and submissions)
 	rm -rf runs data/samples

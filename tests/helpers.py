@@ -3,9 +3,9 @@
 import shutil
 from pathlib import Path
 
-from kagglekit.competition import load_competition
-from kagglekit.data import sample_dir
-from kagglekit.sample import write_sample
+from kagglekit.core.competition import load_competition
+from kagglekit.core.files import sample_dir
+from kagglekit.tabular.sample import write_sample
 
 
 def sample_copy(comp: str, dest: Path, seed: int = 0) -> Path:

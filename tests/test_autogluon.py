@@ -1,8 +1,8 @@
 import numpy as np
 import pandas as pd
 
-from kagglekit.compare import compare_table
-from kagglekit.train import train
+from kagglekit.commands.compare import compare_table
+from kagglekit.pipeline import train
 
 
 def test_autogluon_on_our_folds_is_a_run_like_any_other(workdir):

@@ -3,9 +3,9 @@
 import pandas as pd
 import pytest
 
-from kagglekit.cli import main
-from kagglekit.errors import UserError
-from kagglekit.train import train
+from kagglekit.commands import main
+from kagglekit.core.errors import UserError
+from kagglekit.pipeline import train
 from helpers import sample_copy
 
 
@@ -24,8 +24,8 @@ def test_cli_prints_one_line_and_exits_2(workdir, capsys):
     assert err.startswith("error: ") and "Traceback" not in err and "nowhere/train.csv" in err
     assert main(["train", "comp=nope"]) == 2
     assert "unknown competition 'nope'" in capsys.readouterr().err
-    assert main(["train", "comp=house-prices", "model=catboost"]) == 2
-    assert "unknown model 'catboost'" in capsys.readouterr().err
+    assert main(["train", "comp=house-prices", "model=catboostx"]) == 2
+    assert "unknown model 'catboostx'" in capsys.readouterr().err
     assert main(["frobnicate"]) == 2
 
 
@@ -62,17 +62,17 @@ def test_sample_submission_must_match_test(workdir):
 
 
 def test_bad_config_file_names_the_file(workdir, tmp_path, monkeypatch):
-    import kagglekit.config as config
+    from kagglekit.tasks import load_config
 
     confdir = tmp_path / "configs"
     (confdir / "house-prices").mkdir(parents=True)
     (confdir / "defaults.yaml").write_text("cv:\n  folds: 3\n")
     monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(confdir))
-    with pytest.raises(UserError, match=r"configs/defaults.yaml: unknown key 'cv.folds'"):
-        config.load_config("house-prices", "lasso")
+    with pytest.raises(UserError, match=r"configs/defaults.yaml: unknown key 'cv.folds' for a tabular run"):
+        load_config("house-prices", "lasso")
     (confdir / "defaults.yaml").write_text("cv: [unclosed\n")
     with pytest.raises(UserError, match=r"defaults.yaml: not valid YAML"):
-        config.load_config("house-prices", "lasso")
+        load_config("house-prices", "lasso")
 
 
 def test_bad_fit_filter_and_feature_failure_keep_finished_folds(workdir):
@@ -91,15 +91,15 @@ def test_download_fails_fast_without_credentials(workdir, monkeypatch, tmp_path)
     for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(UserError, match="no Kaggle API credentials.*kaggle.json"):
-        from kagglekit.competition import load_competition
-        from kagglekit.download import download
+        from kagglekit.core.competition import load_competition
+        from kagglekit.core.download import download
 
         download(load_competition("house-prices"), tmp_path / "dl")
 
 
 def test_download_fails_fast_when_offline(workdir, monkeypatch, tmp_path):
-    import kagglekit.download as dl
-    from kagglekit.competition import load_competition
+    import kagglekit.core.download as dl
+    from kagglekit.core.competition import load_competition
 
     monkeypatch.setattr(dl, "has_credentials", lambda: True)
     monkeypatch.setattr(dl, "kaggle_reachable", lambda timeout=3.0: False)

@@ -3,10 +3,12 @@
 import numpy as np
 import pandas as pd
 
-from kagglekit.competition import feature_function, load_competition
-from kagglekit.data import load_competition_data, sample_dir
-from kagglekit.sample import write_sample
-from kagglekit.train import train
+from kagglekit.core.competition import feature_function, load_competition
+from kagglekit.core.files import sample_dir
+from kagglekit.tasks import load_config
+from kagglekit.tabular.data import load_table_data
+from kagglekit.tabular.sample import write_sample
+from kagglekit.pipeline import train
 
 REAL_COLUMNS = ["Id", "Address", "Sold Price", "Summary", "Type", "Year built", "Heating", "Cooling", "Parking", "Lot",
                 "Bedrooms", "Bathrooms", "Full bathrooms", "Total interior livable area", "Total spaces",
@@ -21,7 +23,7 @@ REAL_COLUMNS = ["Id", "Address", "Sold Price", "Summary", "Type", "Year built", 
 def test_sample_has_the_real_schema_and_its_oddities(workdir):
     spec = load_competition("california")
     folder = write_sample(spec, sample_dir("california"))
-    data = load_competition_data(spec, folder)
+    data = load_table_data(spec, load_config("california", "lightgbm", [f"data_dir={folder}", "features=false"]))
     assert list(data.train.columns) == REAL_COLUMNS
     assert list(data.test.columns) == [c for c in REAL_COLUMNS if c != "Sold Price"]
     assert list(data.sample_submission.columns) == ["Id", "Sold Price"]

@@ -1,8 +1,8 @@
 import pandas as pd
 
-from kagglekit.cli import args_from_makeflags, main
-from kagglekit.compare import compare
-from kagglekit.train import train
+from kagglekit.commands import args_from_makeflags, main
+from kagglekit.commands.compare import compare
+from kagglekit.pipeline import train
 
 
 def test_compare_lists_every_run_best_first(workdir, capsys):
@@ -41,8 +41,8 @@ def test_sample_command_writes_kaggle_layout(workdir):
 
 
 def test_compare_can_show_one_data_set(workdir, capsys):
-    from kagglekit.sample import write_sample
-    from kagglekit.competition import load_competition
+    from kagglekit.tabular.sample import write_sample
+    from kagglekit.core.competition import load_competition
 
     quiet = dict(progress=False, log=lambda *a: None)
     train("house-prices", "lasso", ["data=sample"], **quiet)

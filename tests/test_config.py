@@ -1,7 +1,8 @@
 import pytest
 
-from kagglekit.config import config_hash, load_config, parse_overrides
-from kagglekit.errors import UserError
+from kagglekit.core.config import config_hash, parse_overrides
+from kagglekit.tasks import load_config
+from kagglekit.core.errors import UserError
 
 
 def test_layers_and_overrides():
@@ -30,8 +31,8 @@ def test_bad_values_are_rejected():
 
 
 def test_unknown_model_lists_choices():
-    with pytest.raises(UserError, match=r"unknown model 'xgboost'.*lightgbm"):
-        load_config("house-prices", "xgboost")
+    with pytest.raises(UserError, match=r"unknown model 'xgboostx'.*lightgbm"):
+        load_config("house-prices", "xgboostx")
 
 
 def test_registered_model_without_config_file_uses_its_defaults():

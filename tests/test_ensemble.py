@@ -1,10 +1,10 @@
 import numpy as np
 import pytest
 
-from kagglekit.ensemble import _blend_fit, _hill_fit, ensemble, honest_cv, combiner
-from kagglekit.errors import UserError
-from kagglekit.metrics import get_metric
-from kagglekit.train import train
+from kagglekit.commands.ensemble import _blend_fit, _hill_fit, ensemble, honest_cv, combiner
+from kagglekit.core.errors import UserError
+from kagglekit.core.metrics import get_metric
+from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
 
@@ -53,7 +53,7 @@ def test_ensemble_is_saved_as_a_run_and_beats_or_matches_members(three_runs, wor
             assert abs(sum(rec["weights"]) - 1) < 1e-6 and min(rec["weights"]) >= 0
     best = min(r.record["cv_mean"] for r in three_runs)
     assert rec["cv_mean"] < best * 1.05
-    from kagglekit.compare import compare_table
+    from kagglekit.commands.compare import compare_table
 
     assert "ensemble:stack" in set(compare_table("house-prices")["model"])
 

@@ -2,9 +2,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kagglekit.config import CVConfig
-from kagglekit.errors import UserError
-from kagglekit.folds import assign_folds, load_or_make_folds
+from kagglekit.core.config import CVConfig
+from kagglekit.core.errors import UserError
+from kagglekit.core.folds import assign_folds, load_or_make_folds
 
 
 def _frame(n=200, seed=0):
@@ -46,12 +46,13 @@ def test_time_folds_are_contiguous_periods():
 def test_fold_file_is_saved_once_and_checked(workdir):
     df = _frame()
     cv = CVConfig(n_splits=5)
-    f1, path = load_or_make_folds("toy", df, "Id", "y", "regression", cv, 0, "abc")
-    f2, path2 = load_or_make_folds("toy", df, "Id", "y", "regression", cv, 0, "abc")
+    ids = df["Id"].astype(str).to_numpy()
+    f1, path = load_or_make_folds("toy", df, ids, "y", "regression", cv, 0, "abc")
+    f2, path2 = load_or_make_folds("toy", df, ids, "y", "regression", cv, 0, "abc")
     assert path == path2 and path.exists()
     np.testing.assert_array_equal(f1, f2)
     with pytest.raises(UserError, match="does not match train.csv's ids"):
-        load_or_make_folds("toy", df.iloc[::-1], "Id", "y", "regression", cv, 0, "abc")
+        load_or_make_folds("toy", df.iloc[::-1], ids[::-1], "y", "regression", cv, 0, "abc")
 
 
 def test_bad_scheme_columns():

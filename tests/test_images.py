@@ -5,12 +5,12 @@ import pandas as pd
 import pytest
 import torch
 
-from kagglekit.competition import load_competition
-from kagglekit.config import load_config
-from kagglekit.errors import UserError
+from kagglekit.core.competition import load_competition
+from kagglekit.tasks import load_config
+from kagglekit.core.errors import UserError
 from kagglekit.images.backbones import create_backbone
 from kagglekit.images.cache import cached_images
-from kagglekit.train import train
+from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
 TINY = ["data=sample", "model.params.pretrained=none", "model.params.epochs=6", "model.params.batch_size=16",
@@ -24,7 +24,7 @@ def test_leaves_layout_learns_and_submits(workdir):
     sub = pd.read_csv(res.submission)
     sample = pd.read_csv(workdir / "data/samples/leaves/sample_submission.csv")
     assert list(sub.columns) == ["image", "label"] and sub["image"].tolist() == sample["image"].tolist()
-    classes = (res.run_dir / "classes.txt").read_text().split()
+    classes = rec["classes"]
     assert set(sub["label"]) <= set(classes) and len(classes) == 6
     oof = np.load(res.run_dir / "oof.npy")
     assert oof.shape == (120, 6) and np.allclose(oof.sum(1), 1, atol=1e-4)
@@ -127,14 +127,16 @@ def test_image_config_errors_are_clear(workdir):
         train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=resnet9000", "image.size=32"], **QUIET)
     with pytest.raises(UserError, match="pretrained=offline has weights for"):
         create_backbone("resnet18", 3, "offline")
-    with pytest.raises(UserError, match="image competition"):
-        train("leaves", "lasso", ["data=sample"], **QUIET)
+    with pytest.raises(UserError, match=r"unknown key 'preprocess' for an image run"):
+        train("leaves", "lasso", ["data=sample", "preprocess.scale=false"], **QUIET)  # a tabular key on images
+    with pytest.raises(UserError, match="leaves can be trained as image"):
+        train("leaves", "lasso", ["data=sample", "kind=tabular"], **QUIET)
     assert load_config("leaves", "efficientnet_lite0").model.params["arch"] == "tf_efficientnet_lite0"
     assert load_competition("cifar10").images.extension == ".png"
 
 
 def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
-    from kagglekit.ensemble import ensemble
+    from kagglekit.commands.ensemble import ensemble
 
     args = ["data=sample", "folds=3", "image.size=32", "model.params.time_limit=20", "model.params.hyperparameters={KNN: {}}"]
     ag = train("leaves", "autogluon", args, **QUIET)
@@ -176,3 +178,18 @@ def test_local_weight_file_loads_and_head_is_replaced(tmp_path):
     assert torch.equal(model.state_dict()[name], weight)
     with pytest.raises(UserError, match="no such file"):
         create_backbone("test_resnet", 4, f"file:{tmp_path / 'missing.pth'}")
+
+
+def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(workdir):
+    """digits: pictures as CSV pixel columns, no id in test.csv, 1-based ImageId and `Label` in the submission."""
+    from kagglekit.commands.ensemble import ensemble
+
+    table = train("digits", "logistic", ["data=sample"], **QUIET)
+    net = train("digits", "cnn", ["data=sample", "model.params.arch=test_resnet", "model.params.epochs=2", "image.size=16"], **QUIET)
+    assert table.record["kind"] == "tabular" and net.record["kind"] == "image"
+    assert table.record["folds_file"] == net.record["folds_file"]
+    assert table.record["cv_mean"] > 0.15  # 10 classes: chance is 0.10
+    out = ensemble("digits", top=2, method="mean", log=lambda *a: None)
+    sub = pd.read_csv(out["submission"])
+    assert list(sub.columns) == ["ImageId", "Label"] and sub["ImageId"].tolist() == list(range(1, 31))
+    assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= set(range(10))

@@ -3,11 +3,14 @@
 import numpy as np
 import pandas as pd
 
-from kagglekit.competition import load_competition
-from kagglekit.config import load_config
-from kagglekit.data import load_competition_data
-from kagglekit.preprocess import build_preprocessor, infer_roles
-from kagglekit.train import TRANSFORMS, fit_mask, make_fold_fitter, prepare_data
+from kagglekit.core.competition import load_competition
+from kagglekit.tasks import load_config
+from kagglekit.core.metrics import get_metric
+from kagglekit.core.targets import encode_targets
+from kagglekit.pipeline import prepare
+from kagglekit.tabular.data import fit_mask, load_table_data
+from kagglekit.tabular.fitter import TableProblem, make_table_fitter
+from kagglekit.tabular.preprocess import build_preprocessor, infer_roles
 from helpers import sample_copy
 
 
@@ -30,7 +33,7 @@ def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir):
     spec = load_competition("house-prices")
     run = load_config("house-prices", "lasso")
     folder = sample_copy("house-prices", workdir / "copy")
-    data = load_competition_data(spec, folder)
+    data = load_table_data(spec, load_config("house-prices", "lasso", [f"data_dir={folder}", "features=false"]))
     X = data.train.drop(columns=["SalePrice"])
     y = np.log1p(data.train["SalePrice"].to_numpy())
     roles = infer_roles(X.iloc[120:], spec.columns, ["Id"], run.preprocess.max_onehot_levels)
@@ -52,20 +55,19 @@ def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir):
 def test_fold_predictions_do_not_depend_on_validation_rows(workdir):
     """End to end through the real fold fitter: corrupt fold 0's validation features and targets;
     fold 0's test predictions must not move at all."""
-    spec = load_competition("house-prices")
-    run = load_config("house-prices", "lightgbm", ["data.sample=true", "model.params.n_estimators=100"])
-    data = prepare_data(spec, run, log=lambda *a: None)
+    spec, _, run, data = prepare("house-prices", "lightgbm", ["data=sample", "model.params.n_estimators=100"], log=lambda *a: None)
     folds = np.arange(len(data.train)) % 5
     train_idx, valid_idx = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
-    y = TRANSFORMS["log1p"][0](data.train["SalePrice"].to_numpy())
+    targets = encode_targets(spec, data.train, get_metric("rmse_log"), "train.csv")
 
-    def fold0_test_pred(d, y_space):
-        fitter = make_fold_fitter(spec, run, d, y_space, fit_mask(d.train, run.fit_filter))
-        return fitter(0, train_idx, valid_idx).test_pred
+    def fold0_test_pred(train, targets):
+        problem = TableProblem(train.drop(columns=["SalePrice"]), data.test, targets, run.preprocess, spec.columns, ["Id"],
+                               fit_mask(train, run.fit_filter), run.target_transform, run.drop_residual_sd, run.clip_predictions)
+        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed)(0, train_idx, valid_idx).test_pred
 
-    before = fold0_test_pred(data, y)
-    data.train = _corrupt(data.train, valid_idx)
-    y_bad = y.copy()
-    y_bad[valid_idx] = 25.0
-    after = fold0_test_pred(data, y_bad)
+    before = fold0_test_pred(data.train, targets)
+    bad = _corrupt(data.train, valid_idx)
+    targets.y = targets.y.copy()
+    targets.y[valid_idx] = 1e11
+    after = fold0_test_pred(bad, targets)
     np.testing.assert_array_equal(before, after)

@@ -2,8 +2,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kagglekit.errors import UserError
-from kagglekit.submission import regression_range, validate_submission, write_submission
+from kagglekit.core.errors import UserError
+from kagglekit.core.submission import regression_range, validate_submission, write_submission
 
 SAMPLE = pd.DataFrame({"Id": [1461, 1462, 1463], "SalePrice": [0.0, 0.0, 0.0]})
 GOOD = pd.DataFrame({"Id": [1461, 1462, 1463], "SalePrice": [120000.0, 150000.5, 99000.0]})
@@ -37,4 +37,4 @@ def test_bad_submissions_are_refused_before_writing(workdir, bad, message):
 def test_labels_must_be_known_classes():
     sample = pd.DataFrame({"id": [1, 2], "label": ["cat", "cat"]})
     with pytest.raises(UserError, match="not among the classes"):
-        validate_submission(pd.DataFrame({"id": [1, 2], "label": ["cat", "zebra"]}), sample, "id", classes=["cat", "dog"])
+        validate_submission(pd.DataFrame({"id": [1, 2], "label": ["cat", "zebra"]}), sample, "id", "label", classes=["cat", "dog"])

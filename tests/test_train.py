@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from conftest import FAST
-from kagglekit.train import train
+from kagglekit.pipeline import train
 
 
 def _baseline_rmse_log(train_csv):
@@ -53,10 +53,10 @@ def test_fit_filter_rows_are_scored_but_not_fitted(workdir):
 
 
 def test_resume_after_crash_gives_the_same_result(workdir, monkeypatch):
-    import kagglekit.train as train_mod
+    import kagglekit.tasks.tabular as train_mod
 
     args = ["data.sample=true"]
-    real = train_mod.make_fold_fitter
+    real = train_mod.make_table_fitter
     calls, crash = [], [True]
 
     def crashing(*a, **kw):
@@ -71,14 +71,14 @@ def test_resume_after_crash_gives_the_same_result(workdir, monkeypatch):
 
         return fit_fold
 
-    monkeypatch.setattr(train_mod, "make_fold_fitter", crashing)
+    monkeypatch.setattr(train_mod, "make_table_fitter", crashing)
     with pytest.raises(RuntimeError):
         train("house-prices", "lasso", args, progress=False, log=lambda *a: None)
     assert calls == [0, 1, 2, 3]
     calls.clear()
     resumed = train("house-prices", "lasso", args, progress=False, log=lambda *a: None)
     assert calls == [3, 4]  # finished folds were not recomputed
-    monkeypatch.setattr(train_mod, "make_fold_fitter", real)
+    monkeypatch.setattr(train_mod, "make_table_fitter", real)
     fresh_dir = workdir / "fresh"
     monkeypatch.setenv("KAGGLEKIT_WORKDIR", str(fresh_dir))
     fresh = train("house-prices", "lasso", [f"data_dir={workdir / 'data/samples/house-prices'}"], progress=False, log=lambda *a: None)

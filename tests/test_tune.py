@@ -3,10 +3,10 @@ import shutil
 import optuna
 import pytest
 
-from kagglekit.config import load_config
-from kagglekit.paths import ROOT
-from kagglekit.train import train
-from kagglekit.tune import data_fingerprint, open_study, tune
+from kagglekit.tasks import load_config
+from kagglekit.core.paths import ROOT
+from kagglekit.pipeline import train
+from kagglekit.commands.tune import data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
 
@@ -40,7 +40,7 @@ def test_tuned_config_loads_and_trains(workdir, configs):
 
 
 def test_study_resumes_after_interruption(workdir, configs, monkeypatch):
-    from kagglekit import train as train_mod
+    from kagglekit.commands import tune as train_mod
 
     calls = []
 

@@ -7,7 +7,7 @@ from typing import Any, List
 import numpy as np
 import torch
 
-from ..errors import UserError
+from ..core.errors import UserError
 
 
 def build_pipeline(steps: List[Any], where: str):

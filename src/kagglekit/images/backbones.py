@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from ..errors import UserError
+from ..core.errors import UserError
 
 LITE_ARCHS = {f"{prefix}efficientnet_lite{n}": n for n in (0, 1, 2) for prefix in ("tf_", "")}
 

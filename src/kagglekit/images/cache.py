@@ -19,7 +19,7 @@ from typing import List, Sequence, Tuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..runs import atomic_write_text
+from ..core.io import atomic_write_text
 
 
 @dataclass
@@ -50,8 +50,9 @@ def _decode_one(args):
         return i, None, f"{type(exc).__name__}: {exc}"
 
 
-def cache_key(paths: Sequence[Path], size: int) -> str:
-    h = hashlib.sha1(str(size).encode())
+def files_key(paths: Sequence[Path]) -> str:
+    """Hash of each file's path, size and modification time: any changed picture changes it."""
+    h = hashlib.sha1()
     for p in paths:
         try:
             st = os.stat(p)
@@ -59,6 +60,31 @@ def cache_key(paths: Sequence[Path], size: int) -> str:
         except OSError:
             h.update(f"{p}|missing\n".encode())
     return h.hexdigest()[:16]
+
+
+def cache_key(paths: Sequence[Path], size: int) -> str:
+    return hashlib.sha1(f"{size}|{files_key(paths)}".encode()).hexdigest()[:16]
+
+
+def cached_pixels(pixels: np.ndarray, key: str, size: int, cache_dir: Path) -> CachedImages:
+    """Pictures stored as CSV rows (N, H, W, C uint8), resized to ``size`` once and cached like decoded files."""
+    from PIL import Image
+
+    array_path = cache_dir / f"{key}-pixels-{size}px.npy"
+    if array_path.exists():
+        return CachedImages(np.load(array_path, mmap_mode="r"), [], 0.0, array_path)
+    start = time.perf_counter()
+    out = np.empty((len(pixels), size, size, 3), np.uint8)
+    for i, img in enumerate(pixels):
+        rgb = np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
+        if rgb.shape[:2] != (size, size):
+            rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR))
+        out[i] = rgb
+    cache_dir.mkdir(parents=True, exist_ok=True)
+    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}.npy")
+    np.save(tmp, out)
+    os.replace(tmp, array_path)
+    return CachedImages(np.load(array_path, mmap_mode="r"), [], time.perf_counter() - start, array_path)
 
 
 def cached_images(paths: Sequence[Path], size: int, cache_dir: Path, workers: int = 0, desc: str = "decode") -> CachedImages:

@@ -1,100 +1,155 @@
-"""Image competitions' files: label CSV, test ids, sample submission and the image paths, checked up front."""
+"""Image competitions' files in four layouts: a path column, <id> files, class folders, or pixels in the CSV.
+
+Everything is checked before any fold runs: label CSV, test ids, sample submission and every image
+file. Pictures are decoded once into the uint8 cache; unreadable ones are listed together.
+"""
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+import re
+import time
 from pathlib import Path
 from typing import List
 
 import numpy as np
 import pandas as pd
 
-from ..competition import CompetitionSpec
-from ..config import RunConfig
-from ..data import read_table, require_columns, resolve_data_dir
-from ..errors import UserError
-from ..paths import display
+from ..core.competition import CompetitionSpec
+from ..core.dataset import Dataset, read_competition_files, row_ids
+from ..core.errors import UserError
+from ..core.files import file_fingerprint, read_table, resolve_data_dir
+from ..core.paths import data_root, display
+from .cache import cached_images, cached_pixels, files_key
+from .config import ImageRunConfig
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
-@dataclass
-class ImageData:
-    train: pd.DataFrame  # id, target (and the path column where the competition has one)
-    test: pd.DataFrame  # id
-    sample_submission: pd.DataFrame
-    folder: Path
-    fingerprint: str
-    train_paths: List[Path]
-    test_paths: List[Path]
+def pixel_columns(frame: pd.DataFrame, prefix: str) -> List[str]:
+    """The pixel columns (``pixel0``, ``pixel1``, ...) in numeric order."""
+    cols = [c for c in frame.columns if re.fullmatch(rf"{re.escape(prefix)}\d+", str(c))]
+    return sorted(cols, key=lambda c: int(str(c)[len(prefix):]))
 
 
-def image_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
-    """Path of each row's image: from the path column, or <dir>/<id><ext>."""
-    if spec.images.path_column:
-        return [folder / str(p) for p in frame[spec.images.path_column]]
-    sub = spec.images.train_dir if split == "train" else spec.images.test_dir
-    return [folder / sub / f"{i}{ext}" for i in frame[spec.id]]
+def pixel_array(frame: pd.DataFrame, spec: CompetitionSpec, path: Path) -> np.ndarray:
+    """(N, H, W, C) uint8 pictures from a CSV's pixel columns."""
+    im = spec.images
+    cols = pixel_columns(frame, im.pixel_prefix)
+    if len(cols) != im.height * im.width * im.channels:
+        raise UserError(f"{display(path)}: {len(cols)} '{im.pixel_prefix}N' columns, but images.height x width x channels "
+                        f"is {im.height} x {im.width} x {im.channels}. Fix the competition.yaml.")
+    values = frame[cols].to_numpy(dtype=float)
+    if np.isnan(values).any() or values.min() < 0 or values.max() > 255:
+        raise UserError(f"{display(path)}: pixel values must be numbers in 0..255.")
+    return values.astype(np.uint8).reshape(len(frame), im.height, im.width, im.channels)
 
 
-def _test_frame(spec: CompetitionSpec, folder: Path, sample: pd.DataFrame) -> pd.DataFrame:
-    if spec.files.test:
-        test = read_table(folder / spec.files.test, spec.name)
-        require_columns(test, [spec.id], folder / spec.files.test, "id")
-        return test
-    return sample[[spec.id]].copy()  # e.g. CIFAR-10: the test ids are the sample submission's
+def _class_folder_frames(spec: CompetitionSpec, folder: Path):
+    """train (id = path under the train folder, target = its folder) and test (id = file name) from class folders."""
+    train_root, test_root = folder / spec.images.train_dir, folder / spec.images.test_dir
+    for root in (train_root, test_root):
+        if not root.is_dir():
+            raise UserError(f"{display(root)} is missing: the class_folders layout needs {spec.images.train_dir}/<class>/<file> "
+                            f"and {spec.images.test_dir}/<file>.")
+    files = sorted(p for p in train_root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES)
+    if not files:
+        raise UserError(f"{display(train_root)} holds no images in class folders.")
+    train = pd.DataFrame({spec.id: [str(p.relative_to(train_root)) for p in files],
+                          spec.targets[0]: [p.parent.name for p in files]})
+    return train, [folder / spec.images.train_dir / i for i in train[spec.id]]
 
 
-def _stratified_subset(train: pd.DataFrame, target: str, n: int, seed: int) -> pd.DataFrame:
-    """About n rows with every class kept in proportion (at least one row per class)."""
+def _stratified_subset(train: pd.DataFrame, target: str, n: int, seed: int) -> np.ndarray:
+    """Row positions of about n rows with every class kept in proportion (at least one row per class)."""
     rng = np.random.default_rng(seed)
     frac = min(1.0, n / len(train))
     keep = []
-    for _, rows in train.groupby(target, sort=True):
+    for _, rows in train.reset_index(drop=True).groupby(target, sort=True):
         k = max(1, int(round(len(rows) * frac)))
         keep.extend(rng.choice(rows.index.to_numpy(), size=min(k, len(rows)), replace=False))
-    return train.loc[sorted(keep)].reset_index(drop=True)
+    return np.array(sorted(keep))
 
 
-def load_image_data(spec: CompetitionSpec, run: RunConfig, log=print) -> ImageData:
-    """Read the label CSV and test ids, check every image file exists, apply ``image.subset``."""
+def _file_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
+    if spec.images.layout == "path_column":
+        return [folder / str(p) for p in frame[spec.images.path_column]]
+    sub = spec.images.train_dir if split == "train" else spec.images.test_dir
+    if spec.images.layout == "class_folders":
+        return [folder / sub / str(i) for i in frame[spec.id]]
+    return [folder / sub / f"{i}{ext}" for i in frame[spec.id]]
+
+
+def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Dataset:
+    """Read labels, test rows and sample submission; decode (or reuse) every picture; report bad ones together."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
-    if run.data.sample and not run.data.dir and not (folder / spec.files.train).exists():
-        from .sample import write_image_sample
+    layout, im = spec.images.layout, run.image
+    ext = im.extension or spec.images.extension
+    if layout == "class_folders":
+        sample = read_table(folder / spec.files.sample_submission, spec.name)
+        train, train_paths = _class_folder_frames(spec, folder)
+        test_files = sorted(p for p in (folder / spec.images.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
+        test = pd.DataFrame({spec.id: [p.name for p in test_files]})
+        by_name = {p.name: p for p in test_files}
+        missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]
+        if missing:
+            raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
+                            f"{display(folder / spec.images.test_dir)}, e.g. {missing[:3]}.")
+        test = pd.DataFrame({spec.id: sample[spec.submission_id].astype(str)})
+        data = Dataset(train, test, sample, folder, "", row_ids(train, spec.id))
+        data.fingerprint = files_key(train_paths + [by_name[i] for i in test[spec.id]])
+    else:
+        data = read_competition_files(spec, folder, read_csv={}, need_test_id=layout != "pixels")
+    keep = np.arange(len(data.train))
+    if im.subset and im.subset < len(data.train):
+        keep = _stratified_subset(data.train, spec.targets[0], im.subset, run.seed)
+    cache_dir = data_root() / "cache" / spec.name
+    start = time.perf_counter()
+    if layout == "pixels":
+        train_px = pixel_array(data.train, spec, folder / spec.files.train)
+        test_px = pixel_array(data.test, spec, folder / spec.files.test)
+        train_cache = cached_pixels(train_px, f"train-{data.fingerprint}", im.size, cache_dir)
+        test_cache = cached_pixels(test_px, f"test-{data.fingerprint}", im.size, cache_dir)
+    else:
+        train_paths = _file_paths(spec, folder, data.train, "train", ext)
+        test_paths = _file_paths(spec, folder, data.test, "test", ext)
+        _check_files_exist(spec, train_paths, test_paths, ext, im.skip_bad_images)
+        if layout != "class_folders":
+            data.fingerprint = hashlib.sha1(f"{data.fingerprint}|{files_key(train_paths + test_paths)}".encode()).hexdigest()[:10]
+        train_cache = cached_images(train_paths, im.size, cache_dir, run.speed.decode_workers, "cache train")
+        test_cache = cached_images(test_paths, im.size, cache_dir, run.speed.decode_workers, "cache test")
+        _report_bad(train_cache.bad, "train", im.skip_bad_images)
+        _report_bad(test_cache.bad, "test", False)
+        bad = {i for i, _, _ in train_cache.bad} | {i for i, p in enumerate(train_paths) if not p.exists()}
+        if bad:
+            log(f"skipping {len(bad)} unreadable or missing training images (image.skip_bad_images)")
+            keep = np.array([i for i in keep if i not in bad])
+    if len(keep) < len(data.train):
+        data.fingerprint += f"-n{len(keep)}-s{run.seed if im.subset else ''}"
+        data.train = data.train.iloc[keep].reset_index(drop=True)
+        data.train_ids = data.train_ids[keep]
+    data.extra = {"train_images": train_cache, "test_images": test_cache, "cache_rows": keep,
+                  "cache_seconds": time.perf_counter() - start}
+    return data
 
-        log(f"no sample yet: generating one in {display(folder)}")
-        write_image_sample(spec, folder)
-    ext = run.image.extension or spec.images.extension
-    train = read_table(folder / spec.files.train, spec.name)
-    require_columns(train, [spec.id, spec.target] + ([spec.images.path_column] if spec.images.path_column else []),
-                    folder / spec.files.train, "id/label")
-    if train[spec.target].isna().any():
-        raise UserError(f"{display(folder / spec.files.train)}: {int(train[spec.target].isna().sum())} row(s) have no label.")
-    train[spec.target] = train[spec.target].astype(str)
-    sample_path = folder / spec.files.sample_submission
-    sample = read_table(sample_path, spec.name)
-    require_columns(sample, spec.submission_columns, sample_path, "submission")
-    test = _test_frame(spec, folder, sample)
-    if len(sample) != len(test) or not (sample[spec.id].astype(str).values == test[spec.id].astype(str).values).all():
-        raise UserError(f"{display(sample_path)} disagrees with the test ids ({len(test)}): same ids in the same order needed.")
-    if run.image.subset and run.image.subset < len(train):
-        train = _stratified_subset(train, spec.target, run.image.subset, run.seed)
-    train_paths = image_paths(spec, folder, train, "train", ext)
-    test_paths = image_paths(spec, folder, test, "test", ext)
+
+def _check_files_exist(spec, train_paths, test_paths, ext, skip_bad: bool) -> None:
     missing_train = [p for p in train_paths if not p.exists()]
     missing_test = [p for p in test_paths if not p.exists()]
-    if missing_test or (missing_train and not run.image.skip_bad_images):
+    if missing_test or (missing_train and not skip_bad):
         missing = missing_test + missing_train
-        hint = f" (extension {ext}: the shared CIFAR copy needs image.extension=.jpg?)" if not spec.images.path_column else ""
+        hint = f" (extension {ext}: the shared CIFAR copy needs image.extension=.jpg?)" if spec.images.layout == "id_files" else ""
         raise UserError(
             f"{len(missing)} image file(s) listed in the CSVs are missing, e.g. {', '.join(display(p) for p in missing[:5])}"
             f"{hint}. Re-download the data" + ("" if missing_test else ", or drop them with image.skip_bad_images=true") + "."
         )
-    if missing_train:
-        keep = [p.exists() for p in train_paths]
-        log(f"skipping {len(keep) - sum(keep)} training rows whose image file is missing (image.skip_bad_images)")
-        train = train[keep].reset_index(drop=True)
-        train_paths = [p for p, k in zip(train_paths, keep) if k]
-    h = hashlib.sha1((folder / spec.files.train).read_bytes())
-    h.update("|".join(map(str, test[spec.id])).encode())
-    h.update(f"{ext}|{run.image.subset}|{len(train)}|{run.seed if run.image.subset else ''}".encode())
-    return ImageData(train, test, sample, folder, h.hexdigest()[:10], train_paths, test_paths)
+
+
+def _report_bad(bad, split: str, skip: bool) -> None:
+    if bad and (split == "test" or not skip):
+        listed = "; ".join(f"{p} ({err})" for _, p, err in bad[:10])
+        fix = "replace them (Kaggle's copy)" if split == "test" else "replace them, or drop them with image.skip_bad_images=true"
+        raise UserError(f"{len(bad)} {split} image(s) cannot be decoded: {listed}{' ...' if len(bad) > 10 else ''}. Fix: {fix}.")
+
+
+__all__ = ["load_image_data", "pixel_columns", "file_fingerprint"]

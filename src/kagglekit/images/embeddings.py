@@ -16,7 +16,8 @@ import torch
 from tqdm.auto import tqdm
 
 from .backbones import create_backbone
-from .finetune import Normalizer, pick_device
+from ..core.speed import torch_device
+from .finetune import Normalizer
 
 
 def embedding_path(image_cache: Path, arch: str, pretrained: str) -> Path:
@@ -32,7 +33,7 @@ def embed(images: np.ndarray, image_cache: Path, arch: str, pretrained: str, bat
     if path.exists():
         return np.load(path), 0.0
     start = time.perf_counter()
-    dev = pick_device(device)
+    dev = torch_device(device)
     model = create_backbone(arch, 0, pretrained).eval().to(dev)  # 0 classes: the pooled features
     norm = Normalizer(model, dev, channels_last=False)
     out = []

@@ -1,4 +1,4 @@
-"""Fine-tune a timm backbone on one fold: the whole loop in one place.
+"""Fine-tune a timm backbone on one fold's images: the whole loop in one place.
 
 AdamW or SGD with a faster head (and optional timm layer decay), linear warmup then cosine,
 optional frozen-backbone warm start, label smoothing, mixup/cutmix, bf16 autocast and channels_last
@@ -11,61 +11,48 @@ from __future__ import annotations
 
 import math
 import time
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import List, Optional
+from dataclasses import dataclass
+from typing import List, Tuple
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from ..config import AugmentConfig
-from ..models.image import TimmParams
+from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, mix_batch, tta_views
 from .backbones import create_backbone
 
 
 @dataclass
-class FoldImages:
-    """What one fold trains and predicts on: a uint8 array and row indices into it."""
+class ImageRows:
+    """Some rows of a uint8 image array (N, S, S, 3), e.g. a fold's training images in the memory-mapped cache."""
 
-    images: np.ndarray  # (N, S, S, 3) uint8 (memory-mapped cache)
-    labels: np.ndarray  # (N,) class index of each cached training image
-    train_rows: np.ndarray
-    valid_rows: np.ndarray
-    test_images: np.ndarray
-    n_classes: int
+    array: np.ndarray
+    rows: np.ndarray
 
+    def __len__(self) -> int:
+        return len(self.rows)
 
-@dataclass
-class FoldResult:
-    valid_proba: np.ndarray
-    test_proba: np.ndarray
-    info: dict = field(default_factory=dict)
+    def take(self, idx) -> np.ndarray:
+        return np.asarray(self.array[self.rows[idx]])
 
 
 class AugmentedImages(torch.utils.data.Dataset):
-    def __init__(self, images, rows, labels, pipeline):
-        self.images, self.rows, self.labels, self.pipeline = images, rows, labels, pipeline
+    def __init__(self, images: ImageRows, labels: np.ndarray, pipeline):
+        self.images, self.labels, self.pipeline = images, labels, pipeline
 
     def __len__(self):
-        return len(self.rows)
+        return len(self.images)
 
     def __getitem__(self, i):
-        img = np.asarray(self.images[self.rows[i]])
+        img = self.images.take(i)
         if self.pipeline is not None:
             img = self.pipeline(image=img)["image"]
-        return torch.from_numpy(np.array(img, copy=True)), int(self.labels[self.rows[i]])
+        return torch.from_numpy(np.array(img, copy=True)), int(self.labels[i])
 
 
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(name)
-
-
-def param_groups(model: torch.nn.Module, p: TimmParams):
+def param_groups(model: torch.nn.Module, p):
     """Backbone at lr, head at lr * head_lr_mult; no weight decay on biases and norms."""
     if p.layer_decay:
         from timm.optim import param_groups_layer_decay
@@ -105,14 +92,12 @@ class Normalizer:
 
 
 @torch.no_grad()
-def predict(model, images: np.ndarray, rows: Optional[np.ndarray], norm: Normalizer, batch_size: int,
-            tta: List[str], pipeline, autocast) -> np.ndarray:
+def predict(model, images: ImageRows, norm: Normalizer, batch_size: int, tta: List[str], pipeline, autocast) -> np.ndarray:
     """Class probabilities, averaged over the TTA views."""
     model.eval()
-    idx = np.arange(len(images)) if rows is None else rows
     out = []
-    for i in range(0, len(idx), batch_size * 2):
-        chunk = np.asarray(images[idx[i : i + batch_size * 2]])
+    for i in range(0, len(images), batch_size):
+        chunk = images.take(slice(i, i + batch_size))
         if pipeline is not None:
             chunk = np.stack([pipeline(image=im)["image"] for im in chunk])
         x = norm(torch.from_numpy(chunk))
@@ -122,16 +107,24 @@ def predict(model, images: np.ndarray, rows: Optional[np.ndarray], norm: Normali
     return np.concatenate(out) if out else np.zeros((0, model.num_classes))
 
 
-def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, seed: int, loader_workers: int,
-               progress: bool = True, log=print) -> FoldResult:
-    """Fine-tune on ``data.train_rows``, keep the best epoch on ``data.valid_rows``, predict valid and test."""
-    device = pick_device(p.device)
+def _autocast(cuda: bool, amp: bool):
+    if cuda and amp:
+        return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
+    return lambda: torch.autocast("cpu", enabled=False)
+
+
+def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray]) -> dict:
+    """Fine-tune ``clf.params.arch`` on ``train``; keep the epoch with the best accuracy on ``valid``.
+
+    ``clf`` (models.timm.TimmClassifier) carries params, seed, speed, n_classes, augment, checkpoint,
+    log and progress. Every random source is seeded from the seed and the epoch, so a run resumed from
+    its per-epoch checkpoint continues as an uninterrupted one would."""
+    p, aug, seed, ckpt, log = clf.params, clf.augment, clf.seed, clf.checkpoint, clf.log
+    device = torch_device(clf.speed.device)
     cuda = device.type == "cuda"
-    if p.threads:
-        torch.set_num_threads(p.threads)
+    torch.set_num_threads(thread_count(clf.speed.threads))
     torch.manual_seed(seed)
-    rng = np.random.default_rng(seed)
-    model = create_backbone(p.arch, data.n_classes, p.pretrained, p.drop_rate, p.drop_path_rate).to(device)
+    model = create_backbone(p.arch, clf.n_classes, p.pretrained, p.drop_rate, p.drop_path_rate).to(device)
     if cuda and p.channels_last:
         model = model.to(memory_format=torch.channels_last)
     norm = Normalizer(model, device, cuda and p.channels_last)
@@ -140,13 +133,13 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
            else torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True))
     for g in opt.param_groups:
         g["initial_lr"] = g["lr"]
-    train_set = AugmentedImages(data.images, data.train_rows, data.labels, build_pipeline(aug.train, "augment.train"))
+    train_set = AugmentedImages(train, y, build_pipeline(aug.train, "augment.train"))
     test_pipeline = build_pipeline(aug.test, "augment.test")
-    workers = loader_workers if loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 1)
+    workers = clf.speed.loader_workers if clf.speed.loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
+    generator = torch.Generator()
     loader = torch.utils.data.DataLoader(
         train_set, batch_size=p.batch_size, shuffle=True, drop_last=len(train_set) > p.batch_size,
-        num_workers=workers, pin_memory=cuda, persistent_workers=workers > 0,
-        generator=torch.Generator().manual_seed(seed))
+        num_workers=workers, pin_memory=cuda, persistent_workers=workers > 0, generator=generator)
     steps = max(1, len(loader)) * p.epochs
     warmup = int(p.warmup_epochs * max(1, len(loader)))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, steps, warmup, p.min_lr_ratio))
@@ -155,10 +148,9 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
         from timm.utils import ModelEmaV3
 
         ema = ModelEmaV3(model, decay=p.ema_decay)
-    autocast = (lambda: torch.autocast("cuda", dtype=torch.bfloat16)) if cuda and p.amp else (lambda: torch.autocast("cpu", enabled=False))
-    fitted = model
-    if cuda and p.compile:
-        fitted = torch.compile(model)
+    autocast = _autocast(cuda, p.amp)
+    fitted = torch.compile(model) if cuda and p.compile else model
+    infer_batch = clf.speed.infer_batch_size or 2 * p.batch_size
 
     state = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": -1, "train_seconds": 0.0, "images_seen": 0}
     best_path = ckpt.with_name(ckpt.name.replace(".ckpt", ".best.pt"))
@@ -170,13 +162,14 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
         if ema is not None and saved.get("ema"):
             ema.module.load_state_dict(saved["ema"])
         state = saved["state"]
-        torch.set_rng_state(saved["torch_rng"])
-        rng = np.random.default_rng(seed + state["epoch"])
-        loader.generator.manual_seed(seed + state["epoch"])
         log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
 
-    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not progress)
+    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not clf.progress)
     for epoch in bar:
+        # Every random source restarts from (seed, epoch): a resumed epoch draws what an uninterrupted one would.
+        torch.manual_seed(seed * 1000 + epoch)
+        generator.manual_seed(seed * 1000 + epoch)
+        rng = np.random.default_rng([seed, epoch])
         frozen = epoch < p.freeze_epochs
         head = set(map(id, model.get_classifier().parameters()))
         for t in model.parameters():
@@ -186,7 +179,7 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
         for batch, target in loader:
             x = norm(batch)
             target = target.to(device, non_blocking=True)
-            x, soft = mix_batch(x, target, data.n_classes, aug.mixup_alpha, aug.cutmix_alpha, aug.mix_prob, rng)
+            x, soft = mix_batch(x, target, clf.n_classes, aug.mixup_alpha, aug.cutmix_alpha, aug.mix_prob, rng)
             with autocast():
                 loss = F.cross_entropy(fitted(x).float(), soft, label_smoothing=p.label_smoothing)
             opt.zero_grad(set_to_none=True)
@@ -205,8 +198,8 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
         state["train_seconds"] += seconds
         state["images_seen"] += seen
         judge = ema.module if ema is not None else model
-        proba = predict(judge, data.images, data.valid_rows, norm, p.batch_size, [], test_pipeline, autocast)
-        acc = float((proba.argmax(1) == data.labels[data.valid_rows]).mean())
+        proba = predict(judge, valid[0], norm, infer_batch, [], test_pipeline, autocast)
+        acc = float((proba.argmax(1) == valid[1]).mean())
         state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
                                  "valid_acc": acc, "lr": opt.param_groups[0]["lr"], "train_img_s": seen / max(seconds, 1e-9)})
         if acc > state["best_acc"]:
@@ -215,27 +208,18 @@ def train_fold(data: FoldImages, p: TimmParams, aug: AugmentConfig, ckpt: Path, 
         state["epoch"] = epoch + 1
         tmp = ckpt.with_name(ckpt.name + ".tmp")
         torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "ema": ema.module.state_dict() if ema is not None else None, "state": state,
-                    "torch_rng": torch.get_rng_state()}, tmp)
+                    "ema": ema.module.state_dict() if ema is not None else None, "state": state}, tmp)
         tmp.replace(ckpt)
         bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{acc:.4f}", img_s=f"{seen / max(seconds, 1e-9):.0f}")
 
     best = ema.module if ema is not None else model
     best.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
-    start = time.perf_counter()
-    valid = predict(best, data.images, data.valid_rows, norm, p.batch_size, aug.tta, test_pipeline, autocast)
-    test = predict(best, data.test_images, None, norm, p.batch_size, aug.tta, test_pipeline, autocast)
-    predict_seconds = time.perf_counter() - start
-    n_views = 1 + ("hflip" in aug.tta) + ("vflip" in aug.tta) + 5 * ("crops" in aug.tta)
-    info = {
-        "best_epoch": state["best_epoch"],
-        "best_valid_acc_no_tta": state["best_acc"],
-        "train_seconds": state["train_seconds"],
-        "train_img_s": state["images_seen"] / max(state["train_seconds"], 1e-9),
-        "predict_seconds": predict_seconds,
-        "infer_img_s": (len(valid) + len(test)) * n_views / max(predict_seconds, 1e-9),
-        "device": torch.cuda.get_device_name(device) if cuda else "cpu",
-        "history": state["history"],
-    }
+    clf.net_, clf.norm_, clf.autocast_, clf.test_pipeline_, clf.infer_batch_ = best, norm, autocast, test_pipeline, infer_batch
+    clf.device_ = torch.cuda.get_device_name(device) if cuda else "cpu"
     ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
-    return FoldResult(valid, test, info)
+    return state
+
+
+def predict_images(clf, images: ImageRows) -> np.ndarray:
+    """Class probabilities of a fitted TimmClassifier, averaged over ``augment.tta`` views."""
+    return predict(clf.net_, images, clf.norm_, clf.infer_batch_, clf.augment.tta, clf.test_pipeline_, clf.autocast_)

@@ -12,9 +12,9 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..competition import CompetitionSpec
-from ..runs import atomic_write_text
-from ..sample import SAMPLE_NOTE, load_sample_spec
+from ..core.competition import CompetitionSpec
+from ..core.io import atomic_write_text
+from ..tabular.sample import SAMPLE_NOTE, load_sample_spec
 
 
 def class_image(rng: np.random.Generator, c: int, n_classes: int, size: int) -> np.ndarray:
@@ -31,7 +31,7 @@ def class_image(rng: np.random.Generator, c: int, n_classes: int, size: int) -> 
 
 
 def write_image_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Path:
-    """Write the sample's images, label CSV, test CSV (if the competition has one) and sample submission."""
+    """Write the sample's pictures (in the competition's layout), label CSV, test CSV and sample submission."""
     from PIL import Image
 
     cfg = load_sample_spec(spec)["images"]
@@ -41,27 +41,42 @@ def write_image_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Pa
     n_train = int(cfg.get("n_per_class", 16)) * len(classes)
     n_test = int(cfg.get("n_test", 40))
     labels = [classes[i % len(classes)] for i in rng.permutation(n_train)]
-    test_classes = rng.integers(0, len(classes), n_test)
+    codes = [classes.index(c) for c in labels] + rng.integers(0, len(classes), n_test).tolist()
+    pictures = [class_image(rng, c, len(classes), size) for c in codes]
     ids = np.arange(int(cfg.get("id_start", 0)), int(cfg.get("id_start", 0)) + n_train + n_test)
     folder.mkdir(parents=True, exist_ok=True)
-    rel = []
-    for k, i in enumerate(ids):
-        c = classes.index(labels[k]) if k < n_train else int(test_classes[k - n_train])
-        if spec.images.path_column:
-            name = f"{cfg.get('dir', 'images')}/{i}.{fmt}"
-        else:
-            name = f"{spec.images.train_dir if k < n_train else spec.images.test_dir}/{i}.{fmt}"
-        (folder / name).parent.mkdir(parents=True, exist_ok=True)
-        Image.fromarray(class_image(rng, c, len(classes), size)).save(folder / name, quality=90)
-        rel.append(name)
-    key = spec.images.path_column or spec.id
-    id_values = rel if spec.images.path_column else ids
-    train = pd.DataFrame({key: id_values[:n_train], spec.target: labels})
-    test = pd.DataFrame({key: id_values[n_train:]})
-    sample = pd.DataFrame({spec.id: test[key] if spec.images.path_column else test[key], spec.target: classes[0]})
-    atomic_write_text(folder / spec.files.train, train.to_csv(index=False))
-    if spec.files.test:
-        atomic_write_text(folder / spec.files.test, test.to_csv(index=False))
+    im, target = spec.images, spec.targets[0]
+    if im.layout == "pixels":
+        gray = [p.mean(axis=2).astype(np.uint8) if im.channels == 1 else p for p in pictures]
+        flat = np.stack([np.asarray(Image.fromarray(g).resize((im.width, im.height))).reshape(-1) for g in gray])
+        cols = [f"{im.pixel_prefix}{i}" for i in range(flat.shape[1])]
+        train = pd.DataFrame(flat[:n_train], columns=cols)
+        train.insert(0, target, labels)
+        test = pd.DataFrame(flat[n_train:], columns=cols)
+        sub_ids = np.arange(1, n_test + 1)
+    else:
+        rel = []
+        for k, i in enumerate(ids):
+            if im.layout == "path_column":
+                name = f"{cfg.get('dir', 'images')}/{i}.{fmt}"
+            elif im.layout == "class_folders":
+                name = f"{im.train_dir}/{labels[k]}/{i}.{fmt}" if k < n_train else f"{im.test_dir}/{i}.{fmt}"
+            else:
+                name = f"{im.train_dir if k < n_train else im.test_dir}/{i}.{fmt}"
+            (folder / name).parent.mkdir(parents=True, exist_ok=True)
+            Image.fromarray(pictures[k]).save(folder / name, quality=90)
+            rel.append(name)
+        key = im.path_column if im.layout == "path_column" else spec.id
+        values = rel if im.layout == "path_column" else ([f"{i}.{fmt}" for i in ids] if im.layout == "class_folders" else ids)
+        train = pd.DataFrame({key: values[:n_train], target: labels})
+        test = pd.DataFrame({key: values[n_train:]})
+        sub_ids = test[key].to_numpy()
+    columns = cfg.get("submission_columns") or spec.submission.columns or [target]
+    sample = pd.DataFrame({spec.submission_id: sub_ids, **{c: classes[0] for c in columns}})
+    if im.layout != "class_folders":
+        atomic_write_text(folder / spec.files.train, train.to_csv(index=False))
+        if spec.files.test:
+            atomic_write_text(folder / spec.files.test, test.to_csv(index=False))
     atomic_write_text(folder / spec.files.sample_submission, sample.to_csv(index=False))
     atomic_write_text(folder / "README.md", SAMPLE_NOTE.format(name=spec.name, seed=seed))
     return folder

@@ -12,7 +12,8 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
-from . import register_model
+from ..core.speed import thread_count
+from .registry import register_model
 
 
 @dataclass
@@ -23,7 +24,6 @@ class AutoGluonParams:
     # Model families whose extras are not installed here (catboost, xgboost, fastai): skipped quietly.
     excluded_model_types: List[str] = field(default_factory=lambda: ["CAT", "XGB", "FASTAI"])
     hyperparameters: Optional[Dict[str, Any]] = None
-    num_cpus: Any = "auto"
     keep_only_best: bool = True  # delete the other models after fitting: less disk
     verbosity: int = 0
 
@@ -33,8 +33,8 @@ class AutoGluonModel:
 
     raw_features = True
 
-    def __init__(self, params: AutoGluonParams, task: str, seed: int):
-        self.params, self.task, self.seed = params, task, seed
+    def __init__(self, params: AutoGluonParams, task: str, seed: int, speed):
+        self.params, self.task, self.seed, self.speed = params, task, seed, speed
         self.path: Optional[Path] = None  # set by the fold fitter to a folder inside the run
 
     def fit(self, X, y):
@@ -45,10 +45,12 @@ class AutoGluonModel:
         frame["__target__"] = y
         metric = p.eval_metric or ("root_mean_squared_error" if self.task == "regression" else "log_loss")
         problem = "regression" if self.task == "regression" else ("binary" if len(np.unique(y)) == 2 else "multiclass")
+        self.classes_ = np.unique(y)
         self.predictor_ = TabularPredictor(label="__target__", problem_type=problem, eval_metric=metric,
                                            path=str(self.path) if self.path else None, verbosity=p.verbosity)
         self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
-                            excluded_model_types=p.excluded_model_types, num_cpus=p.num_cpus)
+                            excluded_model_types=p.excluded_model_types,
+                            num_cpus=thread_count(self.speed.threads))
         if p.keep_only_best:
             self.predictor_.delete_models(models_to_keep="best", dry_run=False)
         self.best_model_ = self.predictor_.model_best
@@ -58,10 +60,11 @@ class AutoGluonModel:
         return self.predictor_.predict(X).to_numpy(dtype=float)
 
     def predict_proba(self, X):
-        proba = self.predictor_.predict_proba(X)
-        return proba[sorted(proba.columns)].to_numpy(dtype=float)
+        proba = self.predictor_.predict_proba(X)  # columns: the class codes seen in this fold
+        return proba.reindex(columns=self.classes_, fill_value=0.0).to_numpy(dtype=float)
 
 
-@register_model("autogluon", AutoGluonParams, "AutoGluon TabularPredictor fitted on each of our folds (raw features)")
-def build_autogluon(p: AutoGluonParams, task: str, seed: int):
-    return AutoGluonModel(p, task, seed)
+@register_model("autogluon", AutoGluonParams, "AutoGluon TabularPredictor fitted on each of our folds (raw features)",
+                eats="frame")
+def build_autogluon(p: AutoGluonParams, task: str, seed: int, speed):
+    return AutoGluonModel(p, task, seed, speed)

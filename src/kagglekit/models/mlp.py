@@ -12,7 +12,8 @@ from typing import List
 
 import numpy as np
 
-from . import register_model
+from ..core.speed import thread_count, torch_device
+from .registry import register_model
 
 
 @dataclass
@@ -25,15 +26,14 @@ class MLPParams:
     max_epochs: int = 400
     patience: int = 40  # epochs without inner-holdout improvement before stopping
     valid_fraction: float = 0.15  # share of the fold's training rows held out for early stopping
-    device: str = "auto"  # auto | cpu | cuda
     progress: bool = True  # epoch progress bar
 
 
 class TorchMLP:
     """sklearn-style estimator: ``fit(X, y)``, ``predict(X)`` (regression) or ``predict_proba(X)``."""
 
-    def __init__(self, params: MLPParams, task: str, seed: int):
-        self.params, self.task, self.seed = params, task, seed
+    def __init__(self, params: MLPParams, task: str, seed: int, speed):
+        self.params, self.task, self.seed, self.speed = params, task, seed, speed
 
     def _net(self, n_in: int, n_out: int):
         import torch.nn as nn
@@ -50,9 +50,10 @@ class TorchMLP:
         from tqdm.auto import tqdm
 
         p = self.params
+        torch.set_num_threads(thread_count(self.speed.threads))
         torch.manual_seed(self.seed)
         rng = np.random.default_rng(self.seed)
-        dev = torch.device("cuda" if p.device == "auto" and torch.cuda.is_available() else ("cpu" if p.device == "auto" else p.device))
+        dev = torch_device(self.speed.device)
         X = np.asarray(X, np.float32)
         if self.task == "regression":
             y = np.asarray(y, np.float32)
@@ -110,5 +111,5 @@ class TorchMLP:
 
 
 @register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout")
-def build_mlp(p: MLPParams, task: str, seed: int):
-    return TorchMLP(p, task, seed)
+def build_mlp(p: MLPParams, task: str, seed: int, speed):
+    return TorchMLP(p, task, seed, speed)

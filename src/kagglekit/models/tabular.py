@@ -1,11 +1,12 @@
-"""Tabular models from LightGBM and scikit-learn, each with a params dataclass."""
+"""Tabular models from LightGBM and scikit-learn, each with a params dataclass (threads come from ``speed``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from . import register_model
+from ..core.speed import thread_count
+from .registry import register_model
 
 
 @dataclass
@@ -22,17 +23,24 @@ class LightGBMParams:
     reg_lambda: float = 0.0
     min_split_gain: float = 0.0
     max_bin: int = 255
-    n_jobs: int = 0  # 0: LightGBM's default (all cores)
     extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
 
 
-@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees")
-def build_lightgbm(p: LightGBMParams, task: str, seed: int):
+def _check_lightgbm(p: LightGBMParams):
+    if p.n_estimators < 1 or p.learning_rate <= 0 or p.num_leaves < 2 or not 0 < p.subsample <= 1 \
+            or not 0 < p.colsample_bytree <= 1 or p.reg_alpha < 0 or p.reg_lambda < 0:
+        return ("n_estimators >= 1, learning_rate > 0, num_leaves >= 2, subsample and colsample_bytree in (0, 1], "
+                "reg_alpha and reg_lambda >= 0 are needed.")
+    return None
+
+
+@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees", check=_check_lightgbm)
+def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
     import lightgbm as lgb
 
     kwargs = {k: v for k, v in vars(p).items() if k != "extra"}
     cls = lgb.LGBMRegressor if task == "regression" else lgb.LGBMClassifier
-    return cls(random_state=seed, verbose=-1, **kwargs, **p.extra)
+    return cls(random_state=seed, verbose=-1, n_jobs=thread_count(speed.threads), **kwargs, **p.extra)
 
 
 @dataclass
@@ -42,11 +50,17 @@ class LinearParams:
     max_iter: int = 50000
 
 
+def _check_linear(p: LinearParams):
+    if p.alpha <= 0 or not 0 <= p.l1_ratio <= 1 or p.max_iter < 1:
+        return "alpha > 0, l1_ratio in [0, 1] and max_iter >= 1 are needed."
+    return None
+
+
 def _linear(kind: str):
-    def build(p: LinearParams, task: str, seed: int):
+    def build(p: LinearParams, task: str, seed: int, speed):
         from sklearn import linear_model as lm
 
-        if task == "classification":
+        if task != "regression":
             penalty = {"ridge": "l2", "lasso": "l1", "elasticnet": "elasticnet"}[kind]
             return lm.LogisticRegression(C=1.0 / p.alpha, penalty=penalty, l1_ratio=p.l1_ratio if kind == "elasticnet" else None,
                                          solver="saga", max_iter=p.max_iter, random_state=seed)
@@ -60,7 +74,8 @@ def _linear(kind: str):
 
 
 for _kind in ("ridge", "lasso", "elasticnet"):
-    register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)")(_linear(_kind))
+    register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)",
+                   check=_check_linear)(_linear(_kind))
 
 
 @dataclass
@@ -69,16 +84,15 @@ class ForestParams:
     max_depth: Optional[int] = None
     min_samples_leaf: int = 1
     max_features: Any = 0.5  # fraction, int, "sqrt" or null
-    n_jobs: int = -1
 
 
 def _forest(kind: str):
-    def build(p: ForestParams, task: str, seed: int):
+    def build(p: ForestParams, task: str, seed: int, speed):
         from sklearn import ensemble as en
 
         name = {"random_forest": "RandomForest", "extra_trees": "ExtraTrees"}[kind]
         cls = getattr(en, name + ("Regressor" if task == "regression" else "Classifier"))
-        return cls(random_state=seed, **vars(p))
+        return cls(random_state=seed, n_jobs=thread_count(speed.threads), **vars(p))
 
     return build
 
@@ -99,7 +113,7 @@ class GBRTParams:
 
 
 @register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (robust huber loss by default)")
-def build_gbrt(p: GBRTParams, task: str, seed: int):
+def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
     from sklearn import ensemble as en
 
     kwargs = vars(p).copy()
@@ -118,7 +132,7 @@ class SVRParams:
 
 
 @register_model("svr", SVRParams, "scikit-learn support vector machine (RBF kernel); SVC for classification")
-def build_svr(p: SVRParams, task: str, seed: int):
+def build_svr(p: SVRParams, task: str, seed: int, speed):
     from sklearn import svm
 
     if task == "regression":

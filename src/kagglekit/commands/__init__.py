@@ -1,0 +1,69 @@
+"""Command line: ``python -m kagglekit <command> comp=NAME [model=NAME] [key=value ...]``.
+
+Every command is one row of ``COMMANDS`` (function, its own keys, a line of help); every other
+key=value is a config override, checked as one. User mistakes print one message and exit 2.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import List
+
+from ..core.errors import UserError
+from .args import args_from_makeflags, split_args
+
+# command: (module, function, its own keys, help)
+COMMANDS = {
+    "train": ("basic", "cmd_train", ("comp", "model"), "cross-validate a model, save the run (OOF, test predictions, scores), write a submission"),
+    "compare": ("compare", "cmd_compare", ("comp",), "table and bar chart of every finished run of a competition [data=sample | data_dir=PATH]"),
+    "ensemble": ("ensemble", "cmd_ensemble", ("comp", "runs", "top", "method", "meta"),
+                 'blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm'),
+    "tune": ("tune", "cmd_tune", ("comp", "model", "trials", "timeout", "workers", "storage", "pruner"),
+             "Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving"),
+    "autogluon": ("basic", "cmd_autogluon", ("comp", "model", "time_limit", "presets"),
+                  "AutoGluon TabularPredictor on each of our folds: time_limit=S (per fold) presets=medium_quality"),
+    "bench": ("bench", "cmd_bench", ("comp", "model"), "the configs of configs/<comp>/bench.yaml on the real data, timed"),
+    "new": ("new", "cmd_new", ("comp", "force"), "write competitions/<comp>/competition.yaml and configs/<comp>/ from data_dir=PATH"),
+    "sample": ("basic", "cmd_sample", ("comp",), "write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)"),
+    "data": ("basic", "cmd_data", ("comp",), "download the competition (Kaggle API, or its prepare.py) into data/<comp>/"),
+    "describe": ("basic", "cmd_describe", ("comp",), "write competitions/<comp>/sample.yaml from a real train.csv (marginals only)"),
+    "list": ("basic", "cmd_list", (), "competitions, their model configs and the registered models"),
+    "schema": ("schema", "cmd_schema", (), "print the competition.yaml reference (the README's section comes from it)"),
+}
+
+
+def usage() -> str:
+    lines = ["usage: python -m kagglekit COMMAND comp=NAME [model=NAME] [key=value ...]", "", "commands:"]
+    lines += [f"  {name:9s} {row[3]}" for name, row in COMMANDS.items()]
+    lines += ["", "common keys: data_dir=PATH (a folder in Kaggle's layout), data=sample, seed=N, folds=K,",
+              "and any config key, e.g. model.params.learning_rate=0.05 cv.scheme=kfold speed.threads=2"]
+    return "\n".join(lines)
+
+
+def run_command(command: str, rest: List[str]) -> None:
+    import importlib
+
+    if command not in COMMANDS:
+        raise UserError(f"unknown command '{command}'; commands: {', '.join(COMMANDS)}.")
+    module, function, keys, _ = COMMANDS[command]
+    own, overrides = split_args(rest, keys)
+    getattr(importlib.import_module(f"{__name__}.{module}"), function)(own, overrides)
+
+
+def main(argv: List[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if os.environ.get("KAGGLEKIT_MAKE") and len(argv) == 1:
+        argv += args_from_makeflags(os.environ.get("MAKEFLAGS", ""))
+    if not argv or argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    try:
+        run_command(argv[0], argv[1:])
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\ninterrupted: finished folds are saved; run the same command again to resume.", file=sys.stderr)
+        return 130
+    return 0

@@ -1,0 +1,101 @@
+"""`make compare`: one table of every finished run of a competition, best first, plus a bar chart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional, Tuple
+
+import pandas as pd
+
+from ..core.errors import UserError
+from ..core.paths import display, runs_root
+from ..core.runs import iter_records
+from .args import data_choice, need
+
+
+def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> pd.DataFrame:
+    """Every run's model, CV mean ± std, per-fold scores, time, date and id; best first within each data set
+    (only runs on ``data_label``, "sample" or a data folder, when given)."""
+    records = [r for r in iter_records(comp, root) if data_label is None or r["data"] == data_label]
+    if not records:
+        on = f" on {data_label}" if data_label else ""
+        raise UserError(f"no finished runs for {comp}{on} yet; train one with `make train comp={comp} model=...`.")
+    rows = []
+    for r in records:
+        rows.append({
+            "config": r["config"],
+            "model": r["model"],
+            "overrides": r.get("overrides", ""),
+            "metric": r["metric"],
+            "cv_mean": r["cv_mean"],
+            "cv_std": r["cv_std"],
+            "folds": " ".join(f"{s:.4f}" for s in r["fold_scores"]),
+            "fit_s": round(float(r.get("fit_seconds") or 0.0), 1),
+            "date": r["created"][:16].replace("T", " "),
+            "run_id": r["run_id"],
+            "data": "sample" if r["data"] == "sample" else Path(r["data"]).name,
+            "greater_is_better": r["greater_is_better"],
+        })
+    df = pd.DataFrame(rows)
+    ascending = not bool(df["greater_is_better"].iloc[0])
+    df = df.sort_values(["data", "cv_mean"], ascending=[True, ascending]).drop(columns="greater_is_better")
+    return df.reset_index(drop=True)
+
+
+def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
+    """Horizontal bar chart of CV mean with std error bars, one bar per run."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{c} {o} [{r[:6]}] ({d})"[:70] for c, o, r, d in zip(df["config"], df["overrides"], df["run_id"], df["data"])]
+    fig, ax = plt.subplots(figsize=(9, 0.4 * len(df) + 1.8))
+    palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3"]
+    datasets = list(dict.fromkeys(df["data"]))
+    colors = [palette[datasets.index(d) % len(palette)] for d in df["data"]]
+    ax.barh(range(len(df)), df["cv_mean"], xerr=df["cv_std"], color=colors, capsize=4)
+    for i, d in enumerate(datasets):  # one legend entry per data set: scores on different data do not compare
+        ax.barh([0], [0], color=palette[i % len(palette)], label=f"data: {d}")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.set_yticks(range(len(df)), labels)
+    ax.invert_yaxis()
+    lo = (df["cv_mean"] - df["cv_std"]).min()
+    hi = (df["cv_mean"] + df["cv_std"]).max()
+    ax.set_xlim(max(0.0, lo - 0.1 * (hi - lo + 1e-9)), hi + 0.1 * (hi - lo + 1e-9))
+    ax.set_xlabel(f"CV {df['metric'].iloc[0]} (mean ± std over folds)")
+    ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> Tuple[pd.DataFrame, Path, Path]:
+    """Build, save (CSV and PNG under runs/<comp>/) and return the comparison."""
+    df = compare_table(comp, root, data_label)
+    out = (root or runs_root()) / comp
+    csv_path, png_path = out / "compare.csv", out / "compare.png"
+    df.to_csv(csv_path, index=False)
+    plot_table(df, png_path, f"{comp}: every run")
+    return df, csv_path, png_path
+
+
+def print_table(df: pd.DataFrame) -> None:
+    """Print the comparison as a rich table."""
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for col in ["#", "config", "model", "overrides", "data", "cv_mean", "cv_std", "folds", "fit_s", "date", "run_id"]:
+        table.add_column(col, justify="right" if col in ("#", "cv_mean", "cv_std", "fit_s") else "left")
+    for i, r in df.iterrows():
+        table.add_row(str(i + 1), r["config"], r["model"], r["overrides"], r["data"], f"{r['cv_mean']:.5f}", f"{r['cv_std']:.5f}",
+                      r["folds"], f"{r['fit_s']:.1f}", r["date"], r["run_id"])
+    Console(width=200).print(table)
+
+
+def cmd_compare(own, overrides) -> None:
+    df, csv_path, png_path = compare(need(own, "comp", "compare"), data_label=data_choice(overrides, "compare"))
+    print_table(df)
+    print(f"saved {display(csv_path)} and {display(png_path)}")

@@ -1,0 +1,132 @@
+"""`make new comp=NAME data_dir=PATH`: a competition folder written from its files, with every guess printed.
+
+It runs unattended: id and target columns, task, submission shape, metric and kind are guessed from
+train.csv / test.csv / sample_submission.csv, written to ``competitions/NAME/competition.yaml`` (and a
+starting ``configs/NAME/defaults.yaml``) and printed so the user can correct them.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from ..core.competition import check_name
+from ..core.config import parse_overrides
+from ..core.errors import UserError
+from ..core.files import read_table
+from ..core.paths import competitions_dir, config_dir, display
+from ..images.data import pixel_columns
+from .args import need
+
+SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission.csv.zip")
+
+
+def _find(folder: Path, names, pattern: str) -> Optional[Path]:
+    for name in names:
+        if (folder / name).exists():
+            return folder / name
+    hits = sorted(p for p in folder.glob(pattern) if p.is_file())
+    return hits[0] if hits else None
+
+
+def _match(name: str, columns: List[str]) -> Optional[str]:
+    """``name`` among ``columns``, exactly or ignoring case (a `Label` submission column for a `label` target)."""
+    if name in columns:
+        return name
+    lower = {str(c).lower(): c for c in columns}
+    return lower.get(str(name).lower())
+
+
+def guess_competition(folder: Path, name: str) -> Dict:
+    """The competition.yaml content for the files in ``folder``."""
+    train_path = _find(folder, ("train.csv",), "*train*.csv")
+    sample_path = _find(folder, SAMPLE_NAMES, "*ubmission*.csv")
+    if train_path is None or sample_path is None:
+        raise UserError(f"{display(folder)} needs a train CSV and a sample submission CSV (found: "
+                        f"{', '.join(p.name for p in folder.iterdir()) or 'nothing'}).")
+    test_path = _find(folder, ("test.csv",), "*test*.csv")
+    train, sample = read_table(train_path, name), read_table(sample_path, name)
+    test = read_table(test_path, name) if test_path else None
+    sub_id, pred_cols = sample.columns[0], list(sample.columns[1:])
+    spec: Dict = {"kaggle": name, "title": name}
+    files = {"train": train_path.name, "test": test_path.name if test_path else "", "sample_submission": sample_path.name}
+    train_id = _match(sub_id, list(train.columns))
+    in_test = test is not None and sub_id in test.columns
+    spec["id"] = train_id if train_id and (in_test or test is None) else None
+    if spec["id"] is None or spec["id"] != sub_id:
+        spec["submission"] = {"id": sub_id}
+    # Targets: the sample's prediction columns found in train; else (one column per class) train's extra column.
+    extra = [c for c in train.columns if test is not None and c not in test.columns and c != spec["id"]]
+    class_columns = len(pred_cols) > 1 and len(extra) == 1 and \
+        set(map(str, train[extra[0]].unique())) == set(map(str, pred_cols))
+    targets = extra if class_columns else \
+        [c if c in train.columns else (_match(c, list(train.columns)) if len(pred_cols) == 1 else None) for c in pred_cols]
+    if not all(targets):
+        if len(extra) != 1:
+            raise UserError(f"cannot tell the target: the sample's columns {pred_cols} are not in {train_path.name} and "
+                            f"it has {len(extra)} columns test.csv lacks ({extra[:5]}). Write competition.yaml by hand.")
+        targets, class_columns = extra, True
+    y = train[targets[0]]
+    numeric = pd.api.types.is_numeric_dtype(y)
+    distinct = y.nunique()
+    if len(targets) > 1:
+        task = "multilabel" if all(set(train[t].dropna().unique()) <= {0, 1} for t in targets) else "regression"
+    elif numeric and (distinct > 20 or not np.allclose(y.dropna(), np.round(y.dropna()))):
+        task = "regression"
+    else:
+        task = "binary" if distinct == 2 else "multiclass"
+    spec.update(task=task, target=targets[0] if len(targets) == 1 else targets)
+    sample_values = pd.to_numeric(sample[pred_cols[0]], errors="coerce")
+    fractional = sample_values.notna().all() and not np.allclose(sample_values, np.round(sample_values))
+    if task == "regression":
+        fmt, metric = "value", ("rmse_log" if (train[targets].to_numpy() > 0).all() and float(y.skew()) > 1 else "rmse")
+    elif class_columns:
+        fmt, metric = "class_proba", "logloss"
+    elif task == "multilabel":
+        fmt, metric = ("proba", "roc_auc") if fractional else ("label", "accuracy")
+    elif task == "binary" and fractional:
+        fmt, metric = "proba", "roc_auc"
+    else:
+        fmt, metric = "label", "accuracy"
+    spec["metric"] = metric
+    spec.setdefault("submission", {})["format"] = fmt
+    pixels = pixel_columns(train, "pixel")
+    side = int(round(np.sqrt(len(pixels)))) if pixels else 0
+    if pixels and side * side == len(pixels):
+        spec.update(kind="image", other_kinds=["tabular"],
+                    images={"layout": "pixels", "pixel_prefix": "pixel", "height": side, "width": side, "channels": 1})
+    spec["files"] = files
+    return spec
+
+
+def write_competition(name: str, folder: Path, force: bool = False) -> Path:
+    """Write competitions/NAME/competition.yaml and configs/NAME/defaults.yaml from the files in ``folder``."""
+    check_name(name)
+    target = competitions_dir() / name / "competition.yaml"
+    if target.exists() and not force:
+        raise UserError(f"{display(target)} exists; pass force=true to overwrite it.")
+    spec = guess_competition(folder, name)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
+              "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n")
+    target.write_text(header + yaml.safe_dump(spec, sort_keys=False))
+    defaults = config_dir() / name / "defaults.yaml"
+    if not defaults.exists():
+        defaults.parent.mkdir(parents=True, exist_ok=True)
+        scheme = "kfold" if spec["task"] in ("regression", "multilabel") else "stratified"
+        defaults.write_text(f"# {name}: shared settings of every model config here.\ncv:\n  scheme: {scheme}\n  n_splits: 5\n")
+    return target
+
+
+def cmd_new(own, overrides) -> None:
+    name = need(own, "comp", "new")
+    folder = parse_overrides(overrides).get("data", {}).get("dir")
+    if not folder:
+        raise UserError("`make new` needs data_dir=PATH: the folder with the competition's train/test/sample files.")
+    path = write_competition(name, Path(folder).expanduser(), own.get("force", "false").lower() in ("1", "true", "yes"))
+    print(path.read_text())
+    print(f"wrote {display(path)}; next: `make train comp={name} model=lightgbm data_dir={folder}`")

@@ -1,0 +1,203 @@
+"""Run configuration: the keys every run has, layered YAML files and key=value overrides.
+
+Layers, later wins: ``configs/defaults.yaml`` < ``configs/<comp>/defaults.yaml`` <
+``configs/<comp>/<model>.yaml`` < command-line ``key=value``. Each kind of competition (its Task)
+extends ``RunConfig`` with its own sections (tabular: ``preprocess`` ...; image: ``image``,
+``augment``), so a misspelt key, or a key of the other kind, is an error naming the key and its file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from .errors import UserError
+from .files import read_yaml
+from .paths import config_dir
+
+# Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
+SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits"}
+Layers = List[Tuple[str, dict]]
+
+
+@dataclass
+class CVConfig:
+    """How rows are split into folds; one fold file per (scheme, k, seed, data) is shared by all models."""
+
+    n_splits: int = 5
+    scheme: str = "kfold"  # kfold | stratified | group | time
+    group_column: Optional[str] = None
+    time_column: Optional[str] = None
+    n_bins: int = 10  # target bins for stratified splits of a regression target
+    only_folds: Optional[List[int]] = None  # train just these folds (quick checks); no submission
+
+
+@dataclass
+class DataConfig:
+    """Where the competition files are."""
+
+    dir: Optional[str] = None  # default: data/<comp>
+    sample: bool = False  # use the generated sample (made on first use)
+
+
+@dataclass
+class ModelConfig:
+    """Which registered model to build and its parameters (checked against the model's own dataclass)."""
+
+    name: str = "lightgbm"
+    params: Dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class SpeedConfig:
+    """How fast, not what: none of these keys is part of the run id, so changing them resumes the same run."""
+
+    threads: int = 0  # CPU threads for tree libraries and torch; 0: one per physical core
+    device: str = "auto"  # auto | cpu | cuda
+    decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
+    loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
+    infer_batch_size: int = 0  # batch size for prediction; 0: twice the training batch
+
+
+@dataclass
+class RunConfig:
+    """The keys every run has; a Task's config class adds its kind's sections."""
+
+    comp: str = ""
+    config_name: str = ""  # the configs/<comp>/<name>.yaml this run came from
+    kind: str = ""  # the Task that trains it (default: the competition's kind)
+    seed: int = 42
+    cv: CVConfig = field(default_factory=CVConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    speed: SpeedConfig = field(default_factory=SpeedConfig)
+
+
+def parse_overrides(items: List[str]) -> Dict[str, Any]:
+    """Turn ``key=value`` strings into a nested dict, values parsed as YAML scalars."""
+    out: Dict[str, Any] = {}
+    for item in items:
+        if "=" not in item:
+            raise UserError(f"override '{item}' is not key=value (e.g. model.params.learning_rate=0.05).")
+        key, raw = item.split("=", 1)
+        key = SHORTCUTS.get(key.strip(), key.strip())
+        if key == "data":
+            if raw != "sample":
+                raise UserError(f"data={raw}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
+            key, raw = "data.sample", "true"
+        try:
+            value = yaml.safe_load(raw) if raw != "" else None
+        except yaml.YAMLError:
+            value = raw
+        node = out
+        parts = key.split(".")
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+            if not isinstance(node, dict):
+                raise UserError(f"override '{item}' sets inside '{part}', which is not a section.")
+        node[parts[-1]] = value
+    return out
+
+
+def flat_keys(d: dict, prefix: str = "") -> List[str]:
+    """Dotted names of every key in a nested dict."""
+    keys = []
+    for k, v in d.items():
+        name = f"{prefix}{k}"
+        keys.append(name)
+        if isinstance(v, dict):
+            keys.extend(flat_keys(v, name + "."))
+    return keys
+
+
+def _merge_layer(cfg: DictConfig, layer: dict, source: str, kind: str) -> DictConfig:
+    try:
+        return OmegaConf.merge(cfg, layer)
+    except OmegaConfBaseException as exc:
+        key = str(getattr(exc, "full_key", None) or "?")
+        if "not in" in str(exc) or type(exc).__name__ == "ConfigKeyError":
+            parent = key.rsplit(".", 1)[0] if "." in key else ""
+            node = OmegaConf.select(cfg, parent) if parent else cfg
+            known = ", ".join(sorted(node.keys())) if isinstance(node, DictConfig) else ""
+            raise UserError(f"{source}: unknown key '{key}' for {'an' if kind[0] in 'aeiou' else 'a'} {kind} run. "
+                            f"Known keys here: {known}.") from None
+        detail = getattr(exc, "msg", str(exc)).split("\n")[0]
+        raise UserError(f"{source}: bad value for '{key}': {detail}.") from None
+
+
+def config_files(comp: str, config_name: str) -> List[Path]:
+    """The YAML layers that exist for a competition and model config, lowest first."""
+    files = [config_dir() / "defaults.yaml", config_dir() / comp / "defaults.yaml", config_dir() / comp / f"{config_name}.yaml"]
+    return [f for f in files if f.exists()]
+
+
+def available_configs(comp: str) -> List[str]:
+    """Model config names under configs/<comp>/ (without defaults)."""
+    folder = config_dir() / comp
+    # "<model>.space.yaml" files are Optuna search spaces and bench.yaml a benchmark plan, not configs.
+    return sorted(p.stem for p in folder.glob("*.yaml") if p.stem not in ("defaults", "bench") and "." not in p.stem) if folder.exists() else []
+
+
+def config_layers(comp: str, config_name: str, overrides: Optional[List[str]] = None) -> Layers:
+    """(source, dict) for every layer, lowest first; ``comp`` and ``config_name`` are set by the command only."""
+    layers = [(str(p), read_yaml(p)) for p in config_files(comp, config_name)]
+    layers.append(("command line", parse_overrides(overrides or [])))
+    for source, layer in layers:
+        for bad in ("comp", "config_name"):
+            if bad in layer:
+                raise UserError(f"{source}: '{bad}' is set by the command (comp=, model=), not in a config.")
+    return layers
+
+
+def build_config(layers: Layers, cls: type, comp: str, config_name: str, kind: str):
+    """Merge the layers over ``cls`` (a RunConfig subclass); every key is checked against it."""
+    cfg = OmegaConf.structured(cls)
+    for source, layer in layers:
+        cfg = _merge_layer(cfg, layer, source, kind)
+    cfg.comp, cfg.config_name, cfg.kind = comp, config_name, kind
+    return OmegaConf.to_object(cfg)
+
+
+def check_choices(choices: Dict[str, Tuple[Any, tuple]]) -> None:
+    """``{key: (value, allowed values)}``: a bad value names the key and the choices."""
+    for key, (value, allowed) in choices.items():
+        if value not in allowed:
+            raise UserError(f"bad value {key}={value!r}; choose one of: {', '.join(map(str, allowed))}.")
+
+
+def check_common(run: RunConfig) -> None:
+    check_choices({"cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
+                   "speed.device": (run.speed.device, ("auto", "cpu", "cuda"))})
+    if run.cv.n_splits < 2:
+        raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
+    if run.seed < 0:
+        raise UserError(f"seed={run.seed}: seeds are whole numbers >= 0.")
+    if run.cv.only_folds is not None and not set(run.cv.only_folds) <= set(range(run.cv.n_splits)):
+        raise UserError(f"cv.only_folds={run.cv.only_folds}: folds are numbered 0..{run.cv.n_splits - 1}.")
+    if run.cv.scheme == "group" and not run.cv.group_column:
+        raise UserError("cv.scheme=group needs cv.group_column=<column>.")
+    if run.cv.scheme == "time" and not run.cv.time_column:
+        raise UserError("cv.scheme=time needs cv.time_column=<column>.")
+
+
+def to_dict(run: RunConfig) -> dict:
+    """Plain dict of a run config (what is saved in the run folder)."""
+    return OmegaConf.to_container(OmegaConf.structured(run), resolve=True)
+
+
+def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:
+    """Short stable id of everything that changes a run's results: not where the data lies, not speed settings."""
+    d = to_dict(run)
+    for not_results in ("data", "speed"):
+        d.pop(not_results)
+    d["cv"].pop("only_folds", None)
+    d["data_fingerprint"] = data_fingerprint
+    d["code_fingerprint"] = code_fingerprint
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]

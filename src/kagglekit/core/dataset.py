@@ -1,0 +1,108 @@
+"""The data contract every Task returns: the competition's three files, read and checked once.
+
+Checks shared by every kind live here: ids, targets, and the sample submission agreeing with the
+test rows. What a kind adds (features, image paths) goes in ``extra``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, Optional
+
+import numpy as np
+import pandas as pd
+
+from .competition import CompetitionSpec
+from .errors import UserError
+from .files import file_fingerprint, read_table, require_columns
+from .paths import display
+
+
+@dataclass
+class Dataset:
+    """A competition's data as one run reads it (rows in the order folds and predictions use)."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    sample_submission: pd.DataFrame
+    folder: Path
+    fingerprint: str  # hash of what the run reads: runs and folds on other data never mix
+    train_ids: np.ndarray  # id of each training row as text (the row number where there is no id column)
+    extra: Dict[str, Any] = field(default_factory=dict)  # what the kind adds (image paths, caches)
+
+
+def row_ids(frame: pd.DataFrame, id_col: Optional[str]) -> np.ndarray:
+    """Ids as text: the id column, or the row number when the competition has none."""
+    if id_col and id_col in frame.columns:
+        return frame[id_col].astype(str).to_numpy()
+    return np.arange(len(frame)).astype(str)
+
+
+def _first_difference(a: np.ndarray, b: np.ndarray) -> str:
+    i = int(np.flatnonzero(a != b)[0]) if len(a) == len(b) else min(len(a), len(b))
+    left = a[i] if i < len(a) else "(none)"
+    right = b[i] if i < len(b) else "(none)"
+    return f"row {i + 1}: {left!s} vs {right!s}"
+
+
+def check_submission_rows(spec: CompetitionSpec, test: pd.DataFrame, sample: pd.DataFrame, test_path: Path,
+                          sample_path: Path) -> None:
+    """The sample submission must list the test rows: the same ids in the same order (or as many rows)."""
+    sub_id = spec.submission_id
+    if sub_id and spec.id and spec.id in test.columns and sub_id in sample.columns:
+        a, b = sample[sub_id].astype(str).to_numpy(), test[spec.id].astype(str).to_numpy()
+        if len(a) != len(b) or (a != b).any():
+            raise UserError(f"{display(sample_path)} disagrees with {display(test_path)}: it must list the same {len(b)} "
+                            f"ids in the same order (it has {len(a)} rows; first difference at {_first_difference(a, b)}). "
+                            "Re-download both files from the same source.")
+    elif len(sample) != len(test):
+        raise UserError(f"{display(sample_path)} has {len(sample)} rows but {display(test_path)} has {len(test)}: "
+                        "one submission row per test row is needed.")
+
+
+def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> None:
+    """Targets present in every row; numeric and finite for regression."""
+    for target in spec.targets:
+        col = train[target]
+        if spec.task == "regression":
+            numeric = pd.to_numeric(col, errors="coerce")
+            bad = numeric.isna() & col.notna()
+            if bad.any():
+                examples = col[bad].astype(str).unique()[:3].tolist()
+                raise UserError(f"{display(path)}: target '{target}' must be numeric for a regression task; found "
+                                f"{int(bad.sum())} non-numeric value(s) such as {examples}.")
+            if np.isinf(numeric.to_numpy(dtype=float)).any():
+                raise UserError(f"{display(path)}: target '{target}' has infinite values; fix or drop those rows.")
+            train[target] = numeric
+        if train[target].isna().any():
+            raise UserError(f"{display(path)}: target '{target}' is missing in {int(train[target].isna().sum())} row(s). "
+                            "Drop those rows or fix the file.")
+
+
+def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Optional[dict] = None,
+                           need_test_id: bool = True) -> Dataset:
+    """Read train, test (or the sample's ids when there is no test file) and the sample submission; check them."""
+    read_csv = spec.read_csv if read_csv is None else read_csv
+    train_path, sample_path = folder / spec.files.train, folder / spec.files.sample_submission
+    test_path = folder / spec.files.test if spec.files.test else sample_path
+    train = read_table(train_path, spec.name, **read_csv)
+    sample = read_table(sample_path, spec.name)
+    test = read_table(test_path, spec.name, **read_csv) if spec.files.test else None
+    require_columns(train, ([spec.id] if spec.id else []) + spec.targets, train_path, "id/target")
+    if spec.submission_id:
+        require_columns(sample, [spec.submission_id], sample_path, "submission id")
+    if test is None:  # e.g. CIFAR-10: the test ids are the sample submission's
+        test = sample[[spec.submission_id]].rename(columns={spec.submission_id: spec.id})
+    elif spec.id and need_test_id and spec.submission_id == spec.id:
+        require_columns(test, [spec.id], test_path, "id")
+    check_targets(spec, train, train_path)
+    if spec.id:
+        for frame, path in ((train, train_path), (test, test_path)):
+            if spec.id in frame.columns and frame[spec.id].duplicated().any():
+                dup = frame.loc[frame[spec.id].duplicated(), spec.id].astype(str).tolist()[:3]
+                raise UserError(f"{display(path)}: id column '{spec.id}' has duplicate values, e.g. {dup}; "
+                                "Kaggle would reject a submission with them. Fix the file.")
+    check_submission_rows(spec, test, sample, test_path, sample_path)
+    fingerprint = file_fingerprint([train_path] + ([test_path] if spec.files.test else [sample_path]))
+    return Dataset(train, test, sample, folder, fingerprint, row_ids(train, spec.id))

@@ -1,0 +1,77 @@
+"""Fold assignment: made once per (competition, scheme, k, seed, data) and reused by every model.
+
+Sharing the file is what makes CV scores comparable across models and lets their out-of-fold
+predictions be blended or stacked without leaking.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
+
+from .config import CVConfig
+from .errors import UserError
+from .io import atomic_write_text
+from .paths import display, runs_root
+
+
+def assign_folds(train: pd.DataFrame, target: str, task: str, cv: CVConfig, seed: int) -> np.ndarray:
+    """Fold number (0..k-1) of every training row under the configured scheme (stratified on ``target``;
+    a regression target is binned by quantiles first)."""
+    n, k = len(train), cv.n_splits
+    if n < k:
+        raise UserError(f"cv.n_splits={k} is more than the {n} training rows.")
+    folds = np.full(n, -1, dtype=int)
+    index = np.arange(n)
+    if cv.scheme == "kfold":
+        splits = KFold(k, shuffle=True, random_state=seed).split(index)
+    elif cv.scheme == "stratified":
+        y = train[target]
+        if task == "regression":
+            # Quantile bins make every fold see the whole range of the target.
+            y = pd.qcut(y.rank(method="first"), q=min(cv.n_bins, n // k), labels=False)
+        if y.value_counts().min() < k:
+            raise UserError(f"stratified {k}-fold: some class of '{target}' has fewer than {k} rows; use cv.scheme=kfold "
+                            "or fewer folds.")
+        splits = StratifiedKFold(k, shuffle=True, random_state=seed).split(index, y)
+    elif cv.scheme == "group":
+        _require(train, cv.group_column, "cv.group_column")
+        splits = GroupKFold(k, shuffle=True, random_state=seed).split(index, groups=train[cv.group_column])
+    else:  # time: k contiguous blocks in time order, so each validation block is a period
+        _require(train, cv.time_column, "cv.time_column")
+        order = np.argsort(pd.to_datetime(train[cv.time_column], errors="coerce").values, kind="stable")
+        splits = ((None, block) for block in np.array_split(order, k))
+    for fold, (_, valid) in enumerate(splits):
+        folds[valid] = fold
+    return folds
+
+
+def _require(train: pd.DataFrame, column, key: str) -> None:
+    if column not in train.columns:
+        raise UserError(f"{key}='{column}' is not a column of train.csv.")
+
+
+def fold_file(comp: str, cv: CVConfig, seed: int, fingerprint: str) -> Path:
+    """Path of the shared fold file for these settings and data."""
+    return runs_root() / comp / "folds" / f"{cv.scheme}-k{cv.n_splits}-seed{seed}-{fingerprint}.csv"
+
+
+def load_or_make_folds(comp: str, train: pd.DataFrame, ids: np.ndarray, target: str, task: str, cv: CVConfig, seed: int,
+                       fingerprint: str) -> tuple[np.ndarray, Path]:
+    """Read the shared fold file, or make and save it; check it matches the training ids (as text)."""
+    path = fold_file(comp, cv, seed, fingerprint)
+    if path.exists():
+        try:
+            saved = pd.read_csv(path, dtype={"id": str})
+            folds = saved["fold"].to_numpy(dtype=int)
+        except (pd.errors.ParserError, pd.errors.EmptyDataError, KeyError, ValueError) as exc:
+            raise UserError(f"fold file {display(path)} is damaged ({exc}); delete it and run again to make a new one.") from None
+        if len(saved) != len(ids) or (saved["id"].to_numpy() != np.asarray(ids)).any():
+            raise UserError(f"fold file {display(path)} does not match train.csv's ids; delete it to make a new one.")
+        return folds, path
+    folds = assign_folds(train, target, task, cv, seed)
+    atomic_write_text(path, pd.DataFrame({"id": ids, "fold": folds}).to_csv(index=False))
+    return folds, path

@@ -1,0 +1,108 @@
+"""Finishing a run, whatever produced it (a model, an ensemble): predictions, scores, submission, record."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import List, Optional
+
+import numpy as np
+import pandas as pd
+
+from .competition import CompetitionSpec
+from .dataset import row_ids
+from .io import atomic_save_npy, atomic_write_text, write_json
+from .metrics import Metric
+from .runs import RunDir
+from .submission import fill_submission, regression_range, submission_shape, write_submission
+from .targets import Targets
+
+
+def write_scores(rd: RunDir, metric: Metric, fold_scores: List[float], fold_seconds: List[float], oof_score, **extra) -> dict:
+    scores = {
+        "metric": metric.name,
+        "greater_is_better": metric.greater_is_better,
+        "fold_scores": list(map(float, fold_scores)),
+        "mean": float(np.mean(fold_scores)),
+        "std": float(np.std(fold_scores)),
+        "oof_score": oof_score,
+        "fold_seconds": list(map(float, fold_seconds)),
+        **extra,
+    }
+    write_json(rd.path / "scores.json", scores)
+    return scores
+
+
+def _prediction_frame(ids, id_name: str, pred: np.ndarray, targets: Targets, with_target: bool) -> pd.DataFrame:
+    names = [str(c) for c in targets.classes] if targets.classes is not None else \
+        ([("oof" if with_target else "prediction")] if pred.ndim == 1 else [f"{c}_prediction" for c in targets.columns])
+    frame = pd.DataFrame(pred.reshape(len(ids), -1), columns=names)
+    if with_target:
+        y = targets.y.reshape(len(ids), -1)
+        for j, col in enumerate(targets.columns):
+            frame.insert(j, col, targets.classes[y[:, j]] if targets.classes is not None else y[:, j])
+    frame.insert(0, id_name, ids)
+    return frame
+
+
+def write_predictions(spec: CompetitionSpec, rd: RunDir, train_ids: np.ndarray, sample: pd.DataFrame,
+                      oof: np.ndarray, test: np.ndarray, targets: Targets) -> None:
+    """OOF and test predictions as arrays (for ensembles) and as CSVs with ids (for people)."""
+    atomic_save_npy(rd.path / "oof.npy", oof)
+    atomic_save_npy(rd.path / "test.npy", test)
+    id_name = spec.id or "row"
+    atomic_write_text(rd.path / "oof.csv", _prediction_frame(train_ids, id_name, oof, targets, True).to_csv(index=False))
+    test_ids = row_ids(sample, spec.submission_id)
+    atomic_write_text(rd.path / "test_pred.csv",
+                      _prediction_frame(test_ids, spec.submission_id or "row", test, targets, False).to_csv(index=False))
+
+
+def submit(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFrame, test: np.ndarray, targets: Targets,
+           cv_mean: float) -> Path:
+    """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/."""
+    fmt, columns = submission_shape(spec, metric, targets.classes, sample)
+    sub = fill_submission(sample, spec, test, targets.classes, fmt, columns)
+    value_range = regression_range(targets.y, positive=metric.space is not None) if fmt == "value" else None
+    name = f"{rd.config_name}-cv{cv_mean:.5f}-{rd.run_id}"
+    return write_submission(sub, spec.name, name, sample=sample, id_col=spec.submission_id, fmt=fmt,
+                            value_range=value_range, classes=targets.classes if fmt == "label" else None)
+
+
+def describe_overrides(overrides) -> str:
+    """The command-line changes that define a run, for the compare table (where the data lies and speed are not)."""
+    skip = ("data.dir=", "data.sample=", "data_dir=", "data=", "speed.")
+    return " ".join(o for o in (overrides or []) if not o.startswith(skip))
+
+
+def data_label(sample: bool, data_dir: Optional[str], folder: Path) -> str:
+    """How records name a run's data: "sample" for the generated sample, else the folder read."""
+    return "sample" if sample and not data_dir else str(folder)
+
+
+def make_record(spec: CompetitionSpec, rd: RunDir, model: str, metric: Metric, scores: dict, wall_seconds: float,
+                data: str, fingerprint: str, folds_file: str, targets: Targets, submission: Optional[Path], **extra) -> dict:
+    """The summary `make compare` and `make ensemble` read; written only for complete runs."""
+    return {
+        "comp": spec.name,
+        "config": rd.config_name,
+        "model": model,
+        "run_id": rd.run_id,
+        "task": spec.task,
+        "metric": metric.name,
+        "greater_is_better": metric.greater_is_better,
+        "cv_mean": scores["mean"],
+        "cv_std": scores["std"],
+        "fold_scores": scores["fold_scores"],
+        "oof_score": scores["oof_score"],
+        "n_folds": len(scores["fold_scores"]),
+        "fit_seconds": float(np.sum(scores["fold_seconds"])),
+        "wall_seconds": wall_seconds,
+        "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "data": data,
+        "data_fingerprint": fingerprint,
+        "folds_file": folds_file,
+        "classes": [c.item() if hasattr(c, "item") else c for c in targets.classes] if targets.classes is not None else None,
+        "target_columns": targets.columns,
+        "submission": str(submission) if submission else None,
+        **extra,
+    }

@@ -1,0 +1,34 @@
+"""Thread counts and devices: one thread per physical core by default, never more than the machine has."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def physical_cores() -> int:
+    """Physical cores this process may use (hyper-threads counted once)."""
+    allowed = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else list(range(os.cpu_count() or 1))
+    cores = set()
+    for cpu in allowed:
+        siblings = Path(f"/sys/devices/system/cpu/cpu{cpu}/topology/thread_siblings_list")
+        try:
+            cores.add(siblings.read_text().strip())
+        except OSError:
+            cores.add(str(cpu))
+    return max(1, len(cores))
+
+
+def thread_count(requested: int) -> int:
+    """``speed.threads``: 0 means one per physical core; more than the cores available is capped."""
+    cores = physical_cores()
+    return cores if requested <= 0 else min(requested, max(cores, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores))
+
+
+def torch_device(name: str):
+    """``speed.device``: auto picks CUDA when present."""
+    import torch
+
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    return torch.device(name)

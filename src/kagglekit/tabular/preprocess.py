@@ -1,0 +1,282 @@
+"""Tabular preprocessing built from config as one sklearn ColumnTransformer.
+
+The transformer is fitted on a fold's training rows only (imputation medians, skew choices,
+scalers, category levels, target encodings, text vocabularies), then applied to the fold's
+validation rows and to test. Column roles come from dtypes plus the competition's
+``columns:`` block; they are schema facts, not fitted statistics.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Dict, List
+
+import numpy as np
+import pandas as pd
+from scipy.stats import skew
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.compose import ColumnTransformer
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.impute import SimpleImputer
+from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
+
+from ..core.competition import ColumnsSpec
+from .config import PreprocessConfig
+
+MISSING = "__missing__"
+
+
+def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_onehot_levels: int) -> Dict[str, List[str]]:
+    """Split feature columns into roles: numeric, categorical, high_cardinality, ordinal, text, multi, date."""
+    declared = set(columns.categorical) | set(columns.ordinal) | set(columns.text) | set(columns.multi) | set(columns.date)
+    skip = set(exclude) | set(columns.drop)
+    roles: Dict[str, List[str]] = {
+        "numeric": [],
+        "categorical": [],
+        "high_cardinality": [],
+        "ordinal": [c for c in columns.ordinal if c in df and c not in skip],
+        "text": [c for c in columns.text if c in df and c not in skip],
+        "multi": [c for c in columns.multi if c in df and c not in skip],
+        "date": [c for c in columns.date if c in df and c not in skip],
+    }
+    for col in df.columns:
+        if col in skip or (col in declared and col not in columns.categorical):
+            continue
+        if col not in columns.categorical and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+            roles["numeric"].append(col)
+        elif df[col].nunique(dropna=True) > max_onehot_levels:
+            roles["high_cardinality"].append(col)
+        else:
+            roles["categorical"].append(col)
+    return roles
+
+
+def _category_text(v) -> str:
+    # 60 and 60.0 are one category: a code column turns float when any row (another fold, test) is missing.
+    if isinstance(v, (float, np.floating)) and float(v).is_integer():
+        return str(int(v))
+    return str(v)
+
+
+def _as_str(X):
+    """Category values as strings with one token for missing (mixed number/text columns included)."""
+    frame = pd.DataFrame(X).astype(object)
+    return frame.where(frame.notna(), MISSING).map(_category_text).to_numpy(dtype=object)
+
+
+class SkewedLog1p(BaseEstimator, TransformerMixin):
+    """log1p on non-negative columns whose skewness on the fitted rows exceeds ``threshold``."""
+
+    def __init__(self, threshold: float = 0.75):
+        self.threshold = threshold
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        with np.errstate(all="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # constant columns: skew is undefined, treated as 0
+            s = np.nan_to_num(skew(X, axis=0, nan_policy="omit"))
+        self.columns_ = np.flatnonzero((np.abs(s) > self.threshold) & (np.nanmin(X, axis=0) >= 0))
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        X = np.array(X, dtype=float, copy=True)
+        X[:, self.columns_] = np.log1p(X[:, self.columns_])
+        return X
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)])
+
+
+class ClipToRange(BaseEstimator, TransformerMixin):
+    """Clip each column to its [q, 1-q] quantiles on the fitted rows, so linear models do not extrapolate
+    far beyond what they were trained on (q=0: the training min and max)."""
+
+    def __init__(self, quantile: float = 0.0):
+        self.quantile = quantile
+
+    def fit(self, X, y=None):
+        X = np.asarray(X, dtype=float)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # all-missing columns
+            self.low_ = np.nanquantile(X, self.quantile, axis=0)
+            self.high_ = np.nanquantile(X, 1.0 - self.quantile, axis=0)
+        self.n_features_in_ = X.shape[1]
+        return self
+
+    def transform(self, X):
+        return np.clip(np.asarray(X, dtype=float), self.low_, self.high_)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(input_features if input_features is not None else [f"x{i}" for i in range(self.n_features_in_)])
+
+
+class OrdinalLevels(BaseEstimator, TransformerMixin):
+    """Map ordered levels (worst first) to 0..n-1; unknown or missing become NaN. Nothing is fitted."""
+
+    def __init__(self, levels: Dict[str, List[str]] = None):
+        self.levels = levels
+
+    def fit(self, X, y=None):
+        self.columns_ = list(X.columns)
+        return self
+
+    def transform(self, X):
+        out = np.full(X.shape, np.nan)
+        for j, col in enumerate(self.columns_):
+            mapping = {str(v): i for i, v in enumerate(self.levels[col])}
+            out[:, j] = X[col].astype(str).map(mapping).to_numpy(dtype=float)
+        return out
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(self.columns_)
+
+
+class DateParts(BaseEstimator, TransformerMixin):
+    """Year, month, day of year and days since 1970 of each date column. Nothing is fitted."""
+
+    def fit(self, X, y=None):
+        self.columns_ = list(X.columns)
+        return self
+
+    def transform(self, X):
+        parts = []
+        for col in self.columns_:
+            d = pd.to_datetime(X[col], errors="coerce")
+            days = (d - pd.Timestamp("1970-01-01")).dt.days
+            parts += [d.dt.year, d.dt.month, d.dt.dayofyear, days]
+        return np.column_stack([p.to_numpy(dtype=float) for p in parts])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"{c}_{p}" for c in self.columns_ for p in ("year", "month", "doy", "days")])
+
+
+class MultiLabelIndicators(BaseEstimator, TransformerMixin):
+    """For "a, b, c" list columns: indicators of the most frequent items on the fitted rows, plus item count."""
+
+    def __init__(self, max_items: int = 40, separator: str = ", "):
+        self.max_items = max_items
+        self.separator = separator
+
+    def _items(self, series: pd.Series) -> pd.Series:
+        return series.fillna("").astype(str).str.lower().str.split(self.separator)
+
+    def fit(self, X, y=None):
+        self.columns_ = list(X.columns)
+        self.vocab_ = {}
+        for col in self.columns_:
+            counts = self._items(X[col]).explode().str.strip()
+            counts = counts[counts != ""].value_counts()
+            self.vocab_[col] = list(counts.index[: self.max_items])
+        return self
+
+    def transform(self, X):
+        blocks = []
+        for col in self.columns_:
+            items = self._items(X[col]).map(lambda xs: {x.strip() for x in xs if x.strip()})
+            block = np.array([[v in s for v in self.vocab_[col]] + [len(s)] for s in items], dtype=float)
+            blocks.append(block.reshape(len(X), len(self.vocab_[col]) + 1))
+        return np.hstack(blocks)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"{c}={v}" for c in self.columns_ for v in self.vocab_[c] + ["<count>"]])
+
+
+class TextSVD(BaseEstimator, TransformerMixin):
+    """TF-IDF of one free-text column reduced to a few dense components by truncated SVD."""
+
+    def __init__(self, max_features: int = 3000, n_components: int = 16, seed: int = 0):
+        self.max_features = max_features
+        self.n_components = n_components
+        self.seed = seed
+
+    def _text(self, X):
+        return pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
+
+    def fit(self, X, y=None):
+        text = self._text(X)
+        self.tfidf_ = TfidfVectorizer(max_features=self.max_features, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
+        try:
+            tf = self.tfidf_.fit_transform(text)
+        except ValueError:  # no word appears twice: keep one constant feature
+            self.tfidf_ = TfidfVectorizer(max_features=self.max_features)
+            tf = self.tfidf_.fit_transform(text.where(text != "", "empty"))
+        k = max(1, min(self.n_components, tf.shape[1] - 1))
+        self.svd_ = TruncatedSVD(n_components=k, random_state=self.seed).fit(tf) if tf.shape[1] > 1 else None
+        self.k_ = k
+        return self
+
+    def transform(self, X):
+        tf = self.tfidf_.transform(self._text(X))
+        return self.svd_.transform(tf) if self.svd_ is not None else tf.toarray()
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"text_svd{i}" for i in range(self.k_)])
+
+
+def build_preprocessor(
+    roles: Dict[str, List[str]], columns: ColumnsSpec, cfg: PreprocessConfig, task: str, seed: int
+) -> ColumnTransformer:
+    """An unfitted ColumnTransformer for these roles; fit it on a fold's training rows only."""
+    impute = {"median": "median", "mean": "mean", "zero": "constant"}[cfg.numeric_impute]
+    numeric_steps = [SimpleImputer(strategy=impute, fill_value=0, add_indicator=cfg.missing_indicators, keep_empty_features=True)]
+    if cfg.clip_quantile is not None:
+        numeric_steps.append(ClipToRange(cfg.clip_quantile))
+    if cfg.skew_threshold is not None:
+        numeric_steps.append(SkewedLog1p(cfg.skew_threshold))
+    if cfg.scale:
+        numeric_steps.append(StandardScaler())
+
+    def numeric(*first):
+        return make_pipeline(*first, *[clone(s) for s in numeric_steps])
+
+    as_str = FunctionTransformer(_as_str, feature_names_out="one-to-one")
+    if cfg.categorical == "onehot":
+        categorical = make_pipeline(
+            as_str,
+            OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=cfg.min_category_count, sparse_output=False),
+        )
+    else:
+        categorical = make_pipeline(
+            as_str, OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1, min_frequency=cfg.min_category_count)
+        )
+    transformers = []
+    if roles["numeric"]:
+        transformers.append(("num", numeric(), roles["numeric"]))
+    if roles["categorical"]:
+        transformers.append(("cat", categorical, roles["categorical"]))
+    if roles["high_cardinality"] and cfg.high_cardinality != "drop":
+        if cfg.high_cardinality == "target":
+            target_type = "continuous" if task == "regression" else ("binary" if task == "binary" else "auto")
+            # sklearn's TargetEncoder cross-fits inside fit_transform, so a row never sees its own target.
+            high = make_pipeline(FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+                                 TargetEncoder(target_type=target_type, shuffle=True, random_state=seed))
+        else:
+            high = make_pipeline(FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+                                 OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
+        transformers.append(("high", high, roles["high_cardinality"]))
+    if roles["ordinal"]:
+        transformers.append(("ord", numeric(OrdinalLevels({c: columns.ordinal[c] for c in roles["ordinal"]})), roles["ordinal"]))
+    if roles["date"]:
+        transformers.append(("date", numeric(DateParts()), roles["date"]))
+    if roles["multi"]:
+        transformers.append(("multi", MultiLabelIndicators(cfg.multi_max_items, columns.multi_separator), roles["multi"]))
+    for col in roles["text"]:
+        text = TextSVD(cfg.text_max_features, cfg.text_components, seed)
+        transformers.append((f"text_{col}", Pipeline([("svd", text)] + ([("scale", StandardScaler())] if cfg.scale else [])), [col]))
+    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True)
+
+
+class RawFrame(BaseEstimator, TransformerMixin):
+    """For models that preprocess themselves (AutoGluon): the feature frame minus the id column."""
+
+    def __init__(self, drop: List[str] = None):
+        self.drop = drop
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        return X.drop(columns=[c for c in (self.drop or []) if c in X.columns])

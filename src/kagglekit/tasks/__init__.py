@@ -1,0 +1,57 @@
+"""The Task table: what differs per competition kind lives in that kind's Task, and only there.
+
+A new kind is one new module with a Task subclass and one line in ``TASKS``.
+"""
+
+from __future__ import annotations
+
+from typing import List, Optional, Tuple
+
+from ..core.competition import CompetitionSpec, load_competition
+from ..core.config import available_configs, build_config, check_common, config_layers, flat_keys
+from ..core.errors import UserError
+from ..core.paths import config_dir
+from ..models import names as model_names
+from ..models import validate_params
+from .base import Task
+from .image import ImageTask
+from .tabular import TabularTask
+
+TASKS = {task.kind: task for task in (TabularTask(), ImageTask())}
+
+
+def get_task(kind: str) -> Task:
+    if kind not in TASKS:
+        raise UserError(f"unknown kind '{kind}'; kinds: {', '.join(TASKS)}.")
+    return TASKS[kind]
+
+
+def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[List[str]] = None) -> Tuple[Task, object]:
+    """The run's Task and its resolved config: layered YAML and overrides, every key and value checked."""
+    comp = spec.name
+    layers = config_layers(comp, config_name, overrides)
+    own = config_dir() / comp / f"{config_name}.yaml"
+    if not own.exists():
+        if config_name not in model_names():
+            raise UserError(
+                f"unknown model '{config_name}' for {comp}: no configs/{comp}/{config_name}.yaml and no registered model "
+                f"of that name. Configs: {', '.join(available_configs(comp)) or 'none'}; models: {', '.join(model_names())}.")
+        layers.insert(-1, ("model default", {"model": {"name": config_name}}))
+    kind = spec.kind
+    for _, layer in layers:
+        kind = layer.get("kind", kind) or kind
+    if kind not in spec.kinds:
+        raise UserError(f"kind={kind}: {comp} can be trained as {', '.join(spec.kinds)} (competition.yaml kind / other_kinds).")
+    task = get_task(kind)
+    run = build_config(layers, task.config_cls, comp, config_name, kind)
+    check_common(run)
+    sources = {key.split(".", 2)[2]: source for source, layer in layers for key in flat_keys(layer)
+               if key.startswith("model.params.") and key.count(".") == 2}
+    run.model.params = validate_params(run.model.name, run.model.params, sources)
+    task.check_config(spec, run)
+    return task, run
+
+
+def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = None):
+    """The resolved run config of ``config_name`` on ``comp`` (for scripts and tests)."""
+    return load_run_config(load_competition(comp), config_name, overrides)[1]

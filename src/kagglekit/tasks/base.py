@@ -1,0 +1,57 @@
+"""What a competition kind must supply to the one run pipeline; everything else is shared."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, List
+
+import numpy as np
+
+from ..core.competition import CompetitionSpec
+from ..core.config import RunConfig
+from ..core.dataset import Dataset
+from ..core.errors import UserError
+from ..core.metrics import Metric
+from ..core.runs import RunDir
+from ..core.targets import Targets
+from ..models import get_entry
+
+
+class Task:
+    """One kind of competition (tabular, image). Subclasses set ``kind``, ``config_cls`` and ``eats`` and
+    implement ``load``, ``write_sample`` and ``fold_fitter``; the rest has shared defaults."""
+
+    kind: str = ""
+    config_cls: type = RunConfig
+    eats: tuple = ()  # what its models may eat (see models.registry)
+
+    def check_config(self, spec: CompetitionSpec, run) -> None:
+        """Refuse a model this kind cannot feed, and bad values of the kind's own keys."""
+        entry = get_entry(run.model.name)
+        if entry.eats not in self.eats:
+            raise UserError(f"{spec.name} trains as {self.kind}: model {run.model.name} eats {entry.eats}, but a "
+                            f"{self.kind} run feeds {' or '.join(self.eats)}.")
+
+    def load(self, spec: CompetitionSpec, run, log: Callable) -> Dataset:
+        """The run's data, checked (generated sample included)."""
+        raise NotImplementedError
+
+    def write_sample(self, spec: CompetitionSpec, folder: Path, seed: int = 0) -> Path:
+        """A generated sample in the competition's Kaggle layout."""
+        raise NotImplementedError
+
+    def fold_fitter(self, spec: CompetitionSpec, run, data: Dataset, targets: Targets, rd: RunDir, progress: bool,
+                    log: Callable) -> Callable:
+        """``fit_fold(k, train_idx, valid_idx) -> FoldOutput``: everything fitted on the fold's training rows."""
+        raise NotImplementedError
+
+    def combine_test(self, metric: Metric, test_folds: List[np.ndarray]) -> np.ndarray:
+        """Test predictions of the folds as one: averaged in the space the metric owns."""
+        return metric.from_space(np.mean([metric.to_space(t) for t in test_folds], axis=0))
+
+    def model_label(self, run) -> str:
+        return run.model.name
+
+    def reports(self, rd: RunDir, run, targets: Targets, oof: np.ndarray, infos: List[dict]) -> dict:
+        """Extra files (plots) and record fields of a finished run."""
+        return {}

@@ -1,0 +1,80 @@
+"""Image competitions: cached pictures, timm fine-tuning, or any table model on frozen-backbone embeddings."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+
+from ..core.errors import UserError
+from ..images.config import ImageRunConfig
+from ..images.data import load_image_data
+from ..images.fitter import embedding_tables, finetune_fitter
+from ..images.reports import confusion_matrix_png, learning_curves
+from ..images.sample import write_image_sample
+from ..models import get_entry
+from ..tabular.config import PreprocessConfig
+from ..tabular.fitter import TableProblem, make_table_fitter
+from .base import Task
+
+TTA_VIEWS = ("hflip", "vflip", "crops")
+
+
+class ImageTask(Task):
+    kind = "image"
+    config_cls = ImageRunConfig
+    eats = ("images", "table", "frame")
+
+    def check_config(self, spec, run: ImageRunConfig) -> None:
+        super().check_config(spec, run)
+        if spec.task not in ("binary", "multiclass"):
+            raise UserError(f"{spec.name}: image runs classify (binary or multiclass); {spec.task} is not supported yet.")
+        if run.image.size < 8:
+            raise UserError(f"image.size={run.image.size}: pictures need at least 8 x 8 pixels.")
+        bad = [v for v in run.augment.tta if v not in TTA_VIEWS]
+        if bad:
+            raise UserError(f"augment.tta: unknown view(s) {bad}; choose from {', '.join(TTA_VIEWS)}.")
+
+    def load(self, spec, run, log):
+        return load_image_data(spec, run, log)
+
+    def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
+        return write_image_sample(spec, folder, seed)
+
+    def fold_fitter(self, spec, run: ImageRunConfig, data, targets, rd, progress, log):
+        if get_entry(run.model.name).eats == "images":
+            return finetune_fitter(run, rd, data, targets, progress, log)
+        # Any table model learns from the frozen backbone's pooled features of the same pictures.
+        train, test, seconds = embedding_tables(run, data)
+        data.extra["cache_seconds"] += seconds
+        problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
+        fit = make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models")
+
+        def fit_fold(k, train_idx, valid_idx):
+            start = time.perf_counter()
+            out = fit(k, train_idx, valid_idx)
+            out.info.update(train_seconds=time.perf_counter() - start, predict_seconds=0.0,
+                            train_img_s=len(train_idx) / max(time.perf_counter() - start, 1e-9), infer_img_s=0.0,
+                            device="cpu", history=[])
+            return out
+
+        return fit_fold
+
+    def model_label(self, run: ImageRunConfig) -> str:
+        if get_entry(run.model.name).eats == "images":
+            return f"{run.model.name}:{run.model.params.get('arch')}"
+        return f"{run.model.name}:emb-{run.image.embed_arch}"
+
+    def reports(self, rd, run, targets, oof, infos) -> dict:
+        done = ~np.isnan(oof).any(axis=1)
+        learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png")
+        confusion_matrix_png(targets.y[done], oof[done], targets.classes, rd.path / "confusion_matrix.png")
+        return {
+            "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),
+            "predict_seconds": round(sum(i["predict_seconds"] for i in infos), 2),
+            "train_img_s": round(float(np.mean([i["train_img_s"] for i in infos])), 1),
+            "infer_img_s": round(float(np.mean([i["infer_img_s"] for i in infos])), 1),
+            "device": infos[0]["device"],
+            "image_size": run.image.size,
+        }

@@ -1,0 +1,51 @@
+"""Tabular competitions: a table in, preprocessing and models fitted inside each fold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..core.config import check_choices
+from ..core.errors import UserError
+from ..tabular.config import TabularRunConfig
+from ..tabular.data import fit_mask, load_table_data
+from ..tabular.fitter import TableProblem, make_table_fitter
+from ..tabular.sample import write_sample
+from .base import Task
+
+
+class TabularTask(Task):
+    kind = "tabular"
+    config_cls = TabularRunConfig
+    eats = ("table", "frame")
+
+    def check_config(self, spec, run: TabularRunConfig) -> None:
+        super().check_config(spec, run)
+        p = run.preprocess
+        check_choices({
+            "target_transform": (run.target_transform, (None, "log1p", "log")),
+            "preprocess.numeric_impute": (p.numeric_impute, ("median", "mean", "zero")),
+            "preprocess.categorical": (p.categorical, ("onehot", "ordinal")),
+            "preprocess.high_cardinality": (p.high_cardinality, ("target", "ordinal", "drop")),
+        })
+        if run.target_transform and spec.task != "regression":
+            raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
+
+    def load(self, spec, run, log):
+        return load_table_data(spec, run)
+
+    def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
+        return write_sample(spec, folder, seed)
+
+    def fold_fitter(self, spec, run: TabularRunConfig, data, targets, rd, progress, log):
+        if run.target_transform == "log" and (targets.y <= 0).any() or run.target_transform == "log1p" and (targets.y <= -1).any():
+            raise UserError(f"target_transform={run.target_transform} needs a positive target; {targets.columns} has values "
+                            "out of its domain. Set target_transform=null.")
+        keep = fit_mask(data.train, run.fit_filter)
+        if (~keep).any():
+            log(f"{int((~keep).sum())} rows left out of fitting by fit_filter (still validated)")
+        problem = TableProblem(
+            features=data.train.drop(columns=targets.columns), test=data.test, targets=targets,
+            preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
+            target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
+            clip_predictions=run.clip_predictions)
+        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models")

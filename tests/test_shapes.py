@@ -1,0 +1,134 @@
+"""Any competition from its files: `make new` guesses competition.yaml, then every submission shape trains and submits.
+
+Each case writes a small learnable competition in Kaggle's layout, lets `new` write its folder (no edit),
+trains a model on it and checks the submission against the sample: header, ids, order and values.
+"""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from kagglekit.commands import main
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+@pytest.fixture
+def home(tmp_path, monkeypatch):
+    """Empty competitions/ and configs/ folders of our own."""
+    for name in ("competitions", "configs"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("KAGGLEKIT_COMPETITIONS", str(tmp_path / "competitions"))
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    return tmp_path
+
+
+def _features(n, rng):
+    x = rng.normal(size=(n, 4))
+    frame = pd.DataFrame(x, columns=["a", "b", "c", "d"])
+    frame["colour"] = rng.choice(["red", "green", "blue"], n)
+    return frame, x[:, 0] + 0.8 * x[:, 1] + 0.5 * (frame["colour"] == "red")
+
+
+def _write(folder, train, test, sample):
+    folder.mkdir(parents=True)
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    sample.to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def make_case(kind: str, folder, n=400, n_test=120, seed=0):
+    rng = np.random.default_rng(seed)
+    frame, score = _features(n + n_test, rng)
+    frame.insert(0, "id", np.arange(1000, 1000 + n + n_test))
+    tr, te = frame.iloc[:n].copy(), frame.iloc[n:].drop(columns=[]).copy()
+    s_tr = score[:n]
+    ids = te["id"].to_numpy()
+    if kind == "label":  # string labels, a label column
+        tr["species"] = np.where(s_tr > 0.3, "oak", np.where(s_tr < -0.5, "ash", "elm"))
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "species": "oak"}))
+    if kind == "binary_proba":  # P(positive) column, ROC AUC
+        tr["default"] = (s_tr + rng.normal(0, 0.5, n) > 0).astype(int)
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "default": 0.5}))
+    if kind == "class_proba":  # one probability column per class, log loss
+        tr["grade"] = np.where(s_tr > 0.5, "A", np.where(s_tr < -0.5, "C", "B"))
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "B": 1 / 3, "A": 1 / 3, "C": 1 / 3}))
+    if kind == "several_targets":  # two regression targets
+        tr["y1"], tr["y2"] = s_tr * 10 + 50, -s_tr * 3 + 7
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "y1": 0.0, "y2": 0.0}))
+    if kind == "row_number_id":  # no id in test.csv; 1-based ImageId; `Label` column for a `label` target; int labels
+        tr, te = tr.drop(columns=["id"]), te.drop(columns=["id"])
+        tr["label"] = (s_tr > 0).astype(int) + (s_tr > 1).astype(int)
+        return _write(folder, tr, te, pd.DataFrame({"ImageId": np.arange(1, n_test + 1), "Label": 0}))
+    raise ValueError(kind)
+
+
+EXPECT = {  # kind: (task, metric, format, chance score, better is higher)
+    "label": ("multiclass", "accuracy", "label", 0.45, True),
+    "binary_proba": ("binary", "roc_auc", "proba", 0.5, True),
+    "class_proba": ("multiclass", "logloss", "class_proba", np.log(3), False),
+    "several_targets": ("regression", "rmse", "value", None, False),
+    "row_number_id": ("multiclass", "accuracy", "label", 0.5, True),
+}
+
+
+@pytest.mark.parametrize("kind", list(EXPECT))
+def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
+    folder = make_case(kind, workdir / "files" / kind)
+    assert main(["new", f"comp=case-{kind}", f"data_dir={folder}"]) == 0
+    spec = yaml.safe_load((home / "competitions" / f"case-{kind}" / "competition.yaml").read_text())
+    task, metric, fmt, chance, higher = EXPECT[kind]
+    assert (spec["task"], spec["metric"], spec["submission"]["format"]) == (task, metric, fmt)
+    res = train(f"case-{kind}", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=80",
+                                             "model.params.learning_rate=0.1"], **QUIET)
+    sub, sample = pd.read_csv(res.submission), pd.read_csv(folder / "sample_submission.csv")
+    assert list(sub.columns) == list(sample.columns)
+    assert sub.iloc[:, 0].tolist() == sample.iloc[:, 0].tolist()  # the sample's ids, in its order
+    cv = res.record["cv_mean"]
+    if chance is not None:
+        assert (cv > chance + 0.1) if higher else (cv < chance - 0.2), (kind, cv)
+    if fmt == "class_proba":
+        assert np.allclose(sub[["B", "A", "C"]].sum(axis=1), 1, atol=1e-6)
+    if fmt == "proba":
+        assert sub["default"].between(0, 1).all() and sub["default"].nunique() > 10
+    if kind == "row_number_id":
+        assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= {0, 1, 2}
+    if kind == "label":
+        assert set(sub["species"]) <= {"oak", "ash", "elm"}
+    if kind == "several_targets":
+        truth = pd.read_csv(folder / "train.csv")
+        assert cv < 0.5 * truth[["y1", "y2"]].std().mean()
+        assert np.load(res.run_dir / "oof.npy").shape == (400, 2)
+
+
+def test_new_refuses_to_overwrite_and_names_what_it_cannot_guess(home, workdir, capsys):
+    folder = make_case("label", workdir / "files")
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 2
+    assert "force=true" in capsys.readouterr().err
+    test = pd.read_csv(folder / "test.csv")
+    test.drop(columns=["colour"]).to_csv(folder / "test.csv", index=False)  # now two columns test.csv lacks
+    pd.DataFrame({"id": test["id"], "mystery": 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    assert main(["new", "comp=case2", f"data_dir={folder}"]) == 2
+    assert "cannot tell the target" in capsys.readouterr().err
+    assert main(["train", "comp=../competitions/house-prices"]) == 2
+    assert "not a path" in capsys.readouterr().err
+
+
+def test_tabular_classification_ensembles_on_probabilities(home, workdir):
+    from kagglekit.commands.ensemble import ensemble
+
+    folder = make_case("class_proba", workdir / "files")
+    assert main(["new", "comp=grades", f"data_dir={folder}"]) == 0
+    args = [f"data_dir={folder}"]
+    runs = [train("grades", m, args + x, **QUIET) for m, x in
+            [("ridge", []), ("lightgbm", ["model.params.n_estimators=80"]), ("random_forest", ["model.params.n_estimators=60"])]]
+    assert len({r.record["folds_file"] for r in runs}) == 1
+    for method in ("blend", "stack", "rank"):
+        out = ensemble("grades", top=3, method=method, log=lambda *a: None)
+        assert out["record"]["cv_mean"] < np.log(3) - 0.2
+        sub = pd.read_csv(out["submission"])
+        assert np.allclose(sub[["B", "A", "C"]].sum(axis=1), 1, atol=1e-6)
