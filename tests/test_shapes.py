@@ -132,3 +132,40 @@ def test_tabular_classification_ensembles_on_probabilities(home, workdir):
         assert out["record"]["cv_mean"] < np.log(3) - 0.2
         sub = pd.read_csv(out["submission"])
         assert np.allclose(sub[["B", "A", "C"]].sum(axis=1), 1, atol=1e-6)
+
+
+def test_speed_settings_and_the_other_kinds_keys_leave_run_ids_alone():
+    from kagglekit.core.config import config_hash, to_dict
+
+    base = load("house-prices", "lasso")
+    for speed in (["speed.threads=1"], ["speed.device=cpu", "speed.infer_batch_size=64"]):
+        assert config_hash(load("house-prices", "lasso", speed), "d") == config_hash(base, "d")
+    leaves = load("leaves", "efficientnet_lite0")
+    assert "preprocess" not in to_dict(leaves) and "image" not in to_dict(base)  # each kind hashes its own keys
+    assert config_hash(load("leaves", "efficientnet_lite0", ["speed.loader_workers=4"]), "d") == config_hash(leaves, "d")
+    assert config_hash(load("house-prices", "lasso", ["seed=1"]), "d") != config_hash(base, "d")
+
+
+def load(comp, name, overrides=()):
+    from kagglekit.tasks import load_config
+
+    return load_config(comp, name, list(overrides))
+
+
+def test_binary_competition_tunes_upwards_and_autogluon_shares_its_folds(workdir, tmp_path, monkeypatch):
+    import shutil
+
+    from kagglekit.commands.tune import tune
+    from kagglekit.core.paths import ROOT
+
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    out = tune("credit", "lightgbm", ["data=sample", "folds=3"], trials=3, log=lambda *a: None)
+    assert out["n_complete"] >= 1 and 0.5 < out["best_value"] <= 1.0  # ROC AUC, maximised
+    ag = train("credit", "autogluon", ["data=sample", "folds=3", "model.params.time_limit=20",
+                                       "model.params.hyperparameters={GBM: {}}"], **QUIET)
+    lgb = train("credit", "lightgbm-tuned", ["data=sample", "folds=3"], **QUIET)
+    assert ag.record["folds_file"] == lgb.record["folds_file"]
+    assert ag.record["cv_mean"] > 0.6 and lgb.record["cv_mean"] == pytest.approx(out["best_value"])
+    sub = pd.read_csv(ag.submission)
+    assert list(sub.columns) == ["Id", "Status"] and sub["Status"].between(0, 1).all()
