@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon new sample data describe list test bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon new sample data describe list test faults bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -20,7 +20,7 @@ help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "           data_dir=PATH (folder in Kaggle's layout; default data/<comp>), data=sample (generated sample),"
 	@echo "           seed=N, folds=K, and any config key such as cv.scheme=kfold or model.params.alpha=0.001"
 
-$(STAMP): requirements.txt
+$(STAMP): # keyed on the requirements' content (its name), never on file times: a fresh clone reuses a matching venv
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	rm -f $(VENV)/.installed-*
@@ -65,6 +65,9 @@ list: $(STAMP) ## competitions, their model configs and the registered models
 
 test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 cores)
 	PYTHONPATH=src $(PY) -m pytest -q tests
+
+faults: $(STAMP) ## the fault-injection table: each damaged input or run gives one clear line, exit 2, files intact
+	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/faults.py
 
 bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
 	$(RUN) bench

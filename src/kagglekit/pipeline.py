@@ -20,9 +20,11 @@ from .core.dataset import Dataset
 from .core.files import sample_dir
 from .core.folds import load_or_make_folds
 from .core.io import write_json
+from .core.lock import run_lock
 from .core.paths import display
 from .core.records import data_label, describe_overrides, make_record, submit, write_predictions, write_scores
 from .core.runs import RunDir
+from .core.submission import submission_shape
 from .core.targets import encode_targets
 from .tasks import get_task, load_run_config
 
@@ -78,9 +80,12 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     label = task.model_label(run)
     log(f"{comp} / {config_name} ({label}, {task.kind}) run {rd.run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
         f"{len(data.train)} rows, data {display(data.folder)}")
+    submission_shape(spec, metric, targets.classes, data.sample_submission)  # a bad shape fails now, not after every fold
     fit_fold = task.fold_fitter(spec, run, data, targets, rd, progress, log)
-    result = run_cv(rd, folds, targets.y, metric, fit_fold, run.cv.only_folds, n_outputs=targets.n_outputs,
-                    progress=progress, on_fold=on_fold)
+    with run_lock(rd.path):
+        rd.remove_stale_temporaries()
+        result = run_cv(rd, folds, targets.y, metric, fit_fold, run.cv.only_folds, n_outputs=targets.n_outputs,
+                        progress=progress, on_fold=on_fold, force_resume=run.force_resume)
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
     complete = len(result.folds_run) == len(set(folds.tolist()))

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Optional, Tuple
 
+import numpy as np
 import pandas as pd
 
 from ..core.errors import UserError
@@ -22,6 +24,10 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
         raise UserError(f"no finished runs for {comp}{on} yet; train one with `make train comp={comp} model=...`.")
     rows = []
     for r in records:
+        if not isinstance(r.get("cv_mean"), (int, float)) or not np.isfinite(r["cv_mean"]) or "run_id" not in r:
+            print(f"warning: skipping run record {display(r['run_dir'])}: it has no finite CV score "
+                  f"({r.get('cv_mean')!r}); delete that run folder or train it again.", file=sys.stderr)
+            continue
         rows.append({
             "config": r["config"],
             "model": r["model"],
@@ -36,6 +42,8 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
             "data": "sample" if r["data"] == "sample" else Path(r["data"]).name,
             "greater_is_better": r["greater_is_better"],
         })
+    if not rows:
+        raise UserError(f"no readable finished runs for {comp}; train one with `make train comp={comp} model=...`.")
     df = pd.DataFrame(rows)
     ascending = not bool(df["greater_is_better"].iloc[0])
     df = df.sort_values(["data", "cv_mean"], ascending=[True, ascending]).drop(columns="greater_is_better")

@@ -9,6 +9,7 @@ The best parameters become ``configs/<comp>/<model>-tuned.yaml``.
 from __future__ import annotations
 
 import multiprocessing as mp
+import sys
 import time
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -65,11 +66,27 @@ def suggest(trial, space: Dict[str, dict]) -> List[str]:
 
 
 def storage_url(comp: str, storage: Optional[str]) -> str:
+    """The study's database: ``storage`` (checked: its driver must be installed) or SQLite under runs/<comp>/."""
     if storage:
+        check_storage(storage)
         return storage
     path = runs_root() / comp / "optuna.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
+
+
+def check_storage(url: str) -> None:
+    """Fail at once, naming the package, when a storage URL's database driver is missing or the URL is malformed."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
+    try:
+        create_engine(url).dispose()
+    except (ImportError, NoSuchModuleError) as exc:
+        raise UserError(f"storage={url.split('@')[-1]}: its database driver is not installed ({exc}). For PostgreSQL "
+                        "install psycopg2-binary; SQLite needs nothing (storage=sqlite:///path.db).") from None
+    except ArgumentError as exc:
+        raise UserError(f"storage={url}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
 
 
 def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
@@ -102,38 +119,90 @@ def n_finished(study) -> int:
 
 
 def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, worker=0, progress=False) -> None:
-    """Run trials until the study holds ``trials`` finished ones or ``timeout`` seconds pass."""
+    """Run trials until the study holds exactly ``trials`` finished ones, or ``timeout`` seconds pass.
+
+    Trials are numbered by the database; a trial runs only while fewer than ``trials`` earlier trials are finished
+    or running, so several workers never overshoot. The sampler's seed differs per call and per worker: a
+    continued study explores anew instead of repeating its first trials."""
     import optuna
+    from optuna.trial import TrialState
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(comp, config_name, storage, seed, pruner, fingerprint, worker)
+    study.sampler = optuna.samplers.TPESampler(seed=seed + 1000 * len(study.get_trials(deepcopy=False)) + worker)
     space = load_space(comp, config_name)
     base = runs_root() / comp / "tune"
+    deadline = None if timeout is None else time.time() + timeout
+    from tqdm.auto import tqdm
 
-    def objective(trial):
-        def on_fold(k, scores):
+    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=not progress)
+    while n_finished(study) < trials and (deadline is None or time.time() < deadline):
+        trial = study.ask()
+        ahead = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and t.state != TrialState.FAIL]
+        if len(ahead) >= trials:  # the others already hold every remaining trial
+            trial.set_user_attr("skipped", "the study already had its trials")
+            study.tell(trial, state=TrialState.FAIL)
+            break
+        trial.set_user_attr("worker", worker)
+
+        def on_fold(k, scores, trial=trial):
             trial.report(sum(scores) / len(scores), step=len(scores))
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
-                       on_fold=on_fold, runs_base=base, submit_file=False)
-        trial.set_user_attr("run_dir", str(result.run_dir))
-        trial.set_user_attr("worker", worker)
-        return result.record["cv_mean"]
+        try:
+            result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
+                           on_fold=on_fold, runs_base=base, submit_file=False)
+        except optuna.TrialPruned:
+            study.tell(trial, state=TrialState.PRUNED)
+        except BaseException as exc:
+            trial.set_user_attr("error", f"{type(exc).__name__}: {exc}"[:500])
+            study.tell(trial, state=TrialState.FAIL)
+            raise
+        else:
+            trial.set_user_attr("run_dir", str(result.run_dir))
+            study.tell(trial, result.record["cv_mean"])
+        bar.update(1)
+    bar.close()
 
-    def enough(study, _trial):
-        if n_finished(study) >= trials:
-            study.stop()
 
-    deadline = None if timeout is None else time.time() + timeout
-    if n_finished(study) < trials:
-        study.optimize(objective, n_trials=trials, timeout=None if deadline is None else max(1, deadline - time.time()),
-                       callbacks=[enough], catch=(), show_progress_bar=progress)
+def _worker_entry(args, errors):
+    """A worker process: failures go back to the parent as one message; Ctrl-C ends it quietly."""
+    try:
+        run_worker(*args)
+    except KeyboardInterrupt:
+        sys.exit(130)
+    except UserError as exc:
+        errors.put(f"worker {args[-1]}: {exc}")
+        sys.exit(2)
+    except Exception as exc:  # noqa: BLE001 - report any failure of a worker with its message
+        errors.put(f"worker {args[-1]}: {type(exc).__name__}: {exc}")
+        sys.exit(1)
 
 
-def _worker_entry(args):
-    run_worker(*args)
+def run_workers(args: tuple, workers: int) -> None:
+    """``workers`` processes on one study; the first failure is raised with its message, Ctrl-C stops them all."""
+    ctx = mp.get_context("spawn")
+    errors = ctx.Queue()
+    procs = [ctx.Process(target=_worker_entry, args=(args + (i,), errors)) for i in range(workers)]
+    for p in procs:
+        p.start()
+    try:
+        for p in procs:
+            p.join()
+    except KeyboardInterrupt:
+        for p in procs:
+            p.terminate()
+        for p in procs:
+            p.join()
+        raise
+    messages = []
+    while not errors.empty():
+        messages.append(errors.get())
+    failed = [p.exitcode for p in procs if p.exitcode not in (0, None)]
+    if messages or failed:
+        raise UserError("tuning worker failed: " + ("; ".join(messages) or f"exit codes {failed}") +
+                        ". Finished trials are kept; fix the cause and run the same command to continue.")
 
 
 def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, trials: int = 50,
@@ -147,16 +216,11 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
     open_study(comp, config_name, storage, seed, pruner, fingerprint)  # tables and study exist before workers race
+    args = (comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint)
     if workers > 1:
-        ctx = mp.get_context("spawn")
-        procs = [ctx.Process(target=_worker_entry, args=((comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, i),))
-                 for i in range(workers)]
-        for p in procs:
-            p.start()
-        for p in procs:
-            p.join()
+        run_workers(args, workers)
     else:
-        run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, 0, True)
+        run_worker(*args, 0, True)
     study = open_study(comp, config_name, storage, seed, pruner, fingerprint)
     return finish(study, comp, config_name, overrides, time.perf_counter() - started, log)
 
@@ -175,7 +239,7 @@ def finish(study, comp: str, config_name: str, overrides: List[str], seconds: fl
     out = runs_root() / comp / "tune"
     out.mkdir(parents=True, exist_ok=True)
     plots = save_plots(study, out / f"{config_name}-history.png", out / f"{config_name}-importance.png")
-    states = [t.state.name for t in study.get_trials(deepcopy=False)]
+    states = [t.state.name for t in study.get_trials(deepcopy=False) if "skipped" not in t.user_attrs]
     log(f"study {study.study_name}: {states.count('COMPLETE')} complete, {states.count('PRUNED')} pruned, "
         f"{states.count('FAIL')} failed trials; {seconds:.0f} s this call")
     reverse = study.direction.name == "MAXIMIZE"

@@ -74,6 +74,7 @@ class RunConfig:
     config_name: str = ""  # the configs/<comp>/<name>.yaml this run came from
     kind: str = ""  # the Task that trains it (default: the competition's kind)
     seed: int = 42
+    force_resume: bool = False  # reuse finished folds made by other code (not part of the run id)
     cv: CVConfig = field(default_factory=CVConfig)
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
@@ -195,7 +196,7 @@ def to_dict(run: RunConfig) -> dict:
 def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:
     """Short stable id of everything that changes a run's results: not where the data lies, not speed settings."""
     d = to_dict(run)
-    for not_results in ("data", "speed"):
+    for not_results in ("data", "speed", "force_resume"):
         d.pop(not_results)
     d["cv"].pop("only_folds", None)
     d["data_fingerprint"] = data_fingerprint

@@ -13,8 +13,10 @@ from typing import Callable, List, Optional, Sequence
 import numpy as np
 from tqdm.auto import tqdm
 
+from .errors import UserError
 from .metrics import Metric
 from .runs import RunDir
+from .version import code_version, describe
 
 
 @dataclass
@@ -52,10 +54,12 @@ def run_cv(
     n_outputs: int = 1,
     progress: bool = True,
     on_fold: Optional[Callable[[int, List[float]], None]] = None,
+    force_resume: bool = False,
 ) -> CVResult:
-    """Run (or resume) every fold; each finished fold is saved before the next starts.
+    """Run (or resume) every fold; each finished fold is saved, with the code version that made it, before the next starts.
 
-    ``on_fold(k, scores_so_far)`` is called after each fold (a tuner reports and may prune there)."""
+    ``on_fold(k, scores_so_far)`` is called after each fold (a tuner reports and may prune there). A finished fold
+    made by other code is not mixed with new ones unless ``force_resume``."""
     log = run.logger()
     k_all = sorted(set(int(f) for f in folds))
     todo = [k for k in k_all if only_folds is None or k in only_folds]
@@ -73,11 +77,17 @@ def run_cv(
             out = fit_fold(k, train_idx, valid_idx)
             elapsed = time.perf_counter() - start
             score = metric.fn(y[valid_idx], out.valid_pred)
-            info = {"fold": k, "score": score, "seconds": elapsed, "n_train": len(train_idx), "n_valid": len(valid_idx), **out.info}
+            info = {"fold": k, "score": score, "seconds": elapsed, "n_train": len(train_idx), "n_valid": len(valid_idx),
+                    "code": code_version(), **out.info}
             run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
             log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
             done = run.load_fold(k)
         else:
+            made_by, now = done["info"].get("code"), code_version()
+            if not force_resume and (made_by or {}).get("source") != now["source"]:
+                raise UserError(f"{run.fold_json(k)} was made by {describe(made_by)}, but this is {describe(now)}: "
+                                "mixing folds of two code versions gives a CV score of neither. Delete the run folder "
+                                f"{run.path} to start over, or add force_resume=true to reuse those folds anyway.")
             resumed.append(k)
             log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
         info = done["info"]

@@ -6,12 +6,14 @@ import io
 import json
 import logging
 import sys
+import zipfile
 from pathlib import Path
 from typing import Any, Dict, Iterator, Optional
 
 import numpy as np
 import yaml
 
+from .errors import UserError
 from .io import atomic_save_npy, atomic_write_bytes, atomic_write_text, read_json, write_json
 from .paths import display, runs_root
 from .targets import Targets
@@ -54,13 +56,24 @@ class RunDir:
         write_json(self.fold_json(k), info)
 
     def load_fold(self, k: int) -> Optional[dict]:
-        """A finished fold's arrays and info, or None if the fold has not finished."""
+        """A finished fold's arrays and info, or None if the fold has not finished; a damaged file is named."""
         if not (self.fold_json(k).exists() and self.fold_npz(k).exists()):
             return None
-        with np.load(self.fold_npz(k)) as z:
-            out = {name: z[name] for name in z.files}
-        out["info"] = read_json(self.fold_json(k))
+        try:
+            with np.load(self.fold_npz(k)) as z:
+                out = {name: z[name] for name in z.files}
+            out["info"] = read_json(self.fold_json(k))
+        except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
+            raise UserError(f"fold {k} of run {self.run_id} is damaged ({type(exc).__name__}: {exc}): delete "
+                            f"{display(self.fold_json(k))} and {display(self.fold_npz(k))} and run again to redo that fold.") from None
         return out
+
+    def remove_stale_temporaries(self) -> None:
+        """Temporary files left by a process killed mid-write (never read: writes are rename-atomic)."""
+        for tmp in self.path.glob(".*.tmp*"):
+            tmp.unlink(missing_ok=True)
+        for tmp in self.path.glob("*.ckpt.tmp"):
+            tmp.unlink(missing_ok=True)
 
     def logger(self) -> logging.Logger:
         """A logger writing to the run's train.log (and nothing else)."""

@@ -135,6 +135,8 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         g["initial_lr"] = g["lr"]
     train_set = AugmentedImages(train, y, build_pipeline(aug.train, "augment.train"))
     test_pipeline = build_pipeline(aug.test, "augment.test")
+    if test_pipeline is not None:
+        test_pipeline.set_random_seed(seed)
     workers = clf.speed.loader_workers if clf.speed.loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
     generator = torch.Generator()
     loader = torch.utils.data.DataLoader(
@@ -170,6 +172,8 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         torch.manual_seed(seed * 1000 + epoch)
         generator.manual_seed(seed * 1000 + epoch)
         rng = np.random.default_rng([seed, epoch])
+        if train_set.pipeline is not None:  # albumentations keeps its own generators (re-seeded per loader worker too)
+            train_set.pipeline.set_random_seed(seed * 1000 + epoch)
         frozen = epoch < p.freeze_epochs
         head = set(map(id, model.get_classifier().parameters()))
         for t in model.parameters():

@@ -24,10 +24,43 @@ def fit_mask(train: pd.DataFrame, query) -> np.ndarray:
     return ~drop
 
 
-def load_table_data(spec: CompetitionSpec, run: TabularRunConfig, read_csv=None) -> Dataset:
+def check_columns(spec: CompetitionSpec, data: Dataset, log) -> None:
+    """Numbers stay numbers: a few stray texts in a numeric column are named and read as missing; a column numeric
+    in one file and text in the other, or an infinite value, is one clear error before any fold."""
+    declared = set(spec.columns.categorical) | set(spec.columns.text) | set(spec.columns.multi) | set(spec.columns.date) \
+        | set(spec.columns.ordinal) | set(spec.targets) | {spec.id}
+    train_path, test_path = data.folder / spec.files.train, data.folder / spec.files.test
+    for col in [c for c in data.train.columns if c in data.test.columns and c not in declared]:
+        a, b = data.train[col], data.test[col]
+        if pd.api.types.is_numeric_dtype(a) and pd.api.types.is_numeric_dtype(b):
+            for frame, path in ((a, train_path), (b, test_path)):
+                if np.isinf(frame.to_numpy(dtype=float)).any():
+                    raise UserError(f"{display(path)}: column '{col}' has infinite values; replace them (e.g. with an "
+                                    "empty cell) or drop the column.")
+            continue
+        both = pd.concat([a, b], ignore_index=True)
+        numbers = pd.to_numeric(both, errors="coerce")
+        stray = both.notna() & numbers.isna()
+        if not stray.any() or stray.sum() > max(3, 0.01 * both.notna().sum()):
+            if pd.api.types.is_numeric_dtype(a) != pd.api.types.is_numeric_dtype(b) and \
+                    (pd.to_numeric(a.dropna(), errors="coerce").notna().mean() > 0.99) != \
+                    (pd.to_numeric(b.dropna(), errors="coerce").notna().mean() > 0.99):
+                numeric_in = train_path if pd.api.types.is_numeric_dtype(a) else test_path
+                raise UserError(f"column '{col}' is numeric in {display(numeric_in)} but text in the other file "
+                                f"(e.g. {both[stray].astype(str).unique()[:3].tolist()}); the files disagree. Fix one of them.")
+            continue  # a real text column
+        values = both[stray].astype(str).unique()[:5].tolist()
+        log(f"warning: column '{col}' is numeric but {int(stray.sum())} cell(s) hold text {values}; they are read as "
+            "missing and the column stays numeric (declare it under columns.categorical in competition.yaml if it is a code).")
+        data.train[col] = pd.to_numeric(a, errors="coerce")
+        data.test[col] = pd.to_numeric(b, errors="coerce")
+
+
+def load_table_data(spec: CompetitionSpec, run: TabularRunConfig, read_csv=None, log=print) -> Dataset:
     """Read train, test and sample submission from the run's data folder and add the competition's features."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
     data = read_competition_files(spec, folder, read_csv)
+    check_columns(spec, data, log)
     add = feature_function(spec) if run.features else None
     if add is not None:
         try:

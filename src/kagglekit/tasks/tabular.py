@@ -31,7 +31,7 @@ class TabularTask(Task):
             raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
 
     def load(self, spec, run, log):
-        return load_table_data(spec, run)
+        return load_table_data(spec, run, log=log)
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_sample(spec, folder, seed)

@@ -1,0 +1,154 @@
+"""Fault injection: each case damages a copy of a generated sample (or a run) and runs one command.
+
+Every case must end with exit code 2, one `error:` line on stderr naming the problem (progress bars aside), no
+traceback, and every file written before it untouched (the run's train.log aside, which records the attempt). `make faults` prints the table; tests/test_faults.py asserts it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import io
+import os
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, List
+
+import numpy as np
+import pandas as pd
+
+import kagglekit.core.io as io_module
+from kagglekit.commands import main
+from kagglekit.core.competition import load_competition
+from kagglekit.core.files import sample_dir
+from kagglekit.tabular.sample import write_sample
+
+
+@dataclass
+class Case:
+    name: str
+    damage: Callable[[Path, Path], List[str]]  # (data folder copy, workdir) -> the command's arguments
+    expect: str  # a piece of the message
+
+
+def _csv(folder: Path, name: str, change: Callable[[pd.DataFrame], pd.DataFrame]) -> None:
+    path = folder / name
+    change(pd.read_csv(path)).to_csv(path, index=False)
+
+
+def _train(folder, *extra):
+    return ["train", "comp=house-prices", "model=lasso", f"data_dir={folder}", *extra]
+
+
+def _first_run(workdir: Path) -> Path:
+    return next((workdir / "runs/house-prices/lasso").glob("*/"))
+
+
+def _set(frame, col, rows, value):
+    frame[col] = frame[col].astype(object)
+    frame.loc[rows, col] = value
+    return frame
+
+
+CASES = [
+    Case("zero target under a log metric", lambda f, w: (_csv(f, "train.csv", lambda d: _set(d, "SalePrice", [3], 0)), _train(f))[1],
+         "metric rmse_log takes logs"),
+    Case("infinite target", lambda f, w: (_csv(f, "train.csv", lambda d: _set(d, "SalePrice", [3], np.inf)), _train(f))[1],
+         "infinite values"),
+    Case("duplicate ids in test.csv", lambda f, w: (_csv(f, "test.csv", lambda d: _set(d, "Id", [1], d["Id"][0])), _train(f))[1],
+         "duplicate values"),
+    Case("fold that does not exist", lambda f, w: _train(f, "cv.only_folds=[7]"), "folds are numbered 0..4"),
+    Case("competition given as a path", lambda f, w: ["train", "comp=../competitions/house-prices", f"data_dir={f}"],
+         "not a path"),
+    Case("column numeric in train, text in test",
+         lambda f, w: (_csv(f, "test.csv", lambda d: d.assign(LotArea=[f"big{i}" for i in range(len(d))])), _train(f))[1],
+         "numeric in"),
+    Case("feature missing from test.csv", lambda f, w: (_csv(f, "test.csv", lambda d: d.drop(columns=["LotArea"])), _train(f))[1],
+         "lacks feature column"),
+    Case("extra column in the sample submission",
+         lambda f, w: (_csv(f, "sample_submission.csv", lambda d: d.assign(Extra=0)), _train(f))[1], "sample submission has"),
+    Case("infinite value in a feature", lambda f, w: (_csv(f, "train.csv", lambda d: _set(d, "LotArea", [5], np.inf)), _train(f))[1],
+         "infinite values"),
+    Case("sample submission in another order",
+         lambda f, w: (_csv(f, "sample_submission.csv", lambda d: d.iloc[::-1]), _train(f))[1], "first difference at row 1"),
+    Case("negative seed", lambda f, w: _train(f, "seed=-1"), "seed=-1"),
+    Case("model parameter out of range", lambda f, w: _train(f, "model.params.alpha=-1"), "alpha > 0"),
+    Case("non-numeric folds", lambda f, w: _train(f, "folds=abc"), "could not be converted"),
+    Case("non-numeric top", lambda f, w: ["ensemble", "comp=house-prices", "top=abc"], "top=abc: expected a whole number"),
+    Case("non-numeric trials", lambda f, w: ["tune", "comp=house-prices", "model=lasso", "trials=abc"], "trials=abc"),
+    Case("non-numeric workers", lambda f, w: ["tune", "comp=house-prices", "model=lasso", "workers=abc"], "workers=abc"),
+    Case("non-numeric timeout", lambda f, w: ["tune", "comp=house-prices", "model=lasso", "timeout=abc"], "timeout=abc"),
+    Case("non-numeric time_limit", lambda f, w: ["autogluon", "comp=house-prices", "time_limit=abc"], "time_limit=abc"),
+    Case("storage without its driver",
+         lambda f, w: ["tune", "comp=house-prices", "model=lasso", f"data_dir={f}", "storage=postgresql://u:p@127.0.0.1/x"],
+         "database driver is not installed"),
+    Case("damaged fold file", lambda f, w: (_first_run(w).joinpath("fold_1.npz").write_bytes(b"garbage"), _train(f))[1],
+         "fold 1 of run"),
+    Case("full disk", lambda f, w: (_full_disk(), _train(f, "model.params.alpha=0.001"))[1], "No space left on device"),
+]
+
+
+class _FullDisk:
+    """``os`` as the atomic writer sees it, on a disk with no space left."""
+
+    def __getattr__(self, name):
+        return getattr(os, name)
+
+    @staticmethod
+    def fsync(fd):
+        import errno
+
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+
+
+def _full_disk() -> None:
+    io_module.os = _FullDisk()
+
+
+def _snapshot(root: Path) -> dict:
+    return {str(p.relative_to(root)): hashlib.sha1(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file() and p.name not in (".lock", "train.log")}
+
+
+def run_case(case: Case, base: Path) -> dict:
+    """Run one case in its own workdir after one good run; report exit code, message and whether files survived."""
+    workdir = base / case.name.replace(" ", "_")
+    os.environ["KAGGLEKIT_WORKDIR"] = str(workdir)
+    spec = load_competition("house-prices")
+    folder = workdir / "copy"
+    shutil.copytree(write_sample(spec, sample_dir("house-prices"), seed=0), folder)
+    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+        main(_train(folder))  # one finished run whose files must survive the fault
+    args = case.damage(folder, workdir)
+    before = _snapshot(workdir / "runs")
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        code = main(args)
+    io_module.os = os
+    after = _snapshot(workdir / "runs")
+    intact = all(after.get(k) == v for k, v in before.items())
+    text = err.getvalue()
+    lines = [line for line in text.splitlines() if line.startswith("error: ")]  # progress bars aside
+    message = lines[0] if lines else text.strip()[-300:]
+    return {"case": case.name, "exit": code, "message": message, "intact": intact,
+            "ok": code == 2 and case.expect in message and "Traceback" not in text and len(lines) == 1}
+
+
+def run_all() -> List[dict]:
+    os.environ.setdefault("TQDM_DISABLE", "1")
+    with tempfile.TemporaryDirectory() as tmp:
+        return [run_case(c, Path(tmp)) for c in CASES]
+
+
+if __name__ == "__main__":
+    rows = run_all()
+    width = max(len(r["case"]) for r in rows)
+    print(f"{'case':{width}s}  exit  intact  message")
+    for r in rows:
+        print(f"{r['case']:{width}s}  {r['exit']:4d}  {'yes' if r['intact'] else 'NO':6s}  {r['message'][:150]}")
+    bad = [r["case"] for r in rows if not (r["ok"] and r["intact"])]
+    print(f"{len(rows) - len(bad)} passed, {len(bad)} failed" + (f": {', '.join(bad)}" if bad else ""))
+    sys.exit(1 if bad else 0)
