@@ -1,7 +1,8 @@
 """Fault injection: each case damages a copy of a generated sample (or a run) and runs one command.
 
 Every case must end with exit code 2, one `error:` line on stderr naming the problem (progress bars aside), no
-traceback, and every file written before it untouched (the run's train.log aside, which records the attempt). `make faults` prints the table; tests/test_faults.py asserts it.
+traceback, and every file written before it untouched (the run's train.log aside, which records the attempt).
+`make faults` prints the table; tests/test_faults.py asserts it.
 """
 
 from __future__ import annotations
