@@ -85,7 +85,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     with run_lock(rd.path):
         rd.remove_stale_temporaries()
         result = run_cv(rd, folds, targets.y, metric, fit_fold, run.cv.only_folds, n_outputs=targets.n_outputs,
-                        progress=progress, on_fold=on_fold, force_resume=run.force_resume)
+                        progress=progress, on_fold=on_fold, force_resume=run.force_resume, speed=run.speed)
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
     complete = len(result.folds_run) == len(set(folds.tolist()))

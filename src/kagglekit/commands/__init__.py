@@ -19,8 +19,10 @@ COMMANDS = {
     "compare": ("compare", "cmd_compare", ("comp",), "table and bar chart of every finished run of a competition [data=sample | data_dir=PATH]"),
     "ensemble": ("ensemble", "cmd_ensemble", ("comp", "runs", "top", "method", "meta"),
                  'blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm'),
-    "tune": ("tune", "cmd_tune", ("comp", "model", "trials", "timeout", "workers", "storage", "pruner"),
-             "Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving"),
+    "tune": ("tune", "cmd_tune", ("comp", "model", "trials", "timeout", "workers", "storage", "pruner", "heartbeat",
+                                  "executor", "ray_address"),
+             "Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving "
+             "executor=local|ray heartbeat=S"),
     "autogluon": ("basic", "cmd_autogluon", ("comp", "model", "time_limit", "presets"),
                   "AutoGluon TabularPredictor on each of our folds: time_limit=S (per fold) presets=medium_quality"),
     "bench": ("bench", "cmd_bench", ("comp", "model"), "the configs of configs/<comp>/bench.yaml on the real data, timed"),

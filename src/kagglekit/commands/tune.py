@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import multiprocessing as mp
 import sys
+import threading
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -94,18 +96,29 @@ def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
     return prepare(comp, config_name, overrides, log=lambda *a: None)[3].fingerprint
 
 
-def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, pruner: str, fingerprint: str, worker: int = 0):
-    import optuna
+def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, pruner: str, fingerprint: str, worker: int = 0,
+               heartbeat: float = 10.0):
+    """The study in its database, with trial heartbeats: a trial whose worker died (even by SIGKILL) is marked
+    failed after ``4 x heartbeat`` seconds of silence and retried once."""
+    import warnings
 
+    import optuna
+    from optuna.exceptions import ExperimentalWarning
+    from optuna.storages import RetryFailedTrialCallback
+
+    warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats and the retry callback are stable enough here
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(comp, storage)
     # SQLite: wait for the lock instead of failing when several workers write at once.
-    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {}
+    engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     prune = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if pruner == "median" \
         else optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
     greater = competition_metric(load_competition(comp)).greater_is_better
+    rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=max(1, int(heartbeat)),
+                                     grace_period=max(2, int(4 * heartbeat)),
+                                     failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
     return optuna.create_study(
-        storage=optuna.storages.RDBStorage(url, engine_kwargs=engine),
+        storage=rdb,
         sampler=optuna.samplers.TPESampler(seed=seed + worker),
         pruner=prune,
         study_name=f"{comp}-{config_name}-{fingerprint}",
@@ -118,41 +131,61 @@ def n_finished(study) -> int:
     return sum(t.state.name in FINISHED for t in study.get_trials(deepcopy=False))
 
 
-def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, worker=0, progress=False) -> None:
+def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat=10.0, worker=0,
+               progress=False) -> None:
     """Run trials until the study holds exactly ``trials`` finished ones, or ``timeout`` seconds pass.
 
-    Trials are numbered by the database; a trial runs only while fewer than ``trials`` earlier trials are finished
-    or running, so several workers never overshoot. The sampler's seed differs per call and per worker: a
-    continued study explores anew instead of repeating its first trials."""
+    Trials are numbered by the database; a trial runs only while fewer than ``trials`` others are finished,
+    running or waiting, so several workers never overshoot. A worker that finds the remaining trials running
+    elsewhere waits for them (a dead worker's trial goes stale, is failed and retried). The sampler's seed
+    differs per call and per worker: a continued study explores anew instead of repeating its first trials."""
+    import os
+
     import optuna
+    from optuna.storages import fail_stale_trials
     from optuna.trial import TrialState
+    from tqdm.auto import tqdm
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, worker)
+    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, worker, heartbeat)
     study.sampler = optuna.samplers.TPESampler(seed=seed + 1000 * len(study.get_trials(deepcopy=False)) + worker)
     space = load_space(comp, config_name)
     base = runs_root() / comp / "tune"
     deadline = None if timeout is None else time.time() + timeout
-    from tqdm.auto import tqdm
-
+    live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
     bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=not progress)
+    idle_since = None
     while n_finished(study) < trials and (deadline is None or time.time() < deadline):
+        fail_stale_trials(study)  # a dead worker's trial: failed now, and queued again by the retry callback
+        taken = sum(t.state in live for t in study.get_trials(deepcopy=False))
+        waiting = any(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
+        if taken >= trials and not waiting:
+            # The rest are running elsewhere: wait for them to finish or go stale (a trial without heartbeats,
+            # from a process that never sent any, would never go stale: give up on it after a while).
+            idle_since = idle_since or time.time()
+            if time.time() - idle_since > 20 * heartbeat + 60:
+                break
+            time.sleep(min(1.0, heartbeat))
+            continue
+        idle_since = None
         trial = study.ask()
-        ahead = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and t.state != TrialState.FAIL]
-        if len(ahead) >= trials:  # the others already hold every remaining trial
+        ahead = [t for t in study.get_trials(deepcopy=False) if t.number < trial.number and t.state in live]
+        if len(ahead) >= trials:  # another worker took the last trial between our count and our ask
             trial.set_user_attr("skipped", "the study already had its trials")
             study.tell(trial, state=TrialState.FAIL)
-            break
+            continue
         trial.set_user_attr("worker", worker)
+        trial.set_user_attr("pid", os.getpid())
 
         def on_fold(k, scores, trial=trial):
             trial.report(sum(scores) / len(scores), step=len(scores))
             if trial.should_prune():
                 raise optuna.TrialPruned()
 
-        try:
-            result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
-                           on_fold=on_fold, runs_base=base, submit_file=False)
+        try:  # a retried trial's suggest_* calls return the failed trial's values (its fixed params)
+            with heartbeats(study, trial, heartbeat):
+                result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
+                               on_fold=on_fold, runs_base=base, submit_file=False)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
         except BaseException as exc:
@@ -164,6 +197,26 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
             study.tell(trial, result.record["cv_mean"])
         bar.update(1)
     bar.close()
+
+
+@contextmanager
+def heartbeats(study, trial, interval: float):
+    """Record the trial's heartbeat every ``interval`` seconds while it runs (ask/tell trials get none from Optuna):
+    if this process dies, the trial goes stale and another worker fails and retries it."""
+    stop = threading.Event()
+
+    def beat():
+        while not stop.is_set():
+            study._storage.record_heartbeat(trial._trial_id)
+            stop.wait(interval)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join()
 
 
 def _worker_entry(args, errors):
@@ -180,8 +233,19 @@ def _worker_entry(args, errors):
         sys.exit(1)
 
 
-def run_workers(args: tuple, workers: int) -> None:
-    """``workers`` processes on one study; the first failure is raised with its message, Ctrl-C stops them all."""
+def run_workers(args: tuple, workers: int, executor: str = "local", ray_address: Optional[str] = None) -> None:
+    """``workers`` processes (or Ray tasks) on one study; the first failure is raised with its message, Ctrl-C stops
+    them all."""
+    if executor == "ray":
+        from ..core.executors import connect_ray
+
+        ray = connect_ray(ray_address)
+        remote = ray.remote(num_cpus=1, max_retries=1)(_ray_worker)
+        failures = [m for m in ray.get([remote.remote(args + (i,)) for i in range(workers)]) if m]
+        if failures:
+            raise UserError("tuning worker failed: " + "; ".join(failures) + ". Finished trials are kept; fix the cause "
+                            "and run the same command to continue.")
+        return
     ctx = mp.get_context("spawn")
     errors = ctx.Queue()
     procs = [ctx.Process(target=_worker_entry, args=(args + (i,), errors)) for i in range(workers)]
@@ -205,23 +269,33 @@ def run_workers(args: tuple, workers: int) -> None:
                         ". Finished trials are kept; fix the cause and run the same command to continue.")
 
 
+def _ray_worker(args) -> str:
+    try:
+        run_worker(*args)
+    except Exception as exc:  # noqa: BLE001 - reported to the driver with its message
+        return f"worker {args[-1]}: {exc}"
+    return ""
+
+
 def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, trials: int = 50,
          timeout: Optional[float] = None, workers: int = 1, storage: Optional[str] = None, seed: int = 42,
-         pruner: str = "median", log=print) -> Dict[str, Any]:
-    """Run or continue the study, then write the tuned config, plots and the top trials."""
+         pruner: str = "median", log=print, heartbeat: float = 10.0, executor: str = "local",
+         ray_address: Optional[str] = None) -> Dict[str, Any]:
+    """Run or continue the study (``workers`` processes, or Ray tasks with executor=ray), then write the tuned
+    config, plots and the top trials."""
     if pruner not in ("median", "halving"):
         raise UserError(f"pruner={pruner}: choose median or halving.")
     overrides = list(overrides or [])
     load_space(comp, config_name)  # fail fast on a bad config or space before any process starts
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
-    open_study(comp, config_name, storage, seed, pruner, fingerprint)  # tables and study exist before workers race
-    args = (comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint)
-    if workers > 1:
-        run_workers(args, workers)
+    open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)  # tables exist before workers race
+    args = (comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat)
+    if workers > 1 or executor == "ray":
+        run_workers(args, workers, executor, ray_address)
     else:
         run_worker(*args, 0, True)
-    study = open_study(comp, config_name, storage, seed, pruner, fingerprint)
+    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)
     return finish(study, comp, config_name, overrides, time.perf_counter() - started, log)
 
 
@@ -294,6 +368,10 @@ def save_plots(study, history: Path, importance: Path) -> List[Path]:
 def cmd_tune(own, overrides) -> None:
     comp = need(own, "comp", "tune")
     seed = number({"seed": str(parse_overrides(overrides).get("seed", 42))}, "seed", int, low=0)
+    executor = own.get("executor", "local")
+    if executor not in ("local", "ray"):
+        raise UserError(f"executor={executor}: choose local (worker processes) or ray (Ray tasks).")
     tune(comp, need(own, "model", "tune"), overrides, trials=number(own, "trials", int, 50, low=1),
          timeout=number(own, "timeout", float, None, low=1), workers=number(own, "workers", int, 1, low=1),
-         storage=own.get("storage") or None, seed=seed, pruner=own.get("pruner", "median"))
+         storage=own.get("storage") or None, seed=seed, pruner=own.get("pruner", "median"),
+         heartbeat=number(own, "heartbeat", float, 10.0, low=1), executor=executor, ray_address=own.get("ray_address"))

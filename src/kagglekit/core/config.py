@@ -23,7 +23,8 @@ from .files import read_yaml
 from .paths import config_dir
 
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
-SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits"}
+SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "executor": "speed.executor",
+             "ray_address": "speed.ray_address"}
 Layers = List[Tuple[str, dict]]
 
 
@@ -64,6 +65,10 @@ class SpeedConfig:
     decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
     loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
     infer_batch_size: int = 0  # batch size for prediction; 0: twice the training batch
+    executor: str = "local"  # local | ray: where a run's folds are fitted
+    ray_address: Optional[str] = None  # executor=ray: auto or host:port of a cluster; null starts a local Ray
+    fold_cpus: int = 1  # executor=ray: CPUs each fold declares (and the threads it uses)
+    fold_gpus: float = 0.0  # executor=ray: GPUs each fold declares (1 for image runs on a GPU machine)
 
 
 @dataclass
@@ -175,7 +180,8 @@ def check_choices(choices: Dict[str, Tuple[Any, tuple]]) -> None:
 
 def check_common(run: RunConfig) -> None:
     check_choices({"cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
-                   "speed.device": (run.speed.device, ("auto", "cpu", "cuda"))})
+                   "speed.device": (run.speed.device, ("auto", "cpu", "cuda")),
+                   "speed.executor": (run.speed.executor, ("local", "ray"))})
     if run.cv.n_splits < 2:
         raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
     if run.seed < 0:

@@ -6,7 +6,6 @@ folds, saving and scoring lives here once.
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
@@ -14,6 +13,7 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from .errors import UserError
+from .executors import EXECUTORS
 from .metrics import Metric
 from .runs import RunDir
 from .version import code_version, describe
@@ -55,48 +55,61 @@ def run_cv(
     progress: bool = True,
     on_fold: Optional[Callable[[int, List[float]], None]] = None,
     force_resume: bool = False,
+    speed=None,
 ) -> CVResult:
-    """Run (or resume) every fold; each finished fold is saved, with the code version that made it, before the next starts.
+    """Run (or resume) every fold; each finished fold is saved, with the code version that made it, as it arrives.
 
     ``on_fold(k, scores_so_far)`` is called after each fold (a tuner reports and may prune there). A finished fold
-    made by other code is not mixed with new ones unless ``force_resume``."""
+    made by other code is not mixed with new ones unless ``force_resume``. ``speed.executor`` says where the
+    pending folds are fitted (see executors.py); the files are the same either way."""
     log = run.logger()
     k_all = sorted(set(int(f) for f in folds))
     todo = [k for k in k_all if only_folds is None or k in only_folds]
-    n = len(folds)
-    oof = np.full((n, n_outputs) if n_outputs > 1 else n, np.nan)
-    test_folds, scores, seconds, resumed = [], [], [], []
-    bar = tqdm(todo, desc=f"{run.config_name} folds", disable=not progress)
-    for k in bar:
+    resumed, pending = [], []
+    for k in todo:
         done = run.load_fold(k)
         if done is None:
-            valid_idx = np.flatnonzero(folds == k)
-            train_idx = np.flatnonzero(folds != k)
-            log.info("fold %d: fitting on %d rows, validating on %d", k, len(train_idx), len(valid_idx))
-            start = time.perf_counter()
-            out = fit_fold(k, train_idx, valid_idx)
-            elapsed = time.perf_counter() - start
-            score = metric.fn(y[valid_idx], out.valid_pred)
-            info = {"fold": k, "score": score, "seconds": elapsed, "n_train": len(train_idx), "n_valid": len(valid_idx),
-                    "code": code_version(), **out.info}
-            run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
-            log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
-            done = run.load_fold(k)
-        else:
-            made_by, now = done["info"].get("code"), code_version()
-            if not force_resume and (made_by or {}).get("source") != now["source"]:
-                raise UserError(f"{run.fold_json(k)} was made by {describe(made_by)}, but this is {describe(now)}: "
-                                "mixing folds of two code versions gives a CV score of neither. Delete the run folder "
-                                f"{run.path} to start over, or add force_resume=true to reuse those folds anyway.")
-            resumed.append(k)
-            log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
-        info = done["info"]
+            pending.append(k)
+            continue
+        made_by, now = done["info"].get("code"), code_version()
+        if not force_resume and (made_by or {}).get("source") != now["source"]:
+            raise UserError(f"{run.fold_json(k)} was made by {describe(made_by)}, but this is {describe(now)}: "
+                            "mixing folds of two code versions gives a CV score of neither. Delete the run folder "
+                            f"{run.path} to start over, or add force_resume=true to reuse those folds anyway.")
+        resumed.append(k)
+        log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
+    scores: dict = {}
+    bar = tqdm(total=len(todo), desc=f"{run.config_name} folds", disable=not progress)
+
+    def report(k: int, score: float) -> None:
+        scores[k] = score
+        bar.update(1)
+        bar.set_postfix({metric.name: f"{np.mean(list(scores.values())):.5f}"})
+        if on_fold is not None:
+            on_fold(k, list(scores.values()))
+
+    for k in resumed:
+        report(k, float(run.load_fold(k)["info"]["score"]))
+    executor = EXECUTORS[getattr(speed, "executor", "local") or "local"]
+    for k in pending:
+        log.info("fold %d: fitting on %d rows, validating on %d", k, int((folds != k).sum()), int((folds == k).sum()))
+    for k, out, elapsed in executor(pending, fit_fold, folds, speed):
+        valid_idx = np.flatnonzero(folds == k)
+        score = metric.fn(y[valid_idx], out.valid_pred)
+        info = {"fold": k, "score": score, "seconds": elapsed, "n_train": int((folds != k).sum()), "n_valid": len(valid_idx),
+                "code": code_version(), **out.info}
+        run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
+        log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
+        report(k, float(score))
+    bar.close()
+    n = len(folds)
+    oof = np.full((n, n_outputs) if n_outputs > 1 else n, np.nan)
+    test_folds, fold_scores, seconds = [], [], []
+    for k in todo:  # assembled in fold order, whatever order they finished in
+        done = run.load_fold(k)
         oof[done["valid_idx"]] = done["valid_pred"]
         if "test_pred" in done:
             test_folds.append(done["test_pred"])
-        scores.append(float(info["score"]))
-        seconds.append(float(info["seconds"]))
-        bar.set_postfix({metric.name: f"{np.mean(scores):.5f}"})
-        if on_fold is not None:
-            on_fold(k, list(scores))
-    return CVResult(oof, test_folds, scores, seconds, todo, resumed)
+        fold_scores.append(float(done["info"]["score"]))
+        seconds.append(float(done["info"]["seconds"]))
+    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed)

@@ -20,7 +20,11 @@ def physical_cores() -> int:
 
 
 def thread_count(requested: int) -> int:
-    """``speed.threads``: 0 means one per physical core; more than the cores available is capped."""
+    """``speed.threads``: 0 means one per physical core; more than the cores available is capped, and so is
+    anything above what an executor granted this process (a Ray fold's ``fold_cpus``: KAGGLEKIT_THREADS)."""
+    granted = int(os.environ.get("KAGGLEKIT_THREADS", "0") or 0)
+    if granted:
+        return min(granted, requested) if requested > 0 else granted
     cores = physical_cores()
     return cores if requested <= 0 else min(requested, max(cores, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores))
 
