@@ -136,12 +136,16 @@ def test_image_runs_repeat_exactly_and_a_resumed_fold_equals_an_uninterrupted_on
     np.testing.assert_allclose(resumed[1], first[1], atol=1e-6)
 
 
-def test_install_stamp_ignores_file_times(tmp_path):
+def test_install_stamp_ignores_file_times(tmp_path, monkeypatch):
+    import os
+
+    for var in [v for v in os.environ if v.startswith("MAKE")]:  # run as a user would, not as make's child
+        monkeypatch.delenv(var)
     shutil.copy(ROOT / "Makefile", tmp_path)
     shutil.copy(ROOT / "requirements.txt", tmp_path)
     out = subprocess.run(["make", "-n", "setup"], cwd=tmp_path, capture_output=True, text=True).stdout
     assert "pip install" in out  # no venv yet: it would install
-    stamp = out.split("touch ")[-1].strip()
+    stamp = next(line for line in out.splitlines() if line.startswith("touch ")).split(" ", 1)[1].strip()
     (tmp_path / stamp).parent.mkdir(parents=True)
     (tmp_path / stamp).touch()
     (tmp_path / "requirements.txt").touch()  # a fresh clone: newer file times, same content

@@ -174,6 +174,7 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
             trial.set_user_attr("skipped", "the study already had its trials")
             study.tell(trial, state=TrialState.FAIL)
             continue
+        study._storage.record_heartbeat(trial._trial_id)  # at once: a trial is never without a heartbeat for long
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("pid", os.getpid())
 
