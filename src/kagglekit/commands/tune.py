@@ -107,6 +107,7 @@ def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, p
     from optuna.storages import RetryFailedTrialCallback
 
     warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats and the retry callback are stable enough here
+    warnings.filterwarnings("ignore", message="Heartbeat of storage")  # we beat for ask/tell trials ourselves
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     url = storage_url(comp, storage)
     # SQLite: wait for the lock instead of failing when several workers write at once.
