@@ -193,3 +193,32 @@ def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(wor
     sub = pd.read_csv(out["submission"])
     assert list(sub.columns) == ["ImageId", "Label"] and sub["ImageId"].tolist() == list(range(1, 31))
     assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= set(range(10))
+
+
+def test_class_folder_layout_trains_and_submits(workdir, tmp_path, monkeypatch):
+    """train/<class>/<file> and test/<file>: the folder is the label, the file name the submission id."""
+    import shutil
+
+    from kagglekit.core.paths import ROOT
+
+    comps, configs = tmp_path / "competitions", tmp_path / "configs"
+    (comps / "seedlings").mkdir(parents=True)
+    (configs / "seedlings").mkdir(parents=True)
+    (comps / "seedlings/competition.yaml").write_text(
+        "kind: image\ntask: multiclass\nid: file\ntarget: species\nmetric: accuracy\n"
+        "images: {layout: class_folders, train_dir: train, test_dir: test}\n")
+    (comps / "seedlings/sample.yaml").write_text(
+        "images: {classes: [maize, wheat, cleavers], n_per_class: 14, n_test: 12, size: 32, format: png}\n")
+    shutil.copy(ROOT / "configs/defaults.yaml", configs)
+    (configs / "seedlings/net.yaml").write_text("model: {name: timm}\ncv: {scheme: stratified, n_splits: 3}\n")
+    monkeypatch.setenv("KAGGLEKIT_COMPETITIONS", str(comps))
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(configs))
+    res = train("seedlings", "net", ["data=sample", "model.params.arch=test_resnet", "model.params.pretrained=none",
+                                     "model.params.epochs=4", "model.params.batch_size=16", "model.params.lr=0.01",
+                                     "model.params.head_lr_mult=1", "image.size=32"], **QUIET)
+    assert res.record["cv_mean"] > 0.5  # 3 classes: chance is 0.33
+    sub = pd.read_csv(res.submission)
+    folder = workdir / "data/samples/seedlings"
+    assert list(sub.columns) == ["file", "species"]
+    assert set(sub["file"]) == {p.name for p in (folder / "test").iterdir()}
+    assert set(sub["species"]) <= {"maize", "wheat", "cleavers"}

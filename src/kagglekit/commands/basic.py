@@ -12,7 +12,7 @@ from ..models import get_entry, names
 from ..pipeline import train
 from ..tabular.sample import describe_sample
 from ..tasks import get_task
-from .args import need
+from .args import need, number
 
 
 def cmd_train(own, overrides) -> None:
@@ -22,10 +22,7 @@ def cmd_train(own, overrides) -> None:
 def cmd_autogluon(own, overrides) -> None:
     comp = need(own, "comp", "autogluon")
     extra = [f"model.params.{k}={own[k]}" for k in ("time_limit", "presets") if own.get(k)]
-    if own.get("time_limit"):
-        from .args import number
-
-        number(own, "time_limit", float, low=1)
+    number(own, "time_limit", float, low=1)  # a clear message for time_limit=abc
     train(comp, own.get("model") or "autogluon", overrides + extra)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 from ..core.competition import CompetitionSpec
 from ..core.dataset import Dataset, read_competition_files, row_ids
 from ..core.errors import UserError
-from ..core.files import file_fingerprint, read_table, resolve_data_dir
+from ..core.files import read_table, resolve_data_dir
 from ..core.paths import data_root, display
 from .cache import cached_images, cached_pixels, files_key
 from .config import ImageRunConfig
@@ -88,9 +88,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
     if layout == "class_folders":
         sample = read_table(folder / spec.files.sample_submission, spec.name)
         train, train_paths = _class_folder_frames(spec, folder)
-        test_files = sorted(p for p in (folder / spec.images.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-        test = pd.DataFrame({spec.id: [p.name for p in test_files]})
-        by_name = {p.name: p for p in test_files}
+        by_name = {p.name: p for p in (folder / spec.images.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
         missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]
         if missing:
             raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
@@ -151,5 +149,3 @@ def _report_bad(bad, split: str, skip: bool) -> None:
         fix = "replace them (Kaggle's copy)" if split == "test" else "replace them, or drop them with image.skip_bad_images=true"
         raise UserError(f"{len(bad)} {split} image(s) cannot be decoded: {listed}{' ...' if len(bad) > 10 else ''}. Fix: {fix}.")
 
-
-__all__ = ["load_image_data", "pixel_columns", "file_fingerprint"]
