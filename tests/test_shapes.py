@@ -169,3 +169,44 @@ def test_binary_competition_tunes_upwards_and_autogluon_shares_its_folds(workdir
     assert ag.record["cv_mean"] > 0.6 and lgb.record["cv_mean"] == pytest.approx(out["best_value"])
     sub = pd.read_csv(ag.submission)
     assert list(sub.columns) == ["Id", "Status"] and sub["Status"].between(0, 1).all()
+
+
+def test_a_label_metric_on_a_probability_sample_is_refused_before_any_fold(home, workdir):
+    folder = make_case("binary_proba", workdir / "files")
+    assert main(["new", "comp=loans", f"data_dir={folder}"]) == 0
+    path = home / "competitions/loans/competition.yaml"
+    path.write_text(path.read_text().replace("metric: roc_auc", "metric: accuracy").replace("format: proba", "format: label"))
+    with pytest.raises(Exception, match=r"metric accuracy writes class labels, but the sample submission's 'default' holds probabilities"):
+        train("loans", "lightgbm", [f"data_dir={folder}"], **QUIET)
+    assert not list((workdir / "runs").rglob("fold_*.json"))  # refused before the first fold
+    path.write_text(path.read_text().replace("format: label", "format: proba"))
+    pd.DataFrame({"id": pd.read_csv(folder / "test.csv")["id"], "default": "no"}).to_csv(folder / "sample_submission.csv", index=False)
+    with pytest.raises(Exception, match="holds text"):
+        train("loans", "lightgbm", [f"data_dir={folder}"], **QUIET)
+
+
+def test_describe_and_the_sample_it_makes_carry_no_real_value(home, workdir):
+    from kagglekit.core.competition import load_competition
+    from kagglekit.tabular.sample import generate_sample
+
+    rng = np.random.default_rng(3)
+    n = 300
+    names = [f"Zyx{i:03d}, Mr. Qwerty{i}" for i in range(n)]  # unique per row, like passenger names
+    train = pd.DataFrame({"id": np.arange(n), "Name": names, "Ticket": [f"PC {1000 + i}" for i in range(n)],
+                          "Embarked": rng.choice(["S", "C", "Q"], n), "Fare": rng.lognormal(3, 1, n).round(4),
+                          "survived": rng.integers(0, 2, n)})
+    train.loc[[5, 6], "Embarked"] = "RAREPORT"  # a level seen twice is identifying too
+    folder = workdir / "files"
+    _write(folder, train, train.drop(columns=["survived"]), pd.DataFrame({"id": train["id"], "survived": 0}))
+    assert main(["new", "comp=titanicish", f"data_dir={folder}"]) == 0
+    assert main(["describe", "comp=titanicish", f"data_dir={folder}"]) == 0
+    text = (home / "competitions/titanicish/sample.yaml").read_text()
+    planted = names + list(train["Ticket"]) + ["RAREPORT"]
+    assert not [v for v in planted if v in text]
+    fare = next(c for c in yaml.safe_load(text)["columns"] if c["name"] == "Fare")
+    assert not set(fare["quantiles"]) & set(train["Fare"].round(3))  # noisy quantiles: no real fare survives
+    spec = load_competition("titanicish")
+    frames = generate_sample(spec, yaml.safe_load(text), seed=0)
+    values = set(frames["train"].astype(str).to_numpy().ravel())
+    assert not values & set(names + list(train["Ticket"]) + ["RAREPORT"])
+    assert set(frames["train"]["Embarked"].dropna()) <= {"S", "C", "Q"}

@@ -49,7 +49,24 @@ def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np
     if fmt == "proba" and spec.task == "binary" and spec.submission.positive is not None \
             and str(spec.submission.positive) not in names:
         raise UserError(f"submission.positive={spec.submission.positive!r} is not one of the classes {names}.")
+    check_sample_values(spec, metric, sample, fmt, columns)
     return fmt, columns
+
+
+def check_sample_values(spec: CompetitionSpec, metric: Metric, sample: pd.DataFrame, fmt: str, columns: List[str]) -> None:
+    """What the submission writes must be what the sample holds: probabilities where it holds fractions,
+    labels where it holds labels; a disagreement is refused before the first fold, naming both."""
+    where = f"competitions/{spec.name}/competition.yaml"
+    for col in columns:
+        values = pd.to_numeric(sample[col], errors="coerce")
+        fractions = values.notna().all() and ((values > 0) & (values < 1)).any() and not np.allclose(values, np.round(values))
+        if fmt == "label" and spec.task != "regression" and fractions:
+            raise UserError(f"{where}: metric {metric.name} writes class labels, but the sample submission's '{col}' holds "
+                            f"probabilities (e.g. {sample[col].iloc[0]}). Use submission.format: proba (or class_proba) "
+                            "and a probability metric such as roc_auc or logloss, or fix the sample file.")
+        if fmt in ("proba", "class_proba") and values.isna().any():
+            raise UserError(f"{where}: submission format {fmt} writes probabilities, but the sample submission's '{col}' "
+                            f"holds text (e.g. {sample[col].iloc[0]!r}): it expects labels. Use submission.format: label.")
 
 
 def _like(values: np.ndarray, template: pd.Series) -> np.ndarray:

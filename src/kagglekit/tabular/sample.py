@@ -78,7 +78,20 @@ def _dates(rng, c: dict, n: int, test: bool) -> np.ndarray:
     return np.array([(start + pd.Timedelta(days=int(d))).strftime(c.get("format", "%Y-%m-%d")) for d in days], dtype=object)
 
 
-GENERATORS = {"number": _number, "category": _choice, "multi": _multi, "text": _text, "pattern": _pattern}
+def _synthetic(rng, c: dict, n: int) -> np.ndarray:
+    """Strings of a described shape from random letters (and digits): never a real value."""
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz" + ("0123456789" if c.get("digits") else "")))
+    lo, hi = c.get("n_tokens", [1, 3])
+    tlo, thi = c.get("token_length", [3, 8])
+
+    def token():
+        t = "".join(rng.choice(letters, rng.integers(max(1, tlo), max(1, thi) + 1)))
+        return t.capitalize() if c.get("capitalized") else t
+
+    return np.array([" ".join(token() for _ in range(rng.integers(max(1, lo), max(1, hi) + 1))) for _ in range(n)], dtype=object)
+
+
+GENERATORS = {"number": _number, "category": _choice, "multi": _multi, "text": _text, "pattern": _pattern, "synthetic": _synthetic}
 
 
 def _column(rng, c: dict, n: int, test: bool) -> np.ndarray:
@@ -193,22 +206,42 @@ def write_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Path:
     return folder
 
 
-def describe_columns(train: pd.DataFrame, max_levels: int = 25) -> List[dict]:
-    """Column entries for a sample.yaml from a real train.csv: kinds, quantiles or level frequencies, missing rates."""
+def _shape_of_text(values: pd.Series) -> Dict[str, Any]:
+    """The shape of free strings (names, text, ids): token counts, token lengths, capitals, digits; no value."""
+    text = values.astype(str)
+    tokens = text.str.split()
+    lengths = tokens.explode().str.len().dropna()
+    q = lambda s, a, b: [int(np.quantile(s, a)), max(int(np.quantile(s, a)), int(np.quantile(s, b)))]  # noqa: E731
+    return {"kind": "synthetic", "n_tokens": q(tokens.str.len(), 0.05, 0.95), "token_length": q(lengths, 0.05, 0.95),
+            "capitalized": bool(text.str.match(r"^[A-Z]").mean() > 0.5), "digits": bool(text.str.contains(r"\d").mean() > 0.5)}
+
+
+def describe_columns(train: pd.DataFrame, max_levels: int = 30, min_count: int = 5, seed: int = 0) -> List[dict]:
+    """Column entries for a sample.yaml from a real train.csv, carrying no identifying value: numbers as noisy
+    quantiles; category levels only where a column has at most ``max_levels`` of them and only those seen at least
+    ``min_count`` times; names, free text, ids and other high-cardinality strings as synthetic strings of the
+    same shape."""
+    rng = np.random.default_rng(seed)
     out = []
     for name in train.columns:
         col = train[name]
         entry: Dict[str, Any] = {"name": name}
         non_null = col.dropna()
+        counts = non_null.value_counts()
+        common = counts[counts >= min_count]
         if pd.api.types.is_numeric_dtype(col) and non_null.nunique() > max_levels:
-            entry["kind"] = "number"
-            entry["quantiles"] = [round(float(v), 3) for v in np.quantile(non_null, np.linspace(0, 1, 21))]
-            entry["decimals"] = 0 if np.allclose(non_null, np.round(non_null)) else 2
-        else:
-            counts = non_null.value_counts().head(max_levels)
+            q = np.quantile(non_null, np.linspace(0, 1, 21))
+            q = np.sort(q + rng.normal(0, 0.02, len(q)) * (np.ptp(q) or 1.0))  # noisy: no real value survives exactly
+            integer = bool(np.allclose(non_null, np.round(non_null)))
+            entry.update(kind="number", quantiles=[round(float(v), 3) for v in q], decimals=0 if integer else 2)
+        elif len(counts) <= max_levels and len(common) >= 1 and common.sum() >= 0.5 * len(non_null):
             entry["kind"] = "category"
-            entry["choices"] = [v.item() if hasattr(v, "item") else v for v in counts.index]
-            entry["weights"] = [round(float(w), 4) for w in counts.values / counts.values.sum()]
+            entry["choices"] = [v.item() if hasattr(v, "item") else v for v in common.index]
+            entry["weights"] = [round(float(w), 4) for w in common.values / common.values.sum()]
+        elif pd.api.types.is_numeric_dtype(col):
+            entry.update(kind="number", dist="uniform", min=float(non_null.min()), max=float(non_null.max()), decimals=0)
+        else:
+            entry.update(_shape_of_text(non_null))
         if col.isna().any():
             entry["missing"] = round(float(col.isna().mean()), 4)
         out.append(entry)
