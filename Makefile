@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon new sample data describe list test faults bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon new shift sample data describe list test faults bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -50,6 +50,9 @@ autogluon: $(STAMP) ## comp=X [time_limit=S] [presets=...]: AutoGluon baseline f
 
 new: $(STAMP) ## comp=NAME data_dir=PATH [force=true]: write competitions/NAME/competition.yaml from the files
 	$(RUN) new
+
+shift: $(STAMP) ## comp=X [data_dir=PATH]: can a model tell train rows from test rows? AUC, top columns, plot, fixes
+	$(RUN) shift
 
 sample: $(STAMP) ## comp=X: write a generated sample in Kaggle's layout to data/samples/<comp>/
 	$(RUN) sample

@@ -210,3 +210,40 @@ def test_describe_and_the_sample_it_makes_carry_no_real_value(home, workdir):
     values = set(frames["train"].astype(str).to_numpy().ravel())
     assert not values & set(names + list(train["Ticket"]) + ["RAREPORT"])
     assert set(frames["train"]["Embarked"].dropna()) <= {"S", "C", "Q"}
+
+
+def _shift_case(folder, shift: bool, n=600, seed=0):
+    rng = np.random.default_rng(seed)
+    frame, score = _features(2 * n, rng)
+    frame.insert(0, "id", np.arange(2 * n))
+    frame["listed"] = pd.date_range("2020-01-01", periods=2 * n, freq="D").astype(str)
+    order = np.arange(2 * n) if shift else rng.permutation(2 * n)  # shifted: test rows are the later half
+    tr, te = frame.iloc[order[:n]].copy(), frame.iloc[order[n:]].copy()
+    if shift:
+        te["c"] = te["c"] + 1.5  # a planted shift in one feature
+    tr["target"] = score[order[:n]]
+    return _write(folder, tr.drop(columns=["listed"]) if not shift else tr, te.drop(columns=["listed"]) if not shift else te,
+                  pd.DataFrame({"id": te["id"], "target": 0.0}))
+
+
+def test_shift_finds_a_planted_shift_and_names_the_fixes(home, workdir, capsys):
+    from kagglekit.tabular.shift import adversarial_validation
+
+    shifted = _shift_case(workdir / "shifted", shift=True)
+    assert main(["new", "comp=drift", f"data_dir={shifted}"]) == 0
+    assert "warning: train and test differ" in capsys.readouterr().out  # make new's quick check
+    assert main(["shift", "comp=drift", f"data_dir={shifted}"]) == 0
+    out = capsys.readouterr().out
+    assert "cv.scheme=time cv.time_column='listed'" in out  # a date that separates train from test
+    report = adversarial_validation(pd.read_csv(shifted / "train.csv").drop(columns=["target", "listed"]),
+                                    pd.read_csv(shifted / "test.csv").drop(columns=["listed"]), drop=[])
+    assert report.auc > 0.9 and "columns.drop" in report.fixes["id"]  # an id that counts up: drop it
+    assert list(report.importance)[0] in ("c", "id")
+    without_id = adversarial_validation(pd.read_csv(shifted / "train.csv").drop(columns=["target", "listed", "id"]),
+                                        pd.read_csv(shifted / "test.csv").drop(columns=["listed", "id"]), drop=[])
+    assert list(without_id.importance)[0] == "c" and without_id.auc > 0.75
+    assert (workdir / "runs/drift/shift/shift.png").read_bytes()[:4] == b"\x89PNG"
+    alike = _shift_case(workdir / "alike", shift=False)
+    report = adversarial_validation(pd.read_csv(alike / "train.csv").drop(columns=["target"]),
+                                    pd.read_csv(alike / "test.csv"), drop=["id"])
+    assert report.auc < 0.6 and report.warning() is None

@@ -26,6 +26,7 @@ COMMANDS = {
     "autogluon": ("basic", "cmd_autogluon", ("comp", "model", "time_limit", "presets"),
                   "AutoGluon TabularPredictor on each of our folds: time_limit=S (per fold) presets=medium_quality"),
     "bench": ("bench", "cmd_bench", ("comp", "model"), "the configs of configs/<comp>/bench.yaml on the real data, timed"),
+    "shift": ("shift", "cmd_shift", ("comp",), "adversarial validation: can a model tell train from test rows? AUC, columns, plot, fixes"),
     "new": ("new", "cmd_new", ("comp", "force"), "write competitions/<comp>/competition.yaml and configs/<comp>/ from data_dir=PATH"),
     "sample": ("basic", "cmd_sample", ("comp",), "write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)"),
     "data": ("basic", "cmd_data", ("comp",), "download the competition (Kaggle API, or its prepare.py) into data/<comp>/"),

@@ -129,4 +129,20 @@ def cmd_new(own, overrides) -> None:
         raise UserError("`make new` needs data_dir=PATH: the folder with the competition's train/test/sample files.")
     path = write_competition(name, Path(folder).expanduser(), own.get("force", "false").lower() in ("1", "true", "yes"))
     print(path.read_text())
+    warn_on_shift(name, Path(folder).expanduser())
     print(f"wrote {display(path)}; next: `make train comp={name} model=lightgbm data_dir={folder}`")
+
+
+def warn_on_shift(name: str, folder: Path) -> None:
+    """A quick adversarial validation of the new competition's train vs test rows: a warning when they differ."""
+    from ..core.competition import load_competition
+    from ..core.dataset import read_competition_files
+    from ..tabular.shift import adversarial_validation
+
+    spec = load_competition(name)
+    data = read_competition_files(spec, folder, need_test_id=False)
+    drop = ([spec.id] if spec.id else []) + spec.targets
+    report = adversarial_validation(data.train, data.test, drop, folds=3, trees=100, max_rows=3000)
+    message = report.warning()
+    print(f"warning: {message} (`make shift comp={name} data_dir={folder}` for the full check)" if message else
+          f"train vs test look alike (adversarial AUC {report.auc:.3f} on up to 3,000 rows each).")
