@@ -247,3 +247,12 @@ def test_shift_finds_a_planted_shift_and_names_the_fixes(home, workdir, capsys):
     report = adversarial_validation(pd.read_csv(alike / "train.csv").drop(columns=["target"]),
                                     pd.read_csv(alike / "test.csv"), drop=["id"])
     assert report.auc < 0.6 and report.warning() is None
+
+
+def test_lightgbm_early_stops_on_an_inner_split_and_says_where(workdir):
+    res = train("credit", "lightgbm", ["data=sample", "model.params.n_estimators=3000"], **QUIET)
+    chosen = res.record["best_iterations"]
+    assert len(chosen) == 5 and all(1 <= c < 3000 for c in chosen)  # stopped well before the cap, fold by fold
+    fixed = train("credit", "lightgbm", ["data=sample", "model.params.n_estimators=300", "model.params.early_stopping=false"], **QUIET)
+    assert fixed.record["best_iterations"] == [300] * 5
+    assert res.record["cv_mean"] > 0.6
