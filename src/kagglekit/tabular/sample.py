@@ -79,8 +79,8 @@ def _dates(rng, c: dict, n: int, test: bool) -> np.ndarray:
 
 
 def _synthetic(rng, c: dict, n: int) -> np.ndarray:
-    """Strings of a described shape from random letters (and digits): never a real value."""
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz" + ("0123456789" if c.get("digits") else "")))
+    """Strings of a described shape from random letters (and numerals): never a real value."""
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz" + ("0123456789" if c.get("numerals") else "")))
     lo, hi = c.get("n_tokens", [1, 3])
     tlo, thi = c.get("token_length", [3, 8])
 
@@ -207,13 +207,13 @@ def write_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Path:
 
 
 def _shape_of_text(values: pd.Series) -> Dict[str, Any]:
-    """The shape of free strings (names, text, ids): token counts, token lengths, capitals, digits; no value."""
+    """The shape of free strings (names, text, ids): token counts, token lengths, capitals, numerals; no value."""
     text = values.astype(str)
     tokens = text.str.split()
     lengths = tokens.explode().str.len().dropna()
     q = lambda s, a, b: [int(np.quantile(s, a)), max(int(np.quantile(s, a)), int(np.quantile(s, b)))]  # noqa: E731
     return {"kind": "synthetic", "n_tokens": q(tokens.str.len(), 0.05, 0.95), "token_length": q(lengths, 0.05, 0.95),
-            "capitalized": bool(text.str.match(r"^[A-Z]").mean() > 0.5), "digits": bool(text.str.contains(r"\d").mean() > 0.5)}
+            "capitalized": bool(text.str.match(r"^[A-Z]").mean() > 0.5), "numerals": bool(text.str.contains(r"\d").mean() > 0.5)}
 
 
 def describe_columns(train: pd.DataFrame, max_levels: int = 30, min_count: int = 5, seed: int = 0) -> List[dict]:
