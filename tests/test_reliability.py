@@ -154,3 +154,14 @@ def test_install_stamp_ignores_file_times(tmp_path, monkeypatch):
     (tmp_path / "requirements.txt").write_text((ROOT / "requirements.txt").read_text() + "six==1.16.0\n")
     out = subprocess.run(["make", "-n", "setup"], cwd=tmp_path, capture_output=True, text=True).stdout
     assert "pip install" in out  # other content: reinstall
+
+
+def test_a_tuning_trial_waits_for_a_twin_run_and_reuses_its_folds(workdir):
+    import threading
+
+    res = train("house-prices", "lasso", ["data=sample", "cv.only_folds=[0]"], **QUIET)
+    f = open(res.run_dir / ".lock", "a+")
+    fcntl.flock(f, fcntl.LOCK_EX)
+    threading.Timer(1.5, lambda: (fcntl.flock(f, fcntl.LOCK_UN), f.close())).start()  # the twin finishes
+    out = train("house-prices", "lasso", ["data=sample"], wait_for_run=True, **QUIET)  # waits instead of failing
+    assert out.record["n_folds"] == 5 and out.run_dir == res.run_dir

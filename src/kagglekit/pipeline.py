@@ -67,11 +67,13 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
 
 
 def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log: Callable = print,
-          on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True) -> TrainResult:
+          on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
+          wait_for_run: bool = False) -> TrainResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
 
     ``on_fold(k, scores so far)`` runs after each fold (a tuner reports there); ``runs_base`` moves the run
-    folder (default runs/<comp>); ``submit_file=False`` skips the submission (tuning trials)."""
+    folder (default runs/<comp>); ``submit_file=False`` skips the submission (tuning trials); ``wait_for_run``: if another
+    process is training the same run, wait for it (then reuse its folds) instead of failing."""
     started = time.perf_counter()
     spec, task, run, data = prepare(comp, config_name, overrides, log)
     metric = competition_metric(spec)
@@ -82,7 +84,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         f"{len(data.train)} rows, data {display(data.folder)}")
     submission_shape(spec, metric, targets.classes, data.sample_submission)  # a bad shape fails now, not after every fold
     fit_fold = task.fold_fitter(spec, run, data, targets, rd, progress, log)
-    with run_lock(rd.path):
+    with run_lock(rd.path, wait=wait_for_run):
         rd.remove_stale_temporaries()
         result = run_cv(rd, folds, targets.y, metric, fit_fold, run.cv.only_folds, n_outputs=targets.n_outputs,
                         progress=progress, on_fold=on_fold, force_resume=run.force_resume, speed=run.speed)

@@ -104,7 +104,7 @@ def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, p
 
     import optuna
     from optuna.exceptions import ExperimentalWarning
-    from optuna.storages import RetryFailedTrialCallback
+    from optuna.storages import RetryHeartbeatStaleTrialCallback
 
     warnings.simplefilter("ignore", ExperimentalWarning)  # heartbeats and the retry callback are stable enough here
     warnings.filterwarnings("ignore", message="Heartbeat of storage")  # we beat for ask/tell trials ourselves
@@ -117,7 +117,7 @@ def open_study(comp: str, config_name: str, storage: Optional[str], seed: int, p
     greater = competition_metric(load_competition(comp)).greater_is_better
     rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=max(1, int(heartbeat)),
                                      grace_period=max(2, int(4 * heartbeat)),
-                                     failed_trial_callback=RetryFailedTrialCallback(max_retry=1))
+                                     heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
     return optuna.create_study(
         storage=rdb,
         sampler=optuna.samplers.TPESampler(seed=seed + worker),
@@ -149,7 +149,9 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = open_study(comp, config_name, storage, seed, pruner, fingerprint, worker, heartbeat)
-    study.sampler = optuna.samplers.TPESampler(seed=seed + 1000 * len(study.get_trials(deepcopy=False)) + worker)
+    # Workers on other machines are all "worker 0": the process id keeps their samplers apart.
+    n_before = len(study.get_trials(deepcopy=False))
+    study.sampler = optuna.samplers.TPESampler(seed=(seed + 1000 * n_before + 7919 * worker + os.getpid()) % 2**31)
     space = load_space(comp, config_name)
     base = runs_root() / comp / "tune"
     deadline = None if timeout is None else time.time() + timeout
@@ -185,9 +187,9 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
                 raise optuna.TrialPruned()
 
         try:  # a retried trial's suggest_* calls return the failed trial's values (its fixed params)
-            with heartbeats(study, trial, heartbeat):
+            with heartbeats(study, trial, heartbeat):  # two workers may draw the same values: the second waits, then reuses
                 result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
-                               on_fold=on_fold, runs_base=base, submit_file=False)
+                               on_fold=on_fold, runs_base=base, submit_file=False, wait_for_run=True)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
         except BaseException as exc:
