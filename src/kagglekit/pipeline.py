@@ -91,7 +91,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
     complete = len(result.folds_run) == len(set(folds.tolist()))
-    infos = [rd.load_fold(k)["info"] for k in result.folds_run]
+    infos = result.infos
     extra_scores = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
     scores = write_scores(rd, metric, result.fold_scores, result.fold_seconds,
                           metric.fn(targets.y, result.oof) if complete else None, **extra_scores)

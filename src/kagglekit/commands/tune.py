@@ -158,10 +158,13 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
     live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
     bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=not progress)
     idle_since = None
-    while n_finished(study) < trials and (deadline is None or time.time() < deadline):
+    while deadline is None or time.time() < deadline:
         fail_stale_trials(study)  # a dead worker's trial: failed now, and queued again by the retry callback
-        taken = sum(t.state in live for t in study.get_trials(deepcopy=False))
-        waiting = any(t.state == TrialState.WAITING for t in study.get_trials(deepcopy=False))
+        states = [t.state for t in study.get_trials(deepcopy=False)]  # one look at the database per round
+        if sum(s.name in FINISHED for s in states) >= trials:
+            break
+        taken = sum(s in live for s in states)
+        waiting = TrialState.WAITING in states
         if taken >= trials and not waiting:
             # The rest are running elsewhere: wait for them to finish or go stale (a trial without heartbeats,
             # from a process that never sent any, would never go stale: give up on it after a while).

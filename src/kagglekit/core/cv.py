@@ -34,6 +34,7 @@ class CVResult:
     fold_seconds: List[float]
     folds_run: List[int]
     resumed: List[int]
+    infos: List[dict] = field(default_factory=list)  # each fold's saved info (score, seconds, what the model chose)
 
     @property
     def mean(self) -> float:
@@ -65,12 +66,13 @@ def run_cv(
     log = run.logger()
     k_all = sorted(set(int(f) for f in folds))
     todo = [k for k in k_all if only_folds is None or k in only_folds]
-    resumed, pending = [], []
+    resumed, pending, finished = [], [], {}
     for k in todo:
         done = run.load_fold(k)
         if done is None:
             pending.append(k)
             continue
+        finished[k] = done
         made_by, now = done["info"].get("code"), code_version()
         if not force_resume and (made_by or {}).get("source") != now["source"]:
             raise UserError(f"{run.fold_json(k)} was made by {describe(made_by)}, but this is {describe(now)}: "
@@ -89,7 +91,7 @@ def run_cv(
             on_fold(k, list(scores.values()))
 
     for k in resumed:
-        report(k, float(run.load_fold(k)["info"]["score"]))
+        report(k, float(finished[k]["info"]["score"]))
     executor = EXECUTORS[getattr(speed, "executor", "local") or "local"]
     for k in pending:
         log.info("fold %d: fitting on %d rows, validating on %d", k, int((folds != k).sum()), int((folds == k).sum()))
@@ -99,6 +101,7 @@ def run_cv(
         info = {"fold": k, "score": score, "seconds": elapsed, "n_train": int((folds != k).sum()), "n_valid": len(valid_idx),
                 "code": code_version(), **out.info}
         run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
+        finished[k] = run.load_fold(k)  # as saved (json-normalised), the same as a later resume would read
         log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
         report(k, float(score))
     bar.close()
@@ -106,10 +109,10 @@ def run_cv(
     oof = np.full((n, n_outputs) if n_outputs > 1 else n, np.nan)
     test_folds, fold_scores, seconds = [], [], []
     for k in todo:  # assembled in fold order, whatever order they finished in
-        done = run.load_fold(k)
+        done = finished[k]
         oof[done["valid_idx"]] = done["valid_pred"]
         if "test_pred" in done:
             test_folds.append(done["test_pred"])
         fold_scores.append(float(done["info"]["score"]))
         seconds.append(float(done["info"]["seconds"]))
-    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed)
+    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed, [finished[k]["info"] for k in todo])

@@ -48,9 +48,6 @@ class Metric:
     def from_space(self, p: np.ndarray) -> np.ndarray:
         return SPACES[self.space][1](np.asarray(p, float))
 
-    def worst(self) -> float:
-        return -np.inf if self.greater_is_better else np.inf
-
 
 def _columns(fn):
     """Average a one-column metric over target columns when y is (n, T) (several targets, multi-label)."""
