@@ -1,7 +1,9 @@
 """`make bench comp=X`: train the benchmark configs of a competition on its real data and time them.
 
 What to run lives in ``configs/<comp>/bench.yaml``: the data folder and the configs, or a ``gpu`` and a
-``cpu`` profile (the CPU one uses smaller images and fewer folds and says so). Speed and score targets
+``cpu`` profile (the CPU one uses smaller images and fewer folds and says so). With ``rows: [500, 1000, null]``
+every config is also run on seeded subsamples of that many training rows, and ``metrics`` adds per-fold scores
+beyond the competition's own (e.g. log loss and AUC), in one table per row count. Speed and score targets
 live here, not in unit tests.
 """
 
@@ -9,12 +11,19 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import numpy as np
 
 from ..core.competition import load_competition
 from ..core.config import available_configs, parse_overrides
 from ..core.errors import UserError
 from ..core.files import read_yaml
-from ..core.paths import ROOT, config_dir
+from ..core.io import atomic_write_text
+from ..core.metrics import get_metric
+from ..core.paths import ROOT, config_dir, display, runs_root
+from ..core.runs import RunDir
 from ..pipeline import train
 from .args import need
 from .compare import compare, print_table
@@ -45,27 +54,88 @@ def plan_for(comp: str, overrides: list) -> tuple:
     return profile.get("configs", available_configs(comp)), extra + list(profile.get("overrides", [])), where
 
 
+def fold_metric(run_dir: Path, metric) -> List[float]:
+    """``metric`` on each finished fold's validation rows, from the run's saved predictions."""
+    rd = RunDir.at(run_dir)
+    y = rd.load_targets()
+    scores, k = [], 0
+    while (fold := rd.load_fold(k)) is not None:
+        scores.append(metric.fn(y[fold["valid_idx"]], fold["valid_pred"]))
+        k += 1
+    return scores
+
+
+def rows_table(comp: str, results: Dict, metrics: List[str], baseline: Optional[str], reference: Optional[str]) -> str:
+    """Markdown: one table per row count, a line per config with each metric's fold mean ± std, plus the ratios
+    to the baseline (constant prior) and reference (e.g. logistic regression) configs of the same row count."""
+    out = []
+    for rows, by_config in results.items():
+        out.append(f"\n**{comp}, {rows} rows**\n")
+        head = [f"{m} (mean ± sd)" for m in metrics]
+        first = metrics[0]
+        if baseline in by_config:
+            head.append(f"{first} / {baseline}")
+        if reference in by_config:
+            head.append(f"{first} / {reference}")
+            head += [f"{m} − {reference}" for m in metrics[1:]]
+        out.append("| config | " + " | ".join(head) + " | wall s |")
+        out.append("|---" * (len(head) + 2) + "|")
+        for name, (scores, wall) in by_config.items():
+            cells = [f"{np.mean(scores[m]):.4f} ± {np.std(scores[m]):.4f}" for m in metrics]
+            if baseline in by_config:
+                cells.append(f"{np.mean(scores[first]) / np.mean(by_config[baseline][0][first]):.3f}")
+            if reference in by_config:
+                ref = by_config[reference][0]
+                cells.append(f"{np.mean(scores[first]) / np.mean(ref[first]):.3f}")
+                cells += [f"{np.mean(scores[m]) - np.mean(ref[m]):+.4f}" for m in metrics[1:]]
+            out.append(f"| {name} | " + " | ".join(cells) + f" | {wall:.1f} |")
+    return "\n".join(out) + "\n"
+
+
 def cmd_bench(own, overrides) -> None:
     comp = need(own, "comp", "bench")
     configs, extra, where = plan_for(comp, overrides)
+    plan = read_yaml(config_dir() / comp / "bench.yaml") if (config_dir() / comp / "bench.yaml").exists() else {}
     if own.get("model"):
         configs = own["model"].split(",")
-    print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}", flush=True)
-    total = 0.0
-    for name in configs:
-        start = time.perf_counter()
-        rec = train(comp, name, extra + overrides, progress=True, log=lambda *a: None).record
-        wall = time.perf_counter() - start
-        total += wall
-        line = f"{name:20s} CV {rec['metric']} {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} ({rec['n_folds']} fold(s))  wall {wall:7.1f} s"
-        if "train_img_s" in rec:
-            line += (f"  train {rec['train_img_s']:.0f} img/s, inference {rec['infer_img_s']:.0f} img/s;"
-                     f" cache {rec['cache_seconds']:.0f}s, train {rec['train_seconds']:.0f}s, predict {rec['predict_seconds']:.0f}s"
-                     f" at {rec['image_size']}px on {rec['device']}")
-        print(line, flush=True)
+    row_counts = plan.get("rows") or [None]
+    spec = load_competition(comp)
+    metrics = [get_metric(m, spec.custom_metrics, spec.folder) for m in plan.get("metrics", [])]
+    print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}"
+          f"{' at ' + ', '.join(str(r or 'all') for r in row_counts) + ' rows' if plan.get('rows') else ''}", flush=True)
+    total, results = 0.0, {}
+    for rows in row_counts:
+        for name in configs:
+            line, wall, result = _bench_one(comp, name, extra + ([f"data.rows={rows}"] if rows else []) + overrides)
+            total += wall
+            if metrics:
+                scores = {m.name: fold_metric(result.run_dir, m) for m in metrics}
+                line += "  " + ", ".join(f"{m} {np.mean(v):.4f}" for m, v in scores.items())
+                results.setdefault(f"{rows:,}" if rows else f"all {len(RunDir.at(result.run_dir).load_targets()):,}", {})[name] = (scores, wall)
+            print(("" if rows is None else f"{rows:>6} rows  ") + line, flush=True)
     print(f"total wall {total:.1f} s")
+    if results:
+        text = rows_table(comp, results, [m.name for m in metrics], plan.get("baseline"), plan.get("reference"))
+        path = runs_root() / comp / "bench-rows.md"
+        atomic_write_text(path, f"`make bench comp={comp}` on {where}\n{text}")
+        print(text + f"\n(saved to {display(path)})")
+        return
     try:
         df, _, _ = compare(comp)
         print_table(df)
     except UserError:
         pass  # single-fold benchmarks leave no compare record
+
+
+def _bench_one(comp: str, name: str, overrides: list):
+    """Train one config; (its line for the screen, wall seconds, the train result)."""
+    start = time.perf_counter()
+    result = train(comp, name, overrides, progress=True, log=lambda *a: None)
+    rec = result.record
+    wall = time.perf_counter() - start
+    line = f"{name:20s} CV {rec['metric']} {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} ({rec['n_folds']} fold(s))  wall {wall:7.1f} s"
+    if "train_img_s" in rec:
+        line += (f"  train {rec['train_img_s']:.0f} img/s, inference {rec['infer_img_s']:.0f} img/s;"
+                 f" cache {rec['cache_seconds']:.0f}s, train {rec['train_seconds']:.0f}s, predict {rec['predict_seconds']:.0f}s"
+                 f" at {rec['image_size']}px on {rec['device']}")
+    return line, wall, result

@@ -23,7 +23,7 @@ from .files import read_yaml
 from .paths import config_dir
 
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
-SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "executor": "speed.executor",
+SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "rows": "data.rows", "executor": "speed.executor",
              "ray_address": "speed.ray_address"}
 Layers = List[Tuple[str, dict]]
 
@@ -46,6 +46,7 @@ class DataConfig:
 
     dir: Optional[str] = None  # default: data/<comp>
     sample: bool = False  # use the generated sample (made on first use)
+    rows: Optional[int] = None  # train on a seeded subsample of N training rows (stratified by class); null: all
 
 
 @dataclass

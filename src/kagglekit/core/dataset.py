@@ -32,6 +32,28 @@ class Dataset:
     extra: Dict[str, Any] = field(default_factory=dict)  # what the kind adds (image paths, caches)
 
 
+def subsample_positions(train: pd.DataFrame, target: Optional[str], n: int, seed: int) -> np.ndarray:
+    """Sorted row positions of about ``n`` rows drawn with ``seed``; with a class ``target``, every class is kept in
+    proportion (at least one row each)."""
+    rng = np.random.default_rng(seed)
+    if target is None:
+        return np.sort(rng.choice(len(train), size=min(n, len(train)), replace=False))
+    frac = min(1.0, n / len(train))
+    keep = []
+    for _, rows in train.reset_index(drop=True).groupby(target, sort=True):
+        k = max(1, int(round(len(rows) * frac)))
+        keep.extend(rng.choice(rows.index.to_numpy(), size=min(k, len(rows)), replace=False))
+    return np.array(sorted(keep))
+
+
+def keep_rows(data: "Dataset", positions: np.ndarray, seed: int) -> None:
+    """Keep only these training rows; the fingerprint says so, so folds and run ids of the subsample stay apart."""
+    if len(positions) < len(data.train):
+        data.fingerprint += f"-n{len(positions)}-s{seed}"
+        data.train = data.train.iloc[positions].reset_index(drop=True)
+        data.train_ids = data.train_ids[positions]
+
+
 def row_ids(frame: pd.DataFrame, id_col: Optional[str]) -> np.ndarray:
     """Ids as text: the id column, or the row number when the competition has none."""
     if id_col and id_col in frame.columns:

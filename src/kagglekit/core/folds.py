@@ -75,3 +75,16 @@ def load_or_make_folds(comp: str, train: pd.DataFrame, ids: np.ndarray, target: 
     folds = assign_folds(train, target, task, cv, seed)
     atomic_write_text(path, pd.DataFrame({"id": ids, "fold": folds}).to_csv(index=False))
     return folds, path
+
+
+def inner_split(y: np.ndarray, fraction: float, seed: int, classification: bool) -> tuple:
+    """Positions (fit, hold) splitting a fold's training rows for early stopping or calibration; stratified when
+    every class has two rows. The fold's validation rows are never among them."""
+    from sklearn.model_selection import train_test_split
+
+    y = np.asarray(y)
+    stratify = None
+    if classification:
+        counts = np.unique(y, return_counts=True)[1]
+        stratify = y if counts.min() >= 2 and round(fraction * len(y)) >= len(counts) else None
+    return train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=stratify)

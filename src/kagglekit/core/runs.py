@@ -29,6 +29,14 @@ class RunDir:
         self.comp, self.config_name, self.run_id = comp, config_name, run_id
         self.path = (base or runs_root() / comp) / config_name / run_id
 
+    @classmethod
+    def at(cls, path: Path) -> "RunDir":
+        """The run stored in ``path`` (runs/<comp>/<config>/<run id>)."""
+        path = Path(path)
+        rd = cls(path.parent.parent.name, path.parent.name, path.name)
+        rd.path = path
+        return rd
+
     def fold_npz(self, k: int) -> Path:
         return self.path / f"fold_{k}.npz"
 

@@ -13,7 +13,7 @@ class ImageConfig:
     """How pictures are decoded, cached and fed."""
 
     size: int = 128  # decoded and resized once to size x size, cached as uint8
-    subset: Optional[int] = None  # train on a stratified subset of N labelled images (quick or CPU runs)
+    subset: Optional[int] = None  # train on a stratified subset of N labelled images (quick or CPU runs); same as data.rows
     extension: Optional[str] = None  # override the competition's image file extension (e.g. .jpg)
     skip_bad_images: bool = False  # drop unreadable training images (test images are never dropped)
     embed_arch: str = "tf_efficientnet_lite0"  # frozen backbone whose pooled features table models learn from

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.competition import CompetitionSpec
-from ..core.dataset import Dataset, read_competition_files, row_ids
+from ..core.dataset import Dataset, keep_rows, read_competition_files, row_ids, subsample_positions
 from ..core.errors import UserError
 from ..core.files import read_table, resolve_data_dir
 from ..core.paths import data_root, display
@@ -60,17 +60,6 @@ def _class_folder_frames(spec: CompetitionSpec, folder: Path):
     return train, [folder / spec.images.train_dir / i for i in train[spec.id]]
 
 
-def _stratified_subset(train: pd.DataFrame, target: str, n: int, seed: int) -> np.ndarray:
-    """Row positions of about n rows with every class kept in proportion (at least one row per class)."""
-    rng = np.random.default_rng(seed)
-    frac = min(1.0, n / len(train))
-    keep = []
-    for _, rows in train.reset_index(drop=True).groupby(target, sort=True):
-        k = max(1, int(round(len(rows) * frac)))
-        keep.extend(rng.choice(rows.index.to_numpy(), size=min(k, len(rows)), replace=False))
-    return np.array(sorted(keep))
-
-
 def _file_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
     if spec.images.layout == "path_column":
         return [folder / str(p) for p in frame[spec.images.path_column]]
@@ -99,8 +88,9 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
     else:
         data = read_competition_files(spec, folder, read_csv={}, need_test_id=layout != "pixels")
     keep = np.arange(len(data.train))
-    if im.subset and im.subset < len(data.train):
-        keep = _stratified_subset(data.train, spec.targets[0], im.subset, run.seed)
+    subset = run.data.rows or im.subset
+    if subset and subset < len(data.train):
+        keep = subsample_positions(data.train, spec.targets[0], subset, run.seed)
     cache_dir = data_root() / "cache" / spec.name
     start = time.perf_counter()
     if layout == "pixels":
@@ -122,10 +112,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
         if bad:
             log(f"skipping {len(bad)} unreadable or missing training images (image.skip_bad_images)")
             keep = np.array([i for i in keep if i not in bad])
-    if len(keep) < len(data.train):
-        data.fingerprint += f"-n{len(keep)}-s{run.seed if im.subset else ''}"
-        data.train = data.train.iloc[keep].reset_index(drop=True)
-        data.train_ids = data.train_ids[keep]
+    keep_rows(data, keep, run.seed if subset else "")
     data.extra = {"train_images": train_cache, "test_images": test_cache, "cache_rows": keep,
                   "cache_seconds": time.perf_counter() - start}
     return data

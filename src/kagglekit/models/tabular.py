@@ -1,99 +1,15 @@
-"""Tabular models from LightGBM and scikit-learn, each with a params dataclass (threads come from ``speed``)."""
+"""Tabular models from scikit-learn (linear, forests, SVM, constant), each with a params dataclass; boosting is in boosting.py."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Dict, Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import numpy as np
 
 from ..core.speed import thread_count
+from .calibration import ProbabilityCalibrator
 from .registry import register_model
-
-
-@dataclass
-class LightGBMParams:
-    n_estimators: int = 2000  # the most trees; early stopping picks fewer
-    learning_rate: Optional[float] = None  # null: from the row count (0.05 up to 2,000 rows, 0.03 up to 20,000, else 0.02)
-    num_leaves: int = 15
-    max_depth: int = -1
-    min_child_samples: Optional[int] = None  # null: from the row count (1% of the rows, between 5 and 50)
-    subsample: float = 0.8
-    subsample_freq: int = 1
-    colsample_bytree: float = 0.4
-    reg_alpha: float = 0.0
-    reg_lambda: float = 0.0
-    min_split_gain: float = 0.0
-    max_bin: int = 255
-    early_stopping: bool = True  # stop on an inner split of the fold's training rows, then refit on all of them
-    early_stopping_rounds: int = 100
-    inner_valid_fraction: float = 0.15
-    extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
-
-
-def _check_lightgbm(p: LightGBMParams):
-    if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or p.num_leaves < 2 \
-            or not 0 < p.subsample <= 1 or not 0 < p.colsample_bytree <= 1 or p.reg_alpha < 0 or p.reg_lambda < 0 \
-            or not 0 < p.inner_valid_fraction < 0.5:
-        return ("n_estimators >= 1, learning_rate > 0, num_leaves >= 2, subsample and colsample_bytree in (0, 1], "
-                "reg_alpha and reg_lambda >= 0, inner_valid_fraction in (0, 0.5) are needed.")
-    return None
-
-
-class EarlyStoppedLightGBM:
-    """LightGBM whose tree count is chosen on an inner split of the rows it is given (never the fold's validation
-    rows), then refitted on all of them with that many trees scaled to the larger set. Size-aware defaults for the
-    learning rate and the minimum leaf size keep small competitions from overfitting."""
-
-    def __init__(self, p: LightGBMParams, task: str, seed: int, threads: int):
-        self.p, self.task, self.seed, self.threads = p, task, seed, threads
-
-    def _model(self, n_rows: int, n_estimators: int):
-        import lightgbm as lgb
-
-        p = self.p
-        lr = p.learning_rate or (0.05 if n_rows <= 2000 else 0.03 if n_rows <= 20000 else 0.02)
-        leaf = p.min_child_samples if p.min_child_samples is not None else int(min(50, max(5, round(n_rows / 100))))
-        kwargs = {k: v for k, v in vars(p).items()
-                  if k not in ("extra", "early_stopping", "early_stopping_rounds", "inner_valid_fraction")}
-        kwargs.update(learning_rate=lr, min_child_samples=leaf, n_estimators=n_estimators)
-        cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
-        return cls(random_state=self.seed, verbose=-1, n_jobs=self.threads, **kwargs, **self.p.extra)
-
-    def fit(self, X, y):
-        import lightgbm as lgb
-        from sklearn.model_selection import train_test_split
-
-        p, n = self.p, len(y)
-        trees = p.n_estimators
-        if p.early_stopping and n >= 40:
-            stratify = y if self.task != "regression" and min(np.bincount(np.asarray(y, int))[np.unique(y)]) >= 2 else None
-            tr, va = train_test_split(np.arange(n), test_size=p.inner_valid_fraction, random_state=self.seed, stratify=stratify)
-            probe = self._model(len(tr), p.n_estimators)
-            probe.fit(X[tr], y[tr], eval_set=[(X[va], y[va])],
-                      callbacks=[lgb.early_stopping(p.early_stopping_rounds, verbose=False)])
-            best = probe.best_iteration_ or p.n_estimators
-            trees = int(min(p.n_estimators, np.ceil(best / (1 - p.inner_valid_fraction))))
-        self.model_ = self._model(n, trees).fit(X, y)
-        self.best_iteration_ = trees
-        self.classes_ = getattr(self.model_, "classes_", None)
-        return self
-
-    def predict(self, X):
-        return self.model_.predict(X)
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(X)
-
-    @property
-    def feature_importances_(self):
-        return self.model_.feature_importances_
-
-
-@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees, early-stopped on an inner split",
-                check=_check_lightgbm)
-def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
-    return EarlyStoppedLightGBM(p, task, seed, thread_count(speed.threads))
 
 
 @dataclass
@@ -114,9 +30,8 @@ def _linear(kind: str):
         from sklearn import linear_model as lm
 
         if task != "regression":
-            penalty = {"ridge": "l2", "lasso": "l1", "elasticnet": "elasticnet"}[kind]
-            return lm.LogisticRegression(C=1.0 / p.alpha, penalty=penalty, l1_ratio=p.l1_ratio if kind == "elasticnet" else None,
-                                         solver="saga", max_iter=p.max_iter, random_state=seed)
+            l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
+            return lm.LogisticRegression(C=1.0 / p.alpha, l1_ratio=l1_ratio, solver="saga", max_iter=p.max_iter, random_state=seed)
         if kind == "ridge":
             return lm.Ridge(alpha=p.alpha, random_state=seed)
         if kind == "lasso":
@@ -135,8 +50,44 @@ for _kind in ("ridge", "lasso", "elasticnet"):
 class ForestParams:
     n_estimators: int = 500
     max_depth: Optional[int] = None
-    min_samples_leaf: int = 1
+    min_samples_leaf: Optional[int] = None  # null: 1, but 3 for random-forest class probabilities (bench: credit, hpc)
     max_features: Any = 0.5  # fraction, int, "sqrt" or null
+    prior_weight: float = 0.01  # classification: mix this share of the training class prior into every probability
+    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the out-of-bag predictions
+
+
+class SmoothedForestClassifier:
+    """A forest whose class probabilities never reach exactly 0 or 1 (a small share of the training prior is mixed
+    in, so one confidently wrong row cannot dominate a fold's log loss), optionally temperature-scaled on its own
+    out-of-bag predictions: calibrated on rows each tree never saw, at no extra fit."""
+
+    def __init__(self, forest, prior_weight: float, calibrate: bool):
+        self.forest, self.prior_weight, self.calibrate = forest, prior_weight, calibrate
+
+    def _smooth(self, proba):
+        return (proba + self.prior_weight * self.prior_) / (1 + self.prior_weight)
+
+    def fit(self, X, y):
+        self.forest.fit(X, y)
+        self.classes_ = self.forest.classes_
+        self.prior_ = np.bincount(np.searchsorted(self.classes_, y), minlength=len(self.classes_)) / len(y)
+        self.calibrator_ = None
+        if self.calibrate:
+            oob = np.nan_to_num(self.forest.oob_decision_function_, nan=0.0)
+            seen = oob.sum(axis=1) > 0  # rows in every tree's bootstrap have no out-of-bag vote
+            self.calibrator_ = ProbabilityCalibrator("temperature").fit(self._smooth(oob[seen]), np.searchsorted(self.classes_, y[seen]))
+        return self
+
+    def predict_proba(self, X):
+        proba = self._smooth(self.forest.predict_proba(X))
+        return proba if self.calibrator_ is None else self.calibrator_.transform(proba)
+
+    def predict(self, X):
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    @property
+    def feature_importances_(self):
+        return self.forest.feature_importances_
 
 
 def _forest(kind: str):
@@ -144,8 +95,13 @@ def _forest(kind: str):
         from sklearn import ensemble as en
 
         name = {"random_forest": "RandomForest", "extra_trees": "ExtraTrees"}[kind]
-        cls = getattr(en, name + ("Regressor" if task == "regression" else "Classifier"))
-        return cls(random_state=seed, n_jobs=thread_count(speed.threads), **vars(p))
+        regression = task == "regression"
+        cls = getattr(en, name + ("Regressor" if regression else "Classifier"))
+        leaf = p.min_samples_leaf if p.min_samples_leaf is not None else (3 if kind == "random_forest" and not regression else 1)
+        oob = {} if regression or not p.calibrate else {"bootstrap": True, "oob_score": True}
+        forest = cls(random_state=seed, n_jobs=thread_count(speed.threads), n_estimators=p.n_estimators,
+                     max_depth=p.max_depth, min_samples_leaf=leaf, max_features=p.max_features, **oob)
+        return forest if regression else SmoothedForestClassifier(forest, p.prior_weight, p.calibrate)
 
     return build
 
@@ -155,25 +111,22 @@ register_model("extra_trees", ForestParams, "scikit-learn extremely randomised t
 
 
 @dataclass
-class GBRTParams:
-    n_estimators: int = 1500
-    learning_rate: float = 0.03
-    max_depth: int = 4
-    subsample: float = 0.8
-    max_features: Any = "sqrt"
-    min_samples_leaf: int = 10
-    loss: str = "huber"  # regression loss; classification always uses log-loss
+class ConstantParams:
+    strategy: str = "prior"  # classification: prior (the training rows' class shares); regression: mean | median
 
 
-@register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (robust huber loss by default)")
-def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
-    from sklearn import ensemble as en
+def _check_constant(p: ConstantParams):
+    return None if p.strategy in ("prior", "mean", "median") else "strategy is prior, mean or median."
 
-    kwargs = vars(p).copy()
+
+@register_model("constant", ConstantParams, "a constant prediction (class prior or target mean): the floor every model must beat",
+                check=_check_constant)
+def build_constant(p: ConstantParams, task: str, seed: int, speed):
+    from sklearn import dummy
+
     if task == "regression":
-        return en.GradientBoostingRegressor(random_state=seed, **kwargs)
-    kwargs.pop("loss")
-    return en.GradientBoostingClassifier(random_state=seed, **kwargs)
+        return dummy.DummyRegressor(strategy="mean" if p.strategy == "prior" else p.strategy)
+    return dummy.DummyClassifier(strategy="prior")
 
 
 @dataclass

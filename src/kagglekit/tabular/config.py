@@ -34,5 +34,7 @@ class TabularRunConfig(RunConfig):
     fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
     drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
     clip_predictions: bool = False  # regression: clip predictions to the fold's training target range
+    calibration: Optional[str] = None  # classification: temperature | platt | isotonic, fitted on an inner split of each fold
+    calibration_fraction: float = 0.2  # share of a fold's training rows the calibration map is fitted on
     features: bool = True  # apply the competition's own feature module, if it has one
     preprocess: PreprocessConfig = field(default_factory=PreprocessConfig)

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.competition import CompetitionSpec, feature_function
-from ..core.dataset import Dataset, read_competition_files
+from ..core.dataset import Dataset, keep_rows, read_competition_files, subsample_positions
 from ..core.errors import UserError
 from ..core.files import resolve_data_dir
 from ..core.paths import display
@@ -60,6 +60,11 @@ def load_table_data(spec: CompetitionSpec, run: TabularRunConfig, read_csv=None,
     """Read train, test and sample submission from the run's data folder and add the competition's features."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
     data = read_competition_files(spec, folder, read_csv)
+    if run.data.rows:
+        if run.data.rows < 10:
+            raise UserError(f"data.rows={run.data.rows}: a subsample needs at least 10 rows.")
+        stratify = spec.targets[0] if spec.task in ("binary", "multiclass") else None
+        keep_rows(data, subsample_positions(data.train, stratify, run.data.rows, run.seed), run.seed)
     check_columns(spec, data, log)
     add = feature_function(spec) if run.features else None
     if add is not None:

@@ -16,8 +16,10 @@ import pandas as pd
 
 from ..core.competition import ColumnsSpec
 from ..core.cv import FoldOutput
+from ..core.folds import inner_split
 from ..core.targets import Targets
 from ..models import build_model, get_entry
+from ..models.calibration import ProbabilityCalibrator
 from .config import PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
 
@@ -42,6 +44,8 @@ class TableProblem:
     target_transform: Optional[str] = None
     drop_residual_sd: Optional[float] = None
     clip_predictions: bool = False
+    calibration: Optional[str] = None  # temperature | platt | isotonic: classification probabilities, fitted in-fold
+    calibration_fraction: float = 0.2
 
 
 def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
@@ -75,10 +79,23 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
         model.fit(X, y[rows])
         return pre, model, X
 
+    def proba(model, pre, rows, n_classes):
+        return _place_proba(model, model.predict_proba(pre.transform(problem.features.iloc[rows])), n_classes)
+
+    def fit_calibrator(fit_idx, y, task, k, sub, n_classes):
+        """A calibrator fitted on an inner split of the fold's training rows (a model fitted on the rest predicts it)."""
+        inner, hold = inner_split(y[fit_idx], problem.calibration_fraction, seed + k, True)
+        pre, model, _ = fit_one(fit_idx[inner], y, task, k, sub + "_calibration")
+        return ProbabilityCalibrator(problem.calibration).fit(proba(model, pre, fit_idx[hold], n_classes), y[fit_idx[hold]])
+
     def fit_column(k, train_idx, valid_idx, y, task, sub=""):
         fit_idx = train_idx[keep[train_idx]]
+        n_classes = 2 if task == "binary" and multilabel else t.n_outputs
+        calibrator = fit_calibrator(fit_idx, y, task, k, sub, n_classes) if problem.calibration and task != "regression" else None
         pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
         info = {"n_fit": len(fit_idx)}
+        if calibrator is not None:
+            info["calibration"] = getattr(calibrator, "temperature_", problem.calibration)
         if problem.drop_residual_sd and task == "regression":
             # In-fold outlier removal: drop training rows the first fit explains worst, then refit.
             resid = y[fit_idx] - model.predict(X_fit)
@@ -95,9 +112,10 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
         if task == "regression":
             lo, hi = (y[fit_idx].min(), y[fit_idx].max()) if problem.clip_predictions else (-np.inf, np.inf)
             return inverse(np.clip(model.predict(X_valid), lo, hi)), inverse(np.clip(model.predict(X_test), lo, hi)), info
-        n_classes = 2 if task == "binary" and multilabel else t.n_outputs
         valid = _place_proba(model, model.predict_proba(X_valid), n_classes)
         test = _place_proba(model, model.predict_proba(X_test), n_classes)
+        if calibrator is not None:
+            valid, test = calibrator.transform(valid), calibrator.transform(test)
         return (valid[:, 1], test[:, 1], info) if multilabel else (valid, test, info)
 
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:

@@ -83,7 +83,8 @@ class SkewedLog1p(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         X = np.array(X, dtype=float, copy=True)
-        X[:, self.columns_] = np.log1p(X[:, self.columns_])
+        # The columns were non-negative on the fitted rows; a negative value elsewhere is clipped, not made -inf/NaN.
+        X[:, self.columns_] = np.log1p(np.clip(X[:, self.columns_], 0, None))
         return X
 
     def get_feature_names_out(self, input_features=None):

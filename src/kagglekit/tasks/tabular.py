@@ -6,6 +6,7 @@ from pathlib import Path
 
 from ..core.config import check_choices
 from ..core.errors import UserError
+from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.config import TabularRunConfig
 from ..tabular.data import fit_mask, load_table_data
 from ..tabular.fitter import TableProblem, make_table_fitter
@@ -26,7 +27,12 @@ class TabularTask(Task):
             "preprocess.numeric_impute": (p.numeric_impute, ("median", "mean", "zero")),
             "preprocess.categorical": (p.categorical, ("onehot", "ordinal")),
             "preprocess.high_cardinality": (p.high_cardinality, ("target", "ordinal", "drop")),
+            "calibration": (run.calibration, (None,) + CALIBRATIONS),
         })
+        if run.calibration and spec.task == "regression":
+            raise UserError(f"calibration={run.calibration} is for class probabilities; {spec.name} is a regression task.")
+        if not 0.05 <= run.calibration_fraction <= 0.5:
+            raise UserError(f"calibration_fraction={run.calibration_fraction}: use a share between 0.05 and 0.5.")
         if run.target_transform and spec.task != "regression":
             raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
 
@@ -47,5 +53,6 @@ class TabularTask(Task):
             features=data.train.drop(columns=targets.columns), test=data.test, targets=targets,
             preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
             target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
-            clip_predictions=run.clip_predictions)
+            clip_predictions=run.clip_predictions, calibration=run.calibration,
+            calibration_fraction=run.calibration_fraction)
         return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models")

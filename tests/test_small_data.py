@@ -1,0 +1,129 @@
+"""Small-data defaults (#14): row subsamples, in-fold calibration, the constant floor, inner-fold early stopping,
+and the bench's rows table."""
+
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from kagglekit.core.errors import UserError
+from kagglekit.core.files import sample_dir
+from kagglekit.core.metrics import get_metric
+from kagglekit.core.runs import RunDir
+from kagglekit.models.calibration import ProbabilityCalibrator
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+LOGLOSS, AUC = get_metric("logloss"), get_metric("roc_auc")
+
+
+def _overconfident(n: int, seed: int):
+    """Labels of a 3-class problem and probabilities that know the signal but are far too sure of it."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(size=(n, 3)) * 1.5
+    y = np.array([rng.choice(3, p=np.exp(z) / np.exp(z).sum()) for z in logits])
+    sharp = np.exp(4 * logits)
+    return y, sharp / sharp.sum(axis=1, keepdims=True)
+
+
+@pytest.mark.parametrize("method", ["temperature", "platt", "isotonic"])
+def test_calibration_fitted_on_other_rows_lowers_the_log_loss_of_an_overconfident_model(method):
+    y, proba = _overconfident(3000, 0)
+    cal = ProbabilityCalibrator(method).fit(proba[:1500], y[:1500])
+    after = cal.transform(proba[1500:])
+    assert np.allclose(after.sum(axis=1), 1) and after.min() > 0
+    assert LOGLOSS.fn(y[1500:], after) < 0.8 * LOGLOSS.fn(y[1500:], proba[1500:])
+    if method == "temperature":  # one scale of the log-probabilities: the ranking of classes is kept
+        assert (after.argmax(axis=1) == proba[1500:].argmax(axis=1)).all() and cal.temperature_ > 2
+
+
+def test_a_row_subsample_is_seeded_stratified_and_a_run_of_its_own(workdir):
+    full = train("credit", "constant", ["data=sample"], **QUIET)
+    a = train("credit", "constant", ["data=sample", "data.rows=120"], **QUIET)
+    b = train("credit", "constant", ["data=sample", "rows=120"], **QUIET)
+    c = train("credit", "constant", ["data=sample", "rows=120", "seed=7"], **QUIET)
+    y_full, y_a, y_c = (RunDir.at(r.run_dir).load_targets() for r in (full, a, c))
+    assert len(y_a) == pytest.approx(120, abs=2) and len(y_full) > 2 * len(y_a)
+    assert abs(y_a.mean() - y_full.mean()) < 0.03  # stratified: the class shares are kept
+    assert a.run_dir == b.run_dir and a.run_dir != full.run_dir and c.run_dir != a.run_dir
+    oof_a = pd.read_csv(a.run_dir / "oof.csv")
+    oof_c = pd.read_csv(c.run_dir / "oof.csv")
+    assert set(oof_a.iloc[:, 0]) != set(oof_c.iloc[:, 0])  # another seed draws other rows
+    with pytest.raises(UserError, match="data.rows"):
+        train("credit", "constant", ["data=sample", "rows=3"], **QUIET)
+
+
+def test_the_constant_model_scores_the_class_prior(workdir):
+    res = train("credit", "constant", ["data=sample"], **QUIET)
+    y = RunDir.at(res.run_dir).load_targets()
+    assert res.record["cv_mean"] == pytest.approx(0.5)  # ROC AUC of a constant
+    prior = y.mean()
+    entropy = -(prior * np.log(prior) + (1 - prior) * np.log(1 - prior))
+    oof = np.load(res.run_dir / "oof.npy")
+    assert LOGLOSS.fn(y, oof) == pytest.approx(entropy, rel=0.02)
+
+
+def test_calibration_option_is_fitted_in_fold_and_recorded(workdir):
+    plain = train("credit", "random_forest", ["data=sample", "model.params.n_estimators=60", "model.params.calibrate=false"], **QUIET)
+    cal = train("credit", "random_forest", ["data=sample", "model.params.n_estimators=60", "model.params.calibrate=false",
+                                           "calibration=isotonic"], **QUIET)
+    assert cal.run_dir != plain.run_dir
+    info = RunDir.at(cal.run_dir).load_fold(0)["info"]
+    assert info["calibration"] == "isotonic"
+    oof = np.load(cal.run_dir / "oof.npy")
+    assert oof.min() > 0 and oof.max() < 1 and np.allclose(oof.sum(axis=1), 1)
+    assert cal.record["cv_mean"] > 0.6
+    with pytest.raises(UserError, match="regression"):
+        train("house-prices", "lasso", ["data=sample", "calibration=platt"], **QUIET)
+    with pytest.raises(UserError, match="calibration"):
+        train("credit", "ridge", ["data=sample", "calibration=sigmoid"], **QUIET)
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "gbrt"])
+def test_boosters_choose_their_tree_count_on_inner_folds_and_scale_their_probabilities(workdir, model):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] + 0.5 * X[:, 1] + rng.normal(scale=1.0, size=400) > 0).astype(int)
+    booster = build_model(model, {"n_estimators": 800}, "binary", 0, SpeedConfig(threads=1)).fit(X[:300], y[:300])
+    assert 1 <= booster.best_iteration_ < 800  # noisy labels: stopped long before the cap
+    assert booster.calibrator_ is not None and booster.calibrator_.temperature_ > 0
+    proba = booster.predict_proba(X[300:])
+    assert np.allclose(proba.sum(axis=1), 1) and AUC.fn(y[300:], proba) > 0.7  # chance: 0.5; the Bayes rule: about 0.8
+    assert LOGLOSS.fn(y[300:], proba) < 0.9 * LOGLOSS.fn(y[300:], np.full_like(proba, 0.5))
+
+
+def test_forest_probabilities_are_smoothed_and_calibrated_out_of_bag(workdir):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(300, 4))
+    y = (X[:, 0] > 0).astype(int)
+    forest = build_model("extra_trees", {"n_estimators": 50}, "binary", 0, SpeedConfig(threads=1)).fit(X[:200], y[:200])
+    proba = forest.predict_proba(X[200:])
+    assert 0 < proba.min() and proba.max() < 1 and forest.calibrator_ is not None
+    assert AUC.fn(y[200:], proba) > 0.9
+
+
+def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir, tmp_path, monkeypatch, capsys):
+    from kagglekit.commands import main
+    from kagglekit.core.paths import ROOT
+
+    train("credit", "constant", ["data=sample"], **QUIET)  # writes the sample
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    (tmp_path / "configs/credit/bench.yaml").write_text(yaml.safe_dump({
+        "data_dir": str(sample_dir("credit")), "configs": ["constant", "logistic"], "rows": [150, None],
+        "metrics": ["logloss", "roc_auc"], "baseline": "constant", "reference": "logistic"}))
+    assert main(["bench", "comp=credit", "folds=3"]) == 0
+    table = (workdir / "runs/credit/bench-rows.md").read_text()
+    assert "credit, 150 rows" in table and "credit, all" in table
+    rows = [line for line in table.splitlines() if line.startswith("| logistic")]
+    assert len(rows) == 2
+    ratio_to_prior = float(rows[0].split("|")[4])
+    assert ratio_to_prior < 0.95  # logistic regression learns something a constant cannot
