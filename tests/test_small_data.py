@@ -81,7 +81,7 @@ def test_calibration_option_is_fitted_in_fold_and_recorded(workdir):
         train("credit", "ridge", ["data=sample", "calibration=sigmoid"], **QUIET)
 
 
-@pytest.mark.parametrize("model", ["lightgbm", "gbrt"])
+@pytest.mark.parametrize("model", ["lightgbm", "gbrt", "xgboost"])
 def test_boosters_choose_their_tree_count_on_inner_folds_and_scale_their_probabilities(workdir, model):
     from kagglekit.core.config import SpeedConfig
     from kagglekit.models import build_model
@@ -127,3 +127,12 @@ def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir,
     assert len(rows) == 2
     ratio_to_prior = float(rows[0].split("|")[4])
     assert ratio_to_prior < 0.95  # logistic regression learns something a constant cannot
+
+
+def test_catboost_reads_the_raw_frame_with_its_categories_and_early_stops(workdir):
+    res = train("credit", "catboost", ["data=sample", "folds=3", "model.params.n_estimators=400"], **QUIET)
+    assert res.record["cv_mean"] > 0.6 and all(1 <= c <= 400 for c in res.record["best_iterations"])
+    sub = pd.read_csv(res.submission)
+    assert sub["Status"].between(0, 1).all()
+    reg = train("house-prices", "catboost", ["data=sample", "folds=3", "model.params.n_estimators=300"], **QUIET)
+    assert reg.record["cv_mean"] < 0.3  # RMSE of log prices; predicting the mean scores about 0.4 on the sample

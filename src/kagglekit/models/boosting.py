@@ -1,4 +1,4 @@
-"""Gradient boosting (LightGBM, scikit-learn) with the tree count chosen inside the fold's training rows.
+"""Gradient boosting (LightGBM, XGBoost, CatBoost, scikit-learn) with the tree count chosen inside the fold's training rows.
 
 ``EarlyStopped`` is the shared contract: probes fitted on inner splits of the rows a model is given (never the
 fold's validation rows) each report their best iteration; the model is then refitted on all the rows with the
@@ -19,6 +19,25 @@ from ..core.folds import inner_split
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator
 from .registry import register_model
+
+
+def _rows(X, idx):
+    """Rows of a matrix or (for models that eat the raw frame) a DataFrame."""
+    return X.iloc[idx] if hasattr(X, "iloc") else X[idx]
+
+
+def _gpu(speed) -> bool:
+    """Use the GPU when asked for, or when there is one and the device is auto."""
+    if speed.device == "cuda":
+        return True
+    if speed.device != "auto":
+        return False
+    try:
+        import torch
+
+        return torch.cuda.is_available()
+    except ImportError:
+        return False
 
 
 def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
@@ -63,23 +82,29 @@ class EarlyStopped:
         if p.early_stopping and n >= 40:
             folds = p.inner_folds if n <= p.inner_cv_rows else 1
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)
-            probes = [self._best(X[tr], y[tr], X[va], y[va]) for tr, va in splits]
+            probes = [self._best(_rows(X, tr), y[tr], _rows(X, va), y[va]) for tr, va in splits]
             best = [b for b, _ in probes]
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
             iterations = int(min(p.n_estimators, np.ceil(np.median(best) / share)))
             if classification and getattr(p, "calibrate", False):
                 held = np.concatenate([va for _, va in splits])
                 self.calibrator_ = ProbabilityCalibrator("temperature").fit(np.vstack([pr for _, pr in probes]), y[held])
-        self.model_ = self._model(n, iterations).fit(X, y)
+        self.model_ = self._final(X, y, self._model(n, iterations))
         self.best_iteration_ = iterations
         self.classes_ = getattr(self.model_, "classes_", None)
         return self
+
+    def _final(self, X, y, model):
+        """Fit the final model on all the rows (subclasses that need other inputs override this)."""
+        return model.fit(X, y)
 
     def predict(self, X):
         return self.model_.predict(X)
 
     def predict_proba(self, X):
-        proba = self.model_.predict_proba(X)
+        return self._calibrated(self.model_.predict_proba(X))
+
+    def _calibrated(self, proba):
         if self.calibrator_ is None:
             return proba
         full = np.zeros((len(proba), self.n_classes_))
@@ -229,3 +254,148 @@ def _check_gbrt(p: GBRTParams):
                 check=_check_gbrt)
 def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
     return EarlyStoppedGBRT(p, task, seed, 1)
+
+
+@dataclass
+class XGBoostParams:
+    n_estimators: int = 2000  # the most trees; early stopping picks fewer
+    learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
+    max_depth: int = 4
+    min_child_weight: float = 1.0
+    subsample: float = 0.8
+    colsample_bytree: float = 0.5
+    reg_alpha: float = 0.0
+    reg_lambda: float = 1.0
+    gamma: float = 0.0
+    max_bin: int = 256
+    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
+    early_stopping_rounds: int = 100
+    inner_valid_fraction: float = 0.15
+    inner_folds: int = 5
+    inner_cv_rows: int = 2000
+    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
+    extra: Dict[str, Any] = field(default_factory=dict)  # any other XGBoost parameter, passed through
+
+
+class EarlyStoppedXGBoost(EarlyStopped):
+    """XGBoost (``hist`` trees, on the GPU when there is one) with the tree count chosen on inner splits."""
+
+    def __init__(self, p, task, seed, threads, gpu: bool):
+        super().__init__(p, task, seed, threads)
+        self.gpu = gpu
+
+    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None):
+        import xgboost as xgb
+
+        p = self.p
+        kwargs = {k: v for k, v in vars(p).items() if k not in _CONTROL}
+        kwargs.update(n_estimators=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows))
+        cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
+        return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
+                   early_stopping_rounds=stop_rounds, verbosity=0, **kwargs, **p.extra)
+
+    def _best(self, X_fit, y_fit, X_hold, y_hold):
+        probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds)
+        probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False)
+        best = int(probe.best_iteration) + 1
+        if self.task == "regression":
+            return best, None
+        return best, _held_proba(probe, X_hold, self.n_classes_, iteration_range=(0, best))
+
+
+@register_model("xgboost", XGBoostParams, "XGBoost hist trees (GPU when present), tree count chosen on inner splits",
+                check=_check_boosting)
+def build_xgboost(p: XGBoostParams, task: str, seed: int, speed):
+    return EarlyStoppedXGBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))
+
+
+@dataclass
+class CatBoostParams:
+    n_estimators: int = 3000  # the most trees; early stopping picks fewer
+    learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
+    depth: int = 6
+    l2_leaf_reg: float = 3.0
+    subsample: float = 0.8
+    rsm: float = 1.0  # share of features per split (CPU only)
+    one_hot_max_size: int = 4
+    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
+    early_stopping_rounds: int = 150
+    inner_valid_fraction: float = 0.15
+    inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
+    inner_cv_rows: int = 2000
+    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
+    extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
+
+
+def _category_columns(X) -> list:
+    """Columns CatBoost should read as categories: those that are not numbers in the rows it is fitted on."""
+    return [c for c in X.columns if not _is_numeric(X[c])]
+
+
+def _catboost_frame(X, cats: list):
+    """The fitted rows' category columns as text (CatBoost's native categories); missing is a level of its own."""
+    X = X.copy()
+    for c in cats:
+        X[c] = X[c].astype(object).where(X[c].notna(), "<missing>").astype(str)
+    return X
+
+
+def _is_numeric(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+class EarlyStoppedCatBoost(EarlyStopped):
+    """CatBoost on the raw feature frame (its own ordered target statistics for categories), tree count chosen on
+    inner splits; on the GPU when there is one."""
+
+    def __init__(self, p, task, seed, threads, gpu: bool):
+        super().__init__(p, task, seed, threads)
+        self.gpu = gpu
+
+    def _model(self, n_rows: int, n_iterations: int):
+        import catboost as cb
+
+        p = self.p
+        kwargs = dict(iterations=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows), depth=p.depth,
+                      l2_leaf_reg=p.l2_leaf_reg, one_hot_max_size=p.one_hot_max_size, random_seed=self.seed,
+                      thread_count=self.threads, verbose=False, allow_writing_files=False,
+                      task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
+        if not self.gpu:
+            kwargs["rsm"] = p.rsm
+        if self.task == "regression":
+            return cb.CatBoostRegressor(loss_function="RMSE", **kwargs, **p.extra)
+        return cb.CatBoostClassifier(loss_function="Logloss" if self.task == "binary" else "MultiClass", **kwargs, **p.extra)
+
+    def _best(self, X_fit, y_fit, X_hold, y_hold):
+        cats = _category_columns(X_fit)
+        X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
+        probe = self._model(len(y_fit), self.p.n_estimators)
+        probe.fit(X_fit, y_fit, cat_features=cats, eval_set=(X_hold, y_hold), early_stopping_rounds=self.p.early_stopping_rounds)
+        best = int(probe.get_best_iteration()) + 1
+        if self.task == "regression":
+            return best, None
+        return best, _held_proba(probe, X_hold, self.n_classes_, ntree_end=best)
+
+    def _final(self, X, y, model):
+        self.cats_ = _category_columns(X)
+        return model.fit(_catboost_frame(X, self.cats_), y, cat_features=self.cats_)
+
+    def predict(self, X):
+        return self.model_.predict(_catboost_frame(X, self.cats_))
+
+    def predict_proba(self, X):
+        return self._calibrated(self.model_.predict_proba(_catboost_frame(X, self.cats_)))
+
+
+def _check_catboost(p: CatBoostParams):
+    if not 1 <= p.depth <= 16 or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1:
+        return "depth in [1, 16], l2_leaf_reg >= 0 and rsm in (0, 1] are needed."
+    return _check_boosting(p)
+
+
+@register_model("catboost", CatBoostParams, "CatBoost on the raw features (native categories; GPU when present), tree "
+                "count chosen on inner splits", check=_check_catboost, eats="frame")
+def build_catboost(p: CatBoostParams, task: str, seed: int, speed):
+    return EarlyStoppedCatBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))
