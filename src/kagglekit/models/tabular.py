@@ -50,7 +50,7 @@ for _kind in ("ridge", "lasso", "elasticnet"):
 class ForestParams:
     n_estimators: int = 500
     max_depth: Optional[int] = None
-    min_samples_leaf: Optional[int] = None  # null: 1, but 3 for random-forest class probabilities (bench: credit, hpc)
+    min_samples_leaf: Optional[int] = None  # null: 1, but 3 for random-forest class probabilities (measured on the small-data benches)
     max_features: Any = 0.5  # fraction, int, "sqrt" or null
     prior_weight: float = 0.01  # classification: mix this share of the training class prior into every probability
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the out-of-bag predictions
