@@ -54,7 +54,7 @@ def _worker(env, url, trials):
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
 
-def _kill_mid_trial(proc, url, study_name, timeout=60):
+def _kill_mid_trial(proc, url, study_name, timeout=180):
     """SIGKILL ``proc`` once the database shows it running a trial; the trial's number."""
     import optuna
 
@@ -70,8 +70,10 @@ def _kill_mid_trial(proc, url, study_name, timeout=60):
             proc.send_signal(signal.SIGKILL)
             proc.wait()
             return mine[0].number
+        if proc.poll() is not None:
+            raise AssertionError(f"the worker exited ({proc.returncode}) before it was killed: {proc.stderr.read()[-2000:]}")
         time.sleep(0.05)
-    raise AssertionError("the worker never started a trial")
+    raise AssertionError(f"the worker never started a trial in {timeout} s")
 
 
 def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path):
