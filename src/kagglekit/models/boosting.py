@@ -17,7 +17,7 @@ import numpy as np
 
 from ..core.folds import inner_split
 from ..core.speed import thread_count
-from .calibration import ProbabilityCalibrator
+from .calibration import ProbabilityCalibrator, place_classes
 from .registry import register_model
 
 
@@ -42,9 +42,7 @@ def _gpu(speed) -> bool:
 
 def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
     """A probe's class probabilities for held rows, one column per class (classes it never saw get 0)."""
-    out = np.zeros((len(X_hold), n_classes))
-    out[:, np.asarray(probe.classes_, int)] = probe.predict_proba(X_hold, **kwargs)
-    return out
+    return place_classes(probe.predict_proba(X_hold, **kwargs), probe.classes_, n_classes)
 
 
 def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classification: bool) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -107,8 +105,7 @@ class EarlyStopped:
     def _calibrated(self, proba):
         if self.calibrator_ is None:
             return proba
-        full = np.zeros((len(proba), self.n_classes_))
-        full[:, np.asarray(self.classes_, int)] = proba
+        full = place_classes(proba, self.classes_, self.n_classes_)
         return self.calibrator_.transform(full)[:, np.asarray(self.classes_, int)]
 
     @property
@@ -234,11 +231,7 @@ class EarlyStoppedGBRT(EarlyStopped):
         if self.task == "regression":
             losses = [np.mean((y_hold - pred) ** 2) for pred in probe.staged_predict(X_hold)]
             return int(np.argmin(losses)) + 1, None
-        staged = []
-        for pr in probe.staged_predict_proba(X_hold):
-            full = np.zeros((len(X_hold), self.n_classes_))
-            full[:, np.asarray(probe.classes_, int)] = pr
-            staged.append(full)
+        staged = [place_classes(pr, probe.classes_, self.n_classes_) for pr in probe.staged_predict_proba(X_hold)]
         losses = [-np.mean(np.log(np.clip(pr[np.arange(len(y_hold)), y_hold], 1e-15, None))) for pr in staged]
         best = int(np.argmin(losses))
         return best + 1, staged[best]

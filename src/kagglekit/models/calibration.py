@@ -11,6 +11,13 @@ import numpy as np
 METHODS = ("temperature", "platt", "isotonic")
 
 
+def place_classes(proba: np.ndarray, classes, n_classes: int) -> np.ndarray:
+    """Probabilities in columns 0..n_classes-1, whatever classes a model saw (classes it never saw get 0)."""
+    out = np.zeros((len(proba), n_classes))
+    out[:, np.asarray(classes, dtype=int)] = proba
+    return out
+
+
 def _logits(proba: np.ndarray) -> np.ndarray:
     return np.log(np.clip(proba, 1e-7, 1.0))
 

@@ -19,7 +19,7 @@ from ..core.cv import FoldOutput
 from ..core.folds import inner_split
 from ..core.targets import Targets
 from ..models import build_model, get_entry
-from ..models.calibration import ProbabilityCalibrator
+from ..models.calibration import ProbabilityCalibrator, place_classes
 from .config import PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
 
@@ -50,10 +50,7 @@ class TableProblem:
 
 def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
     """Probabilities in columns 0..C-1, whatever classes this fold's model saw."""
-    seen = np.asarray(getattr(model, "classes_", np.arange(proba.shape[1])), dtype=int)
-    out = np.zeros((len(proba), n_classes))
-    out[:, seen] = proba
-    return out
+    return place_classes(proba, getattr(model, "classes_", np.arange(proba.shape[1])), n_classes)
 
 
 def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed: int, speed,
