@@ -10,7 +10,7 @@ hundred rows are overconfident, and one scale of the log-probabilities fixes tha
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Dict, List, Optional, Tuple
 
 import numpy as np
@@ -113,6 +113,18 @@ class EarlyStopped:
         return self.model_.feature_importances_
 
 
+@dataclass
+class EarlyStoppingParams:
+    """How every booster chooses its tree count and scales its probabilities (each model's params extend this)."""
+
+    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
+    early_stopping_rounds: int = 100
+    inner_valid_fraction: float = 0.15  # the held share when one inner split is used
+    inner_folds: int = 5  # inner k-fold on sets of up to inner_cv_rows rows (steadier counts); 0 or 1: one split
+    inner_cv_rows: int = 2000
+    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
+
+
 def _check_boosting(p) -> Optional[str]:
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0:
@@ -131,7 +143,7 @@ def _size_aware_leaf(n_rows: int) -> int:
 
 
 @dataclass
-class LightGBMParams:
+class LightGBMParams(EarlyStoppingParams):
     n_estimators: int = 2000  # the most trees; early stopping picks fewer
     learning_rate: Optional[float] = None  # null: from the row count (0.05 up to 2,000 rows, 0.03 up to 20,000, else 0.02)
     num_leaves: int = 15
@@ -144,12 +156,6 @@ class LightGBMParams:
     reg_lambda: float = 1.0
     min_split_gain: float = 0.0
     max_bin: int = 255
-    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
-    early_stopping_rounds: int = 100
-    inner_valid_fraction: float = 0.15  # the held share when one inner split is used
-    inner_folds: int = 5  # inner k-fold on sets of up to inner_cv_rows rows (steadier counts); 0 or 1: one split
-    inner_cv_rows: int = 2000
-    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
 
 
@@ -159,8 +165,7 @@ def _check_lightgbm(p: LightGBMParams):
     return _check_boosting(p)
 
 
-_CONTROL = ("extra", "early_stopping", "early_stopping_rounds", "inner_valid_fraction", "inner_folds", "inner_cv_rows",
-            "calibrate")
+_CONTROL = ("extra",) + tuple(f.name for f in fields(EarlyStoppingParams))  # ours, not the library's
 
 
 class EarlyStoppedLightGBM(EarlyStopped):
@@ -194,7 +199,7 @@ def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
 
 
 @dataclass
-class GBRTParams:
+class GBRTParams(EarlyStoppingParams):
     n_estimators: int = 1500
     learning_rate: Optional[float] = 0.03  # null: from the row count, as LightGBM
     max_depth: int = 4
@@ -202,12 +207,7 @@ class GBRTParams:
     max_features: Any = "sqrt"
     min_samples_leaf: Optional[int] = None  # null: from the row count, as LightGBM (5% of the rows, 5 to 20)
     loss: str = "huber"  # regression loss; classification always uses log-loss
-    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
     early_stopping_rounds: int = 50
-    inner_valid_fraction: float = 0.15
-    inner_folds: int = 5
-    inner_cv_rows: int = 2000
-    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
 
 
 class EarlyStoppedGBRT(EarlyStopped):
@@ -250,7 +250,7 @@ def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
 
 
 @dataclass
-class XGBoostParams:
+class XGBoostParams(EarlyStoppingParams):
     n_estimators: int = 2000  # the most trees; early stopping picks fewer
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
     max_depth: int = 4
@@ -261,12 +261,6 @@ class XGBoostParams:
     reg_lambda: float = 1.0
     gamma: float = 0.0
     max_bin: int = 256
-    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
-    early_stopping_rounds: int = 100
-    inner_valid_fraction: float = 0.15
-    inner_folds: int = 5
-    inner_cv_rows: int = 2000
-    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     extra: Dict[str, Any] = field(default_factory=dict)  # any other XGBoost parameter, passed through
 
 
@@ -303,7 +297,7 @@ def build_xgboost(p: XGBoostParams, task: str, seed: int, speed):
 
 
 @dataclass
-class CatBoostParams:
+class CatBoostParams(EarlyStoppingParams):
     n_estimators: int = 3000  # the most trees; early stopping picks fewer
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
     depth: int = 6
@@ -311,12 +305,8 @@ class CatBoostParams:
     subsample: float = 0.8
     rsm: float = 1.0  # share of features per split (CPU only)
     one_hot_max_size: int = 4
-    early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
     early_stopping_rounds: int = 150
-    inner_valid_fraction: float = 0.15
     inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
-    inner_cv_rows: int = 2000
-    calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
 
 
