@@ -25,12 +25,14 @@ from ..core.metrics import get_metric
 from ..core.paths import ROOT, config_dir, display, runs_root
 from ..core.runs import RunDir
 from ..pipeline import train
+from ..tasks import get_task
 from .args import need
 from .compare import compare, print_table
 
 
 def plan_for(comp: str, overrides: list) -> tuple:
-    """(configs, extra overrides, description of this machine)."""
+    """({config: its own overrides}, extra overrides for all, description of this machine). A plan lists configs
+    by name, or as ``{name: [key=value, ...]}`` for settings that only that config gets on this profile."""
     load_competition(comp)
     path = config_dir() / comp / "bench.yaml"
     plan = read_yaml(path) if path.exists() else {}
@@ -45,13 +47,18 @@ def plan_for(comp: str, overrides: list) -> tuple:
                             f"{' or run `make data comp=' + comp + '`' if 'data/' in str(data_dir) else ''}.")
         extra.append(f"data_dir={folder}")
     if "gpu" not in plan and "cpu" not in plan:
-        return plan.get("configs") or available_configs(comp), extra, f"{os.cpu_count()} CPU cores"
+        return per_config(plan.get("configs") or available_configs(comp)), extra, f"{os.cpu_count()} CPU cores"
     import torch
 
     gpu = torch.cuda.is_available()
     profile = plan.get("gpu" if gpu else "cpu", {})
     where = torch.cuda.get_device_name(0) if gpu else f"CPU only ({os.cpu_count()} cores): {profile.get('note', '')}"
-    return profile.get("configs", available_configs(comp)), extra + list(profile.get("overrides", [])), where
+    return per_config(profile.get("configs", available_configs(comp))), extra + list(profile.get("overrides", [])), where
+
+
+def per_config(items: list) -> Dict[str, list]:
+    """``[a, {b: [k=v]}]`` -> ``{a: [], b: [k=v]}``."""
+    return dict((item, []) if isinstance(item, str) else next(iter(dict(item).items())) for item in items)
 
 
 def fold_metric(run_dir: Path, metric) -> List[float]:
@@ -97,7 +104,7 @@ def cmd_bench(own, overrides) -> None:
     configs, extra, where = plan_for(comp, overrides)
     plan = read_yaml(config_dir() / comp / "bench.yaml") if (config_dir() / comp / "bench.yaml").exists() else {}
     if own.get("model"):
-        configs = own["model"].split(",")
+        configs = {name: configs.get(name, []) for name in own["model"].split(",")}
     row_counts = plan.get("rows") or [None]
     spec = load_competition(comp)
     metrics = [get_metric(m, spec.custom_metrics, spec.folder) for m in plan.get("metrics", [])]
@@ -105,8 +112,8 @@ def cmd_bench(own, overrides) -> None:
           f"{' at ' + ', '.join(str(r or 'all') for r in row_counts) + ' rows' if plan.get('rows') else ''}", flush=True)
     total, results = 0.0, {}
     for rows in row_counts:
-        for name in configs:
-            line, wall, result = _bench_one(comp, name, extra + ([f"data.rows={rows}"] if rows else []) + overrides)
+        for name, own_overrides in configs.items():
+            line, wall, result = _bench_one(comp, name, extra + own_overrides + ([f"data.rows={rows}"] if rows else []) + overrides)
             total += wall
             if metrics:
                 scores = {m.name: fold_metric(result.run_dir, m) for m in metrics}
@@ -138,4 +145,16 @@ def _bench_one(comp: str, name: str, overrides: list):
         line += (f"  train {rec['train_img_s']:.0f} img/s, inference {rec['infer_img_s']:.0f} img/s;"
                  f" cache {rec['cache_seconds']:.0f}s, train {rec['train_seconds']:.0f}s, predict {rec['predict_seconds']:.0f}s"
                  f" at {rec['image_size']}px on {rec['device']}")
+    line += speed_line(get_task(rec["kind"]).speed_reference(RunDir.at(result.run_dir), rec))
     return line, wall, result
+
+
+def speed_line(ref: Optional[dict]) -> str:
+    """Our loop's training speed as a ratio of the bare reference loop's, and the reference's layout/compile variants."""
+    if not ref:
+        return ""
+    line = (f"\n    loop vs reference: {ref['ours_img_s']:.0f} / {ref['reference_img_s']:.0f} img/s = {ref['ratio']:.2f}"
+            f" on {ref['device']}{' (input-bound: see speed.feed)' if ref['ratio'] < 0.9 else ''}")
+    for variant, rate in ref.get("variants", {}).items():
+        line += f"\n    reference with {variant}: {rate:.0f} img/s"
+    return line

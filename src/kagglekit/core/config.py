@@ -24,7 +24,8 @@ from .paths import config_dir
 
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
 SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "rows": "data.rows", "executor": "speed.executor",
-             "ray_address": "speed.ray_address"}
+             "ray_address": "speed.ray_address", "parallel": "speed.parallel", "feed": "speed.feed",
+             "gpus": "speed.gpus"}
 Layers = List[Tuple[str, dict]]
 
 
@@ -67,6 +68,9 @@ class SpeedConfig:
     loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
     infer_batch_size: int = 0  # batch size for prediction; 0: twice the training batch
     executor: str = "local"  # local | ray: where a run's folds are fitted
+    parallel: int = 1  # local executor: folds fitted at once in worker processes (one GPU each when there are GPUs)
+    gpus: int = 1  # image runs: processes training each fold together (DDP), one GPU each; gloo CPU processes without GPUs
+    feed: str = "auto"  # image runs: loader (DataLoader, CPU augmentation) | device (uint8 images on the device) | auto
     ray_address: Optional[str] = None  # executor=ray: auto or host:port of a cluster; null starts a local Ray
     fold_cpus: int = 1  # executor=ray: CPUs each fold declares (and the threads it uses)
     fold_gpus: float = 0.0  # executor=ray: GPUs each fold declares (1 for image runs on a GPU machine)
@@ -182,7 +186,12 @@ def check_choices(choices: Dict[str, Tuple[Any, tuple]]) -> None:
 def check_common(run: RunConfig) -> None:
     check_choices({"cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
                    "speed.device": (run.speed.device, ("auto", "cpu", "cuda")),
-                   "speed.executor": (run.speed.executor, ("local", "ray"))})
+                   "speed.executor": (run.speed.executor, ("local", "ray")),
+                   "speed.feed": (run.speed.feed, ("auto", "loader", "device"))})
+    if run.speed.gpus < 1:
+        raise UserError(f"speed.gpus={run.speed.gpus}: the number of processes (GPUs) training each fold, 1 or more.")
+    if run.speed.parallel < 1:
+        raise UserError(f"speed.parallel={run.speed.parallel}: the number of folds fitted at once, 1 or more.")
     if run.cv.n_splits < 2:
         raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
     if run.seed < 0:

@@ -1,4 +1,5 @@
-"""Where a run's folds are fitted: one after another here (``local``), or as Ray tasks (``speed.executor=ray``).
+"""Where a run's folds are fitted: here, one after another (``local``) or ``speed.parallel`` at once in worker
+processes (one GPU each when there are GPUs), or as Ray tasks (``speed.executor=ray``).
 
 Either way the driver scores and saves each fold in the run folder as it arrives, so the files are the same,
 and a finished fold is never fitted again. Ray retries a fold whose worker died.
@@ -6,6 +7,9 @@ and a finished fold is never fitted again. Ray retries a fold whose worker died.
 
 from __future__ import annotations
 
+import copyreg
+import io
+import mmap
 import os
 import time
 from typing import Callable, Iterator, List, Tuple
@@ -31,9 +35,87 @@ def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int):
 
 
 def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
+    """The pending folds on this machine: one after another, or ``speed.parallel`` at once in worker processes."""
+    if getattr(speed, "parallel", 1) > 1 and len(pending) > 1:
+        yield from process_folds(pending, fit_fold, folds, speed)
+        return
     for k in pending:
         out, seconds = _timed_fold(fit_fold, k, folds, 0)
         yield k, out, seconds
+
+
+def _reduce_memmap(array: np.memmap):
+    """Pickle a whole memory-mapped file (an image cache) as its path, not its bytes; views pickle as arrays."""
+    if isinstance(array.base, mmap.mmap) and array.filename:
+        return np.memmap, (array.filename, array.dtype, "r", array.offset, array.shape, "F" if array.flags.f_contiguous
+                                                                                      and not array.flags.c_contiguous else "C")
+    return np.asarray(array).__reduce__()
+
+
+def dumps_sharing_memmaps(obj) -> bytes:
+    """Pickle anything (closures too, with cloudpickle) for a fresh process; memory-mapped image caches travel as
+    their file path, not their bytes."""
+    import cloudpickle
+
+    buffer = io.BytesIO()
+    pickler = cloudpickle.CloudPickler(buffer)
+    pickler.dispatch_table = {**copyreg.dispatch_table, np.memmap: _reduce_memmap}
+    pickler.dump(obj)
+    return buffer.getvalue()
+
+
+def _claim_slot(slots, gpus: int, threads: int) -> None:
+    """Worker start: take a slot number, see only its GPU (slot mod GPUs), use its share of the cores."""
+    slot = slots.get()
+    if gpus:
+        os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
+    os.environ["KAGGLEKIT_THREADS"] = str(threads)
+
+
+def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):
+    import pickle
+
+    return _timed_fold(pickle.loads(payload), k, folds, 0)
+
+
+def gpu_count() -> int:
+    """CUDA devices visible here (0 without torch or CUDA)."""
+    try:
+        import torch
+    except ImportError:
+        return 0
+    return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
+    """``speed.parallel`` folds at once in fresh (spawned) worker processes, yielded as each finishes. With GPUs,
+    worker i sees only GPU i mod count; the cores are shared out between the workers."""
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+    from multiprocessing import get_context
+
+    n = min(speed.parallel, len(pending))
+    context = get_context("spawn")  # CUDA cannot be used in a forked child
+    slots = context.Queue()
+    for slot in range(n):
+        slots.put(slot)
+    threads = max(1, physical_cores() // n) if not speed.threads else max(1, speed.threads // n)
+    payload = dumps_sharing_memmaps(fit_fold)
+    with ProcessPoolExecutor(n, mp_context=context, initializer=_claim_slot, initargs=(slots, gpu_count(), threads)) as pool:
+        waiting = {pool.submit(_fold_in_worker, payload, k, folds): k for k in pending}
+        try:
+            while waiting:
+                done, _ = wait(list(waiting), return_when=FIRST_COMPLETED)
+                for future in done:
+                    k = waiting.pop(future)
+                    out, seconds = future.result()
+                    yield k, out, seconds
+        except BrokenProcessPool:
+            raise UserError(f"a fold's worker process died (parallel={n}); the finished folds are saved: run the same "
+                            "command again to fit the rest, with fewer parallel folds if memory ran out.") from None
+        finally:
+            for future in waiting:
+                future.cancel()
 
 
 def connect_ray(address):

@@ -46,6 +46,10 @@ class RunDir:
     def save_config(self, config: dict) -> None:
         atomic_write_text(self.path / "config.yaml", yaml.safe_dump(config, sort_keys=False))
 
+    def load_config(self) -> dict:
+        """The resolved config the run was made with."""
+        return yaml.safe_load((self.path / "config.yaml").read_text())
+
     def save_targets(self, targets: Targets) -> None:
         """The encoded targets (what every score was computed against), so ensembles never reload the data."""
         atomic_save_npy(self.path / "targets.npy", targets.y)

@@ -25,9 +25,12 @@ LITE_ARCHS = {f"{prefix}efficientnet_lite{n}": n for n in (0, 1, 2) for prefix i
 
 def create_backbone(arch: str, n_classes: int, pretrained: str = "offline", drop_rate: float = 0.0,
                     drop_path_rate: float = 0.0) -> torch.nn.Module:
-    """A timm model for ``n_classes`` with weights from ``pretrained``."""
+    """A timm model for ``n_classes`` with weights from ``pretrained`` (our own nets.py models included)."""
     import timm
 
+    from .nets import register
+
+    register()
     if arch not in timm.list_models():
         close = timm.list_models(f"*{arch.split('_')[0]}*")[:8]
         raise UserError(f"unknown timm model '{arch}'. Similar: {', '.join(close) or 'none'} (timm.list_models()).")

@@ -22,11 +22,13 @@ class ImageConfig:
 
 @dataclass
 class AugmentConfig:
-    """Augmentation: albumentations pipelines (list of {TransformName: {kwargs}}), batch mixing, TTA.
+    """Augmentation: albumentations pipelines (list of {TransformName: {kwargs}}) on the CPU, batch steps on the
+    device (batch_augment.py), batch mixing, TTA.
 
     Neutral by default: a flipped digit or letter is another class, so flips come only from a config."""
 
-    train: List[Any] = field(default_factory=list)
+    train: List[Any] = field(default_factory=list)  # albumentations, per image in the loader's CPU workers
+    device: List[Any] = field(default_factory=list)  # on the device batch: hflip, vflip, {translate: px}, affine, cutout
     test: List[Any] = field(default_factory=list)
     mixup_alpha: float = 0.0  # > 0 turns mixup on
     cutmix_alpha: float = 0.0  # > 0 turns cutmix on

@@ -1,8 +1,9 @@
 """Fine-tune a timm backbone on one fold's images: the whole loop in one place.
 
-AdamW or SGD with a faster head (and optional timm layer decay), linear warmup then cosine,
-optional frozen-backbone warm start, label smoothing, mixup/cutmix, bf16 autocast and channels_last
-on CUDA, gradient clipping, optional weight EMA. A checkpoint is written after every epoch, so a
+Batches come from a feed (feed.py: a DataLoader with CPU augmentation, or the pictures resident on the
+device), are normalised and augmented on the device (batch_augment.py, mixup/cutmix). AdamW or SGD with a
+faster head (and optional timm layer decay), linear warmup then cosine, optional frozen-backbone warm start,
+label smoothing, bf16 autocast and channels_last on CUDA, gradient clipping, optional weight EMA. A checkpoint is written after every epoch, so a
 killed run resumes mid-fold; the epoch with the best validation accuracy is kept, and its weights
 predict the validation fold and the test set with test-time augmentation.
 """
@@ -11,8 +12,9 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 from dataclasses import dataclass
-from typing import List, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -22,6 +24,9 @@ from tqdm.auto import tqdm
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, mix_batch, tta_views
 from .backbones import create_backbone
+from .batch_augment import build_batch_augment
+from .feed import make_feed
+from .ranks import Ranks
 
 
 @dataclass
@@ -36,20 +41,6 @@ class ImageRows:
 
     def take(self, idx) -> np.ndarray:
         return np.asarray(self.array[self.rows[idx]])
-
-
-class AugmentedImages(torch.utils.data.Dataset):
-    def __init__(self, images: ImageRows, labels: np.ndarray, pipeline):
-        self.images, self.labels, self.pipeline = images, labels, pipeline
-
-    def __len__(self):
-        return len(self.images)
-
-    def __getitem__(self, i):
-        img = self.images.take(i)
-        if self.pipeline is not None:
-            img = self.pipeline(image=img)["image"]
-        return torch.from_numpy(np.array(img, copy=True)), int(self.labels[i])
 
 
 def param_groups(model: torch.nn.Module, p):
@@ -87,8 +78,11 @@ class Normalizer:
 
     def __call__(self, batch: torch.Tensor) -> torch.Tensor:
         x = batch.to(self.device, non_blocking=True).permute(0, 3, 1, 2).float()
-        x = (x - self.mean) / self.std
-        return x.contiguous(memory_format=torch.channels_last) if self.channels_last else x
+        return self.layout((x - self.mean) / self.std)
+
+    def layout(self, x: torch.Tensor) -> torch.Tensor:
+        """The memory layout the model runs fastest in (channels_last on CUDA)."""
+        return x.contiguous(memory_format=torch.channels_last if self.channels_last else torch.contiguous_format)
 
 
 @torch.no_grad()
@@ -107,22 +101,24 @@ def predict(model, images: ImageRows, norm: Normalizer, batch_size: int, tta: Li
     return np.concatenate(out) if out else np.zeros((0, model.num_classes))
 
 
-def _autocast(cuda: bool, amp: bool):
+def autocast_context(cuda: bool, amp: bool):
     if cuda and amp:
         return lambda: torch.autocast("cuda", dtype=torch.bfloat16)
     return lambda: torch.autocast("cpu", enabled=False)
 
 
-def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray]) -> dict:
+def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray], ranks: Optional[Ranks] = None) -> dict:
     """Fine-tune ``clf.params.arch`` on ``train``; keep the epoch with the best accuracy on ``valid``.
 
     ``clf`` (models.timm.TimmClassifier) carries params, seed, speed, n_classes, augment, checkpoint,
     log and progress. Every random source is seeded from the seed and the epoch, so a run resumed from
-    its per-epoch checkpoint continues as an uninterrupted one would."""
+    its per-epoch checkpoint continues as an uninterrupted one would. ``ranks``: this process's place among
+    the DDP processes training this fold together (distributed.py); alone by default."""
+    ranks = ranks or Ranks()
     p, aug, seed, ckpt, log = clf.params, clf.augment, clf.seed, clf.checkpoint, clf.log
-    device = torch_device(clf.speed.device)
+    device = ranks.device(torch_device(clf.speed.device))
     cuda = device.type == "cuda"
-    torch.set_num_threads(thread_count(clf.speed.threads))
+    torch.set_num_threads(max(1, thread_count(clf.speed.threads) // (1 if cuda else ranks.world)))
     torch.manual_seed(seed)
     model = create_backbone(p.arch, clf.n_classes, p.pretrained, p.drop_rate, p.drop_path_rate).to(device)
     if cuda and p.channels_last:
@@ -133,29 +129,27 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
            else torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True))
     for g in opt.param_groups:
         g["initial_lr"] = g["lr"]
-    train_set = AugmentedImages(train, y, build_pipeline(aug.train, "augment.train"))
-    test_pipeline = build_pipeline(aug.test, "augment.test")
-    if test_pipeline is not None:
-        test_pipeline.set_random_seed(seed)
+    train_pipeline = build_pipeline(aug.train, "augment.train")
+    on_device = build_batch_augment(aug.device)
+    valid_pipeline = build_pipeline(aug.test, "augment.test")
     workers = clf.speed.loader_workers if clf.speed.loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
-    generator = torch.Generator()
-    loader = torch.utils.data.DataLoader(
-        train_set, batch_size=p.batch_size, shuffle=True, drop_last=len(train_set) > p.batch_size,
-        num_workers=workers, pin_memory=cuda, persistent_workers=workers > 0, generator=generator)
-    steps = max(1, len(loader)) * p.epochs
-    warmup = int(p.warmup_epochs * max(1, len(loader)))
+    feed = make_feed(clf.speed.feed, train, y, train_pipeline, p.batch_size, device, workers)
+    order, device_rng = torch.Generator(), torch.Generator(device=device)
+    steps = len(feed) * p.epochs
+    warmup = int(p.warmup_epochs * len(feed))
     sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_cosine(s, steps, warmup, p.min_lr_ratio))
     ema = None
     if p.ema_decay:
         from timm.utils import ModelEmaV3
 
         ema = ModelEmaV3(model, decay=p.ema_decay)
-    autocast = _autocast(cuda, p.amp)
-    fitted = torch.compile(model) if cuda and p.compile else model
+    autocast = autocast_context(cuda, p.amp)
+    fitted = ranks.wrap(model, device, some_frozen=p.freeze_epochs > 0)
+    fitted = torch.compile(fitted) if cuda and p.compile else fitted
     infer_batch = clf.speed.infer_batch_size or 2 * p.batch_size
 
     state = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": -1, "train_seconds": 0.0, "images_seen": 0}
-    best_path = ckpt.with_name(ckpt.name.replace(".ckpt", ".best.pt"))
+    best_path = best_weights(clf)
     if ckpt.exists():  # resume mid-fold
         saved = torch.load(ckpt, map_location=device, weights_only=False)
         model.load_state_dict(saved["model"])
@@ -164,24 +158,29 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         if ema is not None and saved.get("ema"):
             ema.module.load_state_dict(saved["ema"])
         state = saved["state"]
-        log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
+        if ranks.lead:
+            log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
 
-    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not clf.progress)
+    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not (clf.progress and ranks.lead))
     for epoch in bar:
         # Every random source restarts from (seed, epoch): a resumed epoch draws what an uninterrupted one would.
-        torch.manual_seed(seed * 1000 + epoch)
-        generator.manual_seed(seed * 1000 + epoch)
+        # Ranks draw the same batch order, but their own dropout and augmentation (per-rank seeds).
+        torch.manual_seed(seed * 1000 + epoch + 7919 * ranks.rank)
+        order.manual_seed(seed * 1000 + epoch)
+        device_rng.manual_seed(seed * 1000 + epoch + 1 + 7919 * ranks.rank)
         rng = np.random.default_rng([seed, epoch])
-        if train_set.pipeline is not None:  # albumentations keeps its own generators (re-seeded per loader worker too)
-            train_set.pipeline.set_random_seed(seed * 1000 + epoch)
+        if train_pipeline is not None:  # albumentations keeps its own generators (re-seeded per loader worker too)
+            train_pipeline.set_random_seed(seed * 1000 + epoch)
         frozen = epoch < p.freeze_epochs
         head = set(map(id, model.get_classifier().parameters()))
         for t in model.parameters():
             t.requires_grad_(not frozen or id(t) in head)
         model.train()
-        start, losses, seen = time.perf_counter(), [], 0
-        for batch, target in loader:
+        start, loss_sum, batches, seen = time.perf_counter(), torch.zeros((), device=device), 0, 0
+        for batch, target in feed.epoch(order, ranks):
             x = norm(batch)
+            if on_device is not None:
+                x = norm.layout(on_device(x, device_rng))
             target = target.to(device, non_blocking=True)
             x, soft = mix_batch(x, target, clf.n_classes, aug.mixup_alpha, aug.cutmix_alpha, aug.mix_prob, rng)
             with autocast():
@@ -194,34 +193,59 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
             sched.step()
             if ema is not None:
                 ema.update(model)
-            losses.append(loss.item())
-            seen += len(batch)
+            loss_sum += loss.detach()  # read once per epoch: .item() per step would wait for the GPU every step
+            batches += 1
+            seen += len(batch) * ranks.world
         if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
         state["train_seconds"] += seconds
         state["images_seen"] += seen
         judge = ema.module if ema is not None else model
-        proba = predict(judge, valid[0], norm, infer_batch, [], test_pipeline, autocast)
+        shard = ImageRows(valid[0].array, ranks.shard(valid[0].rows))
+        if valid_pipeline is not None:
+            valid_pipeline.set_random_seed(seed * 1000 + epoch)
+        proba = ranks.gather(predict(judge, shard, norm, infer_batch, [], valid_pipeline, autocast), len(valid[1]))
         acc = float((proba.argmax(1) == valid[1]).mean())
-        state["history"].append({"epoch": epoch + 1, "train_loss": float(np.mean(losses)) if losses else float("nan"),
+        train_loss = float(loss_sum) / batches if batches else float("nan")
+        state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
                                  "valid_acc": acc, "lr": opt.param_groups[0]["lr"], "train_img_s": seen / max(seconds, 1e-9)})
         if acc > state["best_acc"]:
             state["best_acc"], state["best_epoch"] = acc, epoch + 1
-            torch.save(judge.state_dict(), best_path)
+            if ranks.lead:
+                torch.save(judge.state_dict(), best_path)
         state["epoch"] = epoch + 1
-        tmp = ckpt.with_name(ckpt.name + ".tmp")
-        torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                    "ema": ema.module.state_dict() if ema is not None else None, "state": state}, tmp)
-        tmp.replace(ckpt)
-        bar.set_postfix(loss=f"{np.mean(losses):.3f}", acc=f"{acc:.4f}", img_s=f"{seen / max(seconds, 1e-9):.0f}")
+        if ranks.lead:
+            tmp = ckpt.with_name(ckpt.name + ".tmp")
+            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                        "ema": ema.module.state_dict() if ema is not None else None, "state": state}, tmp)
+            tmp.replace(ckpt)
+        ranks.barrier()
+        bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{acc:.4f}", img_s=f"{seen / max(seconds, 1e-9):.0f}")
 
     best = ema.module if ema is not None else model
     best.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
-    clf.net_, clf.norm_, clf.autocast_, clf.test_pipeline_, clf.infer_batch_ = best, norm, autocast, test_pipeline, infer_batch
-    clf.device_ = torch.cuda.get_device_name(device) if cuda else "cpu"
-    ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
+    ready_to_predict(clf, best, device)
+    state["feed"] = feed.kind
+    if ranks.lead:
+        ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
     return state
+
+
+def best_weights(clf) -> Path:
+    """Where a fold keeps the weights of its best epoch."""
+    return clf.checkpoint.with_name(clf.checkpoint.name.replace(".ckpt", ".best.pt"))
+
+
+def ready_to_predict(clf, model: torch.nn.Module, device: torch.device) -> None:
+    """Give a TimmClassifier its fitted network and what prediction needs (normalisation, precision, TTA pipeline)."""
+    p, cuda = clf.params, device.type == "cuda"
+    test_pipeline = build_pipeline(clf.augment.test, "augment.test")
+    if test_pipeline is not None:
+        test_pipeline.set_random_seed(clf.seed)
+    clf.net_, clf.norm_, clf.autocast_ = model, Normalizer(model, device, cuda and p.channels_last), autocast_context(cuda, p.amp)
+    clf.test_pipeline_, clf.infer_batch_ = test_pipeline, clf.speed.infer_batch_size or 2 * p.batch_size
+    clf.device_ = torch.cuda.get_device_name(device) if cuda else "cpu"
 
 
 def predict_images(clf, images: ImageRows) -> np.ndarray:

@@ -46,6 +46,7 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
             "predict_seconds": predict_seconds,
             "infer_img_s": (len(valid) + len(test)) * n_views / max(predict_seconds, 1e-9),
             "device": model.device_,
+            "feed": state.get("feed"),
             "history": state["history"],
             "logloss": logloss.fn(y[valid_idx], valid),
         }

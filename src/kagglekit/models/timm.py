@@ -44,9 +44,15 @@ class TimmClassifier:
         self.augment, self.checkpoint, self.log, self.progress = None, None, print, True
 
     def fit(self, images, y, valid=None):
-        from ..images.finetune import fine_tune
+        """Fine-tune here, or on ``speed.gpus`` DDP processes (images/distributed.py)."""
+        if self.speed.gpus > 1:
+            from ..images.distributed import fine_tune_distributed
 
-        self.state_ = fine_tune(self, images, y, valid)
+            self.state_ = fine_tune_distributed(self, images, y, valid)
+        else:
+            from ..images.finetune import fine_tune
+
+            self.state_ = fine_tune(self, images, y, valid)
         return self
 
     def predict_proba(self, images):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, List
+from typing import Callable, List, Optional
 
 import numpy as np
 
@@ -55,3 +55,8 @@ class Task:
     def reports(self, rd: RunDir, run, targets: Targets, oof: np.ndarray, infos: List[dict]) -> dict:
         """Extra files (plots) and record fields of a finished run."""
         return {}
+
+    def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:
+        """How fast a finished run trained against a bare reference loop of the same model (``make bench``);
+        None for kinds or models without one."""
+        return None

@@ -8,9 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import UserError
+from ..images.batch_augment import build_batch_augment
 from ..images.config import ImageRunConfig
 from ..images.data import load_image_data
+from ..images.feed import check_feed
 from ..images.fitter import embedding_tables, finetune_fitter
+from ..images.reference import compare_to_reference
 from ..images.reports import confusion_matrix_png, learning_curves
 from ..images.sample import write_image_sample
 from ..models import get_entry
@@ -35,6 +38,8 @@ class ImageTask(Task):
         bad = [v for v in run.augment.tta if v not in TTA_VIEWS]
         if bad:
             raise UserError(f"augment.tta: unknown view(s) {bad}; choose from {', '.join(TTA_VIEWS)}.")
+        build_batch_augment(run.augment.device)
+        check_feed(run.speed.feed, bool(run.augment.train))
 
     def load(self, spec, run, log):
         return load_image_data(spec, run, log)
@@ -65,6 +70,14 @@ class ImageTask(Task):
         if get_entry(run.model.name).eats == "images":
             return f"{run.model.name}:{run.model.params.get('arch')}"
         return f"{run.model.name}:emb-{run.image.embed_arch}"
+
+    def speed_reference(self, rd, record: dict):
+        config = rd.load_config()
+        if get_entry(config["model"]["name"]).eats != "images":
+            return None
+        folds = [rd.load_fold(k) for k in range(config["cv"]["n_splits"])]
+        histories = [f["info"]["history"] for f in folds if f is not None and f["info"].get("history")]
+        return compare_to_reference(config, len(record["classes"]), histories)
 
     def reports(self, rd, run, targets, oof, infos) -> dict:
         done = ~np.isnan(oof).any(axis=1)

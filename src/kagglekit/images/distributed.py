@@ -1,0 +1,73 @@
+"""One fold trained by several processes with DistributedDataParallel (``speed.gpus=N``, ``make train ... gpus=N``).
+
+The run's own process stays the driver: for each fold it spawns N ranks (one GPU each with NCCL; CPU processes
+with gloo where there is no GPU, which is how the tests run it) and waits. Every rank draws the same batches and
+trains on its share of each, so the global batch size, schedule and checkpoints are those of one process; BN
+statistics and dropout are per rank, so the result matches one process's within noise, not bit for bit. Rank 0
+writes the checkpoint and the best weights; the driver then predicts validation and test rows with them and saves
+the fold as it always does, so the run folder, resume and OOF/test predictions are unchanged.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+
+import torch
+
+from ..core.errors import UserError
+from ..core.executors import dumps_sharing_memmaps, gpu_count
+from ..core.io import atomic_write_bytes
+from ..core.speed import torch_device
+from .backbones import create_backbone
+from .finetune import best_weights, fine_tune, ready_to_predict
+from .ranks import Ranks
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _rank_main(rank: int, world: int, port: int, cuda: bool, payload: bytes, result: str) -> None:
+    """One rank: join the process group, train its share, and (rank 0) leave the training state for the driver."""
+    import torch.distributed as dist
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
+    clf, train, y, valid = pickle.loads(payload)
+    if cuda:
+        torch.cuda.set_device(rank)
+    dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
+    try:
+        state = fine_tune(clf, train, y, valid, Ranks(rank, world))
+        if rank == 0:
+            atomic_write_bytes(result, pickle.dumps(state))
+    finally:
+        dist.destroy_process_group()
+
+
+def fine_tune_distributed(clf, train, y, valid) -> dict:
+    """``fine_tune`` on ``clf.speed.gpus`` processes; the driver's ``clf`` comes back ready to predict."""
+    world, p = clf.speed.gpus, clf.params
+    device = torch_device(clf.speed.device)
+    cuda = device.type == "cuda"
+    if cuda and world > gpu_count():
+        raise UserError(f"speed.gpus={world}, but {gpu_count()} GPU(s) are visible here: use gpus={gpu_count()} or fewer.")
+    if not cuda:
+        clf.log(f"no GPU: gpus={world} trains each fold in {world} CPU processes (gloo): the DDP path, not a speed-up")
+    result = clf.checkpoint.with_name(clf.checkpoint.name + ".rank0.pkl")
+    result.unlink(missing_ok=True)
+    payload = dumps_sharing_memmaps((clf, train, y, valid))
+    torch.multiprocessing.start_processes(_rank_main, args=(world, _free_port(), cuda, payload, str(result)),
+                                          nprocs=world, join=True, start_method="spawn")
+    state = pickle.loads(result.read_bytes())
+    result.unlink()
+    model = create_backbone(p.arch, clf.n_classes, "none", p.drop_rate, p.drop_path_rate)
+    model.load_state_dict(torch.load(best_weights(clf), map_location="cpu", weights_only=True))
+    model = model.to(device)
+    if cuda and p.channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    ready_to_predict(clf, model, device)
+    return state

@@ -1,0 +1,88 @@
+"""Networks of our own, registered in timm's model registry so ``model.params.arch`` names them like any timm model.
+
+``airbench_net``: a small convolutional net in the style of Keller Jordan's airbench CIFAR-10 speed runs, trained
+from scratch at 32 px: a 2 x 2 patch stem, three groups of conv -> max-pool -> BN -> GELU -> conv -> BN -> GELU
+(widths 64, 256, 256), a global max-pool and a linear head. ``test_airbench_net`` is the same at widths 16/32/32.
+Neither has pretrained weights (``pretrained: none``). Differences from airbench: the stem is learned (no
+patch-whitening initialisation), and there is no lookahead or progressive freezing.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+CIFAR_MEAN, CIFAR_STD = (0.4914, 0.4822, 0.4465), (0.2470, 0.2435, 0.2616)
+
+
+class ConvGroup(nn.Module):
+    def __init__(self, c_in: int, c_out: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(c_in, c_out, 3, padding=1, bias=False)
+        self.pool = nn.MaxPool2d(2)
+        self.norm1 = nn.BatchNorm2d(c_out)
+        self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=False)
+        self.norm2 = nn.BatchNorm2d(c_out)
+        self.act = nn.GELU()
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.act(self.norm1(self.pool(self.conv1(x))))
+        return self.act(self.norm2(self.conv2(x)))
+
+
+class AirbenchNet(nn.Module):
+    """The timm model contract our loop uses: ``num_classes``, ``pretrained_cfg`` (normalisation), ``get_classifier``,
+    ``reset_classifier``, ``forward_features`` / ``forward_head``."""
+
+    def __init__(self, widths: Sequence[int] = (64, 256, 256), stem: int = 24, num_classes: int = 10, drop_rate: float = 0.0):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, stem, 2, padding=0), nn.GELU())
+        chans = [stem, *widths]
+        self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(chans[:-1], chans[1:])])
+        self.num_features = widths[-1]
+        self.drop = nn.Dropout(drop_rate)
+        self.num_classes = num_classes
+        self.head = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+        self.pretrained_cfg = {"mean": CIFAR_MEAN, "std": CIFAR_STD, "num_classes": num_classes}
+
+    def get_classifier(self) -> nn.Module:
+        return self.head
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        self.head = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.groups(self.stem(x))
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.drop(torch.amax(x, dim=(2, 3))))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def _build(widths, pretrained: bool, kwargs) -> AirbenchNet:
+    if pretrained:
+        raise ValueError("airbench nets have no pretrained weights: use pretrained: none")
+    kwargs = {k: v for k, v in kwargs.items() if k in ("num_classes", "drop_rate")}
+    return AirbenchNet(widths, **kwargs)
+
+
+def register() -> None:
+    """Add the nets to timm's registry (idempotent)."""
+    from timm.models import is_model, register_model
+
+    if is_model("airbench_net"):
+        return
+
+    def airbench_net(pretrained: bool = False, **kwargs) -> AirbenchNet:
+        return _build((64, 256, 256), pretrained, kwargs)
+
+    def test_airbench_net(pretrained: bool = False, **kwargs) -> AirbenchNet:
+        return _build((16, 32, 32), pretrained, kwargs)
+
+    for fn in (airbench_net, test_airbench_net):
+        register_model(fn)

@@ -1,0 +1,84 @@
+"""The reference training loop: a run's model, batch size, precision, layout and optimizer, fed one batch of
+random pictures already on the device, and nothing else. It is the speed our loop should reach; ``make bench``
+prints our training images/second as a ratio of its own (below ~0.9 the loop is input-bound: try speed.feed=device
+with augment.device instead of CPU augmentation)."""
+
+from __future__ import annotations
+
+import time
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from ..core.speed import thread_count, torch_device
+from .backbones import create_backbone
+from .finetune import Normalizer, autocast_context
+
+
+def reference_img_s(arch: str, n_classes: int, size: int, batch_size: int, device: torch.device, optimizer: str = "adamw",
+                    amp: bool = True, channels_last: bool = True, compile: bool = False, steps: int = 20,
+                    warmup: int = 5) -> float:
+    """Training images/second of the bare loop (forward, loss, backward, optimizer step) after ``warmup`` steps."""
+    cuda = device.type == "cuda"
+    torch.manual_seed(0)
+    model = create_backbone(arch, n_classes, "none").to(device)  # the weights do not change the speed
+    if cuda and channels_last:
+        model = model.to(memory_format=torch.channels_last)
+    norm = Normalizer(model, device, cuda and channels_last)
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-4) if optimizer == "adamw" else torch.optim.SGD(
+        model.parameters(), lr=1e-3, momentum=0.9, nesterov=True)
+    fitted = torch.compile(model) if cuda and compile else model
+    autocast = autocast_context(cuda, amp)
+    images = torch.randint(0, 256, (batch_size, size, size, 3), dtype=torch.uint8, device=device)
+    labels = torch.randint(0, n_classes, (batch_size,), device=device)
+    model.train()
+
+    def step() -> None:
+        with autocast():
+            loss = F.cross_entropy(fitted(norm(images)).float(), labels)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+
+    for _ in range(warmup):
+        step()
+    if cuda:
+        torch.cuda.synchronize(device)
+    start = time.perf_counter()
+    for _ in range(steps):
+        step()
+    if cuda:
+        torch.cuda.synchronize(device)
+    return steps * batch_size / (time.perf_counter() - start)
+
+
+def loop_img_s(history: List[dict], freeze_epochs: int) -> float:
+    """Our loop's training images/second: the median over the epochs that train the whole network."""
+    rates = [h["train_img_s"] for h in history if h["epoch"] > freeze_epochs] or [h["train_img_s"] for h in history]
+    return float(np.median(rates))
+
+
+def compare_to_reference(config: dict, n_classes: int, histories: List[List[dict]], steps: int = 20) -> Optional[Dict]:
+    """Our img/s, the reference's, and their ratio for a finished run's saved ``config``; on CUDA also the reference
+    with channels_last and torch.compile on and off (which layout and compilation are fastest on this device)."""
+    params, speed = config["model"]["params"], config["speed"]
+    if not histories or "arch" not in params:
+        return None
+    device = torch_device(speed["device"])
+    torch.set_num_threads(thread_count(speed["threads"]))
+    size, batch = config["image"]["size"], params["batch_size"]
+    ours = float(np.mean([loop_img_s(h, params["freeze_epochs"]) for h in histories]))
+
+    def measure(channels_last: bool, compile: bool) -> float:
+        return reference_img_s(params["arch"], n_classes, size, batch, device, params["optimizer"], params["amp"],
+                               channels_last, compile, steps=steps)
+
+    reference = measure(params["channels_last"], params["compile"])
+    out = {"ours_img_s": round(ours, 1), "reference_img_s": round(reference, 1), "ratio": round(ours / reference, 3),
+           "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
+    if device.type == "cuda":
+        out["variants"] = {f"channels_last={cl}, compile={co}": round(measure(cl, co), 1)
+                           for cl in (False, True) for co in (False, True)}
+    return out
