@@ -154,7 +154,7 @@ def speed_line(ref: Optional[dict]) -> str:
     if not ref:
         return ""
     line = (f"\n    loop vs reference: {ref['ours_img_s']:.0f} / {ref['reference_img_s']:.0f} img/s = {ref['ratio']:.2f}"
-            f" on {ref['device']}{' (input-bound: see speed.feed)' if ref['ratio'] < 0.9 else ''}")
+            f" on {ref['device']}{' (below 0.9: the loop spends time outside the model)' if ref['ratio'] < 0.9 else ''}")
     for variant, rate in ref.get("variants", {}).items():
         line += f"\n    reference with {variant}: {rate:.0f} img/s"
     return line
