@@ -17,7 +17,7 @@ from typing import Callable, Iterator, List, Tuple
 import numpy as np
 
 from .errors import UserError
-from .speed import physical_cores
+from .speed import gpu_count, physical_cores
 
 
 def _split(folds: np.ndarray, k: int):
@@ -76,15 +76,6 @@ def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):
     import pickle
 
     return _timed_fold(pickle.loads(payload), k, folds, 0)
-
-
-def gpu_count() -> int:
-    """CUDA devices visible here (0 without torch or CUDA)."""
-    try:
-        import torch
-    except ImportError:
-        return 0
-    return torch.cuda.device_count() if torch.cuda.is_available() else 0
 
 
 def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:

@@ -17,11 +17,10 @@ import socket
 import torch
 
 from ..core.errors import UserError
-from ..core.executors import dumps_sharing_memmaps, gpu_count
+from ..core.executors import dumps_sharing_memmaps
 from ..core.io import atomic_write_bytes
-from ..core.speed import torch_device
-from .backbones import create_backbone
-from .finetune import best_weights, fine_tune, ready_to_predict
+from ..core.speed import gpu_count, torch_device
+from .finetune import best_weights, build_network, fine_tune, ready_to_predict
 from .ranks import Ranks
 
 
@@ -50,7 +49,7 @@ def _rank_main(rank: int, world: int, port: int, cuda: bool, payload: bytes, res
 
 def fine_tune_distributed(clf, train, y, valid) -> dict:
     """``fine_tune`` on ``clf.speed.gpus`` processes; the driver's ``clf`` comes back ready to predict."""
-    world, p = clf.speed.gpus, clf.params
+    world = clf.speed.gpus
     device = torch_device(clf.speed.device)
     cuda = device.type == "cuda"
     if cuda and world > gpu_count():
@@ -64,10 +63,7 @@ def fine_tune_distributed(clf, train, y, valid) -> dict:
                                           nprocs=world, join=True, start_method="spawn")
     state = pickle.loads(result.read_bytes())
     result.unlink()
-    model = create_backbone(p.arch, clf.n_classes, "none", p.drop_rate, p.drop_path_rate)
-    model.load_state_dict(torch.load(best_weights(clf), map_location="cpu", weights_only=True))
-    model = model.to(device)
-    if cuda and p.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build_network(clf, device, "none")
+    model.load_state_dict(torch.load(best_weights(clf), map_location=device, weights_only=True))
     ready_to_predict(clf, model, device)
     return state

@@ -40,12 +40,16 @@ class AugmentedImages(torch.utils.data.Dataset):
         return torch.from_numpy(np.array(img, copy=True)), int(self.labels[i])
 
 
+def batch_count(n: int, batch_size: int) -> int:
+    """Batches an epoch of ``n`` rows takes: the last short batch is dropped unless it is the only one."""
+    return max(1, n // batch_size)
+
+
 def epoch_batches(n: int, batch_size: int, generator: torch.Generator, ranks: Ranks = SINGLE) -> List[torch.Tensor]:
-    """One epoch's batches of row positions: a seeded permutation; the last short batch is dropped unless it is the only
-    one. With several DDP ranks, every rank draws the same batches and keeps its share of each."""
+    """One epoch's ``batch_count`` batches of row positions, from a seeded permutation. With several DDP ranks, every
+    rank draws the same batches and keeps its share of each."""
     order = torch.randperm(n, generator=generator)
-    stop = n - n % batch_size if n > batch_size else n
-    return [ranks.shard(b) for b in order[:stop].split(batch_size)]
+    return [ranks.shard(b) for b in order[: min(n, batch_count(n, batch_size) * batch_size)].split(batch_size)]
 
 
 class LoaderFeed:
@@ -66,7 +70,7 @@ class LoaderFeed:
         return iter([b.tolist() for b in self.batches])
 
     def __len__(self) -> int:
-        return len(self.batches) or max(1, self.n // self.batch_size)
+        return batch_count(self.n, self.batch_size)
 
     def epoch(self, generator: torch.Generator, ranks: Ranks = SINGLE) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
         self.worker_seeds.manual_seed(generator.initial_seed())
@@ -85,7 +89,7 @@ class DeviceFeed:
         self.n, self.batch_size, self.device = len(self.labels), batch_size, device
 
     def __len__(self) -> int:
-        return max(1, self.n // self.batch_size)
+        return batch_count(self.n, self.batch_size)
 
     def epoch(self, generator: torch.Generator, ranks: Ranks = SINGLE) -> Iterator[Tuple[torch.Tensor, torch.Tensor]]:
         for rows in epoch_batches(self.n, self.batch_size, generator, ranks):

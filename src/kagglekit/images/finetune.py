@@ -3,17 +3,17 @@
 Batches come from a feed (feed.py: a DataLoader with CPU augmentation, or the pictures resident on the
 device), are normalised and augmented on the device (batch_augment.py, mixup/cutmix). AdamW or SGD with a
 faster head (and optional timm layer decay), linear warmup then cosine, optional frozen-backbone warm start,
-label smoothing, bf16 autocast and channels_last on CUDA, gradient clipping, optional weight EMA. A checkpoint is written after every epoch, so a
-killed run resumes mid-fold; the epoch with the best validation accuracy is kept, and its weights
-predict the validation fold and the test set with test-time augmentation.
+label smoothing, bf16 autocast and channels_last on CUDA, gradient clipping, optional weight EMA. A checkpoint
+is written after every epoch, so a killed run resumes mid-fold; the epoch with the best validation accuracy is
+kept, and its weights predict the validation fold and the test set with test-time augmentation.
 """
 
 from __future__ import annotations
 
 import math
 import time
-from pathlib import Path
 from dataclasses import dataclass
+from pathlib import Path
 from typing import List, Optional, Tuple
 
 import numpy as np
@@ -120,9 +120,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     cuda = device.type == "cuda"
     torch.set_num_threads(max(1, thread_count(clf.speed.threads) // (1 if cuda else ranks.world)))
     torch.manual_seed(seed)
-    model = create_backbone(p.arch, clf.n_classes, p.pretrained, p.drop_rate, p.drop_path_rate).to(device)
-    if cuda and p.channels_last:
-        model = model.to(memory_format=torch.channels_last)
+    model = build_network(clf, device, p.pretrained)
     norm = Normalizer(model, device, cuda and p.channels_last)
     groups = param_groups(model, p)
     opt = (torch.optim.AdamW(groups, lr=p.lr) if p.optimizer == "adamw"
@@ -146,7 +144,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     autocast = autocast_context(cuda, p.amp)
     fitted = ranks.wrap(model, device, some_frozen=p.freeze_epochs > 0)
     fitted = torch.compile(fitted) if cuda and p.compile else fitted
-    infer_batch = clf.speed.infer_batch_size or 2 * p.batch_size
+    infer_batch = infer_batch_size(clf)
 
     state = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": -1, "train_seconds": 0.0, "images_seen": 0}
     best_path = best_weights(clf)
@@ -232,6 +230,17 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     return state
 
 
+def build_network(clf, device: torch.device, pretrained: str) -> torch.nn.Module:
+    """The fold's network on ``device``, in the layout it trains and predicts in (channels_last on CUDA)."""
+    p = clf.params
+    model = create_backbone(p.arch, clf.n_classes, pretrained, p.drop_rate, p.drop_path_rate).to(device)
+    return model.to(memory_format=torch.channels_last) if device.type == "cuda" and p.channels_last else model
+
+
+def infer_batch_size(clf) -> int:
+    return clf.speed.infer_batch_size or 2 * clf.params.batch_size
+
+
 def best_weights(clf) -> Path:
     """Where a fold keeps the weights of its best epoch."""
     return clf.checkpoint.with_name(clf.checkpoint.name.replace(".ckpt", ".best.pt"))
@@ -244,7 +253,7 @@ def ready_to_predict(clf, model: torch.nn.Module, device: torch.device) -> None:
     if test_pipeline is not None:
         test_pipeline.set_random_seed(clf.seed)
     clf.net_, clf.norm_, clf.autocast_ = model, Normalizer(model, device, cuda and p.channels_last), autocast_context(cuda, p.amp)
-    clf.test_pipeline_, clf.infer_batch_ = test_pipeline, clf.speed.infer_batch_size or 2 * p.batch_size
+    clf.test_pipeline_, clf.infer_batch_ = test_pipeline, infer_batch_size(clf)
     clf.device_ = torch.cuda.get_device_name(device) if cuda else "cpu"
 
 
