@@ -106,8 +106,31 @@ def test_forest_probabilities_are_smoothed_and_calibrated_out_of_bag(workdir):
     y = (X[:, 0] > 0).astype(int)
     forest = build_model("extra_trees", {"n_estimators": 50}, "binary", 0, SpeedConfig(threads=1)).fit(X[:200], y[:200])
     proba = forest.predict_proba(X[200:])
-    assert 0 < proba.min() and proba.max() < 1 and forest.calibrator_ is not None
+    assert 0 < proba.min() and proba.max() < 1 and forest.calibrator_ is not None and forest.chosen_params_ is not None
     assert AUC.fn(y[200:], proba) > 0.9
+
+
+def test_a_forest_chooses_leaf_size_and_features_on_out_of_bag_loss_and_the_record_shows_it(workdir):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] + rng.normal(scale=1.5, size=400) > 0).astype(int)  # noisy labels: the leaf size matters
+    speed = SpeedConfig(threads=1)
+    chosen = build_model("random_forest", {"n_estimators": 60}, "binary", 0, speed).fit(X[:300], y[:300])
+    settings = [{"min_samples_leaf": m, "max_features": f} for m in (1, 3) for f in (0.5, "sqrt")]
+    assert chosen.chosen_params_ in settings
+    singles = [build_model("random_forest", {"n_estimators": 60, **s}, "binary", 0, speed).fit(X[:300], y[:300]) for s in settings]
+    losses = [single._out_of_bag(single.forest_, y[:300])[0] for single in singles]
+    best = singles[int(np.argmin(losses))]
+    assert not hasattr(best, "chosen_params_")  # one candidate: nothing chosen
+    assert np.array_equal(chosen.predict_proba(X[300:]), best.predict_proba(X[300:]))  # the lowest out-of-bag loss wins
+    res = train("credit", "extra_trees", ["data=sample", "model.params.n_estimators=40", "model.params.max_features=sqrt"], **QUIET)
+    assert [c["max_features"] for c in res.record["chosen_params"]] == ["sqrt"] * len(res.record["fold_scores"])
+    assert {c["min_samples_leaf"] for c in res.record["chosen_params"]} <= {1, 3}
+    with pytest.raises(UserError, match="min_samples_leaf"):
+        train("credit", "random_forest", ["data=sample", "model.params.min_samples_leaf=[0, 2]"], **QUIET)
 
 
 def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir, tmp_path, monkeypatch, capsys):

@@ -99,9 +99,10 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
     extra = task.reports(rd, run, targets, result.oof, infos)
     extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
-    for chosen in ("best_iteration", "best_epoch"):  # what early stopping chose in each fold, shown in the record
+    # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
+    for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params")):
         if infos and all(chosen in i for i in infos):
-            extra[f"{chosen}s"] = [i[chosen] for i in infos]
+            extra[key] = [i[chosen] for i in infos]
     submission = None
     if complete:
         test = task.combine_test(metric, result.test_folds)

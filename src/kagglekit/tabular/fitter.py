@@ -102,7 +102,7 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
             pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
             info["n_fit"] = len(fit_idx)
         info["n_features"] = int(X_fit.shape[1])
-        for attr in ("best_epoch_", "best_model_", "best_iteration_"):
+        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_"):
             if hasattr(model, attr):
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
