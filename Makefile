@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon new shift sample data describe list test faults bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon submit leaderboard new shift sample data describe list test faults bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -47,6 +47,12 @@ tune: $(STAMP) ## comp=X model=Y [trials=N] [timeout=S] [workers=K] [storage=URL
 
 autogluon: $(STAMP) ## comp=X [time_limit=S] [presets=...]: AutoGluon baseline fitted on each of our folds
 	$(RUN) autogluon
+
+submit: $(STAMP) ## comp=X [run=ID | file=PATH] [message=...]: check the CSV again and send it with the Kaggle API
+	$(RUN) submit
+
+leaderboard: $(STAMP) ## comp=X: read our submissions' public scores from Kaggle (shown by `make compare`)
+	$(RUN) leaderboard
 
 new: $(STAMP) ## comp=NAME data_dir=PATH [force=true]: write competitions/NAME/competition.yaml from the files
 	$(RUN) new

@@ -90,7 +90,7 @@ def test_download_fails_fast_without_credentials(workdir, monkeypatch, tmp_path)
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "no-kaggle"))
     for var in ("KAGGLE_USERNAME", "KAGGLE_KEY", "KAGGLE_API_TOKEN"):
         monkeypatch.delenv(var, raising=False)
-    with pytest.raises(UserError, match="no Kaggle API credentials.*kaggle.json"):
+    with pytest.raises(UserError, match="needs Kaggle API credentials.*kaggle.json"):
         from kagglekit.core.competition import load_competition
         from kagglekit.core.download import download
 
@@ -98,10 +98,12 @@ def test_download_fails_fast_without_credentials(workdir, monkeypatch, tmp_path)
 
 
 def test_download_fails_fast_when_offline(workdir, monkeypatch, tmp_path):
-    import kagglekit.core.download as dl
     from kagglekit.core.competition import load_competition
+    from kagglekit.core.download import download
 
-    monkeypatch.setattr(dl, "has_credentials", lambda: True)
-    monkeypatch.setattr(dl, "kaggle_reachable", lambda timeout=3.0: False)
-    with pytest.raises(UserError, match="cannot reach www.kaggle.com"):
-        dl.download(load_competition("house-prices"), tmp_path / "dl")
+    monkeypatch.setenv("KAGGLE_USERNAME", "someone")
+    monkeypatch.setenv("KAGGLE_KEY", "not-a-key")
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")  # the API at localhost:7777, where nothing listens
+    with pytest.raises(UserError, match="cannot reach localhost"):
+        download(load_competition("house-prices"), tmp_path / "dl")
+    assert not (tmp_path / "dl").exists()

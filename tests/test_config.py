@@ -51,5 +51,7 @@ def test_hash_changes_with_config_and_data_only():
 
 def test_parse_overrides_types():
     assert parse_overrides(["a.b=1", "c=[1, 2]", "d=null", "e=text"]) == {"a": {"b": 1}, "c": [1, 2], "d": None, "e": "text"}
+    # as OmegaConf reads a dotlist: 1e-3 is a number (plain YAML 1.1 would keep it as text)
+    assert parse_overrides(["lr=1e-3", "f=[0.5, sqrt]", "g=a:b"]) == {"lr": 0.001, "f": [0.5, "sqrt"], "g": "a:b"}
     with pytest.raises(UserError, match="key=value"):
         parse_overrides(["oops"])

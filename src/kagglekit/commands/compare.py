@@ -13,6 +13,7 @@ from ..core.errors import UserError
 from ..core.paths import display, runs_root
 from ..core.runs import iter_records
 from .args import data_choice, need
+from .submit import read_log
 
 
 def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> pd.DataFrame:
@@ -22,6 +23,7 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
     if not records:
         on = f" on {data_label}" if data_label else ""
         raise UserError(f"no finished runs for {comp}{on} yet; train one with `make train comp={comp} model=...`.")
+    public = {e["run_id"]: e["public_score"] for e in read_log(comp, root) if e.get("run_id") and e.get("public_score") is not None}
     rows = []
     for r in records:
         if not isinstance(r.get("cv_mean"), (int, float)) or not np.isfinite(r["cv_mean"]) or "run_id" not in r:
@@ -35,6 +37,7 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
             "metric": r["metric"],
             "cv_mean": r["cv_mean"],
             "cv_std": r["cv_std"],
+            "public": public.get(r["run_id"]),  # the newest scored Kaggle submission of this run
             "folds": " ".join(f"{s:.4f}" for s in r["fold_scores"]),
             "fit_s": round(float(r.get("fit_seconds") or 0.0), 1),
             "date": r["created"][:16].replace("T", " "),
@@ -79,6 +82,37 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     return path
 
 
+def plot_cv_vs_public(df: pd.DataFrame, path: Path, title: str) -> Optional[Path]:
+    """CV score against Kaggle's public score, one point per submitted run, with the y = x line: points far from
+    the line are runs whose CV the leaderboard does not confirm (or a public split too small to judge)."""
+    scored = df.dropna(subset=["public"])
+    if scored.empty:
+        return None
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.5, 5.5))
+    ax.errorbar(scored["cv_mean"], scored["public"], xerr=scored["cv_std"], fmt="o", capsize=3)
+    for _, r in scored.iterrows():
+        ax.annotate(f"{r['config']} [{r['run_id'][:6]}]", (r["cv_mean"], r["public"]), fontsize=7,
+                    xytext=(4, 4), textcoords="offset points")
+    lo = float(min(scored["cv_mean"].min(), scored["public"].min()))
+    hi = float(max(scored["cv_mean"].max(), scored["public"].max()))
+    pad = 0.05 * (hi - lo or abs(hi) or 1.0)
+    ax.plot([lo - pad, hi + pad], [lo - pad, hi + pad], color="grey", lw=1, ls="--", label="public = CV")
+    metric = df["metric"].iloc[0]
+    ax.set_xlabel(f"CV {metric} (mean ± std over folds)")
+    ax.set_ylabel(f"Kaggle public {metric}")
+    ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
 def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> Tuple[pd.DataFrame, Path, Path]:
     """Build, save (CSV and PNG under runs/<comp>/) and return the comparison."""
     df = compare_table(comp, root, data_label)
@@ -86,6 +120,7 @@ def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = 
     csv_path, png_path = out / "compare.csv", out / "compare.png"
     df.to_csv(csv_path, index=False)
     plot_table(df, png_path, f"{comp}: every run")
+    plot_cv_vs_public(df, out / "cv-vs-public.png", f"{comp}: CV against the public leaderboard")
     return df, csv_path, png_path
 
 
@@ -95,15 +130,18 @@ def print_table(df: pd.DataFrame) -> None:
     from rich.table import Table
 
     table = Table(show_lines=False)
-    for col in ["#", "config", "model", "overrides", "data", "cv_mean", "cv_std", "folds", "fit_s", "date", "run_id"]:
-        table.add_column(col, justify="right" if col in ("#", "cv_mean", "cv_std", "fit_s") else "left")
+    for col in ["#", "config", "model", "overrides", "data", "cv_mean", "cv_std", "public", "folds", "fit_s", "date", "run_id"]:
+        table.add_column(col, justify="right" if col in ("#", "cv_mean", "cv_std", "public", "fit_s") else "left")
     for i, r in df.iterrows():
+        public = "" if pd.isna(r["public"]) else f"{r['public']:.5f}"
         table.add_row(str(i + 1), r["config"], r["model"], r["overrides"], r["data"], f"{r['cv_mean']:.5f}", f"{r['cv_std']:.5f}",
-                      r["folds"], f"{r['fit_s']:.1f}", r["date"], r["run_id"])
+                      public, r["folds"], f"{r['fit_s']:.1f}", r["date"], r["run_id"])
     Console(width=200).print(table)
 
 
 def cmd_compare(own, overrides) -> None:
     df, csv_path, png_path = compare(need(own, "comp", "compare"), data_label=data_choice(overrides, "compare"))
     print_table(df)
-    print(f"saved {display(csv_path)} and {display(png_path)}")
+    scatter = png_path.parent / "cv-vs-public.png"
+    also = f" and {display(scatter)}" if df["public"].notna().any() else ""
+    print(f"saved {display(csv_path)} and {display(png_path)}{also}")

@@ -14,7 +14,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
-import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -91,8 +90,17 @@ class RunConfig:
     speed: SpeedConfig = field(default_factory=SpeedConfig)
 
 
+def parse_value(raw: str) -> Any:
+    """One override's value, read as OmegaConf reads a dotlist (``1e-3`` is a float, ``[1, 3]`` a list, ``null``
+    None); text it cannot read stays text."""
+    try:
+        return OmegaConf.to_container(OmegaConf.from_dotlist([f"value={raw}"]))["value"]
+    except OmegaConfBaseException:
+        return raw
+
+
 def parse_overrides(items: List[str]) -> Dict[str, Any]:
-    """Turn ``key=value`` strings into a nested dict, values parsed as YAML scalars."""
+    """Turn ``key=value`` strings into a nested dict, values parsed by ``parse_value`` (train and tune alike)."""
     out: Dict[str, Any] = {}
     for item in items:
         if "=" not in item:
@@ -103,10 +111,7 @@ def parse_overrides(items: List[str]) -> Dict[str, Any]:
             if raw != "sample":
                 raise UserError(f"data={raw}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
             key, raw = "data.sample", "true"
-        try:
-            value = yaml.safe_load(raw) if raw != "" else None
-        except yaml.YAMLError:
-            value = raw
+        value = parse_value(raw)
         node = out
         parts = key.split(".")
         for part in parts[:-1]:
