@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon submit leaderboard new shift sample data describe list test faults bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon submit leaderboard new shift sample data describe list wheels test faults bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -53,6 +53,9 @@ submit: $(STAMP) ## comp=X [run=ID | file=PATH] [message=...]: check the CSV aga
 
 leaderboard: $(STAMP) ## comp=X: read our submissions' public scores from Kaggle (shown by `make compare`)
 	$(RUN) leaderboard
+
+wheels: $(STAMP) ## [dest=PATH] [python=3.X]: every pinned wheel, kagglekit's and the configs in one folder (offline installs)
+	$(RUN) wheels
 
 new: $(STAMP) ## comp=NAME data_dir=PATH [force=true]: write competitions/NAME/competition.yaml from the files
 	$(RUN) new

@@ -149,7 +149,7 @@ def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
     assert out["record"]["cv_mean"] >= 0.5 and pd.read_csv(out["submission"]).shape == (30, 2)
 
 
-def test_hub_weights_fail_at_once_without_network(monkeypatch):
+def test_hub_weights_fail_at_once_without_network(monkeypatch, tmp_path):
     import socket
     import time
 
@@ -158,13 +158,38 @@ def test_hub_weights_fail_at_once_without_network(monkeypatch):
 
     monkeypatch.setattr(socket, "create_connection", offline)
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)  # restored after the test
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub-cache"))
     start = time.perf_counter()
-    with pytest.raises(UserError, match="pretrained=hub needs the network.*pretrained=offline"):
+    with pytest.raises(UserError, match="pretrained=hub needs the network.*no copy.*pretrained=offline"):
         create_backbone("resnet18", 3, "hub")
     assert time.perf_counter() - start < 5
     import os
 
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
+
+
+def test_hub_weights_come_from_the_local_hub_cache_when_offline(monkeypatch, tmp_path):
+    """A hub cache copied from a machine with internet (e.g. a Kaggle dataset) is enough for pretrained=hub."""
+    import socket
+
+    import timm
+    from safetensors.torch import save_file
+
+    def offline(*a, **kw):
+        raise OSError("network is unreachable")
+
+    reference = timm.create_model("test_resnet", pretrained=False)  # the weights "on the hub"
+    snapshot = tmp_path / "hub" / "models--timm--test_resnet.r160_in1k" / "snapshots" / "0123abcd"
+    snapshot.mkdir(parents=True)
+    save_file({k: v.contiguous() for k, v in reference.state_dict().items()}, str(snapshot / "model.safetensors"))
+    (tmp_path / "hub" / "models--timm--test_resnet.r160_in1k" / "refs").mkdir()
+    (tmp_path / "hub" / "models--timm--test_resnet.r160_in1k" / "refs" / "main").write_text("0123abcd")
+    monkeypatch.setattr(socket, "create_connection", offline)
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    model = create_backbone("test_resnet", 3, "hub")
+    assert model.get_classifier().out_features == 3
+    stem = next(k for k in reference.state_dict() if k.endswith("weight"))
+    assert torch.equal(model.state_dict()[stem], reference.state_dict()[stem])  # the cached weights, not random ones
 
 
 def test_local_weight_file_loads_and_head_is_replaced(tmp_path):

@@ -1,7 +1,8 @@
-"""Command line: ``python -m kagglekit <command> comp=NAME [model=NAME] [key=value ...]``.
+"""Command line: ``kagglekit <command> comp=NAME [model=NAME] [key=value ...]`` (or ``python -m kagglekit``).
 
 Every command is one row of ``COMMANDS`` (function, its own keys, a line of help); every other
-key=value is a config override, checked as one. User mistakes print one message and exit 2.
+key=value is a config override, checked as one. ``kagglekit train house-prices --model lasso --data sample`` is the
+same as the key=value form. User mistakes print one message and exit 2.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ COMMANDS = {
     "submit": ("submit", "cmd_submit", ("comp", "run", "file", "message"),
                "check and send a submission with the Kaggle API: run=ID | file=PATH (default: the best run by CV) message=..."),
     "leaderboard": ("submit", "cmd_leaderboard", ("comp",), "read the public scores of our Kaggle submissions into the runs' records"),
+    "wheels": ("wheels", "cmd_wheels", ("dest", "python"),
+               "every pinned wheel + kagglekit's own + competitions/configs in one folder for offline installs: dest=PATH"),
     "bench": ("bench", "cmd_bench", ("comp", "model"), "the configs of configs/<comp>/bench.yaml on the real data, timed"),
     "shift": ("shift", "cmd_shift", ("comp",), "adversarial validation: can a model tell train from test rows? AUC, columns, plot, fixes"),
     "new": ("new", "cmd_new", ("comp", "force"), "write competitions/<comp>/competition.yaml and configs/<comp>/ from data_dir=PATH"),
@@ -40,11 +43,44 @@ COMMANDS = {
 
 
 def usage() -> str:
-    lines = ["usage: python -m kagglekit COMMAND comp=NAME [model=NAME] [key=value ...]", "", "commands:"]
+    lines = ["usage: kagglekit COMMAND [COMP] [--key value | key=value ...]   (`kagglekit COMMAND --help` for one)", "",
+             "commands:"]
     lines += [f"  {name:9s} {row[3]}" for name, row in COMMANDS.items()]
     lines += ["", "common keys: data_dir=PATH (a folder in Kaggle's layout), data=sample, seed=N, folds=K,",
               "and any config key, e.g. model.params.learning_rate=0.05 cv.scheme=kfold speed.threads=2"]
     return "\n".join(lines)
+
+
+def command_usage(command: str) -> str:
+    """One command's help: what it does and the keys it takes."""
+    _, _, keys, text = COMMANDS[command]
+    first = " COMP" if "comp" in keys else ""
+    own = " ".join(f"[--{k} ...]" for k in keys if k != "comp")
+    lines = [f"usage: kagglekit {command}{first} {own} [key=value ...]".replace("  ", " "), "", text]
+    if command in ("train", "tune", "autogluon", "bench"):
+        lines += ["", "any config key may follow, e.g. data_dir=PATH data=sample seed=N folds=K model.params.alpha=0.001"]
+    return "\n".join(lines)
+
+
+def words(command: str, args: List[str]) -> List[str]:
+    """``--key value``, ``--key=value`` and a first bare word (the competition) as the key=value words commands read."""
+    keys = COMMANDS[command][2] if command in COMMANDS else ()
+    out, i = [], 0
+    while i < len(args):
+        arg = args[i]
+        if arg.startswith("--") and len(arg) > 2:
+            key, eq, value = arg[2:].partition("=")
+            head, dot, tail = key.partition(".")
+            key = head.replace("-", "_") + dot + tail
+            if not eq and i + 1 < len(args) and not args[i + 1].startswith("--"):
+                value, i = args[i + 1], i + 1
+            out.append(f"{key}={value if (eq or value) else 'true'}")
+        elif i == 0 and "=" not in arg and "comp" in keys:
+            out.append(f"comp={arg}")
+        else:
+            out.append(arg)
+        i += 1
+    return out
 
 
 def run_command(command: str, rest: List[str]) -> None:
@@ -53,7 +89,7 @@ def run_command(command: str, rest: List[str]) -> None:
     if command not in COMMANDS:
         raise UserError(f"unknown command '{command}'; commands: {', '.join(COMMANDS)}.")
     module, function, keys, _ = COMMANDS[command]
-    own, overrides = split_args(rest, keys)
+    own, overrides = split_args(words(command, rest), keys)
     getattr(importlib.import_module(f"{__name__}.{module}"), function)(own, overrides)
 
 
@@ -63,6 +99,9 @@ def main(argv: List[str] | None = None) -> int:
         argv += args_from_makeflags(os.environ.get("MAKEFLAGS", ""))
     if not argv or argv[0] in ("-h", "--help", "help"):
         print(usage())
+        return 0
+    if argv[0] in COMMANDS and any(a in ("-h", "--help") for a in argv[1:]):
+        print(command_usage(argv[0]))
         return 0
     try:
         run_command(argv[0], argv[1:])

@@ -22,7 +22,7 @@ from ..core.errors import UserError
 from ..core.files import read_yaml
 from ..core.io import atomic_write_text
 from ..core.metrics import get_metric
-from ..core.paths import ROOT, config_dir, display, runs_root
+from ..core.paths import config_dir, display, project_home, runs_root
 from ..core.runs import RunDir
 from ..pipeline import train
 from ..tasks import get_task
@@ -41,7 +41,7 @@ def plan_for(comp: str, overrides: list) -> tuple:
         data_dir = plan.get("data_dir")
         if not data_dir:
             raise UserError(f"`make bench comp={comp}` needs the real data: data_dir=PATH.")
-        folder = (ROOT / data_dir).resolve()
+        folder = (project_home() / data_dir).resolve()
         if not folder.exists():
             raise UserError(f"bench data {folder} (from {path}) is missing; pass data_dir=PATH to the real files"
                             f"{' or run `make data comp=' + comp + '`' if 'data/' in str(data_dir) else ''}.")

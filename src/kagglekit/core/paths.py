@@ -1,27 +1,40 @@
-"""Where things live. Outputs (data/, runs/, submissions/) move with KAGGLEKIT_WORKDIR; competitions/ and
-configs/ with KAGGLEKIT_COMPETITIONS and KAGGLEKIT_CONFIGS."""
+"""Where things live. The project folder holds competitions/ and configs/: KAGGLEKIT_HOME, else the current folder
+or the nearest parent with a competitions/ folder, else this checkout (an editable install or PYTHONPATH=src).
+Outputs (data/, runs/, submissions/) go under the project folder unless KAGGLEKIT_WORKDIR moves them;
+KAGGLEKIT_COMPETITIONS and KAGGLEKIT_CONFIGS move those two folders on their own."""
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[3]  # the checkout, when the package runs from src/
+
+
+def project_home() -> Path:
+    """The project folder: KAGGLEKIT_HOME, the current folder or a parent holding competitions/, else the checkout."""
+    if os.environ.get("KAGGLEKIT_HOME"):
+        return Path(os.environ["KAGGLEKIT_HOME"]).expanduser()
+    here = Path.cwd().resolve()
+    for folder in (here, *here.parents):
+        if (folder / "competitions").is_dir():
+            return folder
+    return ROOT
 
 
 def competitions_dir() -> Path:
     """The competitions/ folder (one sub-folder per competition)."""
-    return Path(os.environ.get("KAGGLEKIT_COMPETITIONS", ROOT / "competitions"))
+    return Path(os.environ.get("KAGGLEKIT_COMPETITIONS", project_home() / "competitions"))
 
 
 def config_dir() -> Path:
     """The configs/ folder (KAGGLEKIT_CONFIGS moves it, e.g. for tests that write tuned configs)."""
-    return Path(os.environ.get("KAGGLEKIT_CONFIGS", ROOT / "configs"))
+    return Path(os.environ.get("KAGGLEKIT_CONFIGS", project_home() / "configs"))
 
 
 def workdir() -> Path:
-    """Folder holding data/, runs/ and submissions/ (the repository unless KAGGLEKIT_WORKDIR is set)."""
-    return Path(os.environ.get("KAGGLEKIT_WORKDIR", ROOT))
+    """Folder holding data/, runs/ and submissions/ (the project folder unless KAGGLEKIT_WORKDIR is set)."""
+    return Path(os.environ.get("KAGGLEKIT_WORKDIR", project_home()))
 
 
 def data_root() -> Path:

