@@ -32,6 +32,28 @@ def test_leaves_layout_learns_and_submits(workdir):
         assert (res.run_dir / png).read_bytes()[:4] == b"\x89PNG"
     for key in ("train_img_s", "infer_img_s", "cache_seconds", "train_seconds", "predict_seconds"):
         assert rec[key] >= 0
+    epochs = int([o for o in TINY if o.startswith("model.params.epochs=")][0].split("=")[1])
+    for k in range(rec["n_folds"]):  # the epoch history, written as it happened
+        hist = pd.read_csv(res.run_dir / f"fold_{k}.history.csv")
+        assert list(hist["epoch"]) == list(range(1, epochs + 1))
+        assert {"train_loss", "valid_loss", "valid_acc", "lr", "train_img_s", "seconds"} <= set(hist.columns)
+    log = (res.run_dir / "train.log").read_text()
+    assert log.count(f"epoch {epochs}/{epochs}: loss") == rec["n_folds"] and "valid_acc" in log and "img/s" in log
+
+
+def test_many_classes_get_the_most_confused_pairs_instead_of_a_matrix(tmp_path):
+    from kagglekit.images.reports import confused_pairs, confused_pairs_png
+
+    rng = np.random.default_rng(0)
+    classes = np.array([f"species_{i}" for i in range(60)])
+    y = rng.integers(0, 60, size=3000)
+    pred = y.copy()
+    pred[(y == 7)[:] & (rng.random(3000) < 0.6)] = 8  # species_7 is mostly taken for species_8
+    proba = np.eye(60)[pred]
+    table = confused_pairs(y, proba, classes, top=5)
+    assert (table.iloc[0]["true"], table.iloc[0]["predicted"]) == ("species_7", "species_8")
+    assert 0.4 < table.iloc[0]["share_of_true"] < 0.8 and len(table) == 1  # the only mistake made
+    assert confused_pairs_png(table, tmp_path / "pairs.png", 0.98).read_bytes()[:4] == b"\x89PNG"
 
 
 def test_cifar_layout_with_mixing_and_tta(workdir):

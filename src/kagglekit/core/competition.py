@@ -151,7 +151,8 @@ def load_competition(name: str) -> CompetitionSpec:
     if not path.exists():
         raise UserError(
             f"unknown competition '{name}' (no {path}). Known: {', '.join(competition_names())}. "
-            "A new one: `make new comp=NAME data_dir=PATH` writes competitions/NAME/competition.yaml from its files."
+            "A new one: `make new comp=NAME data_dir=PATH` writes competitions/NAME/competition.yaml from its files. "
+            "Run from the project folder, or set KAGGLEKIT_HOME=PATH to the folder that holds competitions/ and configs/."
         )
     try:
         cfg = OmegaConf.merge(OmegaConf.structured(CompetitionSpec), read_yaml(path))

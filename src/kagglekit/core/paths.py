@@ -12,14 +12,15 @@ ROOT = Path(__file__).resolve().parents[3]  # the checkout, when the package run
 
 
 def project_home() -> Path:
-    """The project folder: KAGGLEKIT_HOME, the current folder or a parent holding competitions/, else the checkout."""
+    """The project folder: KAGGLEKIT_HOME, the current folder or a parent holding competitions/, else the checkout
+    (else the current folder)."""
     if os.environ.get("KAGGLEKIT_HOME"):
         return Path(os.environ["KAGGLEKIT_HOME"]).expanduser()
     here = Path.cwd().resolve()
     for folder in (here, *here.parents):
         if (folder / "competitions").is_dir():
             return folder
-    return ROOT
+    return ROOT if (ROOT / "competitions").is_dir() else here  # a plain `pip install .` has no checkout to fall back on
 
 
 def competitions_dir() -> Path:

@@ -17,10 +17,12 @@ from pathlib import Path
 from typing import List, Optional, Tuple
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..core.io import atomic_write_text
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, mix_batch, tta_views
 from .backbones import create_backbone
@@ -175,6 +177,8 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
             t.requires_grad_(not frozen or id(t) in head)
         model.train()
         start, loss_sum, batches, seen = time.perf_counter(), torch.zeros((), device=device), 0, 0
+        steps_bar = tqdm(total=len(feed), desc=f"epoch {epoch + 1}", leave=False, unit="batch",
+                         disable=not (clf.progress and ranks.lead and len(feed) >= 20))  # long epochs only
         for batch, target in feed.epoch(order, ranks):
             x = norm(batch)
             if on_device is not None:
@@ -194,6 +198,8 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
             loss_sum += loss.detach()  # read once per epoch: .item() per step would wait for the GPU every step
             batches += 1
             seen += len(batch) * ranks.world
+            steps_bar.update()
+        steps_bar.close()
         if cuda:
             torch.cuda.synchronize()
         seconds = time.perf_counter() - start
@@ -205,9 +211,15 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
             valid_pipeline.set_random_seed(seed * 1000 + epoch)
         proba = ranks.gather(predict(judge, shard, norm, infer_batch, [], valid_pipeline, autocast), len(valid[1]))
         acc = float((proba.argmax(1) == valid[1]).mean())
+        valid_loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(valid[1])), valid[1]], 1e-12, None))))
         train_loss = float(loss_sum) / batches if batches else float("nan")
-        state["history"].append({"epoch": epoch + 1, "train_loss": train_loss,
-                                 "valid_acc": acc, "lr": opt.param_groups[0]["lr"], "train_img_s": seen / max(seconds, 1e-9)})
+        lr = opt.param_groups[0]["lr"]
+        state["history"].append({"epoch": epoch + 1, "train_loss": train_loss, "valid_loss": valid_loss, "valid_acc": acc,
+                                 "lr": lr, "train_img_s": seen / max(seconds, 1e-9), "seconds": seconds})
+        if ranks.lead:
+            log(f"{ckpt.stem} epoch {epoch + 1}/{p.epochs}: loss {train_loss:.4f} valid_loss {valid_loss:.4f} "
+                f"valid_acc {acc:.4f} lr {lr:.2e} {seen / max(seconds, 1e-9):.0f} img/s {seconds:.1f} s")
+            write_history(history_path(clf), state["history"])
         if acc > state["best_acc"]:
             state["best_acc"], state["best_epoch"] = acc, epoch + 1
             if ranks.lead:
@@ -228,6 +240,15 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     if ranks.lead:
         ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
     return state
+
+
+def history_path(clf) -> Path:
+    """Where a fold's epoch history is written as it happens (fold_<k>.history.csv beside its checkpoint)."""
+    return clf.checkpoint.with_name(clf.checkpoint.name.replace(".ckpt", ".history.csv"))
+
+
+def write_history(path: Path, history: List[dict]) -> None:
+    atomic_write_text(path, pd.DataFrame(history).to_csv(index=False))
 
 
 def build_network(clf, device: torch.device, pretrained: str) -> torch.nn.Module:

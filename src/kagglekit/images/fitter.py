@@ -25,10 +25,14 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
     train_cache, test_cache, cache_rows = data.extra["train_images"], data.extra["test_images"], data.extra["cache_rows"]
     logloss = get_metric("logloss")
 
+    def both(message: str) -> None:  # per-epoch lines: on screen and in the run's train.log
+        log(message)
+        rd.logger().info(message)
+
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
         model = build_model(run.model.name, run.model.params, targets.task, run.seed + k, run.speed)
         model.n_classes, model.augment, model.checkpoint = targets.n_outputs, run.augment, rd.path / f"fold_{k}.ckpt"
-        model.log, model.progress = log, progress
+        model.log, model.progress = both, progress
         y = targets.y
         model.fit(ImageRows(train_cache.array, cache_rows[train_idx]), y[train_idx],
                   valid=(ImageRows(train_cache.array, cache_rows[valid_idx]), y[valid_idx]))

@@ -14,7 +14,7 @@ from ..images.data import load_image_data
 from ..images.feed import check_feed
 from ..images.fitter import embedding_tables, finetune_fitter
 from ..images.reference import compare_to_reference
-from ..images.reports import confusion_matrix_png, learning_curves
+from ..images.reports import confused_pairs, confused_pairs_png, confusion_matrix_png, learning_curves
 from ..images.sample import write_image_sample
 from ..models import get_entry
 from ..tabular.config import PreprocessConfig
@@ -81,8 +81,15 @@ class ImageTask(Task):
 
     def reports(self, rd, run, targets, oof, infos) -> dict:
         done = ~np.isnan(oof).any(axis=1)
-        learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png")
-        confusion_matrix_png(targets.y[done], oof[done], targets.classes, rd.path / "confusion_matrix.png")
+        learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png",
+                        {i["fold"]: i["best_epoch"] for i in infos if "best_epoch" in i})
+        y, proba = targets.y[done], oof[done]
+        if len(targets.classes) <= 40:
+            confusion_matrix_png(y, proba, targets.classes, rd.path / "confusion_matrix.png")
+        else:  # a 176 x 176 matrix is unreadable: the pairs mistaken most often instead
+            table = confused_pairs(y, proba, targets.classes)
+            table.to_csv(rd.path / "confused_pairs.csv", index=False)
+            confused_pairs_png(table, rd.path / "confused_pairs.png", float(np.mean(proba.argmax(1) == y)))
         return {
             "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),
             "predict_seconds": round(sum(i["predict_seconds"] for i in infos), 2),
