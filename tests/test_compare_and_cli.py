@@ -17,6 +17,14 @@ def test_compare_lists_every_run_best_first(workdir, capsys):
     assert main(["compare", "comp=house-prices"]) == 0
     out = capsys.readouterr().out
     assert "lasso" in out and "ridge" in out and "lightgbm" in out
+    assert df.attrs["greater_is_better"] is False and "fold_scores" not in pd.read_csv(csv_path).columns
+    for run in runs:  # every table run leaves its own pictures: importance (lasso's |coef|, LightGBM's gain), residuals
+        for png in ("feature_importance.png", "oof_residuals.png"):
+            assert (run.run_dir / png).read_bytes()[:4] == b"\x89PNG"
+    importance = pd.read_csv(runs[2].run_dir / "feature_importance.csv")
+    assert importance["mean"].is_monotonic_decreasing and abs(importance["mean"].sum() - 1) < 0.05
+    # the sample's price is driven by its living area and quality (sample.yaml): a tree model finds them near the top
+    assert {"GrLivArea", "OverallQual"} & set(importance["feature"].head(5).str.replace(r"^\w+__", "", regex=True))
 
 
 def test_compare_without_runs_says_what_to_do(workdir, capsys):

@@ -18,7 +18,8 @@ TINY = ["data=sample", "model.params.pretrained=none", "model.params.epochs=6", 
 
 
 def test_leaves_layout_learns_and_submits(workdir):
-    res = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32"], **QUIET)
+    res = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32", "tracker=mlflow"],
+                **QUIET)
     rec = res.record
     assert rec["cv_mean"] > 0.5  # 6 classes: chance is 0.17
     sub = pd.read_csv(res.submission)
@@ -39,6 +40,12 @@ def test_leaves_layout_learns_and_submits(workdir):
         assert {"train_loss", "valid_loss", "valid_acc", "lr", "train_img_s", "seconds"} <= set(hist.columns)
     log = (res.run_dir / "train.log").read_text()
     assert log.count(f"epoch {epochs}/{epochs}: loss") == rec["n_folds"] and "valid_acc" in log and "img/s" in log
+    from mlflow.tracking import MlflowClient
+
+    client = MlflowClient(f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}")
+    (run,) = client.search_runs([client.get_experiment_by_name("leaves").experiment_id])
+    curve = client.get_metric_history(run.info.run_id, "fold0_valid_acc")  # per-epoch metrics of every fold
+    assert sorted(m.step for m in curve) == list(range(1, epochs + 1))
 
 
 def test_many_classes_get_the_most_confused_pairs_instead_of_a_matrix(tmp_path):

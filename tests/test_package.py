@@ -108,3 +108,27 @@ def test_offline_recipe_installs_our_wheel_with_no_index_and_finds_the_project(t
     import kagglekit
 
     assert str(site) not in kagglekit.__file__  # this process kept the checkout; the child ran the installed copy
+
+
+def test_tracker_mlflow_mirrors_a_run_in_a_real_local_store(workdir):
+    from mlflow.tracking import MlflowClient
+
+    from kagglekit.core.errors import UserError
+    from kagglekit.pipeline import train
+
+    quiet = dict(progress=False, log=lambda *a: None)
+    plain = train("house-prices", "lasso", ["data=sample"], **quiet)
+    tracked = train("house-prices", "lasso", ["data=sample", "tracker=mlflow"], **quiet)
+    assert tracked.run_dir == plain.run_dir  # tracking is not part of what a run is
+    client = MlflowClient(f"sqlite:///{workdir / 'mlruns' / 'mlflow.db'}")
+    experiment = client.get_experiment_by_name("house-prices")
+    (run,) = client.search_runs([experiment.experiment_id])
+    assert run.data.tags["kagglekit.run_id"] == tracked.record["run_id"]
+    assert run.data.metrics["cv_mean"] == pytest.approx(tracked.record["cv_mean"])
+    assert run.data.params["model.name"] == "lasso" and run.data.params["cv.n_splits"] == "5"
+    history = client.get_metric_history(run.info.run_id, "fold_rmse_log")
+    assert [m.value for m in sorted(history, key=lambda m: m.step)] == pytest.approx(tracked.record["fold_scores"])
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "plots")}
+    assert {"plots/feature_importance.png", "plots/oof_residuals.png"} <= artifacts
+    with pytest.raises(UserError, match="tracker=wandb"):
+        train("house-prices", "lasso", ["data=sample", "tracker=wandb"], **quiet)

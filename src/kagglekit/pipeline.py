@@ -26,6 +26,7 @@ from .core.records import data_label, describe_overrides, make_record, submit, w
 from .core.runs import RunDir
 from .core.submission import submission_shape
 from .core.targets import encode_targets
+from .core.tracking import check_tracking, track
 from .tasks import get_task, load_run_config
 
 
@@ -49,6 +50,7 @@ def prepare(comp: str, config_name: str, overrides: Optional[List[str]] = None, 
     """(spec, task, run config, data) for a run: what train and tune both start from."""
     spec = load_competition(comp)
     task, run = load_run_config(spec, config_name, overrides)
+    check_tracking(run.tracking)
     ensure_sample(spec, run, log)
     return spec, task, run, task.load(spec, run, log)
 
@@ -97,7 +99,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
                           metric.fn(targets.y, result.oof) if complete else None, **extra_scores)
     log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
-    extra = task.reports(rd, run, targets, result.oof, infos)
+    extra = task.reports(rd, run, targets, result.oof, infos, metric)
     extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
     for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params")):
@@ -121,6 +123,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     )
     if complete:
         write_json(rd.path / "record.json", record)
+        track(run.tracking, to_dict(run), {**record, "fold_seconds": scores["fold_seconds"]}, infos, rd.path, log)
     return TrainResult(rd.path, record, submission)
 
 

@@ -39,6 +39,7 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
             "cv_std": r["cv_std"],
             "public": public.get(r["run_id"]),  # the newest scored Kaggle submission of this run
             "folds": " ".join(f"{s:.4f}" for s in r["fold_scores"]),
+            "fold_scores": list(r["fold_scores"]),  # for the plot; not written to the CSV
             "fit_s": round(float(r.get("fit_seconds") or 0.0), 1),
             "date": r["created"][:16].replace("T", " "),
             "run_id": r["run_id"],
@@ -49,19 +50,23 @@ def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[s
         raise UserError(f"no readable finished runs for {comp}; train one with `make train comp={comp} model=...`.")
     df = pd.DataFrame(rows)
     ascending = not bool(df["greater_is_better"].iloc[0])
-    df = df.sort_values(["data", "cv_mean"], ascending=[True, ascending]).drop(columns="greater_is_better")
-    return df.reset_index(drop=True)
+    df = df.sort_values(["data", "cv_mean"], ascending=[True, ascending]).drop(columns="greater_is_better").reset_index(drop=True)
+    df.attrs["greater_is_better"] = not ascending
+    return df
 
 
 def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
-    """Horizontal bar chart of CV mean with std error bars, one bar per run."""
+    """Left: CV mean with std error bars, one bar per run, the direction of better stated. Right: each run's per-fold
+    difference to the best run of its data set (same folds): a gap that holds on every fold is real, one that flips
+    sign between folds is noise."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     labels = [f"{c} {o} [{r[:6]}] ({d})"[:70] for c, o, r, d in zip(df["config"], df["overrides"], df["run_id"], df["data"])]
-    fig, ax = plt.subplots(figsize=(9, 0.4 * len(df) + 1.8))
+    fig, (ax, diff) = plt.subplots(1, 2, figsize=(14, 0.4 * len(df) + 2.0), sharey=True,
+                                   gridspec_kw={"width_ratios": [3, 2]})
     palette = ["#4C72B0", "#DD8452", "#55A868", "#C44E52", "#8172B3"]
     datasets = list(dict.fromkeys(df["data"]))
     colors = [palette[datasets.index(d) % len(palette)] for d in df["data"]]
@@ -74,8 +79,22 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     lo = (df["cv_mean"] - df["cv_std"]).min()
     hi = (df["cv_mean"] + df["cv_std"]).max()
     ax.set_xlim(max(0.0, lo - 0.1 * (hi - lo + 1e-9)), hi + 0.1 * (hi - lo + 1e-9))
-    ax.set_xlabel(f"CV {df['metric'].iloc[0]} (mean ± std over folds)")
+    better = "higher is better" if df.attrs.get("greater_is_better") else "lower is better"
+    ax.set_xlabel(f"CV {df['metric'].iloc[0]} (mean ± std over folds; {better})")
     ax.set_title(title)
+    for data in datasets:  # the best run of each data set is the first of its rows (the table is sorted)
+        rows = df.index[df["data"] == data]
+        best = np.asarray(df.loc[rows[0], "fold_scores"])
+        for i in rows:
+            scores = np.asarray(df.loc[i, "fold_scores"])
+            if len(scores) != len(best):
+                continue
+            gaps = scores - best
+            diff.scatter(gaps, np.full(len(gaps), i), s=14, color=colors[i], alpha=0.7)
+            diff.plot([gaps.mean()], [i], marker="|", markersize=14, color="black")
+    diff.axvline(0, color="grey", lw=1, ls="--")
+    diff.set_xlabel("fold score minus the best run's (dots: folds; bar: mean)")
+    diff.set_title("difference to the best run, fold by fold")
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -118,7 +137,7 @@ def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = 
     df = compare_table(comp, root, data_label)
     out = (root or runs_root()) / comp
     csv_path, png_path = out / "compare.csv", out / "compare.png"
-    df.to_csv(csv_path, index=False)
+    df.drop(columns="fold_scores").to_csv(csv_path, index=False)
     plot_table(df, png_path, f"{comp}: every run")
     plot_cv_vs_public(df, out / "cv-vs-public.png", f"{comp}: CV against the public leaderboard")
     return df, csv_path, png_path

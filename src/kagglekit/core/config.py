@@ -24,7 +24,7 @@ from .paths import config_dir
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
 SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "rows": "data.rows", "executor": "speed.executor",
              "ray_address": "speed.ray_address", "parallel": "speed.parallel", "feed": "speed.feed",
-             "gpus": "speed.gpus"}
+             "gpus": "speed.gpus", "tracker": "tracking.tool", "tracker_uri": "tracking.uri"}
 Layers = List[Tuple[str, dict]]
 
 
@@ -76,6 +76,15 @@ class SpeedConfig:
 
 
 @dataclass
+class TrackingConfig:
+    """Optional copy of each run in an experiment tracker; the run folder stays the source of truth."""
+
+    tool: Optional[str] = None  # null | mlflow
+    uri: Optional[str] = None  # mlflow: a tracking server or database URI; null: sqlite in <workdir>/mlruns/
+    experiment: Optional[str] = None  # null: the competition's name
+
+
+@dataclass
 class RunConfig:
     """The keys every run has; a Task's config class adds its kind's sections."""
 
@@ -88,6 +97,7 @@ class RunConfig:
     data: DataConfig = field(default_factory=DataConfig)
     model: ModelConfig = field(default_factory=ModelConfig)
     speed: SpeedConfig = field(default_factory=SpeedConfig)
+    tracking: TrackingConfig = field(default_factory=TrackingConfig)
 
 
 def parse_value(raw: str) -> Any:
@@ -217,7 +227,7 @@ def to_dict(run: RunConfig) -> dict:
 def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:
     """Short stable id of everything that changes a run's results: not where the data lies, not speed settings."""
     d = to_dict(run)
-    for not_results in ("data", "speed", "force_resume"):
+    for not_results in ("data", "speed", "force_resume", "tracking"):
         d.pop(not_results)
     d["cv"].pop("only_folds", None)
     d["data_fingerprint"] = data_fingerprint

@@ -22,6 +22,7 @@ from ..models import build_model, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
 from .config import PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
+from .reports import fold_importance
 
 TRANSFORMS = {
     None: (lambda y: y, lambda y: y),
@@ -102,6 +103,9 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
             pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
             info["n_fit"] = len(fit_idx)
         info["n_features"] = int(X_fit.shape[1])
+        importance = fold_importance(model, pre, X_fit.shape[1])
+        if importance is not None:
+            info["importance"] = importance
         for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_"):
             if hasattr(model, attr):
                 info[attr.rstrip("_")] = getattr(model, attr)

@@ -52,8 +52,8 @@ class Task:
     def model_label(self, run) -> str:
         return run.model.name
 
-    def reports(self, rd: RunDir, run, targets: Targets, oof: np.ndarray, infos: List[dict]) -> dict:
-        """Extra files (plots) and record fields of a finished run."""
+    def reports(self, rd: RunDir, run, targets: Targets, oof: np.ndarray, infos: List[dict], metric) -> dict:
+        """Extra files (plots) and record fields of a finished run (``metric``: the competition's, for its space)."""
         return {}
 
     def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:

@@ -79,7 +79,7 @@ class ImageTask(Task):
         histories = [f["info"]["history"] for f in folds if f is not None and f["info"].get("history")]
         return compare_to_reference(config, len(record["classes"]), histories)
 
-    def reports(self, rd, run, targets, oof, infos) -> dict:
+    def reports(self, rd, run, targets, oof, infos, metric) -> dict:
         done = ~np.isnan(oof).any(axis=1)
         learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png",
                         {i["fold"]: i["best_epoch"] for i in infos if "best_epoch" in i})

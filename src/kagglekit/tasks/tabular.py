@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
+
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.config import TabularRunConfig
 from ..tabular.data import fit_mask, load_table_data
 from ..tabular.fitter import TableProblem, make_table_fitter
+from ..tabular.reports import importance_png, importance_table, residuals_png
 from ..tabular.sample import write_sample
 from .base import Task
 
@@ -38,6 +41,18 @@ class TabularTask(Task):
 
     def load(self, spec, run, log):
         return load_table_data(spec, run, log=log)
+
+    def reports(self, rd, run, targets, oof, infos, metric) -> dict:
+        table = importance_table(infos)
+        if table is not None:
+            table.to_csv(rd.path / "feature_importance.csv", index=False)
+            importance_png(table, rd.path / "feature_importance.png", run.model.name)
+        if targets.task == "regression" and targets.n_outputs == 1:
+            y, pred = targets.y.reshape(-1), oof.reshape(-1)
+            done = np.isfinite(pred)
+            residuals_png(metric.to_space(y[done]), metric.to_space(pred[done]), rd.path / "oof_residuals.png",
+                          f"{metric.space} target" if metric.space else "target")
+        return {}
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_sample(spec, folder, seed)
