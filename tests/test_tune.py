@@ -93,3 +93,18 @@ def test_a_failing_worker_is_reported_with_its_message(workdir, configs):
 
     with pytest.raises(UserError, match=r"tuning worker failed: worker \d: fit_filter 'NoSuchColumn > 3' cannot be evaluated"):
         tune("house-prices", "lasso", ["data=sample", "fit_filter='NoSuchColumn > 3'"], trials=2, workers=2, **QUIET)
+
+
+def test_several_workers_are_watched_with_one_bar_of_finished_trials_and_the_best(capsys):
+    import optuna
+
+    from kagglekit.commands.tune import watch
+
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize")
+    for value in (0.3, 0.2):
+        study.add_trial(optuna.trial.create_trial(params={}, distributions={}, value=value))
+    polls = iter([True, True, False])  # the workers finish at the third look
+    watch(study, trials=3, alive=lambda: next(polls), every=0.01, progress=True)
+    err = capsys.readouterr().err
+    assert "trials (all workers)" in err and "2/3" in err and "best=0.20000" in err

@@ -14,7 +14,7 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional
 
 import yaml
 
@@ -240,15 +240,39 @@ def _worker_entry(args, errors):
         sys.exit(1)
 
 
-def run_workers(args: tuple, workers: int, executor: str = "local", ray_address: Optional[str] = None) -> None:
-    """``workers`` processes (or Ray tasks) on one study; the first failure is raised with its message, Ctrl-C stops
-    them all."""
+def watch(study, trials: int, alive: Callable[[], bool], every: float = 2.0, progress: bool = True) -> None:
+    """A progress bar over the study's finished trials (and its best value) while the workers run elsewhere."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc="trials (all workers)", disable=not progress)
+    while True:
+        running = alive()
+        done = [t for t in study.get_trials(deepcopy=False) if t.state.name in FINISHED]
+        bar.n = min(trials, len(done))
+        values = [t.value for t in done if t.value is not None]
+        if values:
+            best = max(values) if study.direction.name == "MAXIMIZE" else min(values)
+            bar.set_postfix(best=f"{best:.5f}", running=sum(t.state.name == "RUNNING" for t in study.get_trials(deepcopy=False)))
+        bar.refresh()
+        if not running:
+            break
+        time.sleep(every)
+    bar.close()
+
+
+def run_workers(args: tuple, workers: int, executor: str = "local", ray_address: Optional[str] = None,
+                study=None, progress: bool = True) -> None:
+    """``workers`` processes (or Ray tasks) on one study, watched with one progress bar; the first failure is raised
+    with its message, Ctrl-C stops them all."""
     if executor == "ray":
         from ..core.executors import connect_ray
 
         ray = connect_ray(ray_address)
         remote = ray.remote(num_cpus=1, max_retries=1)(_ray_worker)
-        failures = [m for m in ray.get([remote.remote(args + (i,)) for i in range(workers)]) if m]
+        refs = [remote.remote(args + (i,)) for i in range(workers)]
+        if study is not None:
+            watch(study, args[3], lambda: len(ray.wait(refs, num_returns=len(refs), timeout=0)[0]) < len(refs), progress=progress)
+        failures = [m for m in ray.get(refs) if m]
         if failures:
             raise UserError("tuning worker failed: " + "; ".join(failures) + ". Finished trials are kept; fix the cause "
                             "and run the same command to continue.")
@@ -259,6 +283,8 @@ def run_workers(args: tuple, workers: int, executor: str = "local", ray_address:
     for p in procs:
         p.start()
     try:
+        if study is not None:
+            watch(study, args[3], lambda: any(p.is_alive() for p in procs), progress=progress)
         for p in procs:
             p.join()
     except KeyboardInterrupt:
@@ -287,7 +313,7 @@ def _ray_worker(args) -> str:
 def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, trials: int = 50,
          timeout: Optional[float] = None, workers: int = 1, storage: Optional[str] = None, seed: int = 42,
          pruner: str = "median", log=print, heartbeat: float = 10.0, executor: str = "local",
-         ray_address: Optional[str] = None) -> Dict[str, Any]:
+         ray_address: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
     """Run or continue the study (``workers`` processes, or Ray tasks with executor=ray), then write the tuned
     config, plots and the top trials."""
     if pruner not in ("median", "halving"):
@@ -296,12 +322,12 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     load_space(comp, config_name)  # fail fast on a bad config or space before any process starts
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
-    open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)  # tables exist before workers race
+    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)  # tables exist before workers race
     args = (comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat)
     if workers > 1 or executor == "ray":
-        run_workers(args, workers, executor, ray_address)
+        run_workers(args, workers, executor, ray_address, study=study, progress=progress)
     else:
-        run_worker(*args, 0, True)
+        run_worker(*args, 0, progress)
     study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)
     return finish(study, comp, config_name, overrides, time.perf_counter() - started, log)
 

@@ -51,6 +51,11 @@ class AutoGluonModel:
         self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
                             excluded_model_types=p.excluded_model_types,
                             num_cpus=thread_count(self.speed.threads))
+        board = self.predictor_.leaderboard(silent=True)  # every model it tried, best first, before any is deleted
+        if self.path is not None:
+            board.to_csv(Path(self.path) / "leaderboard.csv", index=False)
+        keep = [c for c in ("model", "score_val", "fit_time", "pred_time_val", "stack_level") if c in board.columns]
+        self.leaderboard_ = board[keep].head(15).to_dict("records")
         if p.keep_only_best:
             self.predictor_.delete_models(models_to_keep="best", dry_run=False)
         self.best_model_ = self.predictor_.model_best

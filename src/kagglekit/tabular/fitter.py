@@ -106,7 +106,7 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
         importance = fold_importance(model, pre, X_fit.shape[1])
         if importance is not None:
             info["importance"] = importance
-        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_"):
+        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_"):
             if hasattr(model, attr):
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
