@@ -1,9 +1,9 @@
 """The Python API for notebooks: the commands as functions that return what they made.
 
     import kagglekit
-    run = kagglekit.train("house-prices", model="lasso", data="sample", **{"model.params.alpha": 0.001})
+    run = kagglekit.train("my-comp", model="lasso", data="sample", **{"model.params.alpha": 0.001})
     run.cv_mean, run.oof.head(), run.submission
-    kagglekit.compare("house-prices", data="sample")
+    kagglekit.compare("my-comp", data="sample")
 
 Keyword overrides are the command line's ``key=value`` words (dotted keys through ``**{...}``); the run folder, its
 record and the submission are the same files `make train` writes.

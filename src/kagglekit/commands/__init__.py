@@ -1,7 +1,7 @@
 """Command line: ``kagglekit <command> comp=NAME [model=NAME] [key=value ...]`` (or ``python -m kagglekit``).
 
 Every command is one row of ``COMMANDS`` (function, its own keys, a line of help); every other
-key=value is a config override, checked as one. ``kagglekit train house-prices --model lasso --data sample`` is the
+key=value is a config override, checked as one. ``kagglekit train COMP --model lasso --data sample`` is the
 same as the key=value form. User mistakes print one message and exit 2.
 """
 

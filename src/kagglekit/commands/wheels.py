@@ -24,8 +24,8 @@ Upload this folder (e.g. as a Kaggle dataset named `kagglekit-wheels`), then in 
 ```bash
 pip install --no-index --find-links /kaggle/input/kagglekit-wheels kagglekit
 export KAGGLEKIT_HOME=/kaggle/input/kagglekit-wheels/project KAGGLEKIT_WORKDIR=/kaggle/working
-kagglekit train house-prices --model lasso --data_dir /kaggle/input/house-prices-advanced-regression-techniques
-cp /kaggle/working/submissions/house-prices/lasso-*.csv /kaggle/working/submission.csv
+kagglekit train COMP --model MODEL --data_dir /kaggle/input/KAGGLE-SLUG
+cp /kaggle/working/submissions/COMP/MODEL-*.csv /kaggle/working/submission.csv
 ```
 
 or, in Python, `run = kagglekit.train(...)` then `shutil.copy(run.submission, "/kaggle/working/submission.csv")`.
@@ -78,9 +78,11 @@ def build_wheels(dest: Path, python: str = "", download: bool = True) -> List[st
     """Fill ``dest``; the pins still missing a wheel (empty when the folder is complete)."""
     dest.mkdir(parents=True, exist_ok=True)
     requirements = ROOT / "requirements.txt"
-    if download:
-        target = ["--python-version", python, "--only-binary=:all:"] if python else ["--only-binary=:all:"]
-        _pip("download", "--disable-pip-version-check", "-r", str(requirements), "-d", str(dest), *target)
+    if download and python:  # another Python: only ready-made wheels can be fetched for it
+        _pip("download", "--disable-pip-version-check", "-r", str(requirements), "-d", str(dest), "--python-version", python,
+             "--only-binary=:all:")
+    elif download:  # this Python: wheels as published, and a wheel built here for any pin published as source only
+        _pip("wheel", "--disable-pip-version-check", "-r", str(requirements), "-w", str(dest))
     _pip("wheel", "--disable-pip-version-check", "--no-deps", "--no-build-isolation", "-w", str(dest), str(ROOT))
     write_project(dest)
     (dest / "README.md").write_text(RECIPE.format(python=python or f"{sys.version_info.major}.{sys.version_info.minor}",

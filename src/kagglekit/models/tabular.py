@@ -51,8 +51,8 @@ class ForestParams:
     n_estimators: int = 500
     max_depth: Optional[int] = None
     # A value, or a list of values to choose from on the out-of-bag error (every combination is fitted once).
-    # null: classification chooses among [1, 3] leaves and [0.5, sqrt] features (measured on the small-data benches:
-    # the best pair differs between credit and hpc); regression uses 1 and 0.5.
+    # null: classification chooses among [1, 3] leaf sizes and [0.5, sqrt] features (measured on the small-data benches:
+    # the best pair differs from one competition to the next); regression uses 1 and 0.5.
     min_samples_leaf: Any = None
     max_features: Any = None  # fraction, int, "sqrt" (1.0 for every feature), or a list of them
     prior_weight: float = 0.01  # classification: mix this share of the training class prior into every probability
@@ -66,8 +66,8 @@ def _candidates(value, classification_default: list, regression_default, regress
 
 
 def _check_forest(p: ForestParams):
-    leaves = p.min_samples_leaf if isinstance(p.min_samples_leaf, (list, tuple)) else [p.min_samples_leaf]
-    if p.n_estimators < 1 or any(v is not None and (not isinstance(v, int) or v < 1) for v in leaves):
+    sizes = p.min_samples_leaf if isinstance(p.min_samples_leaf, (list, tuple)) else [p.min_samples_leaf]
+    if p.n_estimators < 1 or any(v is not None and (not isinstance(v, int) or v < 1) for v in sizes):
         return "n_estimators >= 1 and min_samples_leaf >= 1 (an integer or a list of them) are needed."
     if not 0 <= p.prior_weight < 1:
         return "prior_weight in [0, 1) is needed."

@@ -63,8 +63,9 @@ def importance_png(table: pd.DataFrame, path: Path, model: str, top: int = 25) -
     return path
 
 
-def residuals_png(y: np.ndarray, pred: np.ndarray, path: Path, space: str) -> Path:
-    """OOF prediction against truth, and residual against prediction (in the metric's space, e.g. log prices)."""
+def residuals_png(y: np.ndarray, pred: np.ndarray, path: Path, space: str, ids: Optional[np.ndarray] = None) -> Path:
+    """OOF prediction against truth, and residual against prediction (in the metric's space, e.g. log prices); the
+    five largest misses are labelled with their ids."""
     plt = _plt()
     resid = pred - y
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
@@ -76,7 +77,8 @@ def residuals_png(y: np.ndarray, pred: np.ndarray, path: Path, space: str) -> Pa
     b.axhline(0, color="grey", ls="--", lw=1)
     worst = np.argsort(-np.abs(resid))[:5]
     for i in worst:
-        b.annotate(f"row {i}", (pred[i], resid[i]), fontsize=7, xytext=(3, 3), textcoords="offset points")
+        b.annotate(f"id {ids[i]}" if ids is not None else f"row {i}", (pred[i], resid[i]), fontsize=7, xytext=(3, 3),
+                   textcoords="offset points")
     b.set(xlabel=f"OOF prediction ({space})", ylabel="residual (prediction - truth)",
           title=f"residuals (sd {resid.std():.4f}; the 5 largest labelled)")
     fig.tight_layout()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 
 from ..core.config import check_choices
 from ..core.errors import UserError
@@ -50,8 +51,9 @@ class TabularTask(Task):
         if targets.task == "regression" and targets.n_outputs == 1:
             y, pred = targets.y.reshape(-1), oof.reshape(-1)
             done = np.isfinite(pred)
+            ids = pd.read_csv(rd.path / "folds.csv", dtype={"id": str})["id"].to_numpy()
             residuals_png(metric.to_space(y[done]), metric.to_space(pred[done]), rd.path / "oof_residuals.png",
-                          f"{metric.space} target" if metric.space else "target")
+                          f"{metric.space} target" if metric.space else "target", ids[done] if len(ids) == len(y) else None)
         return {}
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
