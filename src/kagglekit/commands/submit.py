@@ -144,8 +144,10 @@ def print_leaderboard(log: List[Dict]) -> None:
     table = Table()
     for col in ("submitted", "config", "run_id", "cv_mean", "public", "private", "status", "message"):
         table.add_column(col)
+    def fmt(value) -> str:
+        return "" if value is None else f"{value:.5f}"
+
     for e in log:
-        fmt = lambda v: "" if v is None else f"{v:.5f}"  # noqa: E731
         table.add_row(e["submitted"][:16].replace("T", " "), e.get("config") or "", (e.get("run_id") or "")[:8],
                       fmt(e.get("cv_mean")), fmt(e.get("public_score")), fmt(e.get("private_score")),
                       (e.get("status") or "").replace("SubmissionStatus.", "").lower(), e["message"][:40])
