@@ -76,7 +76,7 @@ def _kill_mid_trial(proc, url, study_name, timeout=180):
     raise AssertionError(f"the worker never started a trial in {timeout} s")
 
 
-def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path):
+def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path, monkeypatch):
     import optuna
 
     from kagglekit.commands.tune import data_fingerprint
@@ -84,7 +84,7 @@ def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     env = {**os.environ, "KAGGLEKIT_WORKDIR": str(workdir), "KAGGLEKIT_CONFIGS": str(tmp_path / "configs"),
            "PYTHONPATH": str(ROOT / "src"), "TQDM_DISABLE": "1"}
-    os.environ["KAGGLEKIT_CONFIGS"] = env["KAGGLEKIT_CONFIGS"]
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", env["KAGGLEKIT_CONFIGS"])  # this process reads the same configs
     name = f"house-prices-lasso-{data_fingerprint('house-prices', 'lasso', ['data=sample'])}"  # also writes the sample
     # Three workers (as on three machines) on one study; one is killed mid-trial.
     procs = [_worker(env, postgres, 6) for _ in range(3)]

@@ -101,7 +101,8 @@ def test_offline_recipe_installs_our_wheel_with_no_index_and_finds_the_project(t
     site = tmp_path / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-index", "--find-links", str(dest), "--no-deps",
                     "--target", str(site), "kagglekit"], check=True)
-    env = {**os.environ, "PYTHONPATH": str(site), "KAGGLEKIT_HOME": str(dest / "project"), "KAGGLEKIT_WORKDIR": str(tmp_path / "out")}
+    env = {k: v for k, v in os.environ.items() if k not in ("KAGGLEKIT_CONFIGS", "KAGGLEKIT_COMPETITIONS")}
+    env.update(PYTHONPATH=str(site), KAGGLEKIT_HOME=str(dest / "project"), KAGGLEKIT_WORKDIR=str(tmp_path / "out"))
     out = subprocess.run([sys.executable, "-m", "kagglekit", "list"], cwd=tmp_path, env=env, capture_output=True, text=True)
     assert out.returncode == 0, out.stderr
     assert "house-prices:" in out.stdout and "configs live in wheels/project/configs" in out.stdout
