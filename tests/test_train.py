@@ -13,7 +13,7 @@ def _baseline_rmse_log(train_csv):
     return float(np.sqrt(np.mean((y - y.mean()) ** 2)))
 
 
-@pytest.mark.parametrize("model", ["lightgbm", "lasso", "ridge", "gbrt", "random_forest", "mlp", "svr"])
+@pytest.mark.parametrize("model", ["lightgbm", "lasso", "ridge", "gbrt", "random_forest", "mlp", "svr", "kernel_ridge"])
 def test_every_model_learns_and_writes_a_valid_submission(model, workdir):
     result = train("house-prices", model, ["data=sample"] + FAST.get(model, []), progress=False, log=lambda *a: None)
     rec = result.record
@@ -93,3 +93,10 @@ def test_only_folds_runs_a_subset_without_submission(workdir):
     assert not (res.run_dir / "record.json").exists()
     full = train("house-prices", "lasso", ["data.sample=true"], progress=False, log=lambda *a: None)
     assert full.run_dir == res.run_dir and full.record["fold_scores"][0] == res.record["fold_scores"][0]
+
+
+def test_kernel_ridge_is_refused_for_classes_with_one_line(workdir):
+    from kagglekit.core.errors import UserError
+
+    with pytest.raises(UserError, match="kernel_ridge is a regression model"):
+        train("credit", "kernel_ridge", ["data=sample"], progress=False, log=lambda *a: None)

@@ -7,6 +7,7 @@ from typing import Any, Optional
 
 import numpy as np
 
+from ..core.errors import UserError
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator
 from .registry import register_model
@@ -192,6 +193,31 @@ def build_constant(p: ConstantParams, task: str, seed: int, speed):
     if task == "regression":
         return dummy.DummyRegressor(strategy="mean" if p.strategy == "prior" else p.strategy)
     return dummy.DummyClassifier(strategy="prior")
+
+
+@dataclass
+class KernelRidgeParams:
+    alpha: float = 0.6
+    kernel: str = "polynomial"  # any scikit-learn pairwise kernel: polynomial, rbf, laplacian, linear, ...
+    degree: int = 2
+    coef0: float = 2.5
+    gamma: Optional[float] = None  # null: 1 / number of features
+
+
+def _check_kernel_ridge(p: KernelRidgeParams):
+    if p.alpha <= 0 or p.degree < 1 or (p.gamma is not None and p.gamma <= 0):
+        return "alpha > 0, degree >= 1 and gamma > 0 (or null) are needed."
+    return None
+
+
+@register_model("kernel_ridge", KernelRidgeParams, "scikit-learn kernel ridge regression (polynomial kernel by default; "
+                "needs scaled inputs)", check=_check_kernel_ridge)
+def build_kernel_ridge(p: KernelRidgeParams, task: str, seed: int, speed):
+    from sklearn.kernel_ridge import KernelRidge
+
+    if task != "regression":
+        raise UserError("kernel_ridge is a regression model; for classes use svr (SVC) or ridge (logistic regression).")
+    return KernelRidge(alpha=p.alpha, kernel=p.kernel, degree=p.degree, coef0=p.coef0, gamma=p.gamma)
 
 
 @dataclass
