@@ -110,17 +110,21 @@ def cmd_bench(own, overrides) -> None:
     metrics = [get_metric(m, spec.custom_metrics, spec.folder) for m in plan.get("metrics", [])]
     print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}"
           f"{' at ' + ', '.join(str(r or 'all') for r in row_counts) + ' rows' if plan.get('rows') else ''}", flush=True)
-    total, results = 0.0, {}
+    total, results, bench_runs = 0.0, {}, []
     for rows in row_counts:
         for name, own_overrides in configs.items():
             line, wall, result = _bench_one(comp, name, extra + own_overrides + ([f"data.rows={rows}"] if rows else []) + overrides)
             total += wall
+            bench_runs.append(result)
             if metrics:
                 scores = {m.name: fold_metric(result.run_dir, m) for m in metrics}
                 line += "  " + ", ".join(f"{m} {np.mean(v):.4f}" for m, v in scores.items())
                 results.setdefault(f"{rows:,}" if rows else f"all {len(RunDir.at(result.run_dir).load_targets()):,}", {})[name] = (scores, wall)
             print(("" if rows is None else f"{rows:>6} rows  ") + line, flush=True)
     print(f"total wall {total:.1f} s")
+    if plan.get("side_by_side") and not own.get("model"):
+        side_by_side(comp, plan["side_by_side"], bench_runs, total, extra + overrides)
+        return
     if results:
         text = rows_table(comp, results, [m.name for m in metrics], plan.get("baseline"), plan.get("reference"))
         path = runs_root() / comp / "bench-rows.md"
@@ -132,6 +136,51 @@ def cmd_bench(own, overrides) -> None:
         print_table(df)
     except UserError:
         pass  # single-fold benchmarks leave no compare record
+
+
+def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overrides: list) -> str:
+    """Our best single run and our ensemble of the bench's runs against AutoGluon given the same total wall time
+    (bench + ensemble), all on our folds: one table, printed and saved to runs/<comp>/bench-side-by-side.md."""
+    from .ensemble import ensemble
+
+    records = [r.record for r in runs if "cv_mean" in r.record and r.record.get("n_folds", 0) > 1]
+    if len(records) < 2:
+        raise UserError("side_by_side needs at least two finished bench runs to ensemble.")
+    greater = records[0]["greater_is_better"]
+    ranked = sorted(records, key=lambda r: r["cv_mean"], reverse=greater)
+    own = plan.get("ensemble", {})
+    started = time.perf_counter()
+    made = ensemble(comp, [r["run_id"] for r in ranked[: int(own.get("top", 6))]], None, own.get("method", "blend"),
+                    own.get("meta", "ridge"), log=lambda *a: None)
+    ensemble_seconds = time.perf_counter() - started
+    # What the runs cost to make: this call's wall, or (for runs resumed from earlier calls) their folds' fit time.
+    budget = max(bench_seconds, sum(float(r.get("fit_seconds") or 0.0) for r in records)) + ensemble_seconds
+    ag = plan.get("autogluon", {})
+    folds = records[0]["n_folds"]
+    per_fold = max(10.0, budget / folds)  # below ~10 s AutoGluon may fit no model at all
+    ag_overrides = [f"model.params.presets={ag.get('presets', 'best_quality')}", f"model.params.time_limit={per_fold:.0f}"]
+    ag_overrides += [f"{k}={v}" for k, v in (ag.get("overrides") or {}).items()]
+    print(f"AutoGluon {ag.get('presets', 'best_quality')} with our bench + ensemble's wall time: {budget:.0f} s over "
+          f"{folds} folds ({per_fold:.0f} s each)", flush=True)
+    line, ag_seconds, ag_run = _bench_one(comp, ag.get("config", "autogluon"), overrides + ag_overrides)
+    print(line, flush=True)
+    best, ens, auto = ranked[0], made["record"], ag_run.record
+    metric = best["metric"]
+    rows = [(f"our best single: {best['config']}", best, best.get("wall_seconds", 0.0)),
+            (f"our ensemble ({own.get('method', 'blend')} of top {min(len(ranked), int(own.get('top', 6)))})", ens,
+             budget),
+            (f"AutoGluon {ag.get('presets', 'best_quality')} (same wall time)", auto, ag_seconds)]
+    sign = 1 if greater else -1
+    text = [f"| | CV {metric} (mean ± sd) | wall s | ensemble better by |", "|---|---|---|---|"]
+    for label, rec, wall in rows:
+        gap = sign * (ens["cv_mean"] - rec["cv_mean"])
+        text.append(f"| {label} | {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} | {wall:.0f} | "
+                    f"{'' if rec is ens else f'{gap:+.5f}'} |")
+    table = "\n".join(text) + "\n"
+    path = runs_root() / comp / "bench-side-by-side.md"
+    atomic_write_text(path, f"`make bench comp={comp}`: side by side on the same folds\n\n{table}")
+    print("\n" + table + f"(saved to {display(path)})")
+    return table
 
 
 def _bench_one(comp: str, name: str, overrides: list):

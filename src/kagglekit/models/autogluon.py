@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional
 
 import numpy as np
 
+from ..core.errors import UserError
 from ..core.speed import thread_count
 from .registry import register_model
 
@@ -25,6 +26,7 @@ class AutoGluonParams:
     excluded_model_types: List[str] = field(default_factory=lambda: ["CAT", "XGB", "FASTAI"])
     hyperparameters: Optional[Dict[str, Any]] = None
     keep_only_best: bool = True  # delete the other models after fitting: less disk
+    dynamic_stacking: Any = None  # null: the preset's choice (best_quality checks stacking on a holdout first); false: skip
     verbosity: int = 0
 
 
@@ -48,9 +50,15 @@ class AutoGluonModel:
         self.classes_ = np.unique(y)
         self.predictor_ = TabularPredictor(label="__target__", problem_type=problem, eval_metric=metric,
                                            path=str(self.path) if self.path else None, verbosity=p.verbosity)
-        self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
-                            excluded_model_types=p.excluded_model_types,
-                            num_cpus=thread_count(self.speed.threads))
+        extra = {} if p.dynamic_stacking is None else {"dynamic_stacking": p.dynamic_stacking}
+        try:
+            self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
+                                excluded_model_types=p.excluded_model_types,
+                                num_cpus=thread_count(self.speed.threads), **extra)
+        except (AssertionError, RuntimeError, ValueError) as exc:  # AutoGluon's own "no model was fitted" and the like
+            raise UserError(f"AutoGluon ({p.presets}, time_limit={p.time_limit} s per fold) fitted no usable model: "
+                            f"{str(exc).splitlines()[0][:200]}. Give it more time (model.params.time_limit=...), or "
+                            "model.params.dynamic_stacking=false for short budgets.") from None
         board = self.predictor_.leaderboard(silent=True)  # every model it tried, best first, before any is deleted
         if self.path is not None:
             board.to_csv(Path(self.path) / "leaderboard.csv", index=False)
