@@ -23,11 +23,13 @@ def test_the_console_script_is_the_command_line(capsys):
         assert out.startswith(f"usage: kagglekit {command}") and COMMANDS[command][3] in out
 
 
-def test_flag_form_trains_like_the_key_value_form(workdir):
+def test_flag_form_trains_like_the_key_value_form(workdir, capsys):
     assert main(["train", "house-prices", "--model", "lasso", "--data", "sample", "--seed=3"]) == 0
     assert main(["train", "comp=house-prices", "model=lasso", "data=sample", "seed=3"]) == 0
     assert len(list((workdir / "runs" / "house-prices" / "lasso").glob("*/record.json"))) == 1  # the same run, resumed
     assert main(["train", "house-prices", "--model", "no_such_model", "--data", "sample"]) == 2
+    assert main(["wheels", "--dest"]) == 2  # a key without its value is refused, not read as "true"
+    assert "--dest needs a value" in capsys.readouterr().err
 
 
 def test_the_project_folder_is_found_from_the_current_folder_or_kaggle_home(tmp_path, monkeypatch):
@@ -133,3 +135,6 @@ def test_tracker_mlflow_mirrors_a_run_in_a_real_local_store(workdir):
     assert {"plots/feature_importance.png", "plots/oof_residuals.png"} <= artifacts
     with pytest.raises(UserError, match="tracker=wandb"):
         train("house-prices", "lasso", ["data=sample", "tracker=wandb"], **quiet)
+    with pytest.raises(UserError, match="no MLflow server answers"):  # said before any fold, in seconds
+        train("house-prices", "ridge", ["data=sample", "tracker=mlflow", "tracker_uri=http://127.0.0.1:9"], **quiet)
+    assert not (workdir / "runs" / "house-prices" / "ridge").exists()

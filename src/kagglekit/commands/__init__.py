@@ -51,6 +51,9 @@ def usage() -> str:
     return "\n".join(lines)
 
 
+FLAGS = ("force",)  # the keys that may stand alone (--force means force=true)
+
+
 def command_usage(command: str) -> str:
     """One command's help: what it does and the keys it takes."""
     _, _, keys, text = COMMANDS[command]
@@ -74,6 +77,8 @@ def words(command: str, args: List[str]) -> List[str]:
             key = head.replace("-", "_") + dot + tail
             if not eq and i + 1 < len(args) and not args[i + 1].startswith("--"):
                 value, i = args[i + 1], i + 1
+            elif not eq and key not in FLAGS:
+                raise UserError(f"--{key} needs a value (--{key} VALUE or --{key}=VALUE).")
             out.append(f"{key}={value if (eq or value) else 'true'}")
         elif i == 0 and "=" not in arg and "comp" in keys:
             out.append(f"comp={arg}")

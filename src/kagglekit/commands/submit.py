@@ -41,7 +41,7 @@ def read_log(comp: str, root: Optional[Path] = None) -> List[Dict]:
 def _slug(spec: CompetitionSpec) -> str:
     if not spec.kaggle:
         raise UserError(f"competitions/{spec.name}/competition.yaml has no 'kaggle' slug: this competition is not on "
-                        "Kaggle, so there is nothing to submit to.")
+                        "Kaggle, so there is nothing to submit or to read scores from.")
     return spec.kaggle
 
 

@@ -8,8 +8,11 @@ that fails says so in one line and the run, its files and its submission are kep
 from __future__ import annotations
 
 import json
+import os
+import socket
 from pathlib import Path
 from typing import Callable, Dict, List
+from urllib.parse import urlparse
 
 from .errors import UserError
 from .paths import workdir
@@ -26,6 +29,13 @@ def check_tracking(tracking) -> None:
             import mlflow  # noqa: F401
         except ImportError:
             raise UserError("tracker=mlflow needs the mlflow package: pip install -r requirements.txt.") from None
+        url = urlparse(tracking.uri or "")
+        if url.scheme in ("http", "https"):  # a server that does not answer: say so now, not after the run
+            try:
+                socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=3).close()
+            except OSError:
+                raise UserError(f"tracker_uri={tracking.uri}: no MLflow server answers there. Start it, or drop tracker_uri "
+                                "(a local SQLite store under mlruns/), or drop tracker=mlflow.") from None
 
 
 def _flat(d: Dict, prefix: str = "") -> Dict[str, str]:
@@ -49,6 +59,9 @@ def mlflow_uri(tracking) -> str:
 
 def log_to_mlflow(tracking, config: Dict, record: Dict, infos: List[dict], run_dir: Path) -> str:
     """One MLflow run mirroring a finished kagglekit run; its MLflow run id."""
+    # A server that goes away mid-run must cost seconds, not MLflow's minutes of retries.
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_MAX_RETRIES", "1")
+    os.environ.setdefault("MLFLOW_HTTP_REQUEST_TIMEOUT", "10")
     import mlflow
     from mlflow.tracking import MlflowClient
 
