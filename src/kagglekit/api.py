@@ -12,49 +12,15 @@ record and the submission are the same files `make train` writes.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
+from .pipeline import TrainResult
+from .pipeline import train as run_train
 
-@dataclass
-class Run:
-    """A finished run: its folder, its record (scores, timings, config) and its submission file."""
 
-    run_dir: Path
-    record: dict
-    submission: Optional[Path]
-
-    @property
-    def run_id(self) -> str:
-        return self.record["run_id"]
-
-    @property
-    def cv_mean(self) -> float:
-        return self.record["cv_mean"]
-
-    @property
-    def cv_std(self) -> float:
-        return self.record["cv_std"]
-
-    @property
-    def fold_scores(self) -> List[float]:
-        return self.record["fold_scores"]
-
-    @property
-    def oof(self) -> pd.DataFrame:
-        """Out-of-fold predictions with ids and the true target."""
-        return pd.read_csv(self.run_dir / "oof.csv")
-
-    @property
-    def test_predictions(self) -> pd.DataFrame:
-        return pd.read_csv(self.run_dir / "test_pred.csv")
-
-    def __repr__(self) -> str:
-        return (f"Run({self.record['config']} CV {self.record['metric']} {self.cv_mean:.5f} ± {self.cv_std:.5f}, "
-                f"id {self.run_id}, {self.run_dir})")
+Run = TrainResult  # a finished run: run_dir, record, submission, cv_mean, cv_std, fold_scores, oof, ...
 
 
 def _word(key: str, value: Any) -> str:
@@ -73,16 +39,10 @@ def _words(data_dir: Optional[str], data: Optional[str], overrides: Dict[str, An
     return out + [_word(k, v) for k, v in overrides.items()]
 
 
-def _run(result) -> Run:
-    return Run(Path(result.run_dir), result.record, Path(result.submission) if result.submission else None)
-
-
 def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, data: Optional[str] = None,
           progress: bool = True, **overrides) -> Run:
     """Cross-validate ``model`` (a config of configs/<comp>/ or a registered model) on ``comp``; resumes finished folds."""
-    from .pipeline import train as run_train
-
-    return _run(run_train(comp, model, _words(data_dir, data, overrides), progress=progress))
+    return run_train(comp, model, _words(data_dir, data, overrides), progress=progress)
 
 
 def compare(comp: str, data_dir: Optional[str] = None, data: Optional[str] = None) -> pd.DataFrame:
@@ -100,7 +60,7 @@ def ensemble(comp: str, runs: Optional[List[str]] = None, top: Optional[int] = N
     from .commands.ensemble import ensemble as run_ensemble
 
     made = run_ensemble(comp, runs, top, method, meta, data_label=data_choice(_words(data_dir, data, {}), "ensemble"))
-    return Run(Path(made["run_dir"]), made["record"], made["submission"])
+    return Run(made["run_dir"], made["record"], made["submission"])
 
 
 def tune(comp: str, model: str, trials: int = 20, timeout: Optional[float] = None, workers: int = 1,

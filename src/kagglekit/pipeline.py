@@ -32,9 +32,45 @@ from .tasks import get_task, load_run_config
 
 @dataclass
 class TrainResult:
+    """A finished run: its folder, its record (scores, timings, config) and its submission file (the Python API's
+    ``kagglekit.Run``)."""
+
     run_dir: Path
     record: dict
     submission: Optional[Path]
+
+    @property
+    def run_id(self) -> str:
+        return self.record["run_id"]
+
+    @property
+    def cv_mean(self) -> float:
+        return self.record["cv_mean"]
+
+    @property
+    def cv_std(self) -> float:
+        return self.record["cv_std"]
+
+    @property
+    def fold_scores(self) -> List[float]:
+        return self.record["fold_scores"]
+
+    @property
+    def oof(self):
+        """Out-of-fold predictions with ids and the true target (a DataFrame)."""
+        import pandas as pd
+
+        return pd.read_csv(Path(self.run_dir) / "oof.csv")
+
+    @property
+    def test_predictions(self):
+        import pandas as pd
+
+        return pd.read_csv(Path(self.run_dir) / "test_pred.csv")
+
+    def __repr__(self) -> str:
+        return (f"Run({self.record['config']} CV {self.record['metric']} {self.cv_mean:.5f} ± {self.cv_std:.5f}, "
+                f"id {self.run_id}, {self.run_dir})")
 
 
 def ensure_sample(spec: CompetitionSpec, run, log: Callable) -> None:

@@ -10,6 +10,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import UserError
+from ..core.plots import pyplot
 from ..core.paths import display, runs_root
 from ..core.runs import iter_records
 from .args import data_choice, need
@@ -59,10 +60,7 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     """Left: CV mean with std error bars, one bar per run, the direction of better stated. Right: each run's per-fold
     difference to the best run of its data set (same folds): a gap that holds on every fold is real, one that flips
     sign between folds is noise."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     labels = [f"{c} {o} [{r[:6]}] ({d})"[:70] for c, o, r, d in zip(df["config"], df["overrides"], df["run_id"], df["data"])]
     fig, (ax, diff) = plt.subplots(1, 2, figsize=(14, 0.4 * len(df) + 2.0), sharey=True,
@@ -107,10 +105,7 @@ def plot_cv_vs_public(df: pd.DataFrame, path: Path, title: str) -> Optional[Path
     scored = df.dropna(subset=["public"])
     if scored.empty:
         return None
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     fig, ax = plt.subplots(figsize=(6.5, 5.5))
     ax.errorbar(scored["cv_mean"], scored["public"], xerr=scored["cv_std"], fmt="o", capsize=3)

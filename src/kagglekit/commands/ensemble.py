@@ -21,7 +21,7 @@ import pandas as pd
 
 from ..core.competition import competition_metric, load_competition
 from ..core.errors import UserError
-from ..core.files import read_table, sample_dir
+from ..core.files import read_table, recorded_data_dir
 from ..core.io import write_json
 from ..core.metrics import Metric, get_metric
 from ..core.paths import display
@@ -247,7 +247,7 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
     (rd.path / "folds.csv").write_text((Path(first["run_dir"]) / "folds.csv").read_text())
     oof, test = metric.from_space(oof_space), metric.from_space(test_space)  # rank rows already sum to 1
     scores = write_scores(rd, metric, fold_scores, [0.0] * len(fold_scores), metric.fn(targets.y, oof))
-    folder = sample_dir(comp) if first["data"] == "sample" else Path(first["data"])
+    folder = recorded_data_dir(comp, first["data"])
     sample = read_table(folder / spec.files.sample_submission, comp)
     train_ids = pd.read_csv(rd.path / "folds.csv", dtype={"id": str})["id"].to_numpy()
     write_predictions(spec, rd, train_ids, sample, oof, test, targets)

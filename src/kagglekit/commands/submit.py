@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.competition import CompetitionSpec, load_competition
 from ..core.errors import UserError
-from ..core.files import read_table, sample_dir
+from ..core.files import read_table, recorded_data_dir
 from ..core.io import read_json, write_json
 from ..core.kaggle_client import list_submissions, submit_file
 from ..core.metrics import get_metric
@@ -70,12 +70,7 @@ def check_file(spec: CompetitionSpec, path: Path, record: Optional[Dict]) -> Non
     """The checks a run's submission passed when it was written, again, on the file as it is now."""
     if not path.exists():
         raise UserError(f"{display(path)} does not exist; train the run again or pass file=PATH.")
-    data = (record or {}).get("data")
-    folder = sample_dir(spec.name) if data == "sample" else Path(data) if data else None
-    if folder is None:
-        from ..core.files import resolve_data_dir
-
-        folder = resolve_data_dir(spec.name, None, False)
+    folder = recorded_data_dir(spec.name, (record or {}).get("data"))
     sample = read_table(folder / spec.files.sample_submission, spec.name)
     sub = read_table(path, spec.name)
     classes = (record or {}).get("classes")
@@ -137,6 +132,10 @@ def leaderboard(comp: str) -> List[Dict]:
     return log
 
 
+def _score_text(value) -> str:
+    return "" if value is None else f"{value:.5f}"
+
+
 def print_leaderboard(log: List[Dict]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -144,12 +143,9 @@ def print_leaderboard(log: List[Dict]) -> None:
     table = Table()
     for col in ("submitted", "config", "run_id", "cv_mean", "public", "private", "status", "message"):
         table.add_column(col)
-    def fmt(value) -> str:
-        return "" if value is None else f"{value:.5f}"
-
     for e in log:
         table.add_row(e["submitted"][:16].replace("T", " "), e.get("config") or "", (e.get("run_id") or "")[:8],
-                      fmt(e.get("cv_mean")), fmt(e.get("public_score")), fmt(e.get("private_score")),
+                      _score_text(e.get("cv_mean")), _score_text(e.get("public_score")), _score_text(e.get("private_score")),
                       (e.get("status") or "").replace("SubmissionStatus.", "").lower(), e["message"][:40])
     Console(width=160).print(table)
 

@@ -23,6 +23,7 @@ from ..core.config import parse_overrides
 from ..core.errors import UserError
 from ..core.files import read_yaml
 from ..core.paths import config_dir, display, runs_root
+from ..core.plots import pyplot
 from ..pipeline import prepare, train
 from ..tasks import load_run_config
 from .args import need, number
@@ -247,12 +248,13 @@ def watch(study, trials: int, alive: Callable[[], bool], every: float = 2.0, pro
     bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc="trials (all workers)", disable=not progress)
     while True:
         running = alive()
-        done = [t for t in study.get_trials(deepcopy=False) if t.state.name in FINISHED]
+        now = study.get_trials(deepcopy=False)  # one look at the database per round
+        done = [t for t in now if t.state.name in FINISHED]
         bar.n = min(trials, len(done))
         values = [t.value for t in done if t.value is not None]
         if values:
             best = max(values) if study.direction.name == "MAXIMIZE" else min(values)
-            bar.set_postfix(best=f"{best:.5f}", running=sum(t.state.name == "RUNNING" for t in study.get_trials(deepcopy=False)))
+            bar.set_postfix(best=f"{best:.5f}", running=sum(t.state.name == "RUNNING" for t in now))
         bar.refresh()
         if not running:
             break
@@ -376,12 +378,10 @@ def tuned_config(comp: str, config_name: str, overrides: List[str], params: Dict
 def save_plots(study, history: Path, importance: Path) -> List[Path]:
     import warnings
 
-    import matplotlib
     from optuna.exceptions import ExperimentalWarning
 
     warnings.simplefilter("ignore", ExperimentalWarning)
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
     from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
 
     done = []

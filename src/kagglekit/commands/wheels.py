@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Dict, List
 
+from .. import __version__
 from ..core.errors import UserError
 from ..core.paths import ROOT, config_dir, competitions_dir, display, workdir
 
@@ -87,13 +88,7 @@ def build_wheels(dest: Path, python: str = "", download: bool = True) -> List[st
     write_project(dest)
     (dest / "README.md").write_text(RECIPE.format(python=python or f"{sys.version_info.major}.{sys.version_info.minor}",
                                                   platform=sys.platform))
-    return missing_wheels(dest, {**pins(requirements), "kagglekit": _own_version()})
-
-
-def _own_version() -> str:
-    from .. import __version__
-
-    return __version__
+    return missing_wheels(dest, {**pins(requirements), "kagglekit": __version__})
 
 
 def cmd_wheels(own, overrides) -> None:

@@ -29,6 +29,11 @@ def sample_dir(comp: str) -> Path:
     return data_root() / "samples" / comp
 
 
+def recorded_data_dir(comp: str, label: Optional[str]) -> Path:
+    """The folder a run record's ``data`` label names: the generated sample, a data folder, or (none) data/<comp>."""
+    return resolve_data_dir(comp, None if label == "sample" else label, label == "sample")
+
+
 def resolve_data_dir(comp: str, data_dir: Optional[str], sample: bool) -> Path:
     """The folder to read: data_dir if given, the generated sample if asked, else data/<comp>."""
     if data_dir:

@@ -1,19 +1,19 @@
 """The official Kaggle API, reached only after a quick check: credentials present and the API's host answering.
 
 Offline or without credentials every command that needs Kaggle stops in seconds with one line that says what to do,
-before anything is written. ``KAGGLE_API_ENVIRONMENT`` (read by the ``kaggle`` package) moves the endpoint, which is
-how the tests put a local HTTP server in Kaggle's place.
+before anything is written. The host checked is kagglesdk's endpoint (``KAGGLE_API_ENVIRONMENT`` moves it; the
+``kaggle`` package's own client ignores that variable and always calls api.kaggle.com).
 """
 
 from __future__ import annotations
 
 import os
-import socket
 from pathlib import Path
 from typing import Dict, List
 from urllib.parse import urlparse
 
 from .errors import UserError
+from .net import reachable
 
 CREDENTIALS_HELP = ("create a token at kaggle.com > Settings > API and save it as ~/.kaggle/kaggle.json (chmod 600), "
                     "or set KAGGLE_USERNAME and KAGGLE_KEY")
@@ -36,21 +36,11 @@ def api_endpoint() -> str:
         return "https://api.kaggle.com"
 
 
-def kaggle_reachable(timeout: float = 3.0) -> bool:
-    """Can we open a connection to the API's host? Fails in seconds when offline instead of hanging."""
-    url = urlparse(api_endpoint())
-    try:
-        socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=timeout).close()
-        return True
-    except OSError:
-        return False
-
-
 def connect(action: str, fallback: str):
     """An authenticated ``KaggleApi``, or one UserError naming what is missing and ``fallback`` (what to do instead)."""
     if not has_credentials():
         raise UserError(f"{action} needs Kaggle API credentials: {CREDENTIALS_HELP}. {fallback}")
-    if not kaggle_reachable():
+    if not reachable(api_endpoint()):
         raise UserError(f"{action}: cannot reach {urlparse(api_endpoint()).hostname} (no network?). {fallback}")
     from kaggle.api.kaggle_api_extended import KaggleApi
 

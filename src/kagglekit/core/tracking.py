@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 from pathlib import Path
 from typing import Callable, Dict, List
 from urllib.parse import urlparse
 
 from .errors import UserError
+from .net import reachable
 from .paths import workdir
 
 TOOLS = (None, "mlflow")
@@ -29,13 +29,10 @@ def check_tracking(tracking) -> None:
             import mlflow  # noqa: F401
         except ImportError:
             raise UserError("tracker=mlflow needs the mlflow package: pip install -r requirements.txt.") from None
-        url = urlparse(tracking.uri or "")
-        if url.scheme in ("http", "https"):  # a server that does not answer: say so now, not after the run
-            try:
-                socket.create_connection((url.hostname, url.port or (443 if url.scheme == "https" else 80)), timeout=3).close()
-            except OSError:
-                raise UserError(f"tracker_uri={tracking.uri}: no MLflow server answers there. Start it, or drop tracker_uri "
-                                "(a local SQLite store under mlruns/), or drop tracker=mlflow.") from None
+        # A server that does not answer: say so now, not after the run.
+        if urlparse(tracking.uri or "").scheme in ("http", "https") and not reachable(tracking.uri):
+            raise UserError(f"tracker_uri={tracking.uri}: no MLflow server answers there. Start it, or drop tracker_uri "
+                            "(a local SQLite store under mlruns/), or drop tracker=mlflow.")
 
 
 def _flat(d: Dict, prefix: str = "") -> Dict[str, str]:

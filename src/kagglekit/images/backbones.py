@@ -14,12 +14,12 @@ from __future__ import annotations
 import importlib
 import os
 import re
-import socket
 from pathlib import Path
 
 import torch
 
 from ..core.errors import UserError
+from ..core.net import reachable
 
 LITE_ARCHS = {f"{prefix}efficientnet_lite{n}": n for n in (0, 1, 2) for prefix in ("tf_", "")}
 
@@ -63,11 +63,8 @@ def create_backbone(arch: str, n_classes: int, pretrained: str = "offline", drop
 def _hub_weights(arch: str):
     """None when the hub answers (timm downloads, or reads its cache, as usual); offline, the cached weights file.
     Without a network and without a cached copy, timm's download would retry for a minute: fail at once instead."""
-    try:
-        socket.create_connection(("huggingface.co", 443), timeout=3).close()
+    if reachable("https://huggingface.co"):
         return None
-    except OSError:
-        pass
     import timm
     from huggingface_hub import constants, try_to_load_from_cache
 

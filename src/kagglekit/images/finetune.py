@@ -23,6 +23,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..core.io import atomic_write_text
+from ..core.metrics import get_metric
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, mix_batch, tta_views
 from .backbones import create_backbone
@@ -211,7 +212,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
             valid_pipeline.set_random_seed(seed * 1000 + epoch)
         proba = ranks.gather(predict(judge, shard, norm, infer_batch, [], valid_pipeline, autocast), len(valid[1]))
         acc = float((proba.argmax(1) == valid[1]).mean())
-        valid_loss = float(-np.mean(np.log(np.clip(proba[np.arange(len(valid[1])), valid[1]], 1e-12, None))))
+        valid_loss = get_metric("logloss").fn(valid[1], proba)
         train_loss = float(loss_sum) / batches if batches else float("nan")
         lr = opt.param_groups[0]["lr"]
         state["history"].append({"epoch": epoch + 1, "train_loss": train_loss, "valid_loss": valid_loss, "valid_acc": acc,

@@ -8,20 +8,13 @@ from typing import Dict, List
 
 import numpy as np
 
-
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
+from ..core.plots import pyplot
 
 
 def learning_curves(histories: Dict[int, List[dict]], path: Path, best_epochs: Dict[int, int] = None) -> Path:
     """Training and validation loss, validation accuracy (the kept epoch marked with a star) and learning rate per
     epoch, one colour per fold."""
-    plt = _plt()
+    plt = pyplot()
     fig, (a, b, c) = plt.subplots(1, 3, figsize=(14, 4))
     for i, (k, hist) in enumerate(sorted(histories.items())):
         color = f"C{i % 10}"
@@ -61,7 +54,7 @@ def confused_pairs(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, top: i
 
 def confused_pairs_png(table, path: Path, accuracy: float) -> Path:
     """Horizontal bars of the most-confused pairs: readable at 176 classes, where a matrix is not."""
-    plt = _plt()
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(9, 0.32 * max(len(table), 1) + 1.5))
     labels = [f"{t} -> {p}"[:60] for t, p in zip(table["true"], table["predicted"])]
     ax.barh(range(len(table)), table["count"], color="#C44E52")
@@ -77,7 +70,7 @@ def confused_pairs_png(table, path: Path, accuracy: float) -> Path:
 
 def confusion_matrix_png(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, path: Path, max_labels: int = 40) -> Path:
     """Row-normalised confusion matrix of the OOF predictions (tick labels only when few classes)."""
-    plt = _plt()
+    plt = pyplot()
     n = len(classes)
     cm = np.zeros((n, n))
     np.add.at(cm, (y, proba.argmax(1)), 1)

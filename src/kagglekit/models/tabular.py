@@ -8,6 +8,7 @@ from typing import Any, Optional
 import numpy as np
 
 from ..core.errors import UserError
+from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator
 from .registry import register_model
@@ -94,8 +95,7 @@ class SmoothedForestClassifier:
         calibrator = ProbabilityCalibrator("temperature").fit(proba, truth) if self.calibrate else None
         if calibrator is not None:
             proba = calibrator.transform(proba)
-        loss = -np.mean(np.log(np.clip(proba[np.arange(len(truth)), truth], 1e-15, None)))
-        return loss, calibrator
+        return get_metric("logloss").fn(truth, proba), calibrator
 
     def fit(self, X, y):
         best = None

@@ -9,6 +9,8 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
+from ..core.plots import pyplot
+
 
 def fold_importance(model, pre, n_features: int, top: int = 60) -> Optional[Dict[str, float]]:
     """A fitted fold model's importance per input column, largest ``top`` first: trees' own importances, or a linear
@@ -40,17 +42,8 @@ def importance_table(infos: List[dict]) -> Optional[pd.DataFrame]:
         .sort_values("mean", ascending=False).reset_index(drop=True)
 
 
-def _plt():
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
 def importance_png(table: pd.DataFrame, path: Path, model: str, top: int = 25) -> Path:
-    plt = _plt()
+    plt = pyplot()
     shown = table.head(top)
     fig, ax = plt.subplots(figsize=(8, 0.3 * len(shown) + 1.5))
     ax.barh(range(len(shown)), shown["mean"], xerr=shown["sd"], color="#4C72B0", capsize=3)
@@ -66,7 +59,7 @@ def importance_png(table: pd.DataFrame, path: Path, model: str, top: int = 25) -
 def residuals_png(y: np.ndarray, pred: np.ndarray, path: Path, space: str, ids: Optional[np.ndarray] = None) -> Path:
     """OOF prediction against truth, and residual against prediction (in the metric's space, e.g. log prices); the
     five largest misses are labelled with their ids."""
-    plt = _plt()
+    plt = pyplot()
     resid = pred - y
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4.5))
     a.scatter(y, pred, s=6, alpha=0.5)

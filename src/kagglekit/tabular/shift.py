@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
+from ..core.plots import pyplot
 from ..core.speed import physical_cores
 
 
@@ -96,10 +97,7 @@ def adversarial_validation(train: pd.DataFrame, test: pd.DataFrame, drop: List[s
 
 def shift_plot(train: pd.DataFrame, test: pd.DataFrame, report: ShiftReport, path: Path, top: int = 4) -> Path:
     """Train-vs-test distributions of the columns that drive the classifier most."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     cols = list(report.importance)[:top]
     fig, axes = plt.subplots(1, max(1, len(cols)), figsize=(4 * max(1, len(cols)), 3.4), squeeze=False)
