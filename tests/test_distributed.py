@@ -55,21 +55,31 @@ def _worker(env, url, trials):
 
 
 def _kill_mid_trial(proc, url, study_name, timeout=180):
-    """SIGKILL ``proc`` once the database shows it running a trial; the trial's number."""
+    """SIGKILL ``proc`` while the database shows it running a trial; that trial's number.
+
+    The worker is frozen (SIGSTOP) before the database is read again, so a trial that finished between the first
+    look and the kill is never counted as killed."""
     import optuna
+
+    def running():
+        try:
+            study = optuna.load_study(study_name=study_name, storage=url)
+        except KeyError:  # the study does not exist yet
+            return []
+        return [t.number for t in study.get_trials(deepcopy=False)
+                if t.state.name == "RUNNING" and t.user_attrs.get("pid") == proc.pid]
 
     deadline = time.time() + timeout
     while time.time() < deadline:
-        try:
-            study = optuna.load_study(study_name=study_name, storage=url)
-            mine = [t for t in study.get_trials(deepcopy=False)
-                    if t.state.name == "RUNNING" and t.user_attrs.get("pid") == proc.pid]
-        except KeyError:  # the study does not exist yet
-            mine = []
-        if mine:
-            proc.send_signal(signal.SIGKILL)
-            proc.wait()
-            return mine[0].number
+        if running():
+            proc.send_signal(signal.SIGSTOP)
+            time.sleep(0.3)  # a commit already on its way lands before the second look
+            mine = running()
+            if mine:
+                proc.send_signal(signal.SIGKILL)
+                proc.wait()
+                return mine[0]
+            proc.send_signal(signal.SIGCONT)  # it finished that trial meanwhile: look again
         if proc.poll() is not None:
             raise AssertionError(f"the worker exited ({proc.returncode}) before it was killed: {proc.stderr.read()[-2000:]}")
         time.sleep(0.05)

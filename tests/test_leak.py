@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from kagglekit.core.competition import load_competition
 from kagglekit.tasks import load_config
@@ -29,9 +30,10 @@ def _corrupt(df: pd.DataFrame, rows: np.ndarray, seed: int = 1) -> pd.DataFrame:
     return df
 
 
-def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir):
+@pytest.mark.parametrize("extra", [[], ["preprocess.skew_transform=yeo-johnson"]])
+def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir, extra):
     spec = load_competition("house-prices")
-    run = load_config("house-prices", "lasso")
+    run = load_config("house-prices", "lasso", extra)
     folder = sample_copy("house-prices", workdir / "copy")
     data = load_table_data(spec, load_config("house-prices", "lasso", [f"data_dir={folder}", "features=false"]))
     X = data.train.drop(columns=["SalePrice"])
@@ -52,10 +54,12 @@ def test_preprocessor_fitted_on_training_rows_ignores_validation_rows(workdir):
     assert leaky.shape != expected.shape or not np.allclose(leaky, expected)
 
 
-def test_fold_predictions_do_not_depend_on_validation_rows(workdir):
+@pytest.mark.parametrize("start", ["prior", "linear"])
+def test_fold_predictions_do_not_depend_on_validation_rows(workdir, start):
     """End to end through the real fold fitter: corrupt fold 0's validation features and targets;
     fold 0's test predictions must not move at all."""
-    spec, _, run, data = prepare("house-prices", "lightgbm", ["data=sample", "model.params.n_estimators=100"], log=lambda *a: None)
+    overrides = ["data=sample", "model.params.n_estimators=100", f"model.params.start={start}"]
+    spec, _, run, data = prepare("house-prices", "lightgbm", overrides, log=lambda *a: None)
     folds = np.arange(len(data.train)) % 5
     train_idx, valid_idx = np.flatnonzero(folds != 0), np.flatnonzero(folds == 0)
     targets = encode_targets(spec, data.train, get_metric("rmse_log"), "train.csv")

@@ -118,11 +118,12 @@ def test_a_forest_chooses_leaf_size_and_features_on_out_of_bag_loss_and_the_reco
     X = rng.normal(size=(400, 6))
     y = (X[:, 0] + rng.normal(scale=1.5, size=400) > 0).astype(int)  # noisy labels: the leaf size matters
     speed = SpeedConfig(threads=1)
-    chosen = build_model("random_forest", {"n_estimators": 60}, "binary", 0, speed).fit(X[:300], y[:300])
+    chosen = build_model("random_forest", {"n_estimators": 60, "linear_weight": 0}, "binary", 0, speed).fit(X[:300], y[:300])
     settings = [{"min_samples_leaf": m, "max_features": f} for m in (1, 3) for f in (0.5, "sqrt")]
-    assert chosen.chosen_params_ in settings
-    singles = [build_model("random_forest", {"n_estimators": 60, **s}, "binary", 0, speed).fit(X[:300], y[:300]) for s in settings]
-    losses = [single._out_of_bag(single.forest_, y[:300])[0] for single in singles]
+    assert {k: v for k, v in chosen.chosen_params_.items() if k != "linear_weight"} in settings
+    singles = [build_model("random_forest", {"n_estimators": 60, "linear_weight": 0, **s}, "binary", 0, speed).fit(X[:300], y[:300])
+               for s in settings]
+    losses = [single._out_of_bag(single.forest_, y[:300], None, 0.0)[0] for single in singles]
     best = singles[int(np.argmin(losses))]
     assert not hasattr(best, "chosen_params_")  # one candidate: nothing chosen
     assert np.array_equal(chosen.predict_proba(X[300:]), best.predict_proba(X[300:]))  # the lowest out-of-bag loss wins
@@ -131,6 +132,79 @@ def test_a_forest_chooses_leaf_size_and_features_on_out_of_bag_loss_and_the_reco
     assert {c["min_samples_leaf"] for c in res.record["chosen_params"]} <= {1, 3}
     with pytest.raises(UserError, match="min_samples_leaf"):
         train("credit", "random_forest", ["data=sample", "model.params.min_samples_leaf=[0, 2]"], **QUIET)
+
+
+def _dense_linear(n: int, seed: int, regression: bool = False):
+    """Rows whose target is a sum of ten small slopes: what a linear model finds at once and trees must piece together."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 10))
+    signal = X @ np.linspace(0.3, 0.6, 10)
+    if regression:
+        return X, signal + rng.normal(scale=0.5, size=n)
+    return X, (signal + rng.logistic(size=n) > 0).astype(int)
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "gbrt", "catboost"])
+def test_a_booster_started_linear_adds_its_trees_to_the_linear_margin(workdir, model):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+    from kagglekit.models.linear_start import LinearStart
+
+    X, y = _dense_linear(300, 5)
+    y3 = np.digitize(X[:, 0] + X[:, 1], [-0.7, 0.7])  # three classes
+    X = pd.DataFrame(X, columns=[f"x{j}" for j in range(10)])
+    # Almost no boosting (one tree at a tiny rate): the prediction is the linear start's own.
+    for labels, task in ((y, "binary"), (y3, "multiclass")):
+        params = {"start": "linear", "early_stopping": False, "n_estimators": 1, "learning_rate": 1e-6, "calibrate": False}
+        booster = build_model(model, params, task, 0, SpeedConfig(threads=1)).fit(X, labels)
+        linear = LinearStart(task, 1.0, labels.max() + 1).fit(X, labels)
+        assert booster.start_ == "linear"
+        assert np.allclose(booster.predict_proba(X), linear.class_proba(X), atol=1e-4)
+    reg = build_model(model, {"start": "linear", "early_stopping": False, "n_estimators": 1, "learning_rate": 1e-6},
+                      "regression", 0, SpeedConfig(threads=1)).fit(X, X["x0"].to_numpy() * 3 + 1)
+    assert np.allclose(reg.predict(X), LinearStart("regression").fit(X, X["x0"].to_numpy() * 3 + 1).predict(X), atol=1e-3)
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
+def test_on_a_small_linear_problem_boosters_choose_the_linear_start_and_gain_from_it(workdir, model):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    X, y = _dense_linear(1400, 6)
+    speed = SpeedConfig(threads=1)
+    auto = build_model(model, {}, "binary", 0, speed).fit(X[:400], y[:400])
+    prior = build_model(model, {"start": "prior"}, "binary", 0, speed).fit(X[:400], y[:400])
+    assert auto.start_ == "linear" and auto.start_losses_["linear"] < auto.start_losses_["prior"]
+    assert prior.start_ == "prior" and prior.start_losses_ is None
+    held = (y[400:], auto.predict_proba(X[400:]), prior.predict_proba(X[400:]))
+    assert AUC.fn(held[0], held[1]) > AUC.fn(held[0], held[2]) + 0.01
+    assert LOGLOSS.fn(held[0], held[1]) < LOGLOSS.fn(held[0], held[2])
+    # Regression too: the inner folds compare squared errors.
+    Xr, yr = _dense_linear(1400, 7, regression=True)
+    reg = build_model(model, {}, "regression", 0, speed).fit(Xr[:400], yr[:400])
+    flat = build_model(model, {"start": "prior"}, "regression", 0, speed).fit(Xr[:400], yr[:400])
+    assert reg.start_ == "linear"
+    assert np.mean((reg.predict(Xr[400:]) - yr[400:]) ** 2) < 0.8 * np.mean((flat.predict(Xr[400:]) - yr[400:]) ** 2)
+    with pytest.raises(UserError, match="start"):
+        train("credit", model, ["data=sample", "model.params.start=zero"], **QUIET)
+
+
+def test_a_forest_mixes_in_a_linear_model_when_its_out_of_bag_rows_say_so(workdir):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    X, y = _dense_linear(1400, 8)
+    speed = SpeedConfig(threads=1)
+    mixed = build_model("random_forest", {"n_estimators": 100}, "binary", 0, speed).fit(X[:400], y[:400])
+    alone = build_model("random_forest", {"n_estimators": 100, "linear_weight": 0}, "binary", 0, speed).fit(X[:400], y[:400])
+    assert mixed.chosen_params_["linear_weight"] > 0 and alone.chosen_params_["linear_weight"] == 0
+    assert AUC.fn(y[400:], mixed.predict_proba(X[400:])) > AUC.fn(y[400:], alone.predict_proba(X[400:])) + 0.01
+    large = build_model("random_forest", {"n_estimators": 20, "linear_rows": 300}, "binary", 0, speed).fit(X[:400], y[:400])
+    assert large.chosen_params_["linear_weight"] == 0  # above linear_rows: the forest alone
+    res = train("credit", "extra_trees", ["data=sample", "model.params.n_estimators=40"], **QUIET)
+    assert all("linear_weight" in c for c in res.record["chosen_params"])
+    with pytest.raises(UserError, match="linear_weight"):
+        train("credit", "random_forest", ["data=sample", "model.params.linear_weight=1.5"], **QUIET)
 
 
 def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir, tmp_path, monkeypatch, capsys):

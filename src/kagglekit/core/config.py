@@ -55,6 +55,7 @@ class ModelConfig:
 
     name: str = "lightgbm"
     params: Dict[str, Any] = field(default_factory=dict)
+    seeds: int = 1  # table models: fit this many times per fold with different seeds and average the predictions
 
 
 @dataclass

@@ -2,5 +2,6 @@
 
 from . import autogluon, boosting, mlp, tabular, timm  # noqa: F401  (each module registers its models)
 from .registry import EATS, ModelEntry, build_model, get_entry, names, register_model, validate_params
+from .seed_average import build_averaged
 
-__all__ = ["EATS", "ModelEntry", "build_model", "get_entry", "names", "register_model", "validate_params"]
+__all__ = ["EATS", "ModelEntry", "build_averaged", "build_model", "get_entry", "names", "register_model", "validate_params"]

@@ -6,6 +6,10 @@ median of those counts, scaled up to the larger set. Small sets (``inner_cv_rows
 median count is far steadier than one small split's; larger sets use one split. For class probabilities the probes'
 predictions on their held rows also fit a temperature (``calibrate``), at no extra fit: boosters fitted on a few
 hundred rows are overconfident, and one scale of the log-probabilities fixes that without changing their ranking.
+
+Where boosting starts (``start``): from the prior (the libraries' own base score) or from a ``LinearStart`` fitted on
+the same rows, whose margin the trees are added to. ``auto`` lets the inner k-fold decide on small sets (both starts
+are probed on the same inner splits and the lower held loss wins) and starts from the prior on larger ones.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ import numpy as np
 from ..core.folds import inner_split
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
+from .linear_start import START_CHOICES, LinearStart, link
 from .registry import register_model
 
 
@@ -57,8 +62,16 @@ def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classifi
     return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y))))
 
 
+def _held_loss(held: np.ndarray, y: np.ndarray, classification: bool) -> float:
+    """Log loss of held probabilities, or mean squared error of held predictions."""
+    if classification:
+        return float(-np.mean(np.log(np.clip(held[np.arange(len(y)), y], 1e-15, None))))
+    return float(np.mean((y - held) ** 2))
+
+
 class EarlyStopped:
-    """Base for boosters: subclasses give ``_model(n_rows, n_iterations)`` and ``_best(model-fit probe data)``."""
+    """Base for boosters. Subclasses give ``_model(n_rows, n_iterations)``, ``_best`` (fit one probe) and
+    ``_raw`` (raw scores with the start's margin included); ``_final`` when the final fit needs other inputs."""
 
     def __init__(self, p, task: str, seed: int, threads: int):
         self.p, self.task, self.seed, self.threads = p, task, seed, threads
@@ -66,10 +79,24 @@ class EarlyStopped:
     def _model(self, n_rows: int, n_iterations: int):
         raise NotImplementedError
 
-    def _best(self, X_fit, y_fit, X_hold, y_hold) -> Tuple[int, Optional[np.ndarray]]:
-        """Fit a probe on (X_fit, y_fit); its best iteration on the held rows and (classification) its
-        probabilities for them at that iteration, one column per class of ``y``."""
+    def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None) -> Tuple[int, np.ndarray]:
+        """Fit a probe on (X_fit, y_fit), starting from margins ``m_fit`` when given; its best iteration on the held
+        rows and its predictions for them at that iteration (probabilities, one column per class of ``y``)."""
         raise NotImplementedError
+
+    def _raw(self, model, X, margin):
+        """The fitted model's raw scores for X, started from ``margin``."""
+        raise NotImplementedError
+
+    def _linear(self):
+        return LinearStart(self.task, self.p.start_alpha, getattr(self, "n_classes_", 0))
+
+    def _probe(self, X, y, fit, hold, start: str):
+        X_fit, X_hold = _rows(X, fit), _rows(X, hold)
+        if start == "prior":
+            return self._best(X_fit, y[fit], X_hold, y[hold])
+        linear = self._linear().fit(X_fit, y[fit])
+        return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(X_fit), linear.margin(X_hold))
 
     def fit(self, X, y):
         p, n = self.p, len(y)
@@ -77,30 +104,52 @@ class EarlyStopped:
         classification = self.task != "regression"
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
+        start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
+        self.start_losses_ = None
         if p.early_stopping and n >= 40:
             folds = p.inner_folds if n <= p.inner_cv_rows else 1
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)
-            probes = [self._best(_rows(X, tr), y[tr], _rows(X, va), y[va]) for tr, va in splits]
-            best = [b for b, _ in probes]
+            held = np.concatenate([va for _, va in splits])
+            starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
+            if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
+                starts = ["prior"]  # margins need every class in every probe's rows
+            tried = {s: [self._probe(X, y, tr, va, s) for tr, va in splits] for s in starts}
+            losses = {s: _held_loss(np.concatenate([pr for _, pr in probes]), y[held], classification)
+                      for s, probes in tried.items()}
+            start = min(losses, key=losses.get)
+            self.start_losses_ = {s: round(v, 5) for s, v in losses.items()} if len(losses) > 1 else None
+            probes = tried[start]
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
-            iterations = int(min(p.n_estimators, np.ceil(np.median(best) / share)))
+            iterations = int(min(p.n_estimators, np.ceil(np.median([b for b, _ in probes]) / share)))
             if classification and getattr(p, "calibrate", False):
-                held = np.concatenate([va for _, va in splits])
                 self.calibrator_ = ProbabilityCalibrator("temperature").fit(np.vstack([pr for _, pr in probes]), y[held])
-        self.model_ = self._final(X, y, self._model(n, iterations))
+        self.start_ = start
+        self.linear_ = self._linear().fit(X, y) if start == "linear" else None
+        margin = None if self.linear_ is None else self.linear_.margin(X)
+        self.model_ = self._final(X, y, self._model(n, iterations), margin)
         self.best_iteration_ = iterations
-        self.classes_ = getattr(self.model_, "classes_", None)
+        self.classes_ = np.arange(self.n_classes_) if self.linear_ is not None and classification \
+            else getattr(self.model_, "classes_", None)
         return self
 
-    def _final(self, X, y, model):
-        """Fit the final model on all the rows (subclasses that need other inputs override this)."""
-        return model.fit(X, y)
+    def _final(self, X, y, model, margin):
+        """Fit the final model on all the rows, started from ``margin`` when given."""
+        return model.fit(X, y) if margin is None else model.fit(X, y, **self._margin_kwargs(margin))
+
+    def _margin_kwargs(self, margin) -> dict:
+        raise NotImplementedError
+
+    def _linear_output(self, X):
+        return link(self._raw(self.model_, X, self.linear_.margin(X)), self.task)
 
     def predict(self, X):
-        return self.model_.predict(X)
+        if self.linear_ is None:
+            return self.model_.predict(X)
+        out = self._linear_output(X)
+        return out if self.task == "regression" else np.argmax(out, axis=1)
 
     def predict_proba(self, X):
-        return self._calibrated(self.model_.predict_proba(X))
+        return self._calibrated(self.model_.predict_proba(X) if self.linear_ is None else self._linear_output(X))
 
     def _calibrated(self, proba):
         if self.calibrator_ is None:
@@ -123,9 +172,13 @@ class EarlyStoppingParams:
     inner_folds: int = 5  # inner k-fold on sets of up to inner_cv_rows rows (steadier counts); 0 or 1: one split
     inner_cv_rows: int = 2000
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
+    start: str = "auto"  # prior | linear (boost from a ridge / logistic fit on the same rows) | auto (inner k-fold picks)
+    start_alpha: float = 1.0  # the linear start's L2 strength (logistic: C = 1 / alpha)
 
 
 def _check_boosting(p) -> Optional[str]:
+    if p.start not in START_CHOICES or p.start_alpha <= 0:
+        return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
@@ -182,14 +235,25 @@ class EarlyStoppedLightGBM(EarlyStopped):
         cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
         return cls(random_state=self.seed, verbose=-1, n_jobs=self.threads, **kwargs, **p.extra)
 
-    def _best(self, X_fit, y_fit, X_hold, y_hold):
+    def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import lightgbm as lgb
 
         probe = self._model(len(y_fit), self.p.n_estimators)
+        started = {} if m_fit is None else self._margin_kwargs(m_fit) | {"eval_init_score": [m_hold]}
         probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,),
-                  callbacks=[lgb.early_stopping(self.p.early_stopping_rounds, verbose=False)])
+                  callbacks=[lgb.early_stopping(self.p.early_stopping_rounds, verbose=False)], **started)
         best = int(probe.best_iteration_ or self.p.n_estimators)
-        return best, (_held_proba(probe, X_hold, self.n_classes_, num_iteration=best) if self.task != "regression" else None)
+        if m_fit is not None:
+            return best, link(self._raw(probe, X_hold, m_hold, num_iteration=best), self.task)
+        if self.task == "regression":
+            return best, probe.predict(X_hold, num_iteration=best)
+        return best, _held_proba(probe, X_hold, self.n_classes_, num_iteration=best)
+
+    def _raw(self, model, X, margin, **kwargs):
+        return model.predict(X, raw_score=True, **kwargs) + margin  # LightGBM keeps no init score: add it back
+
+    def _margin_kwargs(self, margin):
+        return {"init_score": margin}
 
 
 @register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees, tree count chosen on inner splits",
@@ -214,11 +278,11 @@ class EarlyStoppedGBRT(EarlyStopped):
     """scikit-learn gradient boosting with the tree count chosen on inner splits (staged predictions of a probe that
     stops on its own when its internal split stops improving)."""
 
-    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None):
+    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, started: bool = False):
         from sklearn import ensemble as en
 
         p = self.p
-        kwargs = dict(n_estimators=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows),
+        kwargs = dict(init=self._linear() if started else None, n_estimators=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows),
                       max_depth=p.max_depth, subsample=p.subsample, max_features=p.max_features,
                       min_samples_leaf=p.min_samples_leaf if p.min_samples_leaf is not None else _size_aware_leaf(n_rows),
                       n_iter_no_change=stop_rounds, random_state=self.seed)
@@ -226,15 +290,23 @@ class EarlyStoppedGBRT(EarlyStopped):
             return en.GradientBoostingRegressor(loss=p.loss, **kwargs)
         return en.GradientBoostingClassifier(**kwargs)
 
-    def _best(self, X_fit, y_fit, X_hold, y_hold):
-        probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds).fit(X_fit, y_fit)
+    def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
+        # scikit-learn fits its ``init`` on the same rows itself: the margins only say that this probe is started.
+        probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds, started=m_fit is not None)
+        probe.fit(X_fit, y_fit)
         if self.task == "regression":
-            losses = [np.mean((y_hold - pred) ** 2) for pred in probe.staged_predict(X_hold)]
-            return int(np.argmin(losses)) + 1, None
-        staged = [place_classes(pr, probe.classes_, self.n_classes_) for pr in probe.staged_predict_proba(X_hold)]
-        losses = [-np.mean(np.log(np.clip(pr[np.arange(len(y_hold)), y_hold], 1e-15, None))) for pr in staged]
+            staged = list(probe.staged_predict(X_hold))
+        else:
+            staged = [place_classes(pr, probe.classes_, self.n_classes_) for pr in probe.staged_predict_proba(X_hold)]
+        losses = [_held_loss(pred, y_hold, self.task != "regression") for pred in staged]
         best = int(np.argmin(losses))
         return best + 1, staged[best]
+
+    def _final(self, X, y, model, margin):
+        return model.set_params(init=self._linear() if margin is not None else None).fit(X, y)
+
+    def _raw(self, model, X, margin):
+        return model.predict(X) if self.task == "regression" else model.decision_function(X)
 
 
 def _check_gbrt(p: GBRTParams):
@@ -281,13 +353,22 @@ class EarlyStoppedXGBoost(EarlyStopped):
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
                    early_stopping_rounds=stop_rounds, verbosity=0, **kwargs, **p.extra)
 
-    def _best(self, X_fit, y_fit, X_hold, y_hold):
+    def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds)
-        probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False)
+        started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
+        probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
         best = int(probe.best_iteration) + 1
+        if m_fit is not None:
+            return best, link(self._raw(probe, X_hold, m_hold, iteration_range=(0, best)), self.task)
         if self.task == "regression":
-            return best, None
+            return best, probe.predict(X_hold, iteration_range=(0, best))
         return best, _held_proba(probe, X_hold, self.n_classes_, iteration_range=(0, best))
+
+    def _raw(self, model, X, margin, **kwargs):
+        return model.predict(X, base_margin=margin, output_margin=True, **kwargs)
+
+    def _margin_kwargs(self, margin):
+        return {"base_margin": margin}
 
 
 @register_model("xgboost", XGBoostParams, "XGBoost hist trees (GPU when present), tree count chosen on inner splits",
@@ -351,25 +432,41 @@ class EarlyStoppedCatBoost(EarlyStopped):
             return cb.CatBoostRegressor(loss_function="RMSE", **kwargs, **p.extra)
         return cb.CatBoostClassifier(loss_function="Logloss" if self.task == "binary" else "MultiClass", **kwargs, **p.extra)
 
-    def _best(self, X_fit, y_fit, X_hold, y_hold):
-        cats = _category_columns(X_fit)
-        X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
-        probe = self._model(len(y_fit), self.p.n_estimators)
-        probe.fit(X_fit, y_fit, cat_features=cats, eval_set=(X_hold, y_hold), early_stopping_rounds=self.p.early_stopping_rounds)
-        best = int(probe.get_best_iteration()) + 1
-        if self.task == "regression":
-            return best, None
-        return best, _held_proba(probe, X_hold, self.n_classes_, ntree_end=best)
+    @staticmethod
+    def _pool(X, cats, y=None, margin=None):
+        import catboost as cb
 
-    def _final(self, X, y, model):
+        return cb.Pool(_catboost_frame(X, cats), y, cat_features=cats, baseline=margin)
+
+    def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
+        cats = _category_columns(X_fit)
+        probe = self._model(len(y_fit), self.p.n_estimators)
+        probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
+                  early_stopping_rounds=self.p.early_stopping_rounds)
+        best = int(probe.get_best_iteration()) + 1
+        if m_fit is not None:
+            return best, link(self._raw(probe, X_hold, m_hold, cats, ntree_end=best), self.task)
+        if self.task == "regression":
+            return best, probe.predict(self._pool(X_hold, cats), ntree_end=best)
+        return best, _held_proba(probe, self._pool(X_hold, cats), self.n_classes_, ntree_end=best)
+
+    def _raw(self, model, X, margin, cats=None, **kwargs):
+        cats = self.cats_ if cats is None else cats
+        return model.predict(self._pool(X, cats, margin=margin), prediction_type="RawFormulaVal", **kwargs)
+
+    def _final(self, X, y, model, margin):
         self.cats_ = _category_columns(X)
-        return model.fit(_catboost_frame(X, self.cats_), y, cat_features=self.cats_)
+        return model.fit(self._pool(X, self.cats_, y, margin))
 
     def predict(self, X):
-        return self.model_.predict(_catboost_frame(X, self.cats_))
+        if self.linear_ is not None:
+            return super().predict(X)
+        return self.model_.predict(self._pool(X, self.cats_))
 
     def predict_proba(self, X):
-        return self._calibrated(self.model_.predict_proba(_catboost_frame(X, self.cats_)))
+        if self.linear_ is not None:
+            return super().predict_proba(X)
+        return self._calibrated(self.model_.predict_proba(self._pool(X, self.cats_)))
 
 
 def _check_catboost(p: CatBoostParams):

@@ -11,6 +11,7 @@ from ..core.errors import UserError
 from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator
+from .linear_start import LinearStart, cross_fitted_proba
 from .registry import register_model
 
 
@@ -59,6 +60,11 @@ class ForestParams:
     max_features: Any = None  # fraction, int, "sqrt" (1.0 for every feature), or a list of them
     prior_weight: float = 0.01  # classification: mix this share of the training class prior into every probability
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the out-of-bag predictions
+    # Classification: the share of a linear model's probabilities mixed into the forest's, or a list to choose from on
+    # the out-of-bag rows (the linear model's own predictions for them are cross-fitted). null: [0, 0.25, 0.5, 0.75]
+    # up to linear_rows training rows (where a forest's few rows waste their votes on a slope), 0 above.
+    linear_weight: Any = None
+    linear_rows: int = 2000
 
 
 def _candidates(value, classification_default: list, regression_default, regression: bool) -> list:
@@ -73,6 +79,9 @@ def _check_forest(p: ForestParams):
         return "n_estimators >= 1 and min_samples_leaf >= 1 (an integer or a list of them) are needed."
     if not 0 <= p.prior_weight < 1:
         return "prior_weight in [0, 1) is needed."
+    weights = p.linear_weight if isinstance(p.linear_weight, (list, tuple)) else [p.linear_weight]
+    if any(w is not None and not (isinstance(w, (int, float)) and 0 <= w < 1) for w in weights):
+        return "linear_weight in [0, 1) (a number or a list of them) is needed."
     return None
 
 
@@ -80,45 +89,68 @@ class SmoothedForestClassifier:
     """A forest whose class probabilities never reach exactly 0 or 1 (a small share of the training prior is mixed
     in, so one confidently wrong row cannot dominate a fold's log loss), optionally temperature-scaled on its own
     out-of-bag predictions: calibrated on rows each tree never saw, at no extra fit. Given several candidate
-    forests, it keeps the one whose (calibrated) out-of-bag log loss is lowest: chosen on the fold's training rows."""
+    forests and linear shares, it keeps the pair whose (calibrated) out-of-bag log loss is lowest: chosen on the
+    fold's training rows."""
 
-    def __init__(self, forests: list, prior_weight: float, calibrate: bool, settings: Optional[list] = None):
+    def __init__(self, forests: list, prior_weight: float, calibrate: bool, settings: Optional[list] = None,
+                 linear_weight: Any = 0.0, linear_rows: int = 0, seed: int = 0):
         self.forests, self.prior_weight, self.calibrate, self.settings = forests, prior_weight, calibrate, settings
+        self.linear_weight, self.linear_rows, self.seed = linear_weight, linear_rows, seed
+
+    def _linear_weights(self, n_rows: int) -> list:
+        if self.linear_weight is None:
+            return [0.0, 0.25, 0.5, 0.75] if n_rows <= self.linear_rows else [0.0]
+        return [float(w) for w in _candidates(self.linear_weight, [], None, False)]
 
     def _smooth(self, proba):
         return (proba + self.prior_weight * self.prior_) / (1 + self.prior_weight)
 
-    def _out_of_bag(self, forest, codes):
+    def _mix(self, proba, linear, weight: float):
+        return proba if weight == 0 else (1 - weight) * proba + weight * linear
+
+    def _out_of_bag(self, forest, codes, linear, weight):
         oob = np.nan_to_num(forest.oob_decision_function_, nan=0.0)
         seen = oob.sum(axis=1) > 0  # rows in every tree's bootstrap have no out-of-bag vote
-        proba, truth = self._smooth(oob[seen]), codes[seen]
+        proba = self._smooth(self._mix(oob[seen], None if linear is None else linear[seen], weight))
+        truth = codes[seen]
         calibrator = ProbabilityCalibrator("temperature").fit(proba, truth) if self.calibrate else None
         if calibrator is not None:
-            proba = calibrator.transform(proba)
+            proba = self._smooth(calibrator.transform(proba))  # a sharpening temperature must not undo the floor
         return get_metric("logloss").fn(truth, proba), calibrator
 
     def fit(self, X, y):
-        best = None
+        best, linear = None, None
+        weights = self._linear_weights(len(y))
         for i, forest in enumerate(self.forests):
             forest.fit(X, y)
             if i == 0:
                 self.classes_ = forest.classes_
                 self.prior_ = np.bincount(np.searchsorted(self.classes_, y), minlength=len(self.classes_)) / len(y)
                 codes = np.searchsorted(self.classes_, y)
-            if len(self.forests) == 1 and not self.calibrate:
-                best = (0.0, None, forest, i)
+                if any(weights):
+                    linear = cross_fitted_proba(X, codes, len(self.classes_), 1.0, self.seed)
+            if len(self.forests) == 1 and not self.calibrate and weights == [0.0]:
+                best = (0.0, None, forest, i, 0.0)
                 break
-            loss, calibrator = self._out_of_bag(forest, codes)
-            if best is None or loss < best[0]:
-                best = (loss, calibrator, forest, i)
-        _, self.calibrator_, self.forest_, chosen = best
-        if self.settings is not None and len(self.forests) > 1:
-            self.chosen_params_ = self.settings[chosen]
+            for weight in weights:
+                loss, calibrator = self._out_of_bag(forest, codes, linear, weight)
+                if best is None or loss < best[0]:
+                    best = (loss, calibrator, forest, i, weight)
+        _, self.calibrator_, self.forest_, chosen, self.linear_weight_ = best
+        self.linear_ = None
+        if self.linear_weight_ > 0:
+            task = "binary" if len(self.classes_) == 2 else "multiclass"
+            self.linear_ = LinearStart(task, 1.0, len(self.classes_)).fit(X, codes)
+        if self.settings is not None and (len(self.forests) > 1 or len(weights) > 1):
+            self.chosen_params_ = {**self.settings[chosen], "linear_weight": self.linear_weight_}
         return self
 
     def predict_proba(self, X):
-        proba = self._smooth(self.forest_.predict_proba(X))
-        return proba if self.calibrator_ is None else self.calibrator_.transform(proba)
+        proba = self.forest_.predict_proba(X)
+        if self.linear_ is not None:
+            proba = self._mix(proba, self.linear_.class_proba(X), self.linear_weight_)
+        proba = self._smooth(proba)
+        return proba if self.calibrator_ is None else self._smooth(self.calibrator_.transform(proba))
 
     def predict(self, X):
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
@@ -161,12 +193,12 @@ def _forest(kind: str):
         settings = [{"min_samples_leaf": leaf, "max_features": features}
                     for leaf in _candidates(p.min_samples_leaf, [1, 3], 1, regression)
                     for features in _candidates(p.max_features, [0.5, "sqrt"], 0.5, regression)]
-        out_of_bag = len(settings) > 1 or (not regression and p.calibrate)
+        out_of_bag = len(settings) > 1 or (not regression and (p.calibrate or p.linear_weight != 0))
         oob = {"bootstrap": True, "oob_score": True} if out_of_bag else {}
         forests = [cls(random_state=seed, n_jobs=thread_count(speed.threads), n_estimators=p.n_estimators,
                        max_depth=p.max_depth, **s, **oob) for s in settings]
         if not regression:
-            return SmoothedForestClassifier(forests, p.prior_weight, p.calibrate, settings)
+            return SmoothedForestClassifier(forests, p.prior_weight, p.calibrate, settings, p.linear_weight, p.linear_rows, seed)
         return forests[0] if len(forests) == 1 else OutOfBagChosenRegressor(forests, settings)
 
     return build

@@ -8,6 +8,9 @@ from typing import Optional
 from ..core.config import RunConfig
 
 
+SKEW_TRANSFORMS = ("log1p", "yeo-johnson")
+
+
 @dataclass
 class PreprocessConfig:
     """Tabular preprocessing; every statistic is fitted on a fold's training rows only."""
@@ -15,7 +18,8 @@ class PreprocessConfig:
     numeric_impute: str = "median"  # median | mean | zero
     missing_indicators: bool = False
     clip_quantile: Optional[float] = None  # clip numbers to the training rows' [q, 1-q] quantiles; null: off
-    skew_threshold: Optional[float] = 0.75  # log1p non-negative columns more skewed than this; null: off
+    skew_threshold: Optional[float] = 0.75  # unskew non-negative columns more skewed than this; null: off
+    skew_transform: str = "log1p"  # log1p | yeo-johnson (its power fitted per column on the fold's training rows)
     scale: bool = True
     categorical: str = "onehot"  # onehot | ordinal
     high_cardinality: str = "target"  # target | ordinal | drop

@@ -18,7 +18,7 @@ from ..core.competition import ColumnsSpec
 from ..core.cv import FoldOutput
 from ..core.folds import inner_split
 from ..core.targets import Targets
-from ..models import build_model, get_entry
+from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
 from .config import PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
@@ -55,8 +55,9 @@ def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
 
 
 def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed: int, speed,
-                      model_dir: Optional[Path] = None) -> Callable:
-    """``fit_fold(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table."""
+                      model_dir: Optional[Path] = None, seeds: int = 1) -> Callable:
+    """``fit_fold(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table (``seeds`` > 1: that many fits
+    with different seeds per fold, predictions averaged)."""
     t = problem.targets
     regression, multilabel = t.task == "regression", t.task == "multilabel"
     forward, inverse = TRANSFORMS[problem.target_transform if regression else None]
@@ -65,7 +66,7 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
     raw = get_entry(model_name).eats == "frame"
 
     def fit_one(rows, y, task, k, sub):
-        model = build_model(model_name, params, task, seed + k, speed)
+        model = build_averaged(model_name, params, task, seed + k, speed, seeds)
         if raw:  # e.g. AutoGluon: it preprocesses on its own
             pre = RawFrame(problem.drop)
             model.path = model_dir / f"fold_{k}{sub}" if model_dir else None
@@ -106,7 +107,7 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
         importance = fold_importance(model, pre, X_fit.shape[1])
         if importance is not None:
             info["importance"] = importance
-        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_"):
+        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_"):
             if hasattr(model, attr):
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)

@@ -66,11 +66,12 @@ def _as_str(X):
     return frame.where(frame.notna(), MISSING).map(_category_text).to_numpy(dtype=object)
 
 
-class SkewedLog1p(BaseEstimator, TransformerMixin):
-    """log1p on non-negative columns whose skewness on the fitted rows exceeds ``threshold``."""
+class SkewedColumns(BaseEstimator, TransformerMixin):
+    """Unskew non-negative columns whose skewness on the fitted rows exceeds ``threshold``: ``log1p``, or
+    ``yeo-johnson`` with each column's power fitted (maximum likelihood) on those rows."""
 
-    def __init__(self, threshold: float = 0.75):
-        self.threshold = threshold
+    def __init__(self, threshold: float = 0.75, method: str = "log1p"):
+        self.threshold, self.method = threshold, method
 
     def fit(self, X, y=None):
         X = np.asarray(X, dtype=float)
@@ -79,12 +80,20 @@ class SkewedLog1p(BaseEstimator, TransformerMixin):
             s = np.nan_to_num(skew(X, axis=0, nan_policy="omit"))
         self.columns_ = np.flatnonzero((np.abs(s) > self.threshold) & (np.nanmin(X, axis=0) >= 0))
         self.n_features_in_ = X.shape[1]
+        self.power_ = None
+        if self.method == "yeo-johnson" and len(self.columns_):
+            from sklearn.preprocessing import PowerTransformer
+
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)
+                self.power_ = PowerTransformer(method="yeo-johnson", standardize=False).fit(X[:, self.columns_])
         return self
 
     def transform(self, X):
         X = np.array(X, dtype=float, copy=True)
         # The columns were non-negative on the fitted rows; a negative value elsewhere is clipped, not made -inf/NaN.
-        X[:, self.columns_] = np.log1p(np.clip(X[:, self.columns_], 0, None))
+        part = np.clip(X[:, self.columns_], 0, None)
+        X[:, self.columns_] = np.log1p(part) if self.power_ is None else self.power_.transform(part)
         return X
 
     def get_feature_names_out(self, input_features=None):
@@ -226,7 +235,7 @@ def build_preprocessor(
     if cfg.clip_quantile is not None:
         numeric_steps.append(ClipToRange(cfg.clip_quantile))
     if cfg.skew_threshold is not None:
-        numeric_steps.append(SkewedLog1p(cfg.skew_threshold))
+        numeric_steps.append(SkewedColumns(cfg.skew_threshold, cfg.skew_transform))
     if cfg.scale:
         numeric_steps.append(StandardScaler())
 

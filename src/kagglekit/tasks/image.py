@@ -54,7 +54,8 @@ class ImageTask(Task):
         train, test, seconds = embedding_tables(run, data)
         data.extra["cache_seconds"] += seconds
         problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
-        fit = make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models")
+        fit = make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
+                                run.model.seeds)
 
         def fit_fold(k, train_idx, valid_idx):
             start = time.perf_counter()

@@ -10,7 +10,7 @@ import pandas as pd
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..models.calibration import METHODS as CALIBRATIONS
-from ..tabular.config import TabularRunConfig
+from ..tabular.config import SKEW_TRANSFORMS, TabularRunConfig
 from ..tabular.data import fit_mask, load_table_data
 from ..tabular.fitter import TableProblem, make_table_fitter
 from ..tabular.reports import importance_png, importance_table, residuals_png
@@ -31,6 +31,7 @@ class TabularTask(Task):
             "preprocess.numeric_impute": (p.numeric_impute, ("median", "mean", "zero")),
             "preprocess.categorical": (p.categorical, ("onehot", "ordinal")),
             "preprocess.high_cardinality": (p.high_cardinality, ("target", "ordinal", "drop")),
+            "preprocess.skew_transform": (p.skew_transform, SKEW_TRANSFORMS),
             "calibration": (run.calibration, (None,) + CALIBRATIONS),
         })
         if run.calibration and spec.task == "regression":
@@ -72,4 +73,5 @@ class TabularTask(Task):
             target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
-        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models")
+        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
+                                 run.model.seeds)

@@ -1,0 +1,136 @@
+"""A linear model that trees start from: boosters boost from its margin, forests mix in its probabilities.
+
+On small tables whose signal is close to linear (a few hundred loan applicants, say) trees waste their few rows
+rediscovering a slope; started from a regularised linear fit on the same rows, they only add what the line misses.
+It reads the tree models' own table (categories as integer codes, no scaling) or raw frame, so it brings its own
+encoding: text columns and number columns with few distinct values in the fitted rows are one-hot encoded, the
+others mapped to normal scores by their fitted quantiles; missing values are imputed with an indicator. Everything
+is fitted on the rows it is given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .calibration import place_classes
+
+START_CHOICES = ("auto", "prior", "linear")
+_ONEHOT_MAX_LEVELS = 30
+_EPS = 1e-6
+
+
+def _frame(X):
+    """The rows as a DataFrame with positional column names; text columns as strings, missing as its own level."""
+    import pandas as pd
+
+    frame = X.reset_index(drop=True) if hasattr(X, "columns") else pd.DataFrame(np.asarray(X, dtype=float))
+    frame.columns = range(frame.shape[1])
+    for c in frame.columns:
+        if not _is_number(frame[c]):
+            frame[c] = frame[c].astype(object).where(frame[c].notna(), "<missing>").astype(str)
+    return frame
+
+
+def _is_number(col) -> bool:
+    import pandas as pd
+
+    return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
+
+
+def _encoder(frame):
+    """One-hot for text columns and for number columns with few values in these rows, normal scores for the rest."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
+
+    text = [c for c in frame.columns if not _is_number(frame[c])]
+    levels = {c: frame[c].nunique() for c in frame.columns if c not in text}
+    few = [c for c, n in levels.items() if 1 < n <= _ONEHOT_MAX_LEVELS]
+    many = [c for c, n in levels.items() if n > _ONEHOT_MAX_LEVELS]
+    onehot = dict(handle_unknown="infrequent_if_exist", min_frequency=3, sparse_output=False)
+    parts = []
+    if text:
+        parts.append(("text", OneHotEncoder(max_categories=30, **onehot), text))
+    if few:
+        parts.append(("few", make_pipeline(SimpleImputer(strategy="most_frequent", add_indicator=True),
+                                           OneHotEncoder(**onehot)), few))
+    if many:
+        quantiles = int(min(1000, max(10, len(frame) // 2)))
+        parts.append(("many", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
+                                            QuantileTransformer(n_quantiles=quantiles, output_distribution="normal"),
+                                            StandardScaler()), many))
+    return ColumnTransformer(parts, remainder="drop")
+
+
+class LinearStart:
+    """A ridge (regression) or L2 logistic (classes) model on its own encoding of a tree model's table.
+
+    ``margin(X)`` is what boosting adds its trees to: the prediction (regression), the log-odds of class 1 (binary)
+    or the log-probabilities (several classes); ``predict_proba`` / ``predict`` follow scikit-learn, so it also
+    serves as scikit-learn gradient boosting's ``init``."""
+
+    def __init__(self, task: str, alpha: float = 1.0, n_classes: int = 0):
+        self.task, self.alpha, self.n_classes = task, alpha, n_classes  # n_classes: 0 reads them from y
+
+    def fit(self, X, y, sample_weight=None):
+        from sklearn.linear_model import LogisticRegression, Ridge
+
+        frame = _frame(X)
+        self.encoder_ = _encoder(frame).fit(frame)
+        Z = self.encoder_.transform(frame)
+        if self.task == "regression":
+            self.model_ = Ridge(alpha=self.alpha).fit(Z, y, sample_weight=sample_weight)
+        else:
+            self.n_classes_ = self.n_classes or int(np.max(y)) + 1
+            self.model_ = LogisticRegression(C=1.0 / self.alpha, max_iter=2000).fit(Z, y, sample_weight=sample_weight)
+            self.classes_ = self.model_.classes_  # scikit-learn's init reads these columns
+        return self
+
+    def class_proba(self, X) -> np.ndarray:
+        """Probabilities in columns 0..C-1 (classes missing from the fitted rows get a tiny share)."""
+        proba = place_classes(self.model_.predict_proba(self.encoder_.transform(_frame(X))),
+                              self.model_.classes_, self.n_classes_)
+        proba = np.clip(proba, _EPS, None)
+        return proba / proba.sum(axis=1, keepdims=True)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.class_proba(X)[:, np.asarray(self.classes_, int)]
+
+    def predict(self, X) -> np.ndarray:
+        if self.task == "regression":
+            return self.model_.predict(self.encoder_.transform(_frame(X)))
+        return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
+
+    def margin(self, X) -> np.ndarray:
+        if self.task == "regression":
+            return self.predict(X)
+        proba = self.class_proba(X)
+        if self.task == "binary":
+            return np.log(proba[:, 1]) - np.log(proba[:, 0])
+        return np.log(proba) - np.log(proba).mean(axis=1, keepdims=True)
+
+
+def link(raw: np.ndarray, task: str) -> np.ndarray:
+    """Raw scores to what a model predicts: the value (regression) or class probabilities (a column per class)."""
+    if task == "regression":
+        return raw
+    if task == "binary" or raw.ndim == 1:
+        p1 = 1.0 / (1.0 + np.exp(-np.clip(raw, -50, 50)))
+        return np.column_stack([1 - p1, p1])
+    z = np.exp(raw - raw.max(axis=1, keepdims=True))
+    return z / z.sum(axis=1, keepdims=True)
+
+
+def cross_fitted_proba(X, codes: np.ndarray, n_classes: int, alpha: float, seed: int, folds: int = 5) -> np.ndarray:
+    """Each row's class probabilities from a ``LinearStart`` fitted without it (an inner k-fold of these rows)."""
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    rows = X.iloc if hasattr(X, "iloc") else X
+    stratified = np.bincount(codes, minlength=n_classes).min() >= folds
+    splitter = (StratifiedKFold if stratified else KFold)(folds, shuffle=True, random_state=seed)
+    task = "binary" if n_classes == 2 else "multiclass"
+    out = np.zeros((len(codes), n_classes))
+    for fit, hold in splitter.split(np.zeros(len(codes)), codes):
+        out[hold] = LinearStart(task, alpha, n_classes).fit(rows[fit], codes[fit]).class_proba(rows[hold])
+    return out

@@ -1,0 +1,62 @@
+"""Options of table runs from issue #9: seed averaging of a member, and a fitted skew transform."""
+
+import numpy as np
+import pytest
+from scipy.stats import skew
+
+from conftest import FAST
+from kagglekit.core.config import SpeedConfig
+from kagglekit.core.errors import UserError
+from kagglekit.core.runs import RunDir
+from kagglekit.models import build_averaged, build_model
+from kagglekit.models.seed_average import SEED_STRIDE
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+def test_a_seed_average_is_the_mean_of_its_members_fitted_alone():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = X[:, 0] + np.sin(2 * X[:, 1]) + rng.normal(scale=0.3, size=300)
+    speed, params = SpeedConfig(threads=1), {"n_estimators": 40, "max_features": 0.5}
+    averaged = build_averaged("random_forest", params, "regression", 3, speed, seeds=3).fit(X[:200], y[:200])
+    alone = [build_model("random_forest", params, "regression", 3 + i * SEED_STRIDE, speed).fit(X[:200], y[:200])
+             for i in range(3)]
+    preds = [m.predict(X[200:]) for m in alone]
+    assert np.allclose(averaged.predict(X[200:]), np.mean(preds, axis=0))
+    assert not np.allclose(preds[0], preds[1])  # the members do differ
+    assert np.allclose(averaged.feature_importances_, np.mean([m.feature_importances_ for m in alone], axis=0))
+    boosters = build_averaged("lightgbm", {"n_estimators": 200}, "binary", 0, speed, seeds=2).fit(X[:200], (y[:200] > 0).astype(int))
+    assert len(boosters.best_iteration_) == 2 and np.allclose(boosters.predict_proba(X[200:]).sum(axis=1), 1)
+
+
+def test_model_seeds_is_a_run_of_its_own_and_records_each_members_choice(workdir):
+    one = train("house-prices", "lightgbm", ["data=sample"] + FAST["lightgbm"] + ["model.params.subsample=0.7"], **QUIET)
+    three = train("house-prices", "lightgbm", ["data=sample", "model.seeds=3"] + FAST["lightgbm"] + ["model.params.subsample=0.7"], **QUIET)
+    assert three.run_dir != one.run_dir
+    assert not np.allclose(one.oof, three.oof)
+    assert three.record["cv_mean"] < 0.2  # the sample's log prices have sd ~0.4: learned, not broken by the averaging
+    info = RunDir.at(three.run_dir).load_fold(0)["info"]
+    assert info["importance"] and len(info["best_iteration"]) == 3
+    with pytest.raises(UserError, match="model.seeds"):
+        train("house-prices", "lasso", ["data=sample", "model.seeds=0"], **QUIET)
+
+
+def test_yeo_johnson_is_fitted_on_the_training_rows_and_unskews_them():
+    from sklearn.preprocessing import PowerTransformer
+
+    from kagglekit.tabular.preprocess import SkewedColumns
+
+    rng = np.random.default_rng(1)
+    X = np.column_stack([rng.lognormal(sigma=1.2, size=400), rng.normal(size=400)])  # one skewed, one not
+    step = SkewedColumns(0.75, "yeo-johnson").fit(X[:300])
+    assert step.columns_.tolist() == [0]
+    out = step.transform(X[300:])
+    expected = PowerTransformer(method="yeo-johnson", standardize=False).fit(X[:300, :1]).transform(X[300:, :1])
+    assert np.allclose(out[:, :1], expected) and np.array_equal(out[:, 1], X[300:, 1])
+    assert abs(skew(step.transform(X[:300])[:, 0])) < abs(skew(np.log1p(X[:300, 0])))  # a fitted power beats log1p here
+    res = train("house-prices", "lasso", ["data=sample", "preprocess.skew_transform=yeo-johnson"], **QUIET)
+    assert res.record["cv_mean"] < 0.2
+    with pytest.raises(UserError, match="skew_transform"):
+        train("house-prices", "lasso", ["data=sample", "preprocess.skew_transform=boxcox"], **QUIET)
