@@ -256,7 +256,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
         return {"init_score": margin}
 
 
-@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees, tree count chosen on inner splits",
+@register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees, tree count and start chosen on inner splits",
                 check=_check_lightgbm)
 def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
     return EarlyStoppedLightGBM(p, task, seed, thread_count(speed.threads))
@@ -315,7 +315,7 @@ def _check_gbrt(p: GBRTParams):
     return _check_boosting(p)
 
 
-@register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (huber loss for regression), tree count chosen on inner splits",
+@register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (huber loss for regression), tree count and start chosen on inner splits",
                 check=_check_gbrt)
 def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
     return EarlyStoppedGBRT(p, task, seed, 1)
@@ -371,7 +371,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         return {"base_margin": margin}
 
 
-@register_model("xgboost", XGBoostParams, "XGBoost hist trees (GPU when present), tree count chosen on inner splits",
+@register_model("xgboost", XGBoostParams, "XGBoost hist trees (GPU when present), tree count and start chosen on inner splits",
                 check=_check_boosting)
 def build_xgboost(p: XGBoostParams, task: str, seed: int, speed):
     return EarlyStoppedXGBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))
@@ -476,6 +476,6 @@ def _check_catboost(p: CatBoostParams):
 
 
 @register_model("catboost", CatBoostParams, "CatBoost on the raw features (native categories; GPU when present), tree "
-                "count chosen on inner splits", check=_check_catboost, eats="frame")
+                "count and start chosen on inner splits", check=_check_catboost, eats="frame")
 def build_catboost(p: CatBoostParams, task: str, seed: int, speed):
     return EarlyStoppedCatBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))

@@ -78,7 +78,7 @@ class LinearStart:
 
         frame = _frame(X)
         self.encoder_ = _encoder(frame).fit(frame)
-        Z = self.encoder_.transform(frame)
+        Z = self._design(frame)
         if self.task == "regression":
             self.model_ = Ridge(alpha=self.alpha).fit(Z, y, sample_weight=sample_weight)
         else:
@@ -87,9 +87,13 @@ class LinearStart:
             self.classes_ = self.model_.classes_  # scikit-learn's init reads these columns
         return self
 
+    def _design(self, frame) -> np.ndarray:
+        Z = self.encoder_.transform(frame)
+        return Z if Z.shape[1] else np.zeros((len(frame), 1))  # every column constant: the intercept alone
+
     def class_proba(self, X) -> np.ndarray:
         """Probabilities in columns 0..C-1 (classes missing from the fitted rows get a tiny share)."""
-        proba = place_classes(self.model_.predict_proba(self.encoder_.transform(_frame(X))),
+        proba = place_classes(self.model_.predict_proba(self._design(_frame(X))),
                               self.model_.classes_, self.n_classes_)
         proba = np.clip(proba, _EPS, None)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -99,7 +103,7 @@ class LinearStart:
 
     def predict(self, X) -> np.ndarray:
         if self.task == "regression":
-            return self.model_.predict(self.encoder_.transform(_frame(X)))
+            return self.model_.predict(self._design(_frame(X)))
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def margin(self, X) -> np.ndarray:

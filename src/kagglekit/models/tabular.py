@@ -204,8 +204,10 @@ def _forest(kind: str):
     return build
 
 
-register_model("random_forest", ForestParams, "scikit-learn random forest", check=_check_forest)(_forest("random_forest"))
-register_model("extra_trees", ForestParams, "scikit-learn extremely randomised trees", check=_check_forest)(_forest("extra_trees"))
+_CHOSEN = "; leaf size, features and (classes) a linear share chosen out-of-bag"
+register_model("random_forest", ForestParams, "scikit-learn random forest" + _CHOSEN, check=_check_forest)(_forest("random_forest"))
+register_model("extra_trees", ForestParams, "scikit-learn extremely randomised trees" + _CHOSEN,
+               check=_check_forest)(_forest("extra_trees"))
 
 
 @dataclass
