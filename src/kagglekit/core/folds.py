@@ -7,6 +7,7 @@ predictions be blended or stacked without leaking.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import List, Tuple
 
 import numpy as np
 import pandas as pd
@@ -88,3 +89,13 @@ def inner_split(y: np.ndarray, fraction: float, seed: int, classification: bool)
         counts = np.unique(y, return_counts=True)[1]
         stratify = y if counts.min() >= 2 and round(fraction * len(y)) >= len(counts) else None
     return train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=stratify)
+
+
+def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classification: bool) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """(fit, hold) position pairs: ``folds`` inner folds (stratified when every class allows it), or one split."""
+    if folds < 2:
+        return [inner_split(y, fraction, seed, classification)]
+    counts = np.unique(y, return_counts=True)[1] if classification else None
+    if classification and counts.min() >= folds:
+        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
+    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y))))

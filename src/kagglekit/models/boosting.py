@@ -15,11 +15,11 @@ are probed on the same inner splits and the lower held loss wins) and starts fro
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 
-from ..core.folds import inner_split
+from ..core.folds import inner_splits
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
 from .linear_start import START_CHOICES, LinearStart, link
@@ -48,18 +48,6 @@ def _gpu(speed) -> bool:
 def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
     """A probe's class probabilities for held rows, one column per class (classes it never saw get 0)."""
     return place_classes(probe.predict_proba(X_hold, **kwargs), probe.classes_, n_classes)
-
-
-def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classification: bool) -> List[Tuple[np.ndarray, np.ndarray]]:
-    """(fit, hold) position pairs: ``folds`` inner folds (stratified when every class allows it), or one split."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
-    if folds < 2:
-        return [inner_split(y, fraction, seed, classification)]
-    counts = np.unique(y, return_counts=True)[1] if classification else None
-    if classification and counts.min() >= folds:
-        return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y))))
 
 
 def _held_loss(held: np.ndarray, y: np.ndarray, classification: bool) -> float:

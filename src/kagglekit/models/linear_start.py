@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..core.folds import inner_splits
 from .calibration import place_classes
 
 START_CHOICES = ("auto", "prior", "linear")
@@ -128,13 +129,9 @@ def link(raw: np.ndarray, task: str) -> np.ndarray:
 
 def cross_fitted_proba(X, codes: np.ndarray, n_classes: int, alpha: float, seed: int, folds: int = 5) -> np.ndarray:
     """Each row's class probabilities from a ``LinearStart`` fitted without it (an inner k-fold of these rows)."""
-    from sklearn.model_selection import KFold, StratifiedKFold
-
     rows = X.iloc if hasattr(X, "iloc") else X
-    stratified = np.bincount(codes, minlength=n_classes).min() >= folds
-    splitter = (StratifiedKFold if stratified else KFold)(folds, shuffle=True, random_state=seed)
     task = "binary" if n_classes == 2 else "multiclass"
     out = np.zeros((len(codes), n_classes))
-    for fit, hold in splitter.split(np.zeros(len(codes)), codes):
+    for fit, hold in inner_splits(codes, 0.2, folds, seed, True):
         out[hold] = LinearStart(task, alpha, n_classes).fit(rows[fit], codes[fit]).class_proba(rows[hold])
     return out
