@@ -20,6 +20,7 @@ from typing import Any, Dict, Optional, Tuple
 import numpy as np
 
 from ..core.folds import inner_splits
+from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
 from .linear_start import START_CHOICES, LinearStart, link
@@ -53,7 +54,7 @@ def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
 def _held_loss(held: np.ndarray, y: np.ndarray, classification: bool) -> float:
     """Log loss of held probabilities, or mean squared error of held predictions."""
     if classification:
-        return float(-np.mean(np.log(np.clip(held[np.arange(len(y)), y], 1e-15, None))))
+        return get_metric("logloss").fn(y, held)
     return float(np.mean((y - held) ** 2))
 
 
@@ -75,6 +76,15 @@ class EarlyStopped:
     def _raw(self, model, X, margin):
         """The fitted model's raw scores for X, started from ``margin``."""
         raise NotImplementedError
+
+    def _held(self, probe, X_hold, m_hold, **at):
+        """A probe's predictions for its held rows at the iteration ``at`` names: values (regression) or one
+        probability column per class, started from ``m_hold`` when given."""
+        if m_hold is not None:
+            return link(self._raw(probe, X_hold, m_hold, **at), self.task)
+        if self.task == "regression":
+            return probe.predict(X_hold, **at)
+        return _held_proba(probe, X_hold, self.n_classes_, **at)
 
     def _linear(self):
         return LinearStart(self.task, self.p.start_alpha, getattr(self, "n_classes_", 0))
@@ -231,11 +241,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
         probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,),
                   callbacks=[lgb.early_stopping(self.p.early_stopping_rounds, verbose=False)], **started)
         best = int(probe.best_iteration_ or self.p.n_estimators)
-        if m_fit is not None:
-            return best, link(self._raw(probe, X_hold, m_hold, num_iteration=best), self.task)
-        if self.task == "regression":
-            return best, probe.predict(X_hold, num_iteration=best)
-        return best, _held_proba(probe, X_hold, self.n_classes_, num_iteration=best)
+        return best, self._held(probe, X_hold, m_hold, num_iteration=best)
 
     def _raw(self, model, X, margin, **kwargs):
         return model.predict(X, raw_score=True, **kwargs) + margin  # LightGBM keeps no init score: add it back
@@ -346,11 +352,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
         best = int(probe.best_iteration) + 1
-        if m_fit is not None:
-            return best, link(self._raw(probe, X_hold, m_hold, iteration_range=(0, best)), self.task)
-        if self.task == "regression":
-            return best, probe.predict(X_hold, iteration_range=(0, best))
-        return best, _held_proba(probe, X_hold, self.n_classes_, iteration_range=(0, best))
+        return best, self._held(probe, X_hold, m_hold, iteration_range=(0, best))
 
     def _raw(self, model, X, margin, **kwargs):
         return model.predict(X, base_margin=margin, output_margin=True, **kwargs)
@@ -428,19 +430,15 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         cats = _category_columns(X_fit)
+        X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
         probe = self._model(len(y_fit), self.p.n_estimators)
         probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
                   early_stopping_rounds=self.p.early_stopping_rounds)
         best = int(probe.get_best_iteration()) + 1
-        if m_fit is not None:
-            return best, link(self._raw(probe, X_hold, m_hold, cats, ntree_end=best), self.task)
-        if self.task == "regression":
-            return best, probe.predict(self._pool(X_hold, cats), ntree_end=best)
-        return best, _held_proba(probe, self._pool(X_hold, cats), self.n_classes_, ntree_end=best)
+        return best, self._held(probe, X_hold, m_hold, ntree_end=best)
 
-    def _raw(self, model, X, margin, cats=None, **kwargs):
-        cats = self.cats_ if cats is None else cats
-        return model.predict(self._pool(X, cats, margin=margin), prediction_type="RawFormulaVal", **kwargs)
+    def _raw(self, model, X, margin, **kwargs):
+        return model.predict(self._pool(X, _category_columns(X), margin=margin), prediction_type="RawFormulaVal", **kwargs)
 
     def _final(self, X, y, model, margin):
         self.cats_ = _category_columns(X)
@@ -449,12 +447,12 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def predict(self, X):
         if self.linear_ is not None:
             return super().predict(X)
-        return self.model_.predict(self._pool(X, self.cats_))
+        return self.model_.predict(_catboost_frame(X, self.cats_))
 
     def predict_proba(self, X):
         if self.linear_ is not None:
             return super().predict_proba(X)
-        return self._calibrated(self.model_.predict_proba(self._pool(X, self.cats_)))
+        return self._calibrated(self.model_.predict_proba(_catboost_frame(X, self.cats_)))
 
 
 def _check_catboost(p: CatBoostParams):

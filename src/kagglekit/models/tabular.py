@@ -98,9 +98,8 @@ class SmoothedForestClassifier:
         self.linear_weight, self.linear_rows, self.seed = linear_weight, linear_rows, seed
 
     def _linear_weights(self, n_rows: int) -> list:
-        if self.linear_weight is None:
-            return [0.0, 0.25, 0.5, 0.75] if n_rows <= self.linear_rows else [0.0]
-        return [float(w) for w in _candidates(self.linear_weight, [], None, False)]
+        default = [0.0, 0.25, 0.5, 0.75] if n_rows <= self.linear_rows else [0.0]
+        return [float(w) for w in _candidates(self.linear_weight, default, None, False)]
 
     def _smooth(self, proba):
         return (proba + self.prior_weight * self.prior_) / (1 + self.prior_weight)
