@@ -67,3 +67,20 @@ def test_refuses_runs_on_different_folds(three_runs, workdir):
 def test_rank_is_for_classification_only(three_runs):
     with pytest.raises(UserError, match="for classification"):
         ensemble("house-prices", top=2, method="rank", log=lambda *a: None)
+
+
+def test_one_data_folder_spelled_two_ways_is_one_data_set(workdir, monkeypatch):
+    """`make bench` records its data folder as an absolute path, `make train data_dir=../x` as typed: `top=N` and
+    `compare` must still see both runs as runs on the same data."""
+    from helpers import sample_copy
+
+    from kagglekit.commands.compare import compare_table
+
+    folder = sample_copy("house-prices", workdir / "hp")
+    monkeypatch.chdir(workdir)
+    a = train("house-prices", "lasso", ["data_dir=hp"], **QUIET)
+    b = train("house-prices", "svr", [f"data_dir={folder.resolve()}"], **QUIET)
+    assert a.record["data"] != b.record["data"]
+    made = ensemble("house-prices", top=2, method="blend", data_label=str(folder))
+    assert sorted(made["record"]["members"]) == sorted([a.record["run_id"], b.record["run_id"]])
+    assert len(compare_table("house-prices", data_label="hp")) == 3  # both runs and the ensemble

@@ -12,7 +12,7 @@ import pandas as pd
 from ..core.errors import UserError
 from ..core.plots import pyplot
 from ..core.paths import display, runs_root
-from ..core.runs import iter_records
+from ..core.runs import iter_records, on_data
 from .args import data_choice, need
 from .submit import read_log
 
@@ -20,7 +20,7 @@ from .submit import read_log
 def compare_table(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> pd.DataFrame:
     """Every run's model, CV mean ± std, per-fold scores, time, date and id; best first within each data set
     (only runs on ``data_label``, "sample" or a data folder, when given)."""
-    records = [r for r in iter_records(comp, root) if data_label is None or r["data"] == data_label]
+    records = on_data(iter_records(comp, root), data_label)
     if not records:
         on = f" on {data_label}" if data_label else ""
         raise UserError(f"no finished runs for {comp}{on} yet; train one with `make train comp={comp} model=...`.")

@@ -26,7 +26,7 @@ from ..core.io import write_json
 from ..core.metrics import Metric, get_metric
 from ..core.paths import display
 from ..core.records import make_record, submit, write_predictions, write_scores
-from ..core.runs import RunDir, iter_records
+from ..core.runs import RunDir, iter_records, on_data
 from ..core.targets import Targets
 from .args import data_choice, need, number
 
@@ -48,7 +48,7 @@ def load_members(comp: str, run_ids: Optional[List[str]] = None, top: Optional[i
     records = [r for r in iter_records(comp) if not r["model"].startswith("ensemble")]
     if not run_ids and records:
         label = data_label or max(records, key=lambda r: r["created"])["data"]
-        records = [r for r in records if r["data"] == label]
+        records = on_data(records, label)
     if run_ids:
         chosen = []
         for rid in run_ids:

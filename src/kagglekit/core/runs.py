@@ -8,7 +8,7 @@ import logging
 import sys
 import zipfile
 from pathlib import Path
-from typing import Any, Dict, Iterator, Optional
+from typing import Any, Dict, Iterable, Iterator, List, Optional
 
 import numpy as np
 import yaml
@@ -103,6 +103,18 @@ class RunDir:
             handler.setFormatter(logging.Formatter("%(asctime)s %(message)s"))
             log.addHandler(handler)
         return log
+
+
+def data_key(label: str) -> str:
+    """One spelling per data set: "sample", or the data folder's resolved path (relative ones from the current folder,
+    where every command runs), so ``../shared/x`` and ``/work/shared/x`` name the same runs."""
+    return label if label == "sample" else str(Path(label).expanduser().resolve())
+
+
+def on_data(records: Iterable[Dict[str, Any]], label: Optional[str]) -> List[Dict[str, Any]]:
+    """The records of runs on ``label``'s data however its folder was spelled (all of them when ``label`` is None)."""
+    key = None if label is None else data_key(label)
+    return [r for r in records if key is None or data_key(r["data"]) == key]
 
 
 def iter_records(comp: str, root: Optional[Path] = None) -> Iterator[Dict[str, Any]]:

@@ -31,6 +31,15 @@ class PreprocessConfig:
 
 
 @dataclass
+class GroupRangeConfig:
+    """Regression: clip each prediction to the target range its group showed on the fold's fitting rows."""
+
+    column: Optional[str] = None  # a feature column naming the group (e.g. a neighbourhood); null: off
+    margin: float = 0.1  # each group's range is widened by this much, in the space models are fitted in
+    min_rows: int = 30  # groups with fewer fitting rows (and groups the fold never saw) are not clipped
+
+
+@dataclass
 class TabularRunConfig(RunConfig):
     """A tabular run: the common keys plus preprocessing, target transform and outlier rules."""
 
@@ -38,6 +47,7 @@ class TabularRunConfig(RunConfig):
     fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
     drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
     clip_predictions: bool = False  # regression: clip predictions to the fold's training target range
+    group_range: GroupRangeConfig = field(default_factory=GroupRangeConfig)  # regression: and to their group's range
     calibration: Optional[str] = None  # classification: temperature | platt | isotonic, fitted on an inner split of each fold
     calibration_fraction: float = 0.2  # share of a fold's training rows the calibration map is fitted on
     features: bool = True  # apply the competition's own feature module, if it has one

@@ -20,8 +20,9 @@ from ..core.folds import inner_split
 from ..core.targets import Targets
 from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
-from .config import PreprocessConfig
+from .config import GroupRangeConfig, PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
+from .ranges import GroupRange, group_keys
 from .reports import fold_importance
 
 TRANSFORMS = {
@@ -45,6 +46,7 @@ class TableProblem:
     target_transform: Optional[str] = None
     drop_residual_sd: Optional[float] = None
     clip_predictions: bool = False
+    group_range: Optional[GroupRangeConfig] = None  # regression: per-group clipping, when its column is set
     calibration: Optional[str] = None  # temperature | platt | isotonic: classification probabilities, fitted in-fold
     calibration_fraction: float = 0.2
 
@@ -64,6 +66,21 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
     y_all = forward(t.y) if regression else t.y
     keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
     raw = get_entry(model_name).eats == "frame"
+    by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
+    if by_group is not None:
+        groups, test_groups = group_keys(problem.features[by_group.column]), group_keys(problem.test[by_group.column])
+
+    def clip_regression(fit_idx, y, valid_idx, valid, test, info):
+        """Predictions (fitted space) kept within their group's and the whole fold's training range, as configured."""
+        y_fit = y[fit_idx]
+        if by_group is not None:
+            ranges = GroupRange(by_group.margin, by_group.min_rows).fit(groups[fit_idx], y_fit)
+            clipped_valid, clipped_test = ranges.clip(groups[valid_idx], valid), ranges.clip(test_groups, test)
+            info["group_clipped"] = [int((clipped_valid != valid).sum()), int((clipped_test != test).sum())]
+            valid, test = clipped_valid, clipped_test
+        if problem.clip_predictions:
+            valid, test = np.clip(valid, y_fit.min(), y_fit.max()), np.clip(test, y_fit.min(), y_fit.max())
+        return valid, test
 
     def fit_one(rows, y, task, k, sub):
         model = build_averaged(model_name, params, task, seed + k, speed, seeds)
@@ -112,8 +129,8 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
         if task == "regression":
-            lo, hi = (y[fit_idx].min(), y[fit_idx].max()) if problem.clip_predictions else (-np.inf, np.inf)
-            return inverse(np.clip(model.predict(X_valid), lo, hi)), inverse(np.clip(model.predict(X_test), lo, hi)), info
+            valid, test = clip_regression(fit_idx, y, valid_idx, model.predict(X_valid), model.predict(X_test), info)
+            return inverse(valid), inverse(test), info
         valid = _place_proba(model, model.predict_proba(X_valid), n_classes)
         test = _place_proba(model, model.predict_proba(X_test), n_classes)
         if calibrator is not None:

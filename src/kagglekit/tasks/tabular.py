@@ -38,6 +38,12 @@ class TabularTask(Task):
             raise UserError(f"calibration={run.calibration} is for class probabilities; {spec.name} is a regression task.")
         if not 0.05 <= run.calibration_fraction <= 0.5:
             raise UserError(f"calibration_fraction={run.calibration_fraction}: use a share between 0.05 and 0.5.")
+        if run.group_range.column and spec.task != "regression":
+            raise UserError(f"group_range.column={run.group_range.column} clips regression predictions; {spec.name} is "
+                            f"{spec.task}. Set group_range.column=null.")
+        if run.group_range.margin < 0 or run.group_range.min_rows < 1:
+            raise UserError(f"group_range: margin={run.group_range.margin}, min_rows={run.group_range.min_rows}; "
+                            "use a margin >= 0 and min_rows >= 1.")
         if run.target_transform and spec.task != "regression":
             raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
 
@@ -67,11 +73,16 @@ class TabularTask(Task):
         keep = fit_mask(data.train, run.fit_filter)
         if (~keep).any():
             log(f"{int((~keep).sum())} rows left out of fitting by fit_filter (still validated)")
+        column = run.group_range.column
+        for name, frame in (("train", data.train), ("test", data.test)):
+            if column and column not in frame.columns:
+                raise UserError(f"group_range.column={column}: no such column in {getattr(spec.files, name)} of "
+                                f"{spec.name} (after its features). Name one of its columns, or set group_range.column=null.")
         problem = TableProblem(
             features=data.train.drop(columns=targets.columns), test=data.test, targets=targets,
             preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
             target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
-            clip_predictions=run.clip_predictions, calibration=run.calibration,
+            clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
         return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                  run.model.seeds)
