@@ -60,8 +60,8 @@ def _category_text(v) -> str:
     return str(v)
 
 
-def _as_str(X):
-    """Category values as strings with one token for missing (mixed number/text columns included)."""
+def category_strings(X) -> np.ndarray:
+    """Category values as strings with one token for missing (mixed number/text columns included), a column each."""
     frame = pd.DataFrame(X).astype(object)
     return frame.where(frame.notna(), MISSING).map(_category_text).to_numpy(dtype=object)
 
@@ -242,7 +242,7 @@ def build_preprocessor(
     def numeric(*first):
         return make_pipeline(*first, *[clone(s) for s in numeric_steps])
 
-    as_str = FunctionTransformer(_as_str, feature_names_out="one-to-one")
+    as_str = FunctionTransformer(category_strings, feature_names_out="one-to-one")
     if cfg.categorical == "onehot":
         categorical = make_pipeline(
             as_str,
@@ -261,10 +261,10 @@ def build_preprocessor(
         if cfg.high_cardinality == "target":
             target_type = "continuous" if task == "regression" else ("binary" if task == "binary" else "auto")
             # sklearn's TargetEncoder cross-fits inside fit_transform, so a row never sees its own target.
-            high = make_pipeline(FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+            high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
                                  TargetEncoder(target_type=target_type, shuffle=True, random_state=seed))
         else:
-            high = make_pipeline(FunctionTransformer(_as_str, feature_names_out="one-to-one"),
+            high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
                                  OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
         transformers.append(("high", high, roles["high_cardinality"]))
     if roles["ordinal"]:

@@ -13,10 +13,12 @@ from typing import Dict, Tuple
 import numpy as np
 import pandas as pd
 
+from .preprocess import category_strings
+
 
 def group_keys(values: pd.Series) -> np.ndarray:
-    """Group labels as text, missing values as one group of their own (the same in every frame)."""
-    return values.astype(object).where(values.notna(), "<missing>").astype(str).to_numpy()
+    """Group labels as the preprocessing writes categories: text, 60 and 60.0 alike, missing values as one group."""
+    return category_strings(values)[:, 0]
 
 
 class GroupRange:
@@ -36,6 +38,5 @@ class GroupRange:
 
     def clip(self, groups: np.ndarray, pred: np.ndarray) -> np.ndarray:
         """``pred`` with each row of a fitted group clipped to that group's widened range."""
-        lo = np.array([self.bounds_.get(g, (-np.inf, np.inf))[0] for g in groups])
-        hi = np.array([self.bounds_.get(g, (-np.inf, np.inf))[1] for g in groups])
-        return np.clip(pred, lo, hi)
+        bounds = np.array([self.bounds_.get(g, (-np.inf, np.inf)) for g in groups]).reshape(-1, 2)
+        return np.clip(pred, bounds[:, 0], bounds[:, 1])

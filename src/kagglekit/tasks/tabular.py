@@ -73,13 +73,13 @@ class TabularTask(Task):
         keep = fit_mask(data.train, run.fit_filter)
         if (~keep).any():
             log(f"{int((~keep).sum())} rows left out of fitting by fit_filter (still validated)")
+        features = data.train.drop(columns=targets.columns)  # the loader has checked that test.csv has them all
         column = run.group_range.column
-        for name, frame in (("train", data.train), ("test", data.test)):
-            if column and column not in frame.columns:
-                raise UserError(f"group_range.column={column}: no such column in {getattr(spec.files, name)} of "
-                                f"{spec.name} (after its features). Name one of its columns, or set group_range.column=null.")
+        if column and column not in features.columns:
+            raise UserError(f"group_range.column={column}: no such column in {spec.files.train} of {spec.name} (after its "
+                            "features, target excluded). Name one of its columns, or set group_range.column=null.")
         problem = TableProblem(
-            features=data.train.drop(columns=targets.columns), test=data.test, targets=targets,
+            features=features, test=data.test, targets=targets,
             preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
             target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
