@@ -21,6 +21,8 @@ help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "           seed=N, folds=K, and any config key such as cv.scheme=kfold or model.params.alpha=0.001"
 
 $(STAMP): # keyed on the requirements' content (its name), never on file times: a fresh clone reuses a matching venv
+	@free=$$(df -Pk . | awk 'NR==2 {print int($$4 / 1048576)}'); if [ "$$free" -lt 10 ]; then \
+	  echo "warning: $$free GB free here; the pinned requirements need about 8 GB (an old clone's .venv is a candidate to delete)" >&2; fi
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements.txt
 	rm -f $(VENV)/.installed-*
