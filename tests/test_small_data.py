@@ -165,6 +165,25 @@ def test_a_booster_started_linear_adds_its_trees_to_the_linear_margin(workdir, m
     assert np.allclose(reg.predict(X), LinearStart("regression").fit(X, X["x0"].to_numpy() * 3 + 1).predict(X), atol=1e-3)
 
 
+def test_a_linear_started_catboost_reads_a_text_column_as_text_when_pandas_read_the_test_rows_as_numbers(workdir):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+    from kagglekit.models.linear_start import LinearStart
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"x": rng.normal(size=300), "kind": rng.choice(["a", "b", "c"], 300)})
+    y = X["x"].to_numpy() * 2 + (X["kind"] == "a").to_numpy() + rng.normal(scale=0.1, size=300)
+    as_text = pd.DataFrame({"x": rng.normal(size=8), "kind": pd.Series([None] * 8, dtype=object)})
+    as_numbers = as_text.assign(kind=np.nan)  # how pandas reads a test.csv whose column is empty
+    assert as_numbers["kind"].dtype == float
+    linear = LinearStart("regression").fit(X, y)
+    assert np.allclose(linear.predict(as_numbers), linear.predict(as_text))
+    booster = build_model("catboost", {"start": "linear", "n_estimators": 50}, "regression", 0,
+                          SpeedConfig(threads=1)).fit(X, y)
+    assert booster.start_ == "linear"
+    assert np.allclose(booster.predict(as_numbers), booster.predict(as_text))
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
 def test_on_a_small_linear_problem_boosters_choose_the_linear_start_and_gain_from_it(workdir, model):
     from kagglekit.core.config import SpeedConfig

@@ -438,7 +438,8 @@ class EarlyStoppedCatBoost(EarlyStopped):
         return best, self._held(probe, X_hold, m_hold, ntree_end=best)
 
     def _raw(self, model, X, margin, **kwargs):
-        return model.predict(self._pool(X, _category_columns(X), margin=margin), prediction_type="RawFormulaVal", **kwargs)
+        cats = [X.columns[i] for i in model.get_cat_feature_indices()]  # as fitted, whatever dtype these rows have
+        return model.predict(self._pool(X, cats, margin=margin), prediction_type="RawFormulaVal", **kwargs)
 
     def _final(self, X, y, model, margin):
         self.cats_ = _category_columns(X)

@@ -20,16 +20,21 @@ _ONEHOT_MAX_LEVELS = 30
 _EPS = 1e-6
 
 
-def _frame(X):
-    """The rows as a DataFrame with positional column names; text columns as strings, missing as its own level."""
+def _frame(X, text=None):
+    """The rows as a DataFrame with positional column names; text columns as strings, missing as its own level.
+    ``text``: the columns read as text when fitted (default: those that are not numbers in these rows), so a test
+    column that pandas read as numbers, all missing say, is still text."""
     import pandas as pd
 
     frame = X.reset_index(drop=True) if hasattr(X, "columns") else pd.DataFrame(np.asarray(X, dtype=float))
     frame.columns = range(frame.shape[1])
-    for c in frame.columns:
-        if not _is_number(frame[c]):
-            frame[c] = frame[c].astype(object).where(frame[c].notna(), "<missing>").astype(str)
+    for c in _text_columns(frame) if text is None else text:
+        frame[c] = frame[c].astype(object).where(frame[c].notna(), "<missing>").astype(str)
     return frame
+
+
+def _text_columns(frame) -> list:
+    return [c for c in frame.columns if not _is_number(frame[c])]
 
 
 def _is_number(col) -> bool:
@@ -45,7 +50,7 @@ def _encoder(frame):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import OneHotEncoder, QuantileTransformer, StandardScaler
 
-    text = [c for c in frame.columns if not _is_number(frame[c])]
+    text = _text_columns(frame)
     levels = {c: frame[c].nunique() for c in frame.columns if c not in text}
     few = [c for c, n in levels.items() if 1 < n <= _ONEHOT_MAX_LEVELS]
     many = [c for c, n in levels.items() if n > _ONEHOT_MAX_LEVELS]
@@ -78,6 +83,7 @@ class LinearStart:
         from sklearn.linear_model import LogisticRegression, Ridge
 
         frame = _frame(X)
+        self.text_ = _text_columns(frame)
         self.encoder_ = _encoder(frame).fit(frame)
         Z = self._design(frame)
         if self.task == "regression":
@@ -94,7 +100,7 @@ class LinearStart:
 
     def class_proba(self, X) -> np.ndarray:
         """Probabilities in columns 0..C-1 (classes missing from the fitted rows get a tiny share)."""
-        proba = place_classes(self.model_.predict_proba(self._design(_frame(X))),
+        proba = place_classes(self.model_.predict_proba(self._design(_frame(X, self.text_))),
                               self.model_.classes_, self.n_classes_)
         proba = np.clip(proba, _EPS, None)
         return proba / proba.sum(axis=1, keepdims=True)
@@ -104,7 +110,7 @@ class LinearStart:
 
     def predict(self, X) -> np.ndarray:
         if self.task == "regression":
-            return self.model_.predict(self._design(_frame(X)))
+            return self.model_.predict(self._design(_frame(X, self.text_)))
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
     def margin(self, X) -> np.ndarray:
