@@ -139,7 +139,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
     extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
     for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params"),
-                        ("start", "starts")):
+                        ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):
         if infos and all(chosen in i for i in infos):
             extra[key] = [i[chosen] for i in infos]
     submission = None

@@ -110,18 +110,28 @@ def cmd_bench(own, overrides) -> None:
     metrics = [get_metric(m, spec.custom_metrics, spec.folder) for m in plan.get("metrics", [])]
     print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}"
           f"{' at ' + ', '.join(str(r or 'all') for r in row_counts) + ' rows' if plan.get('rows') else ''}", flush=True)
-    total, results, bench_runs = 0.0, {}, []
+    total, results, bench_runs, priced = 0.0, {}, [], []
     for rows in row_counts:
         for name, own_overrides in configs.items():
-            line, wall, result = _bench_one(comp, name, extra + own_overrides + ([f"data.rows={rows}"] if rows else []) + overrides)
+            run_overrides = extra + own_overrides + ([f"data.rows={rows}"] if rows else []) + overrides
+            line, wall, result = _bench_one(comp, name, run_overrides)
             total += wall
             bench_runs.append(result)
+            plain = plain_reference(comp, name, run_overrides, result, wall)
+            if plain:
+                line += "\n    " + plain["line"]
+                priced.append({"rows": rows or "all", **plain})
             if metrics:
                 scores = {m.name: fold_metric(result.run_dir, m) for m in metrics}
                 line += "  " + ", ".join(f"{m} {np.mean(v):.4f}" for m, v in scores.items())
                 results.setdefault(f"{rows:,}" if rows else f"all {len(RunDir.at(result.run_dir).load_targets()):,}", {})[name] = (scores, wall)
             print(("" if rows is None else f"{rows:>6} rows  ") + line, flush=True)
     print(f"total wall {total:.1f} s")
+    if priced:
+        text = price_table(priced)
+        path = runs_root() / comp / "bench-plain.md"
+        atomic_write_text(path, f"`make bench comp={comp}` on {where}: each booster against its plain library fit\n\n{text}")
+        print("\n" + text + f"(saved to {display(path)})")
     if plan.get("side_by_side") and not own.get("model"):
         side_by_side(comp, plan["side_by_side"], bench_runs, total, extra + overrides)
         return
@@ -181,6 +191,38 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
     atomic_write_text(path, f"`make bench comp={comp}`: side by side on the same folds\n\n{table}")
     print("\n" + table + f"(saved to {display(path)})")
     return table
+
+
+def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) -> Optional[dict]:
+    """For a booster config, the same run with the library's plain fit (``<model>_plain``: its defaults, early
+    stopping on one split) on the same folds: what our choices cost in wall time and buy in CV. None otherwise."""
+    from ..models.registry import REGISTRY
+
+    model = RunDir.at(ours.run_dir).load_config()["model"]["name"]
+    if f"{model}_plain" not in REGISTRY or ours.record.get("n_folds", 0) < 2:
+        return None
+    _, plain_wall, plain = _bench_one(comp, name, overrides + [f"model.name={model}_plain"])
+    rec, ref = ours.record, plain.record
+    better = (rec["cv_mean"] - ref["cv_mean"]) * (1 if rec["greater_is_better"] else -1)
+    ratio = wall / max(plain_wall, 1e-9)
+    probes = rec.get("probe_seconds")
+    line = (f"plain {model}: CV {ref['cv_mean']:.5f} ± {ref['cv_std']:.5f}, wall {plain_wall:.1f} s; ours {ratio:.2f}x its "
+            f"wall, CV {'better' if better >= 0 else 'worse'} by {abs(better):.5f}"
+            + (f"; probes {sum(probes):.1f} s of {wall:.1f} s" if probes else ""))
+    return {"config": name, "model": model, "metric": rec["metric"], "ours": rec["cv_mean"], "ours_sd": rec["cv_std"],
+            "plain": ref["cv_mean"], "plain_sd": ref["cv_std"], "wall": wall, "plain_wall": plain_wall, "ratio": ratio,
+            "better": better, "probes": sum(probes) if probes else None, "line": line}
+
+
+def price_table(priced: List[dict]) -> str:
+    """Markdown: each booster's CV and wall beside its plain library fit's."""
+    out = ["| rows | config | CV ours | CV plain | ours better by | wall ours s | wall plain s | ratio | probes s |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    for p in priced:
+        out.append(f"| {p['rows']} | {p['config']} | {p['ours']:.5f} ± {p['ours_sd']:.5f} | {p['plain']:.5f} ± "
+                   f"{p['plain_sd']:.5f} | {p['better']:+.5f} | {p['wall']:.1f} | {p['plain_wall']:.1f} | {p['ratio']:.2f} | "
+                   f"{'' if p['probes'] is None else round(p['probes'], 1)} |")
+    return "\n".join(out) + "\n"
 
 
 def _bench_one(comp: str, name: str, overrides: list):

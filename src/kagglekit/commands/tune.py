@@ -8,6 +8,7 @@ The best parameters become ``configs/<comp>/<model>-tuned.yaml``.
 
 from __future__ import annotations
 
+import json
 import multiprocessing as mp
 import sys
 import threading
@@ -22,8 +23,10 @@ from ..core.competition import competition_metric, load_competition
 from ..core.config import parse_overrides
 from ..core.errors import UserError
 from ..core.files import read_yaml
+from ..core.io import atomic_write_text
 from ..core.paths import config_dir, display, runs_root
 from ..core.plots import pyplot
+from ..core.secrets import mask_secrets
 from ..pipeline import prepare, train
 from ..tasks import load_run_config
 from .args import need, number
@@ -89,7 +92,7 @@ def check_storage(url: str) -> None:
         raise UserError(f"storage={url.split('@')[-1]}: its database driver is not installed ({exc}). For PostgreSQL "
                         "install psycopg2-binary; SQLite needs nothing (storage=sqlite:///path.db).") from None
     except ArgumentError as exc:
-        raise UserError(f"storage={url}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
+        raise UserError(f"storage={mask_secrets(url)}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
 
 
 def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
@@ -331,11 +334,12 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     else:
         run_worker(*args, 0, progress)
     study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)
-    return finish(study, comp, config_name, overrides, time.perf_counter() - started, log)
+    return finish(study, comp, config_name, overrides, time.perf_counter() - started, log, fingerprint)
 
 
-def finish(study, comp: str, config_name: str, overrides: List[str], seconds: float, log=print) -> Dict[str, Any]:
-    """Tuned config, history and importance PNGs, and the top trials."""
+def finish(study, comp: str, config_name: str, overrides: List[str], seconds: float, log=print,
+           fingerprint: str = "") -> Dict[str, Any]:
+    """Tuned config (never over a better, foreign or hand-written one), history and importance PNGs, the top trials."""
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
     if not complete:
         raise UserError(f"study {study.study_name} has no completed trial yet; run more trials.")
@@ -343,8 +347,13 @@ def finish(study, comp: str, config_name: str, overrides: List[str], seconds: fl
     tuned = tuned_config(comp, config_name, overrides, best.params)
     header = (f"# Tuned by `make tune comp={comp} model={config_name}`: study {study.study_name}, best of "
               f"{len(complete)} completed trials, CV {best.value:.5f} (trial {best.number}).\n")
-    path = config_dir() / comp / f"{config_name}-tuned.yaml"
-    path.write_text(header + yaml.safe_dump(tuned, sort_keys=False))
+    made = {"data": fingerprint, "value": best.value, "direction": study.direction.name.lower(), "trials": len(complete),
+            "study": study.study_name}
+    path, kept = tuned_path(config_dir() / comp, config_name, made)
+    for other, why in kept:
+        log(f"kept {display(other)}: {why}")
+    if path is not None:
+        atomic_write_text(path, header + f"{PROVENANCE}{json.dumps(made)}\n" + yaml.safe_dump(tuned, sort_keys=False))
     out = runs_root() / comp / "tune"
     out.mkdir(parents=True, exist_ok=True)
     plots = save_plots(study, out / f"{config_name}-history.png", out / f"{config_name}-importance.png")
@@ -355,9 +364,45 @@ def finish(study, comp: str, config_name: str, overrides: List[str], seconds: fl
     for t in sorted(complete, key=lambda t: t.value, reverse=reverse)[:5]:
         log(f"  trial {t.number:3d}  CV {t.value:.5f}  " + " ".join(f"{k.split('.')[-1]}={v:.4g}" if isinstance(v, float)
                                                                else f"{k.split('.')[-1]}={v}" for k, v in t.params.items()))
-    log(f"best config written to {display(path)}: `make train comp={comp} model={config_name}-tuned`")
+    if path is not None:
+        log(f"best config written to {display(path)}: `make train comp={comp} model={path.stem}`")
     return {"best_value": best.value, "best_params": best.params, "config": path, "plots": plots,
             "n_complete": states.count("COMPLETE"), "n_pruned": states.count("PRUNED")}
+
+
+PROVENANCE = "# kagglekit-tuned: "  # the line a tuned YAML carries: data fingerprint, best value, direction, study
+
+
+def read_provenance(path: Path) -> Optional[dict]:
+    """What study wrote a tuned YAML (None: written by hand, committed before provenance, or unreadable)."""
+    try:
+        for line in path.read_text().splitlines()[:5]:
+            if line.startswith(PROVENANCE):
+                return json.loads(line[len(PROVENANCE):])
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def tuned_path(folder: Path, config_name: str, made: dict) -> tuple:
+    """(where this study's best config goes, or None; [(file kept, why)]). ``<model>-tuned.yaml`` is replaced only by
+    a study on the same data whose best is at least as good; otherwise the result goes to
+    ``<model>-tuned-<data>.yaml`` under the same rule, so a quick study on a sample never replaces a real one."""
+    kept = []
+    for path in (folder / f"{config_name}-tuned.yaml", folder / f"{config_name}-tuned-{made['data'][:8]}.yaml"):
+        if not path.exists():
+            return path, kept
+        old = read_provenance(path)
+        if old is None:
+            kept.append((path, "written by hand or committed without a study's record; not replaced"))
+        elif old.get("data") != made["data"]:
+            kept.append((path, f"tuned on other data (fingerprint {old.get('data')}, CV {old.get('value')})"))
+        elif (made["value"] < old["value"]) if made["direction"] == "maximize" else (made["value"] > old["value"]):
+            kept.append((path, f"its CV {old['value']:.5f} beats this study's {made['value']:.5f} on the same data"))
+            return None, kept
+        else:
+            return path, kept
+    return None, kept
 
 
 def tuned_config(comp: str, config_name: str, overrides: List[str], params: Dict[str, Any]) -> dict:

@@ -20,6 +20,7 @@ from omegaconf.errors import OmegaConfBaseException
 from .errors import UserError
 from .files import read_yaml
 from .paths import config_dir
+from .secrets import mask_in
 
 # Command-line shortcuts: `data_dir=P` is `data.dir=P`, `data=sample` is `data.sample=true`.
 SHORTCUTS = {"data_dir": "data.dir", "seed": "seed", "folds": "cv.n_splits", "rows": "data.rows", "executor": "speed.executor",
@@ -221,8 +222,8 @@ def check_common(run: RunConfig) -> None:
 
 
 def to_dict(run: RunConfig) -> dict:
-    """Plain dict of a run config (what is saved in the run folder)."""
-    return OmegaConf.to_container(OmegaConf.structured(run), resolve=True)
+    """Plain dict of a run config (what is saved in the run folder and sent to trackers): URL secrets masked."""
+    return mask_in(OmegaConf.to_container(OmegaConf.structured(run), resolve=True))
 
 
 def config_hash(run: RunConfig, data_fingerprint: str, code_fingerprint: str = "") -> str:

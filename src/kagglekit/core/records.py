@@ -14,6 +14,7 @@ from .dataset import row_ids
 from .io import atomic_save_npy, atomic_write_text, write_json
 from .metrics import Metric
 from .runs import RunDir
+from .secrets import mask_secrets
 from .submission import fill_submission, regression_range, submission_shape, write_submission
 from .targets import Targets
 
@@ -71,7 +72,7 @@ def submit(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFra
 def describe_overrides(overrides) -> str:
     """The command-line changes that define a run, for the compare table (where the data lies and speed are not)."""
     skip = ("data.dir=", "data.sample=", "data_dir=", "data=", "speed.")
-    return " ".join(o for o in (overrides or []) if not o.startswith(skip))
+    return mask_secrets(" ".join(o for o in (overrides or []) if not o.startswith(skip)))
 
 
 def data_label(sample: bool, data_dir: Optional[str], folder: Path) -> str:

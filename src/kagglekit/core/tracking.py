@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 from .errors import UserError
 from .net import reachable
 from .paths import workdir
+from .secrets import mask_secrets
 
 TOOLS = (None, "mlflow")
 
@@ -31,7 +32,7 @@ def check_tracking(tracking) -> None:
             raise UserError("tracker=mlflow needs the mlflow package: pip install -r requirements.txt.") from None
         # A server that does not answer: say so now, not after the run.
         if urlparse(tracking.uri or "").scheme in ("http", "https") and not reachable(tracking.uri):
-            raise UserError(f"tracker_uri={tracking.uri}: no MLflow server answers there. Start it, or drop tracker_uri "
+            raise UserError(f"tracker_uri={mask_secrets(tracking.uri)}: no MLflow server answers there. Start it, or drop tracker_uri "
                             "(a local SQLite store under mlruns/), or drop tracker=mlflow.")
 
 
@@ -110,6 +111,6 @@ def track(tracking, config: Dict, record: Dict, infos: List[dict], run_dir: Path
         return
     try:
         rid = log_to_mlflow(tracking, config, record, infos, run_dir)
-        log(f"tracked in MLflow ({mlflow_uri(tracking)}): run {rid}")
+        log(f"tracked in MLflow ({mask_secrets(mlflow_uri(tracking))}): run {rid}")
     except Exception as exc:  # noqa: BLE001 - any tracker error: the run folder already holds everything
         log(f"warning: MLflow tracking failed ({type(exc).__name__}: {str(exc)[:200]}); the run is saved in {run_dir}.")

@@ -7,6 +7,7 @@ file. Pictures are decoded once into the uint8 cache; unreadable ones are listed
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import time
 from pathlib import Path
@@ -62,11 +63,23 @@ def _class_folder_frames(spec: CompetitionSpec, folder: Path):
 
 def _file_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
     if spec.images.layout == "path_column":
-        return [folder / str(p) for p in frame[spec.images.path_column]]
-    sub = spec.images.train_dir if split == "train" else spec.images.test_dir
-    if spec.images.layout == "class_folders":
-        return [folder / sub / str(i) for i in frame[spec.id]]
-    return [folder / sub / f"{i}{ext}" for i in frame[spec.id]]
+        paths = [folder / str(p) for p in frame[spec.images.path_column]]
+    else:
+        sub = spec.images.train_dir if split == "train" else spec.images.test_dir
+        paths = [folder / sub / (str(i) if spec.images.layout == "class_folders" else f"{i}{ext}") for i in frame[spec.id]]
+    return confined(paths, folder, spec.files.train if split == "train" else spec.files.test)
+
+
+def confined(paths: List[Path], folder: Path, csv_name: str) -> List[Path]:
+    """``paths`` when every one stays inside the data folder once ``..`` and absolute parts are applied; else one
+    line naming the first row that points outside (a CSV must not make a run read, or train on, other files)."""
+    root = os.path.normpath(os.path.abspath(folder))
+    for row, path in enumerate(paths):
+        where = os.path.normpath(os.path.abspath(path))
+        if os.path.commonpath([root, where]) != root:
+            raise UserError(f"{display(folder / csv_name)} line {row + 2}: image path '{os.path.relpath(where, root)}' "
+                            f"resolves outside the data folder {display(folder)}; image paths must stay inside it.")
+    return paths
 
 
 def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Dataset:

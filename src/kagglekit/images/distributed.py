@@ -10,6 +10,7 @@ the fold as it always does, so the run folder, resume and OOF/test predictions a
 
 from __future__ import annotations
 
+import json
 import os
 import pickle
 import socket
@@ -18,7 +19,7 @@ import torch
 
 from ..core.errors import UserError
 from ..core.executors import dumps_sharing_memmaps
-from ..core.io import atomic_write_bytes
+from ..core.io import atomic_write_text
 from ..core.speed import gpu_count, torch_device
 from .finetune import best_weights, build_network, fine_tune, ready_to_predict
 from .ranks import Ranks
@@ -35,14 +36,14 @@ def _rank_main(rank: int, world: int, port: int, cuda: bool, payload: bytes, res
     import torch.distributed as dist
 
     os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port))
-    clf, train, y, valid = pickle.loads(payload)
+    clf, train, y, valid = pickle.loads(payload)  # from the driver's memory, never from a file
     if cuda:
         torch.cuda.set_device(rank)
     dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
     try:
         state = fine_tune(clf, train, y, valid, Ranks(rank, world))
         if rank == 0:
-            atomic_write_bytes(result, pickle.dumps(state))
+            atomic_write_text(result, json.dumps(state, default=float))  # plain data: reading it runs nothing
     finally:
         dist.destroy_process_group()
 
@@ -56,12 +57,12 @@ def fine_tune_distributed(clf, train, y, valid) -> dict:
         raise UserError(f"speed.gpus={world}, but {gpu_count()} GPU(s) are visible here: use gpus={gpu_count()} or fewer.")
     if not cuda:
         clf.log(f"no GPU: gpus={world} trains each fold in {world} CPU processes (gloo): the DDP path, not a speed-up")
-    result = clf.checkpoint.with_name(clf.checkpoint.name + ".rank0.pkl")
+    result = clf.checkpoint.with_name(clf.checkpoint.name + ".rank0.json")
     result.unlink(missing_ok=True)
     payload = dumps_sharing_memmaps((clf, train, y, valid))
     torch.multiprocessing.start_processes(_rank_main, args=(world, _free_port(), cuda, payload, str(result)),
                                           nprocs=world, join=True, start_method="spawn")
-    state = pickle.loads(result.read_bytes())
+    state = json.loads(result.read_text())
     result.unlink()
     model = build_network(clf, device, "none")
     model.load_state_dict(torch.load(best_weights(clf), map_location=device, weights_only=True))

@@ -10,6 +10,7 @@ kept, and its weights predict the validation fold and the test set with test-tim
 
 from __future__ import annotations
 
+import json
 import math
 import time
 from dataclasses import dataclass
@@ -22,8 +23,10 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
+from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.metrics import get_metric
+from ..core.paths import display
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, mix_batch, tta_views
 from .backbones import create_backbone
@@ -152,13 +155,12 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     state = {"epoch": 0, "history": [], "best_acc": -1.0, "best_epoch": -1, "train_seconds": 0.0, "images_seen": 0}
     best_path = best_weights(clf)
     if ckpt.exists():  # resume mid-fold
-        saved = torch.load(ckpt, map_location=device, weights_only=False)
+        saved, state = load_checkpoint(ckpt, device)
         model.load_state_dict(saved["model"])
         opt.load_state_dict(saved["opt"])
         sched.load_state_dict(saved["sched"])
         if ema is not None and saved.get("ema"):
             ema.module.load_state_dict(saved["ema"])
-        state = saved["state"]
         if ranks.lead:
             log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
 
@@ -227,10 +229,8 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
                 torch.save(judge.state_dict(), best_path)
         state["epoch"] = epoch + 1
         if ranks.lead:
-            tmp = ckpt.with_name(ckpt.name + ".tmp")
-            torch.save({"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
-                        "ema": ema.module.state_dict() if ema is not None else None, "state": state}, tmp)
-            tmp.replace(ckpt)
+            save_checkpoint(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
+                                   "ema": ema.module.state_dict() if ema is not None else None}, state)
         ranks.barrier()
         bar.set_postfix(loss=f"{train_loss:.3f}", acc=f"{acc:.4f}", img_s=f"{seen / max(seconds, 1e-9):.0f}")
 
@@ -241,6 +241,33 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     if ranks.lead:
         ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
     return state
+
+
+def save_checkpoint(ckpt: Path, tensors: dict, state: dict) -> None:
+    """The epoch checkpoint, written whole or not at all: state dicts (tensors and numbers only) and the loop's state
+    as JSON text, so that it loads with ``weights_only=True``. A full disk is one clear line, no temporary left."""
+    tmp = ckpt.with_name(ckpt.name + ".tmp")
+    try:
+        torch.save({**tensors, "state_json": json.dumps(state, default=float)}, tmp)
+        tmp.replace(ckpt)
+    except (OSError, RuntimeError) as exc:
+        tmp.unlink(missing_ok=True)
+        raise UserError(f"cannot write the checkpoint {display(ckpt)} ({exc}): free disk space, then run the same "
+                        "command to resume from the last saved epoch.") from None
+
+
+def load_checkpoint(ckpt: Path, device) -> Tuple[dict, dict]:
+    """(state dicts, loop state) of an epoch checkpoint. Nothing in the file can run code (``weights_only=True``, the
+    loop state is JSON); a damaged or foreign file is one line saying to delete it."""
+    import pickle
+
+    try:
+        saved = torch.load(ckpt, map_location=device, weights_only=True)
+        return saved, json.loads(saved["state_json"])
+    except (pickle.UnpicklingError, RuntimeError, ValueError, KeyError, TypeError, EOFError, OSError) as exc:
+        raise UserError(f"{display(ckpt)} is not a checkpoint kagglekit can read safely ({type(exc).__name__}: "
+                        f"{str(exc).splitlines()[0][:120] if str(exc) else 'unreadable'}): it is damaged or was not written by "
+                        "this version. Nothing in it was run; delete it to train this fold from its first epoch.") from None
 
 
 def history_path(clf) -> Path:

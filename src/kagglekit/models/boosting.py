@@ -2,18 +2,28 @@
 
 ``EarlyStopped`` is the shared contract: probes fitted on inner splits of the rows a model is given (never the
 fold's validation rows) each report their best iteration; the model is then refitted on all the rows with the
-median of those counts, scaled up to the larger set. Small sets (``inner_cv_rows``) use an inner k-fold, whose
-median count is far steadier than one small split's; larger sets use one split. For class probabilities the probes'
-predictions on their held rows also fit a temperature (``calibrate``), at no extra fit: boosters fitted on a few
-hundred rows are overconfident, and one scale of the log-probabilities fixes that without changing their ranking.
+median of those counts, scaled up to the larger set. Small sets (``inner_cv_rows``) with few trees per iteration
+(``inner_cv_classes``) use an inner k-fold, whose median count is far steadier than one small split's; larger sets
+and many classes use one split. For class probabilities the probes' predictions on their held rows also fit a
+temperature (``calibrate``), at no extra fit, that only softens: boosters fitted on a few hundred rows are
+overconfident, and the final fit is surer than its probes, never less.
 
 Where boosting starts (``start``): from the prior (the libraries' own base score) or from a ``LinearStart`` fitted on
-the same rows, whose margin the trees are added to. ``auto`` lets the inner k-fold decide on small sets (both starts
-are probed on the same inner splits and the lower held loss wins) and starts from the prior on larger ones.
+the same rows, whose margin the trees are added to. ``auto`` races the two on small sets (``_race``: split by split
+until a paired test of their held losses decides, at most ``race_splits`` splits; only the winner is probed on the
+rest) and starts from the prior on larger ones.
+
+What bounds the cost: a probe stops when its held loss has not dropped by ``min_improvement`` of the prior's held
+loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
+fit grows at most ``max_trees`` trees, iterations x trees per iteration (one per class), the learning rate rising up
+to 2x where that cuts the count; and leaf L2 is scaled by a class row's hessian (``_hessian_scale``), so that many
+small classes are not regularised into thousands of tiny steps. ``probe_seconds_`` and ``final_seconds_`` say what the
+choices cost; ``make bench`` prices them against the plain library fit (``plain_boosting.py``).
 """
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Optional, Tuple
 
@@ -51,11 +61,27 @@ def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
     return place_classes(probe.predict_proba(X_hold, **kwargs), probe.classes_, n_classes)
 
 
+def _row_losses(held: np.ndarray, y: np.ndarray, classification: bool) -> np.ndarray:
+    """Each held row's loss: minus the log probability of its class, or its squared error."""
+    if classification:
+        return -np.log(np.clip(held[np.arange(len(y)), np.asarray(y, int)], 1e-15, None))
+    return (y - held) ** 2
+
+
 def _held_loss(held: np.ndarray, y: np.ndarray, classification: bool) -> float:
     """Log loss of held probabilities, or mean squared error of held predictions."""
     if classification:
         return get_metric("logloss").fn(y, held)
     return float(np.mean((y - held) ** 2))
+
+
+def _prior_loss(y_fit: np.ndarray, y_hold: np.ndarray, classification: bool, n_classes: int) -> float:
+    """The held rows' loss under the constant prediction fitted on the probe's rows (log loss of the class shares,
+    or RMSE around the mean): the scale a probe's improvements are measured against."""
+    if classification:
+        share = np.bincount(y_fit, minlength=n_classes) + 0.5
+        return float(get_metric("logloss").fn(y_hold, np.tile(share / share.sum(), (len(y_hold), 1))))
+    return float(np.sqrt(np.mean((y_hold - np.mean(y_fit)) ** 2)))
 
 
 class EarlyStopped:
@@ -65,6 +91,31 @@ class EarlyStopped:
     def __init__(self, p, task: str, seed: int, threads: int):
         self.p, self.task, self.seed, self.threads = p, task, seed, threads
 
+    def _trees_per_iteration(self) -> int:
+        """Trees one boosting iteration grows, or their cost: one per class for several classes (CatBoost grows one
+        tree with a value per class in each leaf, at about the same cost per class)."""
+        n_classes = getattr(self, "n_classes_", 0)
+        return n_classes if n_classes > 2 else 1
+
+    def _budget(self) -> Tuple[int, float]:
+        """(iteration cap, learning-rate scale): the cap keeps iterations x trees per iteration within max_trees;
+        where it cuts the count the size-aware rate rises by the square root of the cut, at most 2x."""
+        p = self.p
+        if not p.max_trees:
+            return p.n_estimators, 1.0
+        cap = int(min(p.n_estimators, max(50, p.max_trees // self._trees_per_iteration())))
+        return cap, float(min(2.0, np.sqrt(p.n_estimators / cap)))
+
+    def _hessian_scale(self) -> float:
+        """A class row's log-loss hessian at the prior, relative to a balanced binary row's (0.25): 4(K-1)/K^2 for K
+        classes, else 1. Leaf L2 and minimum hessian per leaf are scaled by it, so that 32 classes of 40 rows are
+        regularised as a balanced binary target is, not 8x harder (which makes their trees crawl)."""
+        k = self._trees_per_iteration()
+        return 4.0 * (k - 1) / k**2 if k > 2 else 1.0
+
+    def _rate(self, n_rows: int) -> float:
+        return self.p.learning_rate or _size_aware_rate(n_rows) * getattr(self, "rate_scale_", 1.0)
+
     def _model(self, n_rows: int, n_iterations: int):
         raise NotImplementedError
 
@@ -72,6 +123,11 @@ class EarlyStopped:
         """Fit a probe on (X_fit, y_fit), starting from margins ``m_fit`` when given; its best iteration on the held
         rows and its predictions for them at that iteration (probabilities, one column per class of ``y``)."""
         raise NotImplementedError
+
+    def _min_delta(self, y_fit, y_hold) -> float:
+        """The least drop of the held loss (log loss, or RMSE for regression) that counts as an improvement."""
+        classification = self.task != "regression"
+        return self.p.min_improvement * _prior_loss(y_fit, y_hold, classification, getattr(self, "n_classes_", 0))
 
     def _raw(self, model, X, margin):
         """The fitted model's raw scores for X, started from ``margin``."""
@@ -96,6 +152,28 @@ class EarlyStopped:
         linear = self._linear().fit(X_fit, y[fit])
         return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(X_fit), linear.margin(X_hold))
 
+    def _race(self, X, y, splits, starts, classification):
+        """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
+        same rows only until a paired test of their per-row held losses (|z| > 2) names a winner, or ``race_splits``
+        splits are done (the lower mean loss wins); then the winner alone is probed on the remaining splits."""
+        tried = {s: [] for s in starts}
+        for fit, hold in splits:
+            for s in starts:
+                tried[s].append(self._probe(X, y, fit, hold, s))
+            if len(starts) > 1:
+                rows = np.concatenate([va for _, va in splits[:len(tried[starts[0]])]])
+                prior, linear = (_row_losses(np.concatenate([pr for _, pr in tried[s]]), y[rows], classification)
+                                 for s in ("prior", "linear"))
+                gap = linear - prior
+                z = gap.mean() / (gap.std(ddof=1) / np.sqrt(len(gap)) + 1e-12)
+                losses = {"prior": float(prior.mean()), "linear": float(linear.mean())}
+                if abs(z) > 2 or len(tried[starts[0]]) >= min(len(splits), self.p.race_splits):
+                    winner = min(losses, key=losses.get)
+                    starts, chosen = [winner], {k: round(v, 5) for k, v in losses.items()}
+                    chosen["splits"] = len(tried[winner])
+        winner = starts[0]
+        return tried[winner], winner, chosen if len(tried) > 1 else None
+
     def fit(self, X, y):
         p, n = self.p, len(y)
         iterations, self.calibrator_ = p.n_estimators, None
@@ -103,28 +181,31 @@ class EarlyStopped:
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_ = None
+        self.start_losses_, self.probe_seconds_ = None, 0.0
+        self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
+        began = time.perf_counter()
         if p.early_stopping and n >= 40:
-            folds = p.inner_folds if n <= p.inner_cv_rows else 1
+            cheap = n <= p.inner_cv_rows and self._trees_per_iteration() <= p.inner_cv_classes
+            folds = p.inner_folds if cheap else 1
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)
             held = np.concatenate([va for _, va in splits])
             starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
             if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
                 starts = ["prior"]  # margins need every class in every probe's rows
-            tried = {s: [self._probe(X, y, tr, va, s) for tr, va in splits] for s in starts}
-            losses = {s: _held_loss(np.concatenate([pr for _, pr in probes]), y[held], classification)
-                      for s, probes in tried.items()}
-            start = min(losses, key=losses.get)
-            self.start_losses_ = {s: round(v, 5) for s, v in losses.items()} if len(losses) > 1 else None
-            probes = tried[start]
+            probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
-            iterations = int(min(p.n_estimators, np.ceil(np.median([b for b, _ in probes]) / share)))
+            iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) / share)))
             if classification and getattr(p, "calibrate", False):
-                self.calibrator_ = ProbabilityCalibrator("temperature").fit(np.vstack([pr for _, pr in probes]), y[held])
+                # Soften only: the final fit (more rows, more trees) is surer than its probes, never less sure.
+                self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
+                    np.vstack([pr for _, pr in probes]), y[held])
+        self.probe_seconds_ = round(time.perf_counter() - began, 3)
+        began = time.perf_counter()
         self.start_ = start
         self.linear_ = self._linear().fit(X, y) if start == "linear" else None
         margin = None if self.linear_ is None else self.linear_.margin(X)
         self.model_ = self._final(X, y, self._model(n, iterations), margin)
+        self.final_seconds_ = round(time.perf_counter() - began, 3)
         self.best_iteration_ = iterations
         self.classes_ = np.arange(self.n_classes_) if self.linear_ is not None and classification \
             else getattr(self.model_, "classes_", None)
@@ -166,21 +247,27 @@ class EarlyStoppingParams:
 
     early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
     early_stopping_rounds: int = 100
+    min_improvement: float = 1e-4  # a probe's held loss must drop by this share of the prior's to count as better
+    max_trees: int = 8000  # every fit's iterations x trees per iteration (one per class): bounds many-class cost; 0: none
     inner_valid_fraction: float = 0.15  # the held share when one inner split is used
     inner_folds: int = 5  # inner k-fold on sets of up to inner_cv_rows rows (steadier counts); 0 or 1: one split
     inner_cv_rows: int = 2000
+    inner_cv_classes: int = 4  # above this many trees per iteration (classes), one inner split: a probe costs a final fit
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     start: str = "auto"  # prior | linear (boost from a ridge / logistic fit on the same rows) | auto (inner k-fold picks)
     start_alpha: float = 1.0  # the linear start's L2 strength (logistic: C = 1 / alpha)
+    race_splits: int = 2  # start auto: the most inner splits both starts are probed on before the lower loss wins
 
 
 def _check_boosting(p) -> Optional[str]:
     if p.start not in START_CHOICES or p.start_alpha <= 0:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
-            or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0:
+            or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0 \
+            or p.min_improvement < 0 or p.max_trees < 0 or p.race_splits < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
-                "early_stopping_rounds >= 1 and inner_folds >= 0 are needed.")
+                "early_stopping_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0 and race_splits >= 1 "
+                "are needed.")
     return None
 
 
@@ -228,7 +315,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
 
         p = self.p
         kwargs = {k: v for k, v in vars(p).items() if k not in _CONTROL}
-        kwargs.update(learning_rate=p.learning_rate or _size_aware_rate(n_rows), n_estimators=n_iterations,
+        kwargs.update(learning_rate=self._rate(n_rows), n_estimators=n_iterations, reg_lambda=p.reg_lambda * self._hessian_scale(),
                       min_child_samples=p.min_child_samples if p.min_child_samples is not None else _size_aware_leaf(n_rows))
         cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
         return cls(random_state=self.seed, verbose=-1, n_jobs=self.threads, **kwargs, **p.extra)
@@ -236,11 +323,13 @@ class EarlyStoppedLightGBM(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import lightgbm as lgb
 
-        probe = self._model(len(y_fit), self.p.n_estimators)
+        probe = self._model(len(y_fit), self.cap_)
+        if self.task == "regression":
+            probe.set_params(metric="rmse")  # the unit of min_delta; same best iteration as l2
         started = {} if m_fit is None else self._margin_kwargs(m_fit) | {"eval_init_score": [m_hold]}
-        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,),
-                  callbacks=[lgb.early_stopping(self.p.early_stopping_rounds, verbose=False)], **started)
-        best = int(probe.best_iteration_ or self.p.n_estimators)
+        stop = lgb.early_stopping(self.p.early_stopping_rounds, verbose=False, min_delta=self._min_delta(y_fit, y_hold))
+        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,), callbacks=[stop], **started)
+        best = int(probe.best_iteration_ or self.cap_)
         return best, self._held(probe, X_hold, m_hold, num_iteration=best)
 
     def _raw(self, model, X, margin, **kwargs):
@@ -266,27 +355,30 @@ class GBRTParams(EarlyStoppingParams):
     min_samples_leaf: Optional[int] = None  # null: from the row count, as LightGBM (5% of the rows, 5 to 20)
     loss: str = "huber"  # regression loss; classification always uses log-loss
     early_stopping_rounds: int = 50
+    max_trees: int = 2000  # scikit-learn's trees cost several times LightGBM's
 
 
 class EarlyStoppedGBRT(EarlyStopped):
     """scikit-learn gradient boosting with the tree count chosen on inner splits (staged predictions of a probe that
     stops on its own when its internal split stops improving)."""
 
-    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, started: bool = False):
+    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, started: bool = False,
+               tol: float = 1e-4):
         from sklearn import ensemble as en
 
         p = self.p
-        kwargs = dict(init=self._linear() if started else None, n_estimators=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows),
+        kwargs = dict(init=self._linear() if started else None, n_estimators=n_iterations, learning_rate=self._rate(n_rows),
                       max_depth=p.max_depth, subsample=p.subsample, max_features=p.max_features,
                       min_samples_leaf=p.min_samples_leaf if p.min_samples_leaf is not None else _size_aware_leaf(n_rows),
-                      n_iter_no_change=stop_rounds, random_state=self.seed)
+                      n_iter_no_change=stop_rounds, tol=tol, random_state=self.seed)
         if self.task == "regression":
             return en.GradientBoostingRegressor(loss=p.loss, **kwargs)
         return en.GradientBoostingClassifier(**kwargs)
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # scikit-learn fits its ``init`` on the same rows itself: the margins only say that this probe is started.
-        probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds, started=m_fit is not None)
+        probe = self._model(len(y_fit), self.cap_, self.p.early_stopping_rounds, started=m_fit is not None,
+                            tol=self._min_delta(y_fit, y_hold))
         probe.fit(X_fit, y_fit)
         if self.task == "regression":
             staged = list(probe.staged_predict(X_hold))
@@ -337,18 +429,22 @@ class EarlyStoppedXGBoost(EarlyStopped):
         super().__init__(p, task, seed, threads)
         self.gpu = gpu
 
-    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None):
+    def _model(self, n_rows: int, n_iterations: int, stop: Optional[list] = None):
         import xgboost as xgb
 
         p = self.p
         kwargs = {k: v for k, v in vars(p).items() if k not in _CONTROL}
-        kwargs.update(n_estimators=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows))
+        kwargs.update(n_estimators=n_iterations, learning_rate=self._rate(n_rows), reg_lambda=p.reg_lambda * self._hessian_scale(),
+                      min_child_weight=p.min_child_weight * self._hessian_scale())
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
-                   early_stopping_rounds=stop_rounds, verbosity=0, **kwargs, **p.extra)
+                   callbacks=stop, verbosity=0, **kwargs, **p.extra)
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
-        probe = self._model(len(y_fit), self.p.n_estimators, self.p.early_stopping_rounds)
+        import xgboost as xgb
+
+        stop = xgb.callback.EarlyStopping(self.p.early_stopping_rounds, min_delta=self._min_delta(y_fit, y_hold))
+        probe = self._model(len(y_fit), self.cap_, [stop])
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
         best = int(probe.best_iteration) + 1
@@ -378,6 +474,7 @@ class CatBoostParams(EarlyStoppingParams):
     one_hot_max_size: int = 4
     early_stopping_rounds: int = 150
     inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
+    max_trees: int = 2000  # an iteration costs about a LightGBM tree per class, several times over
     extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
 
 
@@ -400,6 +497,20 @@ def _is_numeric(col) -> bool:
     return pd.api.types.is_numeric_dtype(col) and not pd.api.types.is_bool_dtype(col)
 
 
+class _CatBoostStop:
+    """CatBoost callback: stop after ``rounds`` iterations without a drop of the held loss larger than ``min_delta``
+    (CatBoost's own detector counts any drop); ``best`` is the 0-based iteration of the last such drop."""
+
+    def __init__(self, rounds: int, min_delta: float):
+        self.rounds, self.min_delta, self.best, self.best_loss = rounds, min_delta, 0, np.inf
+
+    def after_iteration(self, info) -> bool:
+        loss = next(iter(info.metrics["validation"].values()))[-1]
+        if loss < self.best_loss - self.min_delta:
+            self.best, self.best_loss = info.iteration - 1, loss  # info.iteration counts from 1
+        return info.iteration - 1 - self.best < self.rounds
+
+
 class EarlyStoppedCatBoost(EarlyStopped):
     """CatBoost on the raw feature frame (its own ordered target statistics for categories), tree count chosen on
     inner splits; on the GPU when there is one."""
@@ -408,11 +519,14 @@ class EarlyStoppedCatBoost(EarlyStopped):
         super().__init__(p, task, seed, threads)
         self.gpu = gpu
 
+    def _hessian_scale(self) -> float:
+        return 1.0  # its l2_leaf_reg is left as CatBoost sets it
+
     def _model(self, n_rows: int, n_iterations: int):
         import catboost as cb
 
         p = self.p
-        kwargs = dict(iterations=n_iterations, learning_rate=p.learning_rate or _size_aware_rate(n_rows), depth=p.depth,
+        kwargs = dict(iterations=n_iterations, learning_rate=self._rate(n_rows), depth=p.depth,
                       l2_leaf_reg=p.l2_leaf_reg, one_hot_max_size=p.one_hot_max_size, random_seed=self.seed,
                       thread_count=self.threads, verbose=False, allow_writing_files=False,
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
@@ -431,10 +545,11 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         cats = _category_columns(X_fit)
         X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
-        probe = self._model(len(y_fit), self.p.n_estimators)
+        probe = self._model(len(y_fit), self.cap_)
+        stop = _CatBoostStop(self.p.early_stopping_rounds, self._min_delta(y_fit, y_hold))
         probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
-                  early_stopping_rounds=self.p.early_stopping_rounds)
-        best = int(probe.get_best_iteration()) + 1
+                  callbacks=[stop])
+        best = stop.best + 1
         return best, self._held(probe, X_hold, m_hold, ntree_end=best)
 
     def _raw(self, model, X, margin, **kwargs):

@@ -33,10 +33,10 @@ class ProbabilityCalibrator:
     ``platt``: a logistic map per class (binary: of the positive class); ``isotonic``: a monotone step map per class.
     Per-class maps are renormalised to sum to one and kept away from 0 and 1."""
 
-    def __init__(self, method: str):
+    def __init__(self, method: str, min_temperature: float = 0.05):
         if method not in METHODS:
             raise ValueError(f"calibration method {method!r}; choose one of {METHODS}")
-        self.method = method
+        self.method, self.min_temperature = method, min_temperature  # 1: soften only, never sharpen
 
     def _columns(self, n_classes: int) -> list:
         return [1] if n_classes == 2 else list(range(n_classes))
@@ -53,7 +53,8 @@ class ProbabilityCalibrator:
             def nll(log_t):
                 return -np.mean(np.log(np.clip(_softmax(z / np.exp(log_t))[np.arange(n), y], 1e-15, None)))
 
-            self.temperature_ = float(np.exp(minimize_scalar(nll, bounds=(-3, 3), method="bounded").x))
+            low = float(np.log(self.min_temperature))
+            self.temperature_ = float(np.exp(minimize_scalar(nll, bounds=(low, max(low, 3.0)), method="bounded").x))
             return self
         self.maps_ = {}
         for j in self._columns(c):

@@ -124,7 +124,8 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
         importance = fold_importance(model, pre, X_fit.shape[1])
         if importance is not None:
             info["importance"] = importance
-        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_"):
+        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_",
+                     "probe_seconds_", "final_seconds_"):
             if hasattr(model, attr):
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)

@@ -26,6 +26,24 @@ def get_task(kind: str) -> Task:
     return TASKS[kind]
 
 
+def params_follow_their_model(layers: list) -> list:
+    """Layers without the ``model.params`` written for a model that a later layer replaces: ``model=lightgbm
+    model.name=xgboost`` keeps the config's preprocessing and drops its LightGBM parameters."""
+    final, in_force, owners = None, None, []
+    for _, layer in layers:
+        model = layer.get("model") or {}
+        in_force = model.get("name", in_force) if isinstance(model, dict) else in_force
+        owners.append(in_force)
+        final = in_force
+    out = []
+    for (source, layer), owner in zip(layers, owners):
+        model = layer.get("model")
+        if isinstance(model, dict) and "params" in model and owner != final:
+            layer = {**layer, "model": {k: v for k, v in model.items() if k != "params"}}
+        out.append((source, layer))
+    return out
+
+
 def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[List[str]] = None) -> Tuple[Task, object]:
     """The run's Task and its resolved config: layered YAML and overrides, every key and value checked."""
     comp = spec.name
@@ -37,6 +55,7 @@ def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional
                 f"unknown model '{config_name}' for {comp}: no configs/{comp}/{config_name}.yaml and no registered model "
                 f"of that name. Configs: {', '.join(available_configs(comp)) or 'none'}; models: {', '.join(model_names())}.")
         layers.insert(-1, ("model default", {"model": {"name": config_name}}))
+    layers = params_follow_their_model(layers)
     kind = spec.kind
     for _, layer in layers:
         kind = layer.get("kind", kind) or kind

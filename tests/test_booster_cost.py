@@ -1,0 +1,102 @@
+"""Boosters at a bounded cost (#27): a tree budget for many classes, a minimum improvement that ends a probe at a
+plateau, a start race that stops once decided, the probes' seconds in the record, and the plain library fit that
+`make bench` prices every booster against."""
+
+import shutil
+
+import numpy as np
+import pytest
+import yaml
+
+from kagglekit.core.config import SpeedConfig
+from kagglekit.core.files import sample_dir
+from kagglekit.core.runs import RunDir
+from kagglekit.models import build_model
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+SPEED = SpeedConfig(threads=1)
+
+
+def _classes(n: int, k: int, seed: int = 0):
+    from sklearn.datasets import make_classification
+
+    return make_classification(n, 12, n_informative=8, n_classes=k, n_clusters_per_class=1, class_sep=2.0,
+                               random_state=seed)
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
+def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
+    X, y = _classes(700, 14)
+    booster = build_model(model, {"max_trees": 700, "start": "prior"}, "multiclass", 0, SPEED).fit(X[:500], y[:500])
+    assert booster.cap_ == 50 and booster.best_iteration_ <= 50  # 700 trees / 14 per iteration
+    assert booster.rate_scale_ == pytest.approx(2.0)  # the budget cut 2,000 to 50: the rate doubles (at most)
+    accuracy = (np.argmax(booster.predict_proba(X[500:]), axis=1) == y[500:]).mean()
+    assert accuracy > 0.5  # chance is 1/14
+    assert booster.probe_seconds_ > 0 and booster.final_seconds_ > 0
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
+def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
+    X, y = _classes(400, 2, seed=1)
+    params = {"start": "prior", "calibrate": False, "n_estimators": 300, "early_stopping_rounds": 20}
+    eager = build_model(model, {**params, "min_improvement": 0.0}, "binary", 0, SPEED).fit(X, y)
+    strict = build_model(model, {**params, "min_improvement": 0.9}, "binary", 0, SPEED).fit(X, y)
+    # No round lowers the held log loss by 90% of the prior's: every probe stops after its first rounds.
+    assert strict.best_iteration_ <= 3 < eager.best_iteration_
+
+
+def test_the_start_race_ends_once_one_start_is_clearly_ahead():
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(600, 6))
+    y = (X @ np.array([1.5, -1.0, 0.8, 0.5, 0.0, 0.0]) + rng.logistic(size=600) * 0.5 > 0).astype(int)
+    booster = build_model("lightgbm", {}, "binary", 0, SPEED).fit(X[:400], y[:400])
+    race = booster.start_losses_
+    assert booster.start_ == "linear" and race["linear"] < race["prior"]
+    assert race["splits"] == 1  # decided on the first split: the loser was not probed again
+
+
+def test_the_record_says_what_the_probes_cost(workdir):
+    res = train("hpc", "lightgbm", ["data=sample", "folds=3"], **QUIET)
+    probes, finals = res.record["probe_seconds"], res.record["final_seconds"]
+    assert len(probes) == 3 and all(p > 0 for p in probes) and all(f > 0 for f in finals)
+
+
+def test_a_plain_library_fit_learns_and_a_config_can_swap_its_model_for_it(workdir):
+    plain = train("credit", "lightgbm_plain", ["data=sample", "folds=3"], **QUIET)
+    assert plain.record["cv_mean"] > 0.6  # ROC AUC on the sample; chance is 0.5
+    swapped = train("house-prices", "lightgbm", ["data=sample", "folds=3", "model.name=xgboost_plain"], **QUIET)
+    config = RunDir.at(swapped.run_dir).load_config()
+    assert config["model"] == {"name": "xgboost_plain", "params": {"n_estimators": 1000, "early_stopping_rounds": 50,
+                                                                   "valid_fraction": 0.15}, "seeds": 1}
+    assert config["preprocess"]["categorical"] == "ordinal"  # the lightgbm config's own preprocessing is kept
+    assert swapped.record["cv_mean"] < 0.3  # RMSE of log prices; the mean scores about 0.4 on the sample
+
+
+def test_bench_prices_each_booster_against_its_plain_fit(workdir, tmp_path, monkeypatch):
+    from kagglekit.commands import main
+    from kagglekit.core.paths import ROOT
+
+    train("credit", "constant", ["data=sample"], **QUIET)  # writes the sample
+    shutil.copytree(ROOT / "configs", tmp_path / "configs")
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    (tmp_path / "configs/credit/bench.yaml").write_text(yaml.safe_dump({
+        "data_dir": str(sample_dir("credit")), "configs": ["logistic", "lightgbm"]}))
+    assert main(["bench", "comp=credit", "folds=3"]) == 0
+    table = (workdir / "runs/credit/bench-plain.md").read_text()
+    (row,) = [line for line in table.splitlines() if line.startswith("| all | lightgbm")]
+    cells = [c.strip() for c in row.split("|")]
+    assert float(cells[7]) > 0 and float(cells[8]) > 0  # both walls, and the ratio below
+    assert float(cells[8]) == pytest.approx(float(cells[6]) / float(cells[7]), rel=0.02)
+    assert not [line for line in table.splitlines() if "logistic" in line]  # only boosters have a plain fit
+
+
+def test_a_boosters_temperature_only_softens():
+    from kagglekit.models.calibration import ProbabilityCalibrator
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 4, 400)
+    timid = np.full((400, 4), 0.1)
+    timid[np.arange(400), y] = 0.7  # always right, never sure: the best temperature would sharpen
+    assert ProbabilityCalibrator("temperature").fit(timid, y).temperature_ < 0.5
+    assert ProbabilityCalibrator("temperature", min_temperature=1.0).fit(timid, y).temperature_ == pytest.approx(1.0, abs=1e-3)
