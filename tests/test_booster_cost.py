@@ -38,7 +38,10 @@ def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
+    import pandas as pd
+
     X, y = _classes(400, 2, seed=1)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost reads a frame
     params = {"start": "prior", "calibrate": False, "n_estimators": 300, "early_stopping_rounds": 20}
     eager = build_model(model, {**params, "min_improvement": 0.0}, "binary", 0, SPEED).fit(X, y)
     strict = build_model(model, {**params, "min_improvement": 0.9}, "binary", 0, SPEED).fit(X, y)
@@ -86,8 +89,9 @@ def test_bench_prices_each_booster_against_its_plain_fit(workdir, tmp_path, monk
     table = (workdir / "runs/credit/bench-plain.md").read_text()
     (row,) = [line for line in table.splitlines() if line.startswith("| all | lightgbm")]
     cells = [c.strip() for c in row.split("|")]
-    assert float(cells[7]) > 0 and float(cells[8]) > 0  # both walls, and the ratio below
-    assert float(cells[8]) == pytest.approx(float(cells[6]) / float(cells[7]), rel=0.02)
+    ours, plain, ratio = float(cells[6]), float(cells[7]), float(cells[8])
+    assert ours > 0 and plain > 0  # both walls (rounded to 0.1 s), and their ratio (from the unrounded walls)
+    assert (ours - 0.05) / (plain + 0.05) <= ratio <= (ours + 0.05) / max(plain - 0.05, 1e-3)
     assert not [line for line in table.splitlines() if "logistic" in line]  # only boosters have a plain fit
 
 
