@@ -19,3 +19,16 @@ FAST = {
 def workdir(tmp_path, monkeypatch):
     monkeypatch.setenv("KAGGLEKIT_WORKDIR", str(tmp_path))
     return tmp_path
+
+
+@pytest.fixture
+def configs(tmp_path, monkeypatch):
+    """A private copy of configs/ (tuning writes <model>-tuned.yaml there)."""
+    import shutil
+
+    from kagglekit.core.paths import ROOT
+
+    dest = tmp_path / "configs"
+    shutil.copytree(ROOT / "configs", dest)
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(dest))
+    return dest

@@ -94,18 +94,6 @@ def test_image_paths_outside_the_data_folder_are_refused(workdir, bad):
         train("leaves", "efficientnet_lite0", TINY_IMAGES, **QUIET)
 
 
-@pytest.fixture
-def configs(tmp_path, monkeypatch):
-    import shutil
-
-    from kagglekit.core.paths import ROOT
-
-    dest = tmp_path / "configs"
-    shutil.copytree(ROOT / "configs", dest)
-    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(dest))
-    return dest
-
-
 def test_a_tuned_config_is_never_replaced_by_a_foreign_or_worse_study(workdir, configs):
     committed = configs / "house-prices/lasso-tuned.yaml"
     committed.write_text("# tuned by hand on the real data\nmodel:\n  name: lasso\n  params:\n    alpha: 0.0005\n")

@@ -1,23 +1,11 @@
-import shutil
-
 import optuna
 import pytest
 
 from kagglekit.tasks import load_config
-from kagglekit.core.paths import ROOT
 from kagglekit.pipeline import train
 from kagglekit.commands.tune import data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
-
-
-@pytest.fixture
-def configs(tmp_path, monkeypatch):
-    """A private copy of configs/ (tuning writes <model>-tuned.yaml there)."""
-    dest = tmp_path / "configs"
-    shutil.copytree(ROOT / "configs", dest)
-    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(dest))
-    return dest
 
 
 def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):
