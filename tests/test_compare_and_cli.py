@@ -36,6 +36,8 @@ def test_make_arguments_survive_spaces_and_symbols():
     flags = r" -- runs=a\ b fit_filter=GrLivArea\ >\ 4000 comp=house-prices"
     assert args_from_makeflags(flags) == ["runs=a b", "fit_filter=GrLivArea > 4000", "comp=house-prices"]
     assert args_from_makeflags("s -j2") == []
+    # What make 4 puts in MAKEFLAGS for `make train 'data_dir=/x/a$b c'`: `$` doubled, the space escaped.
+    assert args_from_makeflags(" -- data_dir=/x/a$$b\\ c") == ["data_dir=/x/a$b c"]
 
 
 def test_sample_command_writes_kaggle_layout(workdir):

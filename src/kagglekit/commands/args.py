@@ -23,12 +23,13 @@ def split_args(argv: List[str], keys=("comp", "model")) -> Tuple[Dict[str, str],
 
 
 def args_from_makeflags(makeflags: str) -> List[str]:
-    """The ``key=value`` words make was given, from MAKEFLAGS (no shell quoting is involved)."""
+    """The ``key=value`` words make was given, from MAKEFLAGS (no shell quoting is involved), unescaped as make escaped
+    them: a space as ``\\ ``, a ``$`` as ``$$``."""
     if " -- " not in f" {makeflags}":
         return []
     tail = f" {makeflags}".split(" -- ", 1)[1]
     words = re.split(r"(?<!\\) ", tail)
-    return [w.replace("\\ ", " ") for w in words if "=" in w]
+    return [w.replace("\\ ", " ").replace("$$", "$") for w in words if "=" in w]
 
 
 def need(own: Dict[str, str], key: str, command: str) -> str:
