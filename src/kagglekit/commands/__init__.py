@@ -12,7 +12,6 @@ import sys
 from typing import List
 
 from ..core.errors import UserError
-from ..core.secrets import mask_secrets
 from .args import args_from_makeflags, split_args
 
 # command: (module, function, its own keys, help)
@@ -112,7 +111,7 @@ def main(argv: List[str] | None = None) -> int:
     try:
         run_command(argv[0], argv[1:])
     except UserError as exc:
-        print(f"error: {mask_secrets(str(exc))}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished folds are saved; run the same command again to resume.", file=sys.stderr)

@@ -26,7 +26,6 @@ from ..core.files import read_yaml
 from ..core.io import atomic_write_text
 from ..core.paths import config_dir, display, runs_root
 from ..core.plots import pyplot
-from ..core.secrets import mask_secrets
 from ..pipeline import prepare, train
 from ..tasks import load_run_config
 from .args import need, number
@@ -92,7 +91,7 @@ def check_storage(url: str) -> None:
         raise UserError(f"storage={url.split('@')[-1]}: its database driver is not installed ({exc}). For PostgreSQL "
                         "install psycopg2-binary; SQLite needs nothing (storage=sqlite:///path.db).") from None
     except ArgumentError as exc:
-        raise UserError(f"storage={mask_secrets(url)}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
+        raise UserError(f"storage={url}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
 
 
 def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:

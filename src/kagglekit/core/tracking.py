@@ -32,7 +32,7 @@ def check_tracking(tracking) -> None:
             raise UserError("tracker=mlflow needs the mlflow package: pip install -r requirements.txt.") from None
         # A server that does not answer: say so now, not after the run.
         if urlparse(tracking.uri or "").scheme in ("http", "https") and not reachable(tracking.uri):
-            raise UserError(f"tracker_uri={mask_secrets(tracking.uri)}: no MLflow server answers there. Start it, or drop tracker_uri "
+            raise UserError(f"tracker_uri={tracking.uri}: no MLflow server answers there. Start it, or drop tracker_uri "
                             "(a local SQLite store under mlruns/), or drop tracker=mlflow.")
 
 
