@@ -10,6 +10,7 @@ kept, and its weights predict the validation fold and the test set with test-tim
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import time
@@ -24,7 +25,7 @@ import torch.nn.functional as F
 from tqdm.auto import tqdm
 
 from ..core.errors import UserError
-from ..core.io import atomic_write_text
+from ..core.io import atomic_write_bytes, atomic_write_text
 from ..core.metrics import get_metric
 from ..core.paths import display
 from ..core.speed import thread_count, torch_device
@@ -226,7 +227,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         if acc > state["best_acc"]:
             state["best_acc"], state["best_epoch"] = acc, epoch + 1
             if ranks.lead:
-                torch.save(judge.state_dict(), best_path)
+                save_tensors(best_path, judge.state_dict())
         state["epoch"] = epoch + 1
         if ranks.lead:
             save_checkpoint(ckpt, {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict(),
@@ -243,17 +244,18 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
     return state
 
 
+def save_tensors(path: Path, obj) -> None:
+    """``torch.save`` through the project's atomic writer: the file is whole or absent, and a full or read-only disk is
+    one line naming it (no temporary left behind)."""
+    buf = io.BytesIO()
+    torch.save(obj, buf)
+    atomic_write_bytes(path, buf.getvalue())
+
+
 def save_checkpoint(ckpt: Path, tensors: dict, state: dict) -> None:
-    """The epoch checkpoint, written whole or not at all: state dicts (tensors and numbers only) and the loop's state
-    as JSON text, so that it loads with ``weights_only=True``. A full disk is one clear line, no temporary left."""
-    tmp = ckpt.with_name(ckpt.name + ".tmp")
-    try:
-        torch.save({**tensors, "state_json": json.dumps(state, default=float)}, tmp)
-        tmp.replace(ckpt)
-    except (OSError, RuntimeError) as exc:
-        tmp.unlink(missing_ok=True)
-        raise UserError(f"cannot write the checkpoint {display(ckpt)} ({exc}): free disk space, then run the same "
-                        "command to resume from the last saved epoch.") from None
+    """The epoch checkpoint: state dicts (tensors and numbers only) and the loop's state as JSON text, so that it
+    loads with ``weights_only=True``."""
+    save_tensors(ckpt, {**tensors, "state_json": json.dumps(state, default=float)})
 
 
 def load_checkpoint(ckpt: Path, device) -> Tuple[dict, dict]:
