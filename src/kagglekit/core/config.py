@@ -184,6 +184,23 @@ def config_layers(comp: str, config_name: str, overrides: Optional[List[str]] = 
     return layers
 
 
+def params_follow_their_model(layers: Layers) -> Layers:
+    """Layers without the ``model.params`` written for a model that a later layer replaces: ``model=lightgbm
+    model.name=xgboost`` keeps the config's preprocessing and drops its LightGBM parameters."""
+    owners, in_force = [], None
+    for _, layer in layers:
+        model = layer.get("model")
+        in_force = model.get("name", in_force) if isinstance(model, dict) else in_force
+        owners.append(in_force)
+    out = []
+    for (source, layer), owner in zip(layers, owners):
+        model = layer.get("model")
+        if isinstance(model, dict) and "params" in model and owner != in_force:
+            layer = {**layer, "model": {k: v for k, v in model.items() if k != "params"}}
+        out.append((source, layer))
+    return out
+
+
 def build_config(layers: Layers, cls: type, comp: str, config_name: str, kind: str):
     """Merge the layers over ``cls`` (a RunConfig subclass); every key is checked against it."""
     cfg = OmegaConf.structured(cls)

@@ -10,7 +10,8 @@ overconfident, and the final fit is surer than its probes, never less.
 
 Where boosting starts (``start``): from the prior (the libraries' own base score) or from a ``LinearStart`` fitted on
 the same rows, whose margin the trees are added to. ``auto`` races the two on small sets (``_race``: split by split
-until a paired test of their held losses decides, or every split is done; only the winner is probed on the rest) and starts from the prior on larger ones.
+until a paired test of their held losses decides, or every split is done; only the winner is probed on the rest)
+and starts from the prior on larger ones.
 
 What bounds the cost: a probe stops when its held loss has not dropped by ``min_improvement`` of the prior's held
 loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
@@ -180,7 +181,7 @@ class EarlyStopped:
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_, self.probe_seconds_ = None, 0.0
+        self.start_losses_ = None
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
         began = time.perf_counter()
         if p.early_stopping and n >= 40:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import List, Optional, Tuple
 
 from ..core.competition import CompetitionSpec, load_competition
-from ..core.config import available_configs, build_config, check_common, config_layers, flat_keys
+from ..core.config import available_configs, build_config, check_common, config_layers, flat_keys, params_follow_their_model
 from ..core.errors import UserError
 from ..core.paths import config_dir
 from ..models import names as model_names
@@ -24,24 +24,6 @@ def get_task(kind: str) -> Task:
     if kind not in TASKS:
         raise UserError(f"unknown kind '{kind}'; kinds: {', '.join(TASKS)}.")
     return TASKS[kind]
-
-
-def params_follow_their_model(layers: list) -> list:
-    """Layers without the ``model.params`` written for a model that a later layer replaces: ``model=lightgbm
-    model.name=xgboost`` keeps the config's preprocessing and drops its LightGBM parameters."""
-    final, in_force, owners = None, None, []
-    for _, layer in layers:
-        model = layer.get("model") or {}
-        in_force = model.get("name", in_force) if isinstance(model, dict) else in_force
-        owners.append(in_force)
-        final = in_force
-    out = []
-    for (source, layer), owner in zip(layers, owners):
-        model = layer.get("model")
-        if isinstance(model, dict) and "params" in model and owner != final:
-            layer = {**layer, "model": {k: v for k, v in model.items() if k != "params"}}
-        out.append((source, layer))
-    return out
 
 
 def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[List[str]] = None) -> Tuple[Task, object]:
