@@ -14,6 +14,7 @@ import os
 import shutil
 import sys
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List
@@ -42,6 +43,26 @@ def _csv(folder: Path, name: str, change: Callable[[pd.DataFrame], pd.DataFrame]
 
 def _train(folder, *extra):
     return ["train", "comp=house-prices", "model=lasso", f"data_dir={folder}", *extra]
+
+
+def _model(folder, model, *extra):
+    return ["train", "comp=house-prices", f"model={model}", f"data_dir={folder}", "folds=2", *extra]
+
+
+def _tune(folder, storage):
+    return ["tune", "comp=house-prices", "model=lasso", f"data_dir={folder}", "trials=1", f"storage={storage}"]
+
+
+def _rewrite(folder: Path, name: str, **to_csv) -> None:
+    path = folder / name
+    pd.read_csv(path, dtype=str, keep_default_na=False).to_csv(path, index=False, **to_csv)
+
+
+def _kaggle_zip(folder: Path) -> None:
+    """Kaggle's competition download as it comes: one zip of every file, beside nothing unpacked."""
+    with zipfile.ZipFile(folder / "house-prices-advanced-regression-techniques.zip", "w") as z:
+        z.write(folder / "train.csv", "train.csv")
+    (folder / "train.csv").unlink()
 
 
 def _first_run(workdir: Path) -> Path:
@@ -84,7 +105,7 @@ CASES = [
     Case("non-numeric timeout", lambda f, w: ["tune", "comp=house-prices", "model=lasso", "timeout=abc"], "timeout=abc"),
     Case("non-numeric time_limit", lambda f, w: ["autogluon", "comp=house-prices", "time_limit=abc"], "time_limit=abc"),
     Case("storage without its driver",
-         lambda f, w: ["tune", "comp=house-prices", "model=lasso", f"data_dir={f}", "storage=postgresql://u:p@127.0.0.1/x"],
+         lambda f, w: ["tune", "comp=house-prices", "model=lasso", f"data_dir={f}", "storage=mysql://u:p@127.0.0.1/x"],
          "database driver is not installed"),
     Case("submission file that is not there", lambda f, w: ["submit", "comp=house-prices", "file=/no/such/submission.csv"],
          "does not exist"),
@@ -92,6 +113,29 @@ CASES = [
     Case("damaged fold file", lambda f, w: (_first_run(w).joinpath("fold_1.npz").write_bytes(b"garbage"), _train(f))[1],
          "fold 1 of run"),
     Case("full disk", lambda f, w: (_full_disk(), _train(f, "model.params.alpha=0.001"))[1], "No space left on device"),
+    # Second audit (#26): overrides, extras, storage, file dialects, id lists, read-only disks.
+    Case("seed of 2**32", lambda f, w: _train(f, "seed=4294967296"), "0 to 2**32 - 1"),
+    Case("value starting with @", lambda f, w: _train(f, "model.params.alpha=@home"), "model.params.alpha"),
+    Case("value with a backtick", lambda f, w: _train(f, "model.params.alpha=`x`"), "model.params.alpha"),
+    Case("!!python tag in a value", lambda f, w: _train(f, "seed=!!python/object/apply:os.system [true]"), "'seed'"),
+    Case("unknown model.params.extra key", lambda f, w: _model(f, "lightgbm", "model.params.extra={foo_bar: 3}"),
+         "extra.foo_bar is not a parameter"),
+    Case("extra clashing with a named parameter", lambda f, w: _model(f, "lightgbm", "model.params.extra={num_leaves: 7}"),
+         "already set by model.params.num_leaves"),
+    Case("extra naming an unknown objective", lambda f, w: _model(f, "lightgbm", "model.params.extra={objective: bogus}"),
+         "LightGBM refused it"),
+    Case("storage with a malformed port", lambda f, w: _tune(f, "postgresql://u:pw@127.0.0.1:abc/x"), "not a database URL"),
+    Case("unreachable PostgreSQL storage", lambda f, w: _tune(f, "postgresql://u:pw@127.0.0.1:1/x"), "does not answer"),
+    Case("Kaggle's competition zip unopened", lambda f, w: (_kaggle_zip(f), _train(f))[1], "unzip it there"),
+    Case("semicolon-separated train.csv", lambda f, w: (_rewrite(f, "train.csv", sep=";"), _train(f))[1],
+         'read_csv: {sep: ";"}'),
+    Case("latin-1 train.csv", lambda f, w: (_csv(f, "train.csv", lambda d: _set(d, "MSZoning", [0], "Caf\u00e9")),
+                                           _rewrite(f, "train.csv", encoding="latin-1"), _train(f))[-1],
+         "read_csv: {encoding: latin-1}"),
+    Case("sample submission missing a row", lambda f, w: (_csv(f, "sample_submission.csv", lambda d: d.drop(index=3)),
+                                                         _train(f))[1], "first difference at row 4"),
+    Case("read-only disk on first use of a sample",
+         lambda f, w: (_read_only(), ["train", "comp=credit", "model=lasso", "data=sample"])[1], "Read-only file system"),
 ]
 
 
@@ -108,8 +152,20 @@ class _FullDisk:
         raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
 
 
+class _ReadOnly(_FullDisk):
+    @staticmethod
+    def fsync(fd):
+        import errno
+
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS))
+
+
 def _full_disk() -> None:
     io_module.os = _FullDisk()
+
+
+def _read_only() -> None:
+    io_module.os = _ReadOnly()
 
 
 def _snapshot(root: Path) -> dict:

@@ -12,6 +12,7 @@ import sys
 from typing import List
 
 from ..core.errors import UserError
+from ..core.io import UNWRITABLE, unwritable_message
 from .args import args_from_makeflags, split_args
 
 # command: (module, function, its own keys, help)
@@ -112,6 +113,13 @@ def main(argv: List[str] | None = None) -> int:
         run_command(argv[0], argv[1:])
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno not in UNWRITABLE:
+            raise
+        # A folder or file the library made outside the atomic writer (mkdir, a library's own files) on a disk
+        # that is full or read-only: one line naming it, never a traceback.
+        print(f"error: {UserError(unwritable_message(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("\ninterrupted: finished folds are saved; run the same command again to resume.", file=sys.stderr)

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.errors import UserError
-from ..core.plots import pyplot
+from ..core.io import atomic_write_text
+from ..core.plots import pyplot, save_figure
 from ..core.paths import display, runs_root
 from ..core.runs import iter_records, on_data
 from .args import data_choice, need
@@ -93,9 +94,7 @@ def plot_table(df: pd.DataFrame, path: Path, title: str) -> Path:
     diff.axvline(0, color="grey", lw=1, ls="--")
     diff.set_xlabel("fold score minus the best run's (dots: folds; bar: mean)")
     diff.set_title("difference to the best run, fold by fold")
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return path
 
 
@@ -121,20 +120,25 @@ def plot_cv_vs_public(df: pd.DataFrame, path: Path, title: str) -> Optional[Path
     ax.set_ylabel(f"Kaggle public {metric}")
     ax.set_title(title)
     ax.legend(loc="best", fontsize=8)
-    fig.tight_layout()
-    fig.savefig(path, dpi=120)
-    plt.close(fig)
+    save_figure(fig, path, dpi=120)
     return path
 
 
-def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None) -> Tuple[pd.DataFrame, Path, Path]:
-    """Build, save (CSV and PNG under runs/<comp>/) and return the comparison."""
+def compare(comp: str, root: Optional[Path] = None, data_label: Optional[str] = None,
+            unsaved: Optional[list] = None) -> Tuple[pd.DataFrame, Path, Path]:
+    """Build, save (CSV and PNG under runs/<comp>/) and return the comparison. With ``unsaved`` (a list), a disk that
+    refuses the files (read-only, full) does not stop it: the reason is appended there and the table still returned."""
     df = compare_table(comp, root, data_label)
     out = (root or runs_root()) / comp
     csv_path, png_path = out / "compare.csv", out / "compare.png"
-    df.drop(columns="fold_scores").to_csv(csv_path, index=False)
-    plot_table(df, png_path, f"{comp}: every run")
-    plot_cv_vs_public(df, out / "cv-vs-public.png", f"{comp}: CV against the public leaderboard")
+    try:
+        atomic_write_text(csv_path, df.drop(columns="fold_scores").to_csv(index=False))
+        plot_table(df, png_path, f"{comp}: every run")
+        plot_cv_vs_public(df, out / "cv-vs-public.png", f"{comp}: CV against the public leaderboard")
+    except UserError as exc:
+        if unsaved is None:
+            raise
+        unsaved.append(str(exc))
     return df, csv_path, png_path
 
 
@@ -154,8 +158,13 @@ def print_table(df: pd.DataFrame) -> None:
 
 
 def cmd_compare(own, overrides) -> None:
-    df, csv_path, png_path = compare(need(own, "comp", "compare"), data_label=data_choice(overrides, "compare"))
+    unsaved: list = []
+    df, csv_path, png_path = compare(need(own, "comp", "compare"), data_label=data_choice(overrides, "compare"),
+                                     unsaved=unsaved)
     print_table(df)
+    if unsaved:
+        print(f"table not saved: {unsaved[0]}", file=sys.stderr)
+        return
     scatter = png_path.parent / "cv-vs-public.png"
     also = f" and {display(scatter)}" if df["public"].notna().any() else ""
     print(f"saved {display(csv_path)} and {display(png_path)}{also}")

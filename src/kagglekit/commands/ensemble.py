@@ -21,7 +21,8 @@ import pandas as pd
 
 from ..core.competition import competition_metric, load_competition
 from ..core.errors import UserError
-from ..core.files import read_table, recorded_data_dir
+from ..core.dataset import read_sample_submission
+from ..core.files import recorded_data_dir
 from ..core.io import write_json
 from ..core.metrics import Metric, get_metric
 from ..core.paths import display
@@ -248,7 +249,7 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
     oof, test = metric.from_space(oof_space), metric.from_space(test_space)  # rank rows already sum to 1
     scores = write_scores(rd, metric, fold_scores, [0.0] * len(fold_scores), metric.fn(targets.y, oof))
     folder = recorded_data_dir(comp, first["data"])
-    sample = read_table(folder / spec.files.sample_submission, comp)
+    sample = read_sample_submission(spec, folder)
     train_ids = pd.read_csv(rd.path / "folds.csv", dtype={"id": str})["id"].to_numpy()
     write_predictions(spec, rd, train_ids, sample, oof, test, targets)
     submission = submit(spec, metric, rd, sample, test, targets, scores["mean"])

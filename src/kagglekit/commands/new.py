@@ -17,19 +17,20 @@ import yaml
 from ..core.competition import check_name
 from ..core.config import parse_overrides
 from ..core.errors import UserError
-from ..core.files import read_table
+from ..core.io import atomic_write_text
+from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import pixel_columns
 from .args import need
 
-SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv", "sample_submission.csv.zip")
+SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv")
 
 
 def _find(folder: Path, names, pattern: str) -> Optional[Path]:
     for name in names:
-        if (folder / name).exists():
-            return folder / name
-    hits = sorted(p for p in folder.glob(pattern) if p.is_file())
+        if locate_table(folder / name).exists():
+            return locate_table(folder / name)
+    hits = sorted(p for p in folder.glob(pattern) if p.is_file() and p.name.endswith((".csv",) + COMPRESSED))
     return hits[0] if hits else None
 
 
@@ -43,12 +44,13 @@ def _match(name: str, columns: List[str]) -> Optional[str]:
 
 def guess_competition(folder: Path, name: str) -> Dict:
     """The competition.yaml content for the files in ``folder``."""
-    train_path = _find(folder, ("train.csv",), "*train*.csv")
-    sample_path = _find(folder, SAMPLE_NAMES, "*ubmission*.csv")
+    train_path = _find(folder, ("train.csv",), "*train*.csv*")
+    sample_path = _find(folder, SAMPLE_NAMES, "*ubmission*.csv*")
     if train_path is None or sample_path is None:
         raise UserError(f"{display(folder)} needs a train CSV and a sample submission CSV (found: "
-                        f"{', '.join(p.name for p in folder.iterdir()) or 'nothing'}).")
-    test_path = _find(folder, ("test.csv",), "*test*.csv")
+                        f"{', '.join(p.name for p in folder.iterdir()) or 'nothing'})."
+                        f"{found_instead(folder / 'train.csv') if any(folder.glob('*.zip')) else ''}")
+    test_path = _find(folder, ("test.csv",), "*test*.csv*")
     train, sample = read_table(train_path, name), read_table(sample_path, name)
     test = read_table(test_path, name) if test_path else None
     sub_id, pred_cols = sample.columns[0], list(sample.columns[1:])
@@ -110,15 +112,13 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UserError(f"{display(target)} exists; pass force=true to overwrite it.")
     spec = guess_competition(folder, name)
-    target.parent.mkdir(parents=True, exist_ok=True)
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
               "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n")
-    target.write_text(header + yaml.safe_dump(spec, sort_keys=False))
+    atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
     defaults = config_dir() / name / "defaults.yaml"
     if not defaults.exists():
-        defaults.parent.mkdir(parents=True, exist_ok=True)
         scheme = "kfold" if spec["task"] in ("regression", "multilabel") else "stratified"
-        defaults.write_text(f"# {name}: shared settings of every model config here.\ncv:\n  scheme: {scheme}\n  n_splits: 5\n")
+        atomic_write_text(defaults, f"# {name}: shared settings of every model config here.\ncv:\n  scheme: {scheme}\n  n_splits: 5\n")
     return target
 
 

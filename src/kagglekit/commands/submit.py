@@ -16,7 +16,8 @@ import pandas as pd
 
 from ..core.competition import CompetitionSpec, load_competition
 from ..core.errors import UserError
-from ..core.files import read_table, recorded_data_dir
+from ..core.dataset import read_sample_submission
+from ..core.files import recorded_data_dir
 from ..core.io import read_json, write_json
 from ..core.kaggle_client import list_submissions, submit_file
 from ..core.metrics import get_metric
@@ -71,8 +72,8 @@ def check_file(spec: CompetitionSpec, path: Path, record: Optional[Dict]) -> Non
     if not path.exists():
         raise UserError(f"{display(path)} does not exist; train the run again or pass file=PATH.")
     folder = recorded_data_dir(spec.name, (record or {}).get("data"))
-    sample = read_table(folder / spec.files.sample_submission, spec.name)
-    sub = read_table(path, spec.name)
+    sample = read_sample_submission(spec, folder)
+    sub = read_sample_submission(spec, folder, path)
     classes = (record or {}).get("classes")
     metric = get_metric((record or {}).get("metric") or spec.metric)
     fmt, _ = submission_shape(spec, metric, pd.Series(classes).to_numpy() if classes else None, sample)

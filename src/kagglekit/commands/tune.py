@@ -25,7 +25,7 @@ from ..core.errors import UserError
 from ..core.files import read_yaml
 from ..core.io import atomic_write_text
 from ..core.paths import config_dir, display, runs_root
-from ..core.plots import pyplot
+from ..core.plots import pyplot, save_figure
 from ..pipeline import prepare, train
 from ..tasks import load_run_config
 from .args import need, number
@@ -71,27 +71,53 @@ def suggest(trial, space: Dict[str, dict]) -> List[str]:
 
 
 def storage_url(comp: str, storage: Optional[str]) -> str:
-    """The study's database: ``storage`` (checked: its driver must be installed) or SQLite under runs/<comp>/."""
+    """The study's database: ``storage`` (checked: its driver is installed and the server answers) or SQLite under
+    runs/<comp>/."""
     if storage:
-        check_storage(storage)
-        return storage
+        url = with_installed_driver(storage)
+        check_storage(url)
+        return url
     path = runs_root() / comp / "optuna.db"
     path.parent.mkdir(parents=True, exist_ok=True)
     return f"sqlite:///{path}"
 
 
-def check_storage(url: str) -> None:
-    """Fail at once, naming the package, when a storage URL's database driver is missing or the URL is malformed."""
-    from sqlalchemy import create_engine
-    from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+def with_installed_driver(url: str) -> str:
+    """``postgresql://`` with the PostgreSQL driver that is installed: SQLAlchemy 2.1 reads a bare ``postgresql://`` as
+    psycopg 3, and this project installs psycopg2."""
+    import importlib.util
 
+    scheme, sep, rest = url.partition("://")
+    if sep and scheme in ("postgresql", "postgres") and importlib.util.find_spec("psycopg") is None \
+            and importlib.util.find_spec("psycopg2") is not None:
+        return f"postgresql+psycopg2://{rest}"
+    return url
+
+
+def check_storage(url: str) -> None:
+    """Fail at once, in one line naming the fix (UserError masks the password), when a storage URL is malformed, its driver is missing or its server
+    does not answer (within 10 s)."""
+    from sqlalchemy import create_engine
+    from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
+
+    networked = not url.startswith("sqlite")
     try:
-        create_engine(url).dispose()
+        engine = create_engine(url, **({"connect_args": {"connect_timeout": 10}} if networked else {}))
     except (ImportError, NoSuchModuleError) as exc:
-        raise UserError(f"storage={url.split('@')[-1]}: its database driver is not installed ({exc}). For PostgreSQL "
-                        "install psycopg2-binary; SQLite needs nothing (storage=sqlite:///path.db).") from None
-    except ArgumentError as exc:
-        raise UserError(f"storage={url}: not a database URL ({exc}); e.g. postgresql://user:pass@host/db.") from None
+        raise UserError(f"storage={url}: its database driver is not installed ({exc}). For PostgreSQL install "
+                        "psycopg2-binary; SQLite needs nothing (storage=sqlite:///path.db).") from None
+    except (ArgumentError, ValueError) as exc:
+        raise UserError(f"storage={url}: not a database URL ({exc}); e.g. "
+                        "postgresql://user@host:5432/db.") from None
+    try:
+        with engine.connect():
+            pass
+    except DBAPIError as exc:
+        reason = str(exc.orig or exc).strip().splitlines()[0]
+        raise UserError(f"storage={url}: the database does not answer ({reason}). Start the server, or fix the host, "
+                        "port, user, password and database name in the URL.") from None
+    finally:
+        engine.dispose()
 
 
 def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
@@ -425,7 +451,7 @@ def save_plots(study, history: Path, importance: Path) -> List[Path]:
     from optuna.exceptions import ExperimentalWarning
 
     warnings.simplefilter("ignore", ExperimentalWarning)
-    plt = pyplot()
+    pyplot()  # the Agg backend before optuna imports matplotlib
     from optuna.visualization.matplotlib import plot_optimization_history, plot_param_importances
 
     done = []
@@ -433,9 +459,7 @@ def save_plots(study, history: Path, importance: Path) -> List[Path]:
         try:
             ax = fn(study)
             ax.figure.set_size_inches(8, 5)
-            ax.figure.tight_layout()
-            ax.figure.savefig(path, dpi=110)
-            plt.close(ax.figure)
+            save_figure(ax.figure, path)
             done.append(path)
         except (ValueError, RuntimeError, ZeroDivisionError):
             pass  # too few completed trials for importances

@@ -129,6 +129,11 @@ class CompetitionSpec:
         return [self.kind] + [k for k in self.other_kinds if k != self.kind]
 
 
+SECTIONS = {  # competition.yaml keys that hold key: value pairs, with an example of each
+    "files": "e.g. files: {train: train.csv}", "submission": "e.g. submission: {format: proba}",
+    "columns": "e.g. columns: {categorical: [a, b]}", "images": "e.g. images: {layout: class_folders}",
+    "read_csv": "e.g. read_csv: {sep: ';'}", "custom_metrics": "e.g. custom_metrics: {name: {file: metric.py}}",
+}
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 
 
@@ -154,10 +159,15 @@ def load_competition(name: str) -> CompetitionSpec:
             "A new one: `make new comp=NAME data_dir=PATH` writes competitions/NAME/competition.yaml from its files. "
             "Run from the project folder, or set KAGGLEKIT_HOME=PATH to the folder that holds competitions/ and configs/."
         )
+    raw = read_yaml(path)
+    for key in SECTIONS:
+        if raw.get(key) is not None and not isinstance(raw[key], dict):
+            raise UserError(f"{path}: '{key}' is a section of key: value pairs ({SECTIONS[key]}), not {raw[key]!r}.")
     try:
-        cfg = OmegaConf.merge(OmegaConf.structured(CompetitionSpec), read_yaml(path))
+        cfg = OmegaConf.merge(OmegaConf.structured(CompetitionSpec), raw)
     except OmegaConfBaseException as exc:
-        raise UserError(f"{path}: bad key or value '{getattr(exc, 'full_key', '')}': {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        key = getattr(exc, "full_key", None) or "?"
+        raise UserError(f"{path}: bad key or value '{key}': {exc.msg if hasattr(exc, 'msg') else exc}") from None
     spec: CompetitionSpec = OmegaConf.to_object(cfg)
     spec.name = name
     if spec.task == "classification":  # older files: binary or multi-class, told apart by the data

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Tuple
 
+import yaml
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
@@ -104,10 +105,10 @@ class RunConfig:
 
 def parse_value(raw: str) -> Any:
     """One override's value, read as OmegaConf reads a dotlist (``1e-3`` is a float, ``[1, 3]`` a list, ``null``
-    None); text it cannot read stays text."""
+    None); text it cannot read (a leading backtick or ``@``, a ``!!python`` tag) stays text, never constructed."""
     try:
         return OmegaConf.to_container(OmegaConf.from_dotlist([f"value={raw}"]))["value"]
-    except OmegaConfBaseException:
+    except (OmegaConfBaseException, yaml.YAMLError):
         return raw
 
 
@@ -228,8 +229,8 @@ def check_common(run: RunConfig) -> None:
         raise UserError(f"speed.parallel={run.speed.parallel}: the number of folds fitted at once, 1 or more.")
     if run.cv.n_splits < 2:
         raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
-    if run.seed < 0:
-        raise UserError(f"seed={run.seed}: seeds are whole numbers >= 0.")
+    if not 0 <= run.seed < 2**32:
+        raise UserError(f"seed={run.seed}: seeds are whole numbers from 0 to 2**32 - 1 (4294967295).")
     if run.cv.only_folds is not None and not set(run.cv.only_folds) <= set(range(run.cv.n_splits)):
         raise UserError(f"cv.only_folds={run.cv.only_folds}: folds are numbered 0..{run.cv.n_splits - 1}.")
     if run.cv.scheme == "group" and not run.cv.group_column:

@@ -90,21 +90,23 @@ def run_cv(
         if on_fold is not None:
             on_fold(k, list(scores.values()))
 
-    for k in resumed:
-        report(k, float(finished[k]["info"]["score"]))
-    executor = EXECUTORS[getattr(speed, "executor", "local") or "local"]
-    for k in pending:
-        log.info("fold %d: fitting on %d rows, validating on %d", k, int((folds != k).sum()), int((folds == k).sum()))
-    for k, out, elapsed in executor(pending, fit_fold, folds, speed):
-        valid_idx = np.flatnonzero(folds == k)
-        score = metric.fn(y[valid_idx], out.valid_pred)
-        info = {"fold": k, "score": score, "seconds": elapsed, "n_train": int((folds != k).sum()), "n_valid": len(valid_idx),
-                "code": code_version(), **out.info}
-        run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
-        finished[k] = run.load_fold(k)  # as saved (json-normalised), the same as a later resume would read
-        log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
-        report(k, float(score))
-    bar.close()
+    try:  # the bar's line is ended whatever stops the loop: an error message starts a line of its own
+        for k in resumed:
+            report(k, float(finished[k]["info"]["score"]))
+        executor = EXECUTORS[getattr(speed, "executor", "local") or "local"]
+        for k in pending:
+            log.info("fold %d: fitting on %d rows, validating on %d", k, int((folds != k).sum()), int((folds == k).sum()))
+        for k, out, elapsed in executor(pending, fit_fold, folds, speed):
+            valid_idx = np.flatnonzero(folds == k)
+            score = metric.fn(y[valid_idx], out.valid_pred)
+            info = {"fold": k, "score": score, "seconds": elapsed, "n_train": int((folds != k).sum()),
+                    "n_valid": len(valid_idx), "code": code_version(), **out.info}
+            run.save_fold(k, valid_idx, out.valid_pred, out.test_pred, info)
+            finished[k] = run.load_fold(k)  # as saved (json-normalised), the same as a later resume would read
+            log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
+            report(k, float(score))
+    finally:
+        bar.close()
     n = len(folds)
     oof = np.full((n, n_outputs) if n_outputs > 1 else n, np.nan)
     test_folds, fold_scores, seconds = [], [], []

@@ -15,7 +15,7 @@ import pandas as pd
 
 from .competition import CompetitionSpec
 from .errors import UserError
-from .files import file_fingerprint, read_table, require_columns
+from .files import file_fingerprint, locate_table, read_table, require_columns
 from .paths import display
 
 
@@ -62,7 +62,10 @@ def row_ids(frame: pd.DataFrame, id_col: Optional[str]) -> np.ndarray:
 
 
 def _first_difference(a: np.ndarray, b: np.ndarray) -> str:
-    i = int(np.flatnonzero(a != b)[0]) if len(a) == len(b) else min(len(a), len(b))
+    """The first row where two id lists differ, over their common length first (a missing row shows where it is)."""
+    n = min(len(a), len(b))
+    differ = np.flatnonzero(a[:n] != b[:n])
+    i = int(differ[0]) if len(differ) else n
     left = a[i] if i < len(a) else "(none)"
     right = b[i] if i < len(b) else "(none)"
     return f"row {i + 1}: {left!s} vs {right!s}"
@@ -102,15 +105,23 @@ def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> Non
                             "Drop those rows or fix the file.")
 
 
+def read_sample_submission(spec: CompetitionSpec, folder: Path, path: Optional[Path] = None) -> pd.DataFrame:
+    """The sample submission (or a submission file at ``path``) with its id column as text, byte for byte: Kaggle
+    compares ids as text, and ``001461`` is not ``1461``."""
+    path = path or locate_table(folder / spec.files.sample_submission)
+    return read_table(path, spec.name, text=[spec.submission_id] if spec.submission_id else [])
+
+
 def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Optional[dict] = None,
                            need_test_id: bool = True) -> Dataset:
     """Read train, test (or the sample's ids when there is no test file) and the sample submission; check them."""
     read_csv = spec.read_csv if read_csv is None else read_csv
-    train_path, sample_path = folder / spec.files.train, folder / spec.files.sample_submission
-    test_path = folder / spec.files.test if spec.files.test else sample_path
-    train = read_table(train_path, spec.name, **read_csv)
-    sample = read_table(sample_path, spec.name)
-    test = read_table(test_path, spec.name, **read_csv) if spec.files.test else None
+    train_path, sample_path = locate_table(folder / spec.files.train), locate_table(folder / spec.files.sample_submission)
+    test_path = locate_table(folder / spec.files.test) if spec.files.test else sample_path
+    ids = [spec.id] if spec.id else []
+    train = read_table(train_path, spec.name, text=ids, **read_csv)
+    sample = read_sample_submission(spec, folder)
+    test = read_table(test_path, spec.name, text=ids, **read_csv) if spec.files.test else None
     require_columns(train, ([spec.id] if spec.id else []) + spec.targets, train_path, "id/target")
     if spec.submission_id:
         require_columns(sample, [spec.submission_id], sample_path, "submission id")

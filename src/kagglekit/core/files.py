@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
-from typing import Iterable, Optional
+from typing import Iterable, Optional, Sequence
 
 import pandas as pd
 import yaml
 
 from .errors import UserError
-from .paths import data_root, display
+from .paths import competitions_dir, data_root, display
+
+COMPRESSED = (".zip", ".gz", ".bz2", ".xz", ".zst")  # what pandas reads as it is (one CSV inside a zip)
 
 
 def read_yaml(path: Path) -> dict:
@@ -61,18 +64,59 @@ def file_fingerprint(paths: Iterable[Path]) -> str:
     return h.hexdigest()[:10]
 
 
-def read_table(path: Path, comp: str, **read_csv) -> pd.DataFrame:
-    """Read one CSV; a missing or empty file is a UserError that says how to get the data."""
+def locate_table(path: Path) -> Path:
+    """``path``, or the compressed copy beside it (``train.csv.zip`` as Kaggle ships it), which pandas reads as it is;
+    ``path`` itself when neither exists."""
+    if path.exists():
+        return path
+    for suffix in COMPRESSED:
+        packed = path.with_name(path.name + suffix)
+        if packed.exists():
+            return packed
+    return path
+
+
+def found_instead(path: Path) -> str:
+    """What the folder holds in place of ``path``: Kaggle's competition zip (to unzip there), or its CSV files."""
+    folder = path.parent
+    if not folder.is_dir():
+        return ""
+    zips = sorted(p.name for p in folder.glob("*.zip"))
+    if zips:
+        return (f" The folder holds {', '.join(zips[:3])}, Kaggle's download as it comes: unzip it there "
+                f"(unzip -o {display(folder / zips[0])} -d {display(folder)}).")
+    csvs = sorted(p.name for p in folder.glob("*.csv*"))
+    return f" The folder holds {', '.join(csvs[:6])}: name the right one under files: in the competition.yaml." if csvs else ""
+
+
+def read_table(path: Path, comp: str, text: Sequence[str] = (), **read_csv) -> pd.DataFrame:
+    """Read one CSV (or its ``.zip``/``.gz`` copy), the ``text`` columns (ids) as text; a missing, empty or misread
+    file is a UserError that says how to get or read it."""
+    path = locate_table(path)
     if not path.exists():
-        raise UserError(f"data for {comp} not found: {display(path)} is missing. {how_to_get(comp)}")
+        raise UserError(f"data for {comp} not found: {display(path)} is missing.{found_instead(path)} {how_to_get(comp)}")
+    if text:
+        given = read_csv.get("dtype") or {}
+        read_csv = {**read_csv, "dtype": {**{c: str for c in text}, **given} if isinstance(given, dict) else given}
+    yaml_path = display(competitions_dir() / comp / "competition.yaml")
     try:
         df = pd.read_csv(path, **read_csv)
     except pd.errors.EmptyDataError:
         raise UserError(f"{display(path)} is empty. Download it again or regenerate it (data=sample).") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as exc:
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{display(path)} is not UTF-8 text ({exc.reason} at byte {exc.start}). If it is latin-1 (or "
+                        f"another encoding), say so in {yaml_path}: read_csv: {{encoding: latin-1}}.") from None
+    except pd.errors.ParserError as exc:
         raise UserError(f"{display(path)} is not a readable CSV ({exc}).") from None
+    except ValueError as exc:  # e.g. a zip holding several files
+        raise UserError(f"{display(path)} cannot be read as one CSV ({exc}). Unpack it into the data folder.") from None
     if df.empty:
         raise UserError(f"{display(path)} has a header but no rows. Download it again.")
+    header = str(df.columns[0])
+    if len(df.columns) == 1 and "sep" not in read_csv and any(c in header for c in ";\t|"):
+        sep = next(c for c in ";\t|" if c in header)
+        raise UserError(f"{display(path)} is not comma-separated: its header is one column '{header[:60]}'. Say how it "
+                        f"is separated in {yaml_path}: read_csv: {{sep: {json.dumps(sep)}}}.")
     return df
 
 

@@ -14,6 +14,16 @@ import numpy as np
 from .errors import UserError
 
 
+UNWRITABLE = (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT)  # a disk full, read-only or not ours
+
+
+def unwritable_message(exc: OSError, path=None) -> str:
+    """One line for a write the disk refused: the path, the reason and what to do; finished work is kept."""
+    where = path or exc.filename or "a file"
+    return (f"cannot write {where}: {exc.strerror or exc}. Free some space or make the folder writable (or move "
+            "outputs with KAGGLEKIT_WORKDIR); finished folds are kept.")
+
+
 def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Write through a temporary file in the same folder and rename it into place; a read-only or full disk
     is one message naming the path (what was written before stays as it was)."""
@@ -27,9 +37,8 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
             os.fsync(f.fileno())
         tmp.replace(path)
     except OSError as exc:
-        if exc.errno in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EPERM, errno.EDQUOT):
-            raise UserError(f"cannot write {path}: {exc.strerror}. Free some space or make the folder writable "
-                            "(or move outputs with KAGGLEKIT_WORKDIR); finished folds are kept.") from None
+        if exc.errno in UNWRITABLE:
+            raise UserError(unwritable_message(exc, path)) from None
         raise
     finally:
         try:

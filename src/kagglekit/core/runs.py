@@ -76,7 +76,7 @@ class RunDir:
                 out = {name: z[name] for name in z.files}
             out["info"] = read_json(self.fold_json(k))
         except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile) as exc:
-            raise UserError(f"fold {k} of run {self.run_id} is damaged ({type(exc).__name__}: {exc}): delete "
+            raise UserError(f"fold {k} of run {self.run_id} is damaged ({type(exc).__name__}: {str(exc).split('. ')[0]}): delete "
                             f"{display(self.fold_json(k))} and {display(self.fold_npz(k))} and run again to redo that fold.") from None
         return out
 

@@ -162,7 +162,7 @@ def write_submission(sub: pd.DataFrame, comp: str, name: str, sample: pd.DataFra
     path = submissions_root() / comp / f"{name}.csv"
     atomic_write_text(path, sub.to_csv(index=False))
     try:
-        again = pd.read_csv(path)
+        again = pd.read_csv(path, dtype={id_col: str} if id_col else None)  # ids as text, as Kaggle reads them
     except Exception as exc:  # noqa: BLE001 - any read failure means the file is bad
         raise UserError(f"{display(path)} could not be read back: {exc}") from None
     validate_submission(again, sample, id_col, fmt, **checks)

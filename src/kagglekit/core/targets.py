@@ -56,10 +56,12 @@ def encode_targets(spec: CompetitionSpec, train: pd.DataFrame, metric: Metric, w
         return Targets(y.astype(int), None, cols, task)
     labels = train[cols[0]]
     classes = np.array(sorted(labels.unique().tolist(), key=lambda v: (str(type(v)), v)), dtype=object)
+    if len(classes) < 2:
+        raise UserError(f"{where}: target '{cols[0]}' has a single class ({str(classes[0])!r} in every row): nothing to "
+                        "learn. Check that the file holds every label (a filtered or truncated copy?) and that target: "
+                        "names the right column.")
     if task == "binary" and len(classes) != 2:
         raise UserError(f"{where}: a binary task needs exactly 2 classes in '{cols[0]}'; found {len(classes)}: "
                         f"{[str(c) for c in classes[:6]]}. Set task: multiclass in competition.yaml.")
-    if len(classes) < 2:
-        raise UserError(f"{where}: target '{cols[0]}' has a single class; nothing to learn.")
     lookup = {v: i for i, v in enumerate(classes)}
     return Targets(labels.map(lookup).to_numpy(dtype=int), classes, cols, task)

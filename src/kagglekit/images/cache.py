@@ -19,7 +19,9 @@ from typing import List, Sequence, Tuple
 import numpy as np
 from tqdm.auto import tqdm
 
-from ..core.io import atomic_write_text
+from ..core.errors import UserError
+from ..core.io import atomic_write_text, unwritable_message
+from ..core.paths import display
 
 
 @dataclass
@@ -30,13 +32,28 @@ class CachedImages:
     path: Path
 
 
+def _eight_bit(img):
+    """16-bit or 32-bit grayscale (PNG ``I;16``, TIFF ``I``/``F``) scaled to 8 bits: PIL's own conversion clips every
+    value above 255, so a 16-bit picture would come out blank white."""
+    from PIL import Image
+
+    if img.mode.startswith("I;16") or img.mode == "I":
+        values = np.asarray(img, dtype=np.float64) / 257.0  # 65535 -> 255
+    elif img.mode == "F":
+        values = np.asarray(img, dtype=np.float64)
+        values = values * 255.0 if values.max(initial=0) <= 1.0 else values  # floats in [0, 1], else 0-255
+    else:
+        return img
+    return Image.fromarray(np.clip(np.rint(values), 0, 255).astype(np.uint8), "L")
+
+
 def decode(path: str, size: int) -> np.ndarray:
-    """One image as size x size RGB uint8 (JPEG draft mode decodes big files at a reduced scale)."""
+    """One image as size x size RGB uint8 (JPEG draft mode decodes big files at a reduced scale; 16-bit gray scaled)."""
     from PIL import Image
 
     with Image.open(path) as img:
         img.draft("RGB", (size, size))
-        img = img.convert("RGB")
+        img = _eight_bit(img).convert("RGB")
         if img.size != (size, size):
             img = img.resize((size, size), Image.BILINEAR, reducing_gap=2.0)
         return np.asarray(img, dtype=np.uint8)
@@ -66,6 +83,44 @@ def cache_key(paths: Sequence[Path], size: int) -> str:
     return hashlib.sha1(f"{size}|{files_key(paths)}".encode()).hexdigest()[:16]
 
 
+def _no_space(exc: OSError, tmp: Path, target: Path) -> UserError:
+    tmp.unlink(missing_ok=True)
+    return UserError(unwritable_message(exc, f"the image cache {display(target)}"))
+
+
+def _reserved_memmap(tmp: Path, shape: Tuple[int, ...], target: Path) -> np.memmap:
+    """A new .npy array file at ``tmp``, its blocks reserved on disk first: writing a memory map onto a full disk
+    kills the process with SIGBUS, a reservation that does not fit fails here, in one line."""
+    try:
+        out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=shape)
+        if hasattr(os, "posix_fallocate") and out.size:
+            with open(tmp, "r+b") as f:
+                os.posix_fallocate(f.fileno(), 0, out.offset + out.size)
+        return out
+    except OSError as exc:
+        raise _no_space(exc, tmp, target) from None
+
+
+def _remove_dead_temporaries(target: Path) -> None:
+    """Half-built caches of processes that died mid-write (killed, or a crash): never read, only in the way."""
+    for old in target.parent.glob(f".{target.name}.tmp*"):
+        pid = old.name.rsplit(".tmp", 1)[-1].split(".")[0]
+        if pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                old.unlink(missing_ok=True)
+            except PermissionError:
+                pass  # alive, another user's
+
+
+def _commit(tmp: Path, target: Path) -> None:
+    try:
+        os.replace(tmp, target)
+    except OSError as exc:
+        raise _no_space(exc, tmp, target) from None
+
+
 def cached_pixels(pixels: np.ndarray, key: str, size: int, cache_dir: Path) -> CachedImages:
     """Pictures stored as CSV rows (N, H, W, C uint8), resized to ``size`` once and cached like decoded files."""
     from PIL import Image
@@ -81,9 +136,13 @@ def cached_pixels(pixels: np.ndarray, key: str, size: int, cache_dir: Path) -> C
             rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR))
         out[i] = rgb
     cache_dir.mkdir(parents=True, exist_ok=True)
-    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}.npy")
-    np.save(tmp, out)
-    os.replace(tmp, array_path)
+    _remove_dead_temporaries(array_path)
+    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}")
+    saved = _reserved_memmap(tmp, out.shape, array_path)
+    saved[:] = out
+    saved.flush()
+    del saved
+    _commit(tmp, array_path)
     return CachedImages(np.load(array_path, mmap_mode="r"), [], time.perf_counter() - start, array_path)
 
 
@@ -97,8 +156,9 @@ def cached_images(paths: Sequence[Path], size: int, cache_dir: Path, workers: in
         return CachedImages(np.load(array_path, mmap_mode="r"), [tuple(b) for b in meta["bad"]], 0.0, array_path)
     cache_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    _remove_dead_temporaries(array_path)
     tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}")
-    out = np.lib.format.open_memmap(tmp, mode="w+", dtype=np.uint8, shape=(len(paths), size, size, 3))
+    out = _reserved_memmap(tmp, (len(paths), size, size, 3), array_path)
     bad = []
     jobs = [(i, str(p), size) for i, p in enumerate(paths)]
     n_workers = workers or os.cpu_count() or 1
@@ -123,6 +183,6 @@ def cached_images(paths: Sequence[Path], size: int, cache_dir: Path, workers: in
             pool.join()
     out.flush()
     del out
-    os.replace(tmp, array_path)
+    _commit(tmp, array_path)
     atomic_write_text(meta_path, json.dumps({"n": len(paths), "size": size, "bad": sorted(bad)}))
     return CachedImages(np.load(array_path, mmap_mode="r"), sorted(bad), time.perf_counter() - start, array_path)

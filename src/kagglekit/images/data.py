@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from ..core.competition import CompetitionSpec
-from ..core.dataset import Dataset, keep_rows, read_competition_files, row_ids, subsample_positions
+from ..core.dataset import Dataset, keep_rows, read_competition_files, read_sample_submission, row_ids, subsample_positions
 from ..core.errors import UserError
-from ..core.files import read_table, resolve_data_dir
+from ..core.files import resolve_data_dir
 from ..core.paths import data_root, display
 from .cache import cached_images, cached_pixels, files_key
 from .config import ImageRunConfig
@@ -88,7 +88,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
     layout, im = spec.images.layout, run.image
     ext = im.extension or spec.images.extension
     if layout == "class_folders":
-        sample = read_table(folder / spec.files.sample_submission, spec.name)
+        sample = read_sample_submission(spec, folder)
         train, train_paths = _class_folder_frames(spec, folder)
         by_name = {p.name: p for p in (folder / spec.images.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
         missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]

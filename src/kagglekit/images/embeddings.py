@@ -6,7 +6,6 @@ on the same folds as the fine-tuned networks and join their ensembles.
 
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
@@ -16,6 +15,7 @@ import torch
 from tqdm.auto import tqdm
 
 from .backbones import create_backbone
+from ..core.io import atomic_save_npy
 from ..core.speed import torch_device
 from .finetune import Normalizer
 
@@ -40,7 +40,5 @@ def embed(images: np.ndarray, image_cache: Path, arch: str, pretrained: str, bat
     for i in tqdm(range(0, len(images), batch_size), desc=f"embed {arch}", unit="batch"):
         out.append(model(norm(torch.from_numpy(np.array(images[i : i + batch_size])))).float().cpu().numpy())
     feats = np.concatenate(out).astype(np.float32)
-    tmp = path.with_name(f".{path.name}.tmp{os.getpid()}.npy")
-    np.save(tmp, feats)
-    tmp.replace(path)
+    atomic_save_npy(path, feats)
     return feats, time.perf_counter() - start

@@ -8,7 +8,7 @@ from typing import Dict, List
 
 import numpy as np
 
-from ..core.plots import pyplot
+from ..core.plots import pyplot, save_figure
 
 
 def learning_curves(histories: Dict[int, List[dict]], path: Path, best_epochs: Dict[int, int] = None) -> Path:
@@ -32,9 +32,7 @@ def learning_curves(histories: Dict[int, List[dict]], path: Path, best_epochs: D
     c.set(xlabel="epoch", ylabel="learning rate (end of epoch)", title="learning rate")
     if histories:
         a.legend(fontsize=7)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
@@ -62,9 +60,7 @@ def confused_pairs_png(table, path: Path, accuracy: float) -> Path:
     ax.invert_yaxis()
     ax.set(xlabel="OOF rows of the true class predicted as the other",
            title=f"most-confused class pairs (OOF accuracy {accuracy:.4f})")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
@@ -83,7 +79,5 @@ def confusion_matrix_png(y: np.ndarray, proba: np.ndarray, classes: np.ndarray, 
         ax.set_yticks(range(n), classes, fontsize=7)
     ax.set(xlabel="predicted", ylabel="true", title=f"OOF confusion matrix (accuracy {np.mean(proba.argmax(1) == y):.4f})")
     fig.colorbar(im, ax=ax, fraction=0.046)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path

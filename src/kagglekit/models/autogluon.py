@@ -13,6 +13,7 @@ from typing import Any, Dict, List, Optional
 import numpy as np
 
 from ..core.errors import UserError
+from ..core.io import atomic_write_text
 from ..core.speed import thread_count
 from .registry import register_model
 
@@ -61,7 +62,7 @@ class AutoGluonModel:
                             "model.params.dynamic_stacking=false for short budgets.") from None
         board = self.predictor_.leaderboard(silent=True)  # every model it tried, best first, before any is deleted
         if self.path is not None:
-            board.to_csv(Path(self.path) / "leaderboard.csv", index=False)
+            atomic_write_text(Path(self.path) / "leaderboard.csv", board.to_csv(index=False))
         keep = [c for c in ("model", "score_val", "fit_time", "pred_time_val", "stack_level") if c in board.columns]
         self.leaderboard_ = board[keep].head(15).to_dict("records")
         if p.keep_only_best:

@@ -24,11 +24,14 @@ choices cost; ``make bench`` prices them against the plain library fit (``plain_
 from __future__ import annotations
 
 import time
+import warnings
+from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
-from typing import Any, Dict, Optional, Tuple
+from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
+from ..core.errors import UserError
 from ..core.folds import inner_splits
 from ..core.metrics import get_metric
 from ..core.speed import thread_count
@@ -175,6 +178,10 @@ class EarlyStopped:
         return tried[winner], winner, chosen if len(tried) > 1 else None
 
     def fit(self, X, y):
+        with _extra_refusals(self.p.extra, type(self).__name__.replace("EarlyStopped", "")):
+            return self._fit(X, y)
+
+    def _fit(self, X, y):
         p, n = self.p, len(y)
         iterations, self.calibrator_ = p.n_estimators, None
         classification = self.task != "regression"
@@ -259,6 +266,47 @@ class EarlyStoppingParams:
     race_splits: int = 5  # start auto: the most inner splits both starts are probed on before the lower loss wins
 
 
+@contextmanager
+def _extra_refusals(extra: Dict[str, Any], library: str):
+    """Turn the library refusing ``model.params.extra`` (an unknown objective, a bad value, a key XGBoost says it did
+    not use) into one line naming them; without extras the library's errors are ours and pass unchanged."""
+    if not extra:
+        yield
+        return
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            yield
+        except UserError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the library raises, the user's extras caused it
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UserError(f"model.params.extra {dict(extra)}: {library} refused it ({first}). Check the names and "
+                            "values against the library's parameter list.") from None
+    unused = [str(w.message) for w in caught if "are not used" in str(w.message)]
+    if unused:
+        raise UserError(f"model.params.extra {dict(extra)}: {library} did not use "
+                        f"{unused[0].split('Parameters:')[-1].split('are not used')[0].strip()}: unknown parameter "
+                        "name(s). Check the spelling against the library's parameter list.")
+    for w in caught:
+        warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _check_extra(p, fixed: Iterable[str], canonical=lambda key: key, known: Optional[set] = None) -> Optional[str]:
+    """What is wrong with ``p.extra``: a key that a named parameter (or kagglekit itself) already sets, or, where the
+    library lists its parameters (``known``), a name it does not have."""
+    named = {canonical(f.name): f.name for f in fields(p) if f.name not in _CONTROL}
+    named.update({canonical(k): k for k in fixed})
+    for key in p.extra:
+        if canonical(key) in named:
+            clash = named[canonical(key)]
+            where = f"model.params.{clash}" if clash in {f.name for f in fields(p)} else "kagglekit (fixed)"
+            return f"model.params.extra.{key} is already set by {where}; set it there, not in extra."
+        if known is not None and key not in known:
+            return f"model.params.extra.{key} is not a parameter of this library; check its spelling."
+    return None
+
+
 def _check_boosting(p) -> Optional[str]:
     if p.start not in START_CHOICES or p.start_alpha <= 0:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
@@ -297,9 +345,29 @@ class LightGBMParams(EarlyStoppingParams):
     extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
 
 
+def _lightgbm_names():
+    """(canonical name of a LightGBM parameter or alias, every name LightGBM accepts), read from LightGBM itself."""
+    import inspect
+
+    import lightgbm as lgb
+
+    try:
+        from lightgbm.basic import _ConfigAliases
+
+        aliases = _ConfigAliases._get_all_param_aliases()
+    except (ImportError, AttributeError):  # another LightGBM: names cannot be listed, clashes by exact name only
+        return (lambda key: key), None
+    lookup = {a: name for name, names in aliases.items() for a in [name, *names]}
+    known = set(lookup) | set(inspect.signature(lgb.LGBMModel.__init__).parameters) - {"self", "kwargs"}
+    return (lambda key: lookup.get(key, key)), known
+
+
 def _check_lightgbm(p: LightGBMParams):
     if p.num_leaves < 2 or not 0 < p.colsample_bytree <= 1 or p.reg_alpha < 0 or p.reg_lambda < 0:
         return "num_leaves >= 2, colsample_bytree in (0, 1], reg_alpha and reg_lambda >= 0 are needed."
+    if p.extra:
+        canonical, known = _lightgbm_names()
+        return _check_extra(p, ("random_state", "verbose", "n_jobs"), canonical, known) or _check_boosting(p)
     return _check_boosting(p)
 
 
@@ -438,7 +506,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
                       min_child_weight=p.min_child_weight * self._hessian_scale())
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
-                   callbacks=stop, verbosity=0, **kwargs, **p.extra)
+                   callbacks=stop, verbosity=1 if p.extra else 0, **kwargs, **p.extra)  # 1: names the extras it ignores
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import xgboost as xgb
@@ -457,8 +525,14 @@ class EarlyStoppedXGBoost(EarlyStopped):
         return {"base_margin": margin}
 
 
+def _check_xgboost(p: XGBoostParams):
+    # XGBoost lists no parameter names; one it does not use is named when the fit runs (_extra_refusals).
+    fixed = ("tree_method", "device", "random_state", "n_jobs", "callbacks", "verbosity")
+    return _check_extra(p, fixed) or _check_boosting(p)
+
+
 @register_model("xgboost", XGBoostParams, "XGBoost hist trees (GPU when present), tree count and start chosen on inner splits",
-                check=_check_boosting)
+                check=_check_xgboost)
 def build_xgboost(p: XGBoostParams, task: str, seed: int, speed):
     return EarlyStoppedXGBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))
 
@@ -574,7 +648,17 @@ class EarlyStoppedCatBoost(EarlyStopped):
 def _check_catboost(p: CatBoostParams):
     if not 1 <= p.depth <= 16 or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1:
         return "depth in [1, 16], l2_leaf_reg >= 0 and rsm in (0, 1] are needed."
-    return _check_boosting(p)
+    if not p.extra:
+        return _check_boosting(p)
+    import inspect
+
+    import catboost as cb
+
+    fixed = ("iterations", "random_seed", "thread_count", "verbose", "allow_writing_files", "task_type", "bootstrap_type",
+             "loss_function")
+    known = set(inspect.signature(cb.CatBoostClassifier.__init__).parameters) | \
+        set(inspect.signature(cb.CatBoostRegressor.__init__).parameters)
+    return _check_extra(p, fixed, known=known) or _check_boosting(p)
 
 
 @register_model("catboost", CatBoostParams, "CatBoost on the raw features (native categories; GPU when present), tree "

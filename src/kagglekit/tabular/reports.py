@@ -9,7 +9,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from ..core.plots import pyplot
+from ..core.plots import pyplot, save_figure
 
 
 def fold_importance(model, pre, n_features: int, top: int = 60) -> Optional[Dict[str, float]]:
@@ -50,9 +50,7 @@ def importance_png(table: pd.DataFrame, path: Path, model: str, top: int = 25) -
     ax.set_yticks(range(len(shown)), shown["feature"], fontsize=7)
     ax.invert_yaxis()
     ax.set(xlabel="share of the model's importance (mean ± sd over folds)", title=f"{model}: feature importance")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path
 
 
@@ -74,7 +72,5 @@ def residuals_png(y: np.ndarray, pred: np.ndarray, path: Path, space: str, ids: 
                    textcoords="offset points")
     b.set(xlabel=f"OOF prediction ({space})", ylabel="residual (prediction - truth)",
           title=f"residuals (sd {resid.std():.4f}; the 5 largest labelled)")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path

@@ -14,7 +14,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
-from ..core.plots import pyplot
+from ..core.plots import pyplot, save_figure
 from ..core.speed import physical_cores
 
 
@@ -119,7 +119,5 @@ def shift_plot(train: pd.DataFrame, test: pd.DataFrame, report: ShiftReport, pat
         ax.set_title(f"{col} ({report.importance[col]:.0%} of gain)", fontsize=9)
         ax.legend(fontsize=7)
     fig.suptitle(f"train vs test: adversarial AUC {report.auc:.3f} (0.5 = alike)", fontsize=10)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    save_figure(fig, path, dpi=110)
     return path

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from ..core.errors import UserError
+from ..core.io import atomic_write_text
 from ..images.batch_augment import build_batch_augment
 from ..images.config import ImageRunConfig
 from ..images.data import load_image_data
@@ -89,7 +90,7 @@ class ImageTask(Task):
             confusion_matrix_png(y, proba, targets.classes, rd.path / "confusion_matrix.png")
         else:  # a 176 x 176 matrix is unreadable: the pairs mistaken most often instead
             table = confused_pairs(y, proba, targets.classes)
-            table.to_csv(rd.path / "confused_pairs.csv", index=False)
+            atomic_write_text(rd.path / "confused_pairs.csv", table.to_csv(index=False))
             confused_pairs_png(table, rd.path / "confused_pairs.png", float(np.mean(proba.argmax(1) == y)))
         return {
             "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),

@@ -9,6 +9,7 @@ import pandas as pd
 
 from ..core.config import check_choices
 from ..core.errors import UserError
+from ..core.io import atomic_write_text
 from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.config import SKEW_TRANSFORMS, TabularRunConfig
 from ..tabular.data import fit_mask, load_table_data
@@ -53,7 +54,7 @@ class TabularTask(Task):
     def reports(self, rd, run, targets, oof, infos, metric) -> dict:
         table = importance_table(infos)
         if table is not None:
-            table.to_csv(rd.path / "feature_importance.csv", index=False)
+            atomic_write_text(rd.path / "feature_importance.csv", table.to_csv(index=False))
             importance_png(table, rd.path / "feature_importance.png", run.model.name)
         if targets.task == "regression" and targets.n_outputs == 1:
             y, pred = targets.y.reshape(-1), oof.reshape(-1)
