@@ -96,8 +96,10 @@ def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path
            "PYTHONPATH": str(ROOT / "src"), "TQDM_DISABLE": "1"}
     monkeypatch.setenv("KAGGLEKIT_CONFIGS", env["KAGGLEKIT_CONFIGS"])  # this process reads the same configs
     name = f"house-prices-lasso-{data_fingerprint('house-prices', 'lasso', ['data=sample'])}"  # also writes the sample
-    # Three workers (as on three machines) on one study; one is killed mid-trial.
-    procs = [_worker(env, postgres, 6) for _ in range(3)]
+    # Three workers (as on three machines) on one study; one is killed mid-trial. They are given the README's
+    # URL, a bare postgresql:// (no driver named), as a user types it.
+    readme_url = postgres.replace("+psycopg2", "")
+    procs = [_worker(env, readme_url, 6) for _ in range(3)]
     killed = [_kill_mid_trial(procs[0], postgres, name)]
     for p in procs[1:]:
         assert p.wait(timeout=240) == 0, p.stderr.read()

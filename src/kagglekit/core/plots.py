@@ -14,7 +14,7 @@ def pyplot():
 
 
 def save_figure(fig, path, dpi: int = 110) -> None:
-    """Lay out, render and close ``fig``, then write it atomically (a full disk leaves no torn PNG, and says so in one
+    """Lay out, render and close ``fig``, then write it atomically (a full disk gives no torn PNG, and says so in one
     line naming the path)."""
     import io
     from pathlib import Path

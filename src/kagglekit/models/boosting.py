@@ -178,7 +178,7 @@ class EarlyStopped:
         return tried[winner], winner, chosen if len(tried) > 1 else None
 
     def fit(self, X, y):
-        with _extra_refusals(self.p.extra, type(self).__name__.replace("EarlyStopped", "")):
+        with _extra_refusals(getattr(self.p, "extra", {}), type(self).__name__.replace("EarlyStopped", "")):
             return self._fit(X, y)
 
     def _fit(self, X, y):
@@ -511,7 +511,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import xgboost as xgb
 
-        stop = xgb.callback.EarlyStopping(self.p.early_stopping_rounds, min_delta=self._min_delta(y_fit, y_hold))
+        stop = xgb.callback.EarlyStopping(rounds=self.p.early_stopping_rounds, min_delta=self._min_delta(y_fit, y_hold))
         probe = self._model(len(y_fit), self.cap_, [stop])
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
