@@ -41,7 +41,7 @@ train: $(STAMP) ## comp=X model=Y: K-fold CV, run folder under runs/, validated 
 compare: $(STAMP) ## comp=X [data=sample | data_dir=PATH]: table and bar chart of every finished run, best first
 	$(RUN) compare
 
-ensemble: $(STAMP) ## comp=X [runs="id1 id2" | top=N] [method=mean|blend|hill|rank|stack] [meta=ridge|lightgbm]
+ensemble: $(STAMP) ## comp=X [runs="id1 id2" | top=N] [method=NAME] [meta=ridge|lightgbm] (`kagglekit ensemble --help`: the methods)
 	$(RUN) ensemble
 
 tune: $(STAMP) ## comp=X model=Y [trials=N] [timeout=S] [workers=K] [storage=URL]: Optuna study -> <model>-tuned.yaml

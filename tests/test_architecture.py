@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kagglekit.commands.schema import END, START, schema_markdown
-from kagglekit.commands.tune import load_space, space_file
+from kagglekit.tuning import load_space, space_file
 from kagglekit.core.competition import competition_names, load_competition
 from kagglekit.core.config import available_configs
 from kagglekit.core.paths import ROOT

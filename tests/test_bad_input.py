@@ -92,14 +92,14 @@ def test_download_fails_fast_without_credentials(workdir, monkeypatch, tmp_path)
         monkeypatch.delenv(var, raising=False)
     with pytest.raises(UserError, match="needs Kaggle API credentials.*kaggle.json"):
         from kagglekit.core.competition import load_competition
-        from kagglekit.core.download import download
+        from kagglekit.kaggle.download import download
 
         download(load_competition("house-prices"), tmp_path / "dl")
 
 
 def test_download_fails_fast_when_offline(workdir, monkeypatch, tmp_path):
     from kagglekit.core.competition import load_competition
-    from kagglekit.core.download import download
+    from kagglekit.kaggle.download import download
 
     monkeypatch.setenv("KAGGLE_USERNAME", "someone")
     monkeypatch.setenv("KAGGLE_KEY", "not-a-key")

@@ -89,7 +89,7 @@ def _kill_mid_trial(proc, url, study_name, timeout=180):
 def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path, monkeypatch):
     import optuna
 
-    from kagglekit.commands.tune import data_fingerprint
+    from kagglekit.tuning import data_fingerprint
 
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     env = {**os.environ, "KAGGLEKIT_WORKDIR": str(workdir), "KAGGLEKIT_CONFIGS": str(tmp_path / "configs"),
@@ -170,7 +170,7 @@ def test_ray_folds_give_the_local_files_and_a_killed_worker_is_rerun(local_ray, 
 def test_trials_run_as_ray_tasks(local_ray, workdir, tmp_path, monkeypatch):
     import optuna
 
-    from kagglekit.commands.tune import data_fingerprint, tune
+    from kagglekit.tuning import data_fingerprint, tune
 
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))

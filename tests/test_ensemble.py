@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from kagglekit.commands.ensemble import _blend_fit, _hill_fit, ensemble, honest_cv, combiner
+from kagglekit.ensembles import ensemble, get_combiner, honest_cv, method_names
 from kagglekit.core.errors import UserError
 from kagglekit.core.metrics import get_metric
 from kagglekit.pipeline import train
@@ -20,7 +20,7 @@ def test_blend_weights_are_valid_and_favour_the_better_member():
     y = rng.normal(size=400)
     P = np.stack([y + rng.normal(0, 0.2, 400), y + rng.normal(0, 0.6, 400), rng.normal(size=400)])
     rmse = get_metric("rmse")
-    for w in (_blend_fit(P, y, rmse), _hill_fit(P, y, rmse)):
+    for w in (get_combiner(m, "regression").fit(P, y, rmse).weights_ for m in ("blend", "hill")):
         assert (w >= 0).all() and abs(w.sum() - 1) < 1e-9
         assert w[0] > w[1] and w[2] < 0.05
 
@@ -34,26 +34,26 @@ def test_stacking_on_noise_members_is_no_better_than_chance():
     rmse = get_metric("rmse")
     chance = np.mean([np.sqrt(np.mean((y[folds == k] - y[folds != k].mean()) ** 2)) for k in range(5)])
     for meta in ("ridge", "lightgbm"):
-        fit, apply = combiner("stack", meta, "regression", 0)
-        _, scores = honest_cv(P, y, folds, rmse, fit, apply)
+        _, scores = honest_cv(P, y, folds, rmse, lambda: get_combiner("stack", "regression", 0, meta))
         assert np.mean(scores) >= chance * 0.99, (meta, np.mean(scores), chance)
     # A leaky stack (meta fitted on all rows, scored on the same rows) would look better than chance:
-    fit, apply = combiner("stack", "lightgbm", "regression", 0)
-    leaky = rmse.fn(y, apply(fit(P, y, rmse), P))
+    leaky = rmse.fn(y, get_combiner("stack", "regression", 0, "lightgbm").fit(P, y, rmse).apply(P))
     assert leaky < chance * 0.95
 
 
 def test_ensemble_is_saved_as_a_run_and_beats_or_matches_members(three_runs, workdir):
-    for method in ("mean", "blend", "hill", "stack"):
+    for method in method_names():  # every registered method, median included
+        if method == "rank":
+            continue
         out = ensemble("house-prices", top=3, method=method, log=lambda *a: None)
-        rec = out["record"]
+        rec = out.record
         assert rec["model"] == f"ensemble:{method}" and len(rec["members"]) == 3
-        assert (out["run_dir"] / "oof.npy").exists() and out["submission"].exists()
+        assert (out.run_dir / "oof.npy").exists() and out.submission.exists()
         if rec["weights"]:
             assert abs(sum(rec["weights"]) - 1) < 1e-6 and min(rec["weights"]) >= 0
     best = min(r.record["cv_mean"] for r in three_runs)
     assert rec["cv_mean"] < best * 1.05
-    from kagglekit.commands.compare import compare_table
+    from kagglekit.compare import compare_table
 
     assert "ensemble:stack" in set(compare_table("house-prices")["model"])
 
@@ -65,7 +65,7 @@ def test_refuses_runs_on_different_folds(three_runs, workdir):
 
 
 def test_rank_is_for_classification_only(three_runs):
-    with pytest.raises(UserError, match="for classification"):
+    with pytest.raises(UserError, match="does not combine regression targets; use mean, blend, hill, median, stack"):
         ensemble("house-prices", top=2, method="rank", log=lambda *a: None)
 
 
@@ -74,7 +74,7 @@ def test_one_data_folder_spelled_two_ways_is_one_data_set(workdir, monkeypatch):
     `compare` must still see both runs as runs on the same data."""
     from helpers import sample_copy
 
-    from kagglekit.commands.compare import compare_table
+    from kagglekit.compare import compare_table
 
     folder = sample_copy("house-prices", workdir / "hp")
     monkeypatch.chdir(workdir)
@@ -82,5 +82,5 @@ def test_one_data_folder_spelled_two_ways_is_one_data_set(workdir, monkeypatch):
     b = train("house-prices", "svr", [f"data_dir={folder.resolve()}"], **QUIET)
     assert a.record["data"] != b.record["data"]
     made = ensemble("house-prices", top=2, method="blend", data_label=str(folder))
-    assert sorted(made["record"]["members"]) == sorted([a.record["run_id"], b.record["run_id"]])
+    assert sorted(made.record["members"]) == sorted([a.record["run_id"], b.record["run_id"]])
     assert len(compare_table("house-prices", data_label="hp")) == 3  # both runs and the ensemble

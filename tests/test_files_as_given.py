@@ -10,8 +10,8 @@ import pytest
 
 import kagglekit.core.io as io_module
 from kagglekit.commands import main
-from kagglekit.commands.submit import check_file
-from kagglekit.commands.tune import with_installed_driver
+from kagglekit.kaggle.submissions import check_file
+from kagglekit.tuning import with_installed_driver
 from kagglekit.core.competition import load_competition
 from kagglekit.core.errors import UserError
 from kagglekit.core.metrics import get_metric

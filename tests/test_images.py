@@ -177,7 +177,7 @@ def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
     net = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32"], **QUIET)
     assert net.record["folds_file"] == ag.record["folds_file"]
     out = ensemble("leaves", top=2, method="rank", log=lambda *a: None)
-    assert out["record"]["cv_mean"] >= 0.5 and pd.read_csv(out["submission"]).shape == (30, 2)
+    assert out.record["cv_mean"] >= 0.5 and pd.read_csv(out.submission).shape == (30, 2)
 
 
 def test_hub_weights_fail_at_once_without_network(monkeypatch, tmp_path):
@@ -246,7 +246,7 @@ def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(wor
     assert table.record["folds_file"] == net.record["folds_file"]
     assert table.record["cv_mean"] > 0.15  # 10 classes: chance is 0.10
     out = ensemble("digits", top=2, method="mean", log=lambda *a: None)
-    sub = pd.read_csv(out["submission"])
+    sub = pd.read_csv(out.submission)
     assert list(sub.columns) == ["ImageId", "Label"] and sub["ImageId"].tolist() == list(range(1, 31))
     assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= set(range(10))
 

@@ -13,7 +13,7 @@ import pytest
 from requests.adapters import HTTPAdapter
 
 from kagglekit.commands import main
-from kagglekit.commands.submit import leaderboard, read_log, submissions_log, submit
+from kagglekit.kaggle.submissions import leaderboard, read_log, submissions_log, submit
 from kagglekit.core.errors import UserError
 from kagglekit.core.io import read_json
 from kagglekit.pipeline import train

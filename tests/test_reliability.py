@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import sample_copy
-from kagglekit.commands.compare import compare_table
+from kagglekit.compare import compare_table
 from kagglekit.commands.ensemble import ensemble
 from kagglekit.core.errors import UserError
 from kagglekit.core.paths import ROOT
@@ -98,7 +98,7 @@ def test_unreadable_record_does_not_block_compare_or_ensemble(workdir, capsys):
     assert len(compare_table("house-prices")) == 2
     assert "skipping unreadable run record" in capsys.readouterr().err
     out = ensemble("house-prices", top=3, method="mean", log=lambda *x: None)
-    assert set(out["record"]["members"]) == {a.record["run_id"], b.record["run_id"]}
+    assert set(out.record["members"]) == {a.record["run_id"], b.record["run_id"]}
 
 
 @pytest.mark.parametrize("arch", ["test_efficientnet"])

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from kagglekit.commands import main
-from kagglekit.commands.tune import PROVENANCE, read_provenance, tune
+from kagglekit.tuning import PROVENANCE, read_provenance, tune
 from kagglekit.core.competition import load_competition
 from kagglekit.core.errors import UserError
 from kagglekit.core.secrets import mask_secrets

@@ -129,8 +129,8 @@ def test_tabular_classification_ensembles_on_probabilities(home, workdir):
     assert len({r.record["folds_file"] for r in runs}) == 1
     for method in ("blend", "stack", "rank"):
         out = ensemble("grades", top=3, method=method, log=lambda *a: None)
-        assert out["record"]["cv_mean"] < np.log(3) - 0.2
-        sub = pd.read_csv(out["submission"])
+        assert out.record["cv_mean"] < np.log(3) - 0.2
+        sub = pd.read_csv(out.submission)
         assert np.allclose(sub[["B", "A", "C"]].sum(axis=1), 1, atol=1e-6)
 
 
@@ -155,7 +155,7 @@ def load(comp, name, overrides=()):
 def test_binary_competition_tunes_upwards_and_autogluon_shares_its_folds(workdir, tmp_path, monkeypatch):
     import shutil
 
-    from kagglekit.commands.tune import tune
+    from kagglekit.tuning import tune
     from kagglekit.core.paths import ROOT
 
     shutil.copytree(ROOT / "configs", tmp_path / "configs")

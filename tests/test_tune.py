@@ -3,7 +3,7 @@ import pytest
 
 from kagglekit.tasks import load_config
 from kagglekit.pipeline import train
-from kagglekit.commands.tune import data_fingerprint, open_study, tune
+from kagglekit.tuning import data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
 
@@ -28,7 +28,7 @@ def test_tuned_config_loads_and_trains(workdir, configs):
 
 
 def test_study_resumes_after_interruption(workdir, configs, monkeypatch):
-    from kagglekit.commands import tune as train_mod
+    from kagglekit.tuning import workers as train_mod
 
     calls = []
 
@@ -86,7 +86,7 @@ def test_a_failing_worker_is_reported_with_its_message(workdir, configs):
 def test_several_workers_are_watched_with_one_bar_of_finished_trials_and_the_best(capsys):
     import optuna
 
-    from kagglekit.commands.tune import watch
+    from kagglekit.tuning import watch
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     study = optuna.create_study(direction="minimize")

@@ -12,15 +12,16 @@ record and the submission are the same files `make train` writes.
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any, Dict, List, Optional
 
 import pandas as pd
 
-from .pipeline import TrainResult
+from .core.errors import UserError
+from .core.records import RunResult
 from .pipeline import train as run_train
 
-
-Run = TrainResult  # a finished run: run_dir, record, submission, cv_mean, cv_std, fold_scores, oof, ...
+Run = RunResult  # a finished run: run_dir, record, submission, cv_mean, cv_std, fold_scores, oof, ...
 
 
 def _word(key: str, value: Any) -> str:
@@ -39,6 +40,13 @@ def _words(data_dir: Optional[str], data: Optional[str], overrides: Dict[str, An
     return out + [_word(k, v) for k, v in overrides.items()]
 
 
+def _data_label(data_dir: Optional[str], data: Optional[str]) -> Optional[str]:
+    """Which data set a question is about, as records name it: "sample", a data folder, or None (any)."""
+    if data not in (None, "sample"):
+        raise UserError(f"data={data!r}: use data='sample' for the generated sample, or data_dir=PATH for a folder.")
+    return "sample" if data and not data_dir else (str(Path(data_dir).expanduser()) if data_dir else None)
+
+
 def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, data: Optional[str] = None,
           progress: bool = True, **overrides) -> Run:
     """Cross-validate ``model`` (a config of configs/<comp>/ or a registered model) on ``comp``; resumes finished folds."""
@@ -47,39 +55,36 @@ def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, da
 
 def compare(comp: str, data_dir: Optional[str] = None, data: Optional[str] = None) -> pd.DataFrame:
     """Every finished run of ``comp`` (of one data set when given), best first; also saved as CSV and PNG."""
-    from .commands.args import data_choice
-    from .commands.compare import compare as run_compare
+    from .compare import compare as run_compare
 
-    return run_compare(comp, data_label=data_choice(_words(data_dir, data, {}), "compare"))[0]
+    return run_compare(comp, data_label=_data_label(data_dir, data))[0]
 
 
 def ensemble(comp: str, runs: Optional[List[str]] = None, top: Optional[int] = None, method: str = "blend",
              meta: str = "ridge", data_dir: Optional[str] = None, data: Optional[str] = None) -> Run:
     """Blend or stack finished runs (ids, or the ``top`` N by CV), scored on the same folds, saved as a run."""
-    from .commands.args import data_choice
-    from .commands.ensemble import ensemble as run_ensemble
+    from .ensembles import ensemble as run_ensemble
 
-    made = run_ensemble(comp, runs, top, method, meta, data_label=data_choice(_words(data_dir, data, {}), "ensemble"))
-    return Run(made["run_dir"], made["record"], made["submission"])
+    return run_ensemble(comp, runs, top, method, meta, data_label=_data_label(data_dir, data))
 
 
 def tune(comp: str, model: str, trials: int = 20, timeout: Optional[float] = None, workers: int = 1,
          data_dir: Optional[str] = None, data: Optional[str] = None, **overrides) -> Dict[str, Any]:
     """An Optuna study over configs/<comp>/<model>.space.yaml; its best values and the tuned config's path."""
-    from .commands.tune import tune as run_tune
+    from .tuning import tune as run_tune
 
     return run_tune(comp, model, _words(data_dir, data, overrides), trials=trials, timeout=timeout, workers=workers)
 
 
 def submit(comp: str, run: Optional[str] = None, file: Optional[str] = None, message: Optional[str] = None) -> Dict:
     """Check a submission again and send it with the Kaggle API (default: the best real-data run by CV)."""
-    from .commands.submit import submit as run_submit
+    from .kaggle.submissions import submit as run_submit
 
     return run_submit(comp, run, file, message)
 
 
 def leaderboard(comp: str) -> List[Dict]:
     """Read our submissions' public scores from Kaggle; the submissions log."""
-    from .commands.submit import leaderboard as run_leaderboard
+    from .kaggle.submissions import leaderboard as run_leaderboard
 
     return run_leaderboard(comp)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import shutil
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, List, Optional
 
@@ -19,58 +18,14 @@ from .core.cv import run_cv
 from .core.dataset import Dataset
 from .core.files import sample_dir
 from .core.folds import load_or_make_folds
-from .core.io import write_json
 from .core.lock import run_lock
 from .core.paths import display
-from .core.records import data_label, describe_overrides, make_record, submit, write_predictions, write_scores
+from .core.records import FinishedFolds, RunResult, data_label, describe_overrides, finish_run
 from .core.runs import RunDir
 from .core.submission import submission_shape
 from .core.targets import encode_targets
-from .core.tracking import check_tracking, track
+from .core.tracking import check_tracking
 from .tasks import get_task, load_run_config
-
-
-@dataclass
-class TrainResult:
-    """A finished run: its folder, its record (scores, timings, config) and its submission file (the Python API's
-    ``kagglekit.Run``)."""
-
-    run_dir: Path
-    record: dict
-    submission: Optional[Path]
-
-    @property
-    def run_id(self) -> str:
-        return self.record["run_id"]
-
-    @property
-    def cv_mean(self) -> float:
-        return self.record["cv_mean"]
-
-    @property
-    def cv_std(self) -> float:
-        return self.record["cv_std"]
-
-    @property
-    def fold_scores(self) -> List[float]:
-        return self.record["fold_scores"]
-
-    @property
-    def oof(self):
-        """Out-of-fold predictions with ids and the true target (a DataFrame)."""
-        import pandas as pd
-
-        return pd.read_csv(Path(self.run_dir) / "oof.csv")
-
-    @property
-    def test_predictions(self):
-        import pandas as pd
-
-        return pd.read_csv(Path(self.run_dir) / "test_pred.csv")
-
-    def __repr__(self) -> str:
-        return (f"Run({self.record['config']} CV {self.record['metric']} {self.cv_mean:.5f} ± {self.cv_std:.5f}, "
-                f"id {self.run_id}, {self.run_dir})")
 
 
 def ensure_sample(spec: CompetitionSpec, run, log: Callable) -> None:
@@ -106,7 +61,7 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
 
 def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log: Callable = print,
           on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
-          wait_for_run: bool = False) -> TrainResult:
+          wait_for_run: bool = False) -> RunResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
 
     ``on_fold(k, scores so far)`` runs after each fold (a tuner reports there); ``runs_base`` moves the run
@@ -128,13 +83,10 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
                         progress=progress, on_fold=on_fold, force_resume=run.force_resume, speed=run.speed)
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
-    complete = len(result.folds_run) == len(set(folds.tolist()))
-    infos = result.infos
-    extra_scores = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
-    scores = write_scores(rd, metric, result.fold_scores, result.fold_seconds,
-                          metric.fn(targets.y, result.oof) if complete else None, **extra_scores)
     log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
+    complete = len(result.folds_run) == len(set(folds.tolist()))
+    infos = result.infos
     extra = task.reports(rd, run, targets, result.oof, infos, metric)
     extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
@@ -142,25 +94,12 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
                         ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):
         if infos and all(chosen in i for i in infos):
             extra[key] = [i[chosen] for i in infos]
-    submission = None
-    if complete:
-        test = task.combine_test(metric, result.test_folds)
-        write_predictions(spec, rd, data.train_ids, data.sample_submission, result.oof, test, targets)
-        if submit_file:
-            submission = submit(spec, metric, rd, data.sample_submission, test, targets, result.mean)
-            log(f"submission: {display(submission)}")
-    else:
-        log("only some folds were run (cv.only_folds): no submission and no compare record.")
-    record = make_record(
-        spec, rd, label, metric, scores, time.perf_counter() - started,
-        data=data_label(run.data.sample, run.data.dir, data.folder), fingerprint=data.fingerprint,
-        folds_file=fold_path.name, targets=targets, submission=submission, kind=task.kind,
-        disk_mb=round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2),
-        overrides=describe_overrides(overrides), **{k: v for k, v in extra.items() if v is not None},
-    )
-    if complete:
-        write_json(rd.path / "record.json", record)
-        track(run.tracking, to_dict(run), {**record, "fold_seconds": scores["fold_seconds"]}, infos, rd.path, log)
-    return TrainResult(rd.path, record, submission)
-
-
+    per_fold = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
+    folds_done = FinishedFolds(result.oof, task.combine_test(metric, result.test_folds) if complete else None,
+                               result.fold_scores, result.fold_seconds, complete, infos, per_fold)
+    return finish_run(spec, rd, metric, targets, folds_done, model=label, started=started, train_ids=data.train_ids,
+                      sample=data.sample_submission, data=data_label(run.data.sample, run.data.dir, data.folder),
+                      fingerprint=data.fingerprint, folds_file=fold_path.name, kind=task.kind,
+                      overrides=describe_overrides(overrides), submit_file=submit_file,
+                      tracking=run.tracking, config=to_dict(run), log=log,
+                      **{k: v for k, v in extra.items() if v is not None})

@@ -20,7 +20,7 @@ COMMANDS = {
     "train": ("basic", "cmd_train", ("comp", "model"), "cross-validate a model, save the run (OOF, test predictions, scores), write a submission"),
     "compare": ("compare", "cmd_compare", ("comp",), "table and bar chart of every finished run of a competition [data=sample | data_dir=PATH]"),
     "ensemble": ("ensemble", "cmd_ensemble", ("comp", "runs", "top", "method", "meta"),
-                 'blend or stack finished runs: runs="id1 id2" or top=N, method=mean|blend|hill|rank|stack, meta=ridge|lightgbm'),
+                 'blend or stack finished runs: runs="id1 id2" or top=N, method=NAME (below), meta=ridge|lightgbm'),
     "tune": ("tune", "cmd_tune", ("comp", "model", "trials", "timeout", "workers", "storage", "pruner", "heartbeat",
                                   "executor", "ray_address"),
              "Optuna search (configs/<comp>/<model>.space.yaml): trials=N timeout=S workers=K storage=URL pruner=median|halving "
@@ -61,6 +61,10 @@ def command_usage(command: str) -> str:
     first = " COMP" if "comp" in keys else ""
     own = " ".join(f"[--{k} ...]" for k in keys if k != "comp")
     lines = [f"usage: kagglekit {command}{first} {own} [key=value ...]".replace("  ", " "), "", text]
+    if command == "ensemble":
+        from ..ensembles import ENSEMBLES
+
+        lines += ["", "methods:"] + [f"  {name:8s} {text}" for name, (_, text) in ENSEMBLES.items()]
     if command in ("train", "tune", "autogluon", "bench"):
         lines += ["", "any config key may follow, e.g. data_dir=PATH data=sample seed=N folds=K model.params.alpha=0.001"]
     return "\n".join(lines)

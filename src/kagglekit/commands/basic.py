@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..core.competition import competition_names, load_competition, prepare_function
 from ..core.config import available_configs, parse_overrides
-from ..core.download import download
+from ..kaggle.download import download
 from ..core.errors import UserError
 from ..core.files import read_table, resolve_data_dir, sample_dir
 from ..core.paths import config_dir, display

@@ -27,7 +27,8 @@ from ..core.runs import RunDir
 from ..pipeline import train
 from ..tasks import get_task
 from .args import need
-from .compare import compare, print_table
+from ..compare import compare
+from .compare import print_table
 
 
 def plan_for(comp: str, overrides: list) -> tuple:
@@ -151,7 +152,7 @@ def cmd_bench(own, overrides) -> None:
 def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overrides: list) -> str:
     """Our best single run and our ensemble of the bench's runs against AutoGluon given the same total wall time
     (bench + ensemble), all on our folds: one table, printed and saved to runs/<comp>/bench-side-by-side.md."""
-    from .ensemble import ensemble
+    from ..ensembles import ensemble
 
     records = [r.record for r in runs if "cv_mean" in r.record and r.record.get("n_folds", 0) > 1]
     if len(records) < 2:
@@ -174,7 +175,7 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
           f"{folds} folds ({per_fold:.0f} s each)", flush=True)
     line, ag_seconds, ag_run = _bench_one(comp, ag.get("config", "autogluon"), overrides + ag_overrides)
     print(line, flush=True)
-    best, ens, auto = ranked[0], made["record"], ag_run.record
+    best, ens, auto = ranked[0], made.record, ag_run.record
     metric = best["metric"]
     rows = [(f"our best single: {best['config']}", best, best.get("wall_seconds", 0.0)),
             (f"our ensemble ({own.get('method', 'blend')} of top {min(len(ranked), int(own.get('top', 6)))})", ens,

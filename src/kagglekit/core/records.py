@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import List, Optional
@@ -13,10 +15,95 @@ from .competition import CompetitionSpec
 from .dataset import row_ids
 from .io import atomic_save_npy, atomic_write_text, write_json
 from .metrics import Metric
+from .paths import display
 from .runs import RunDir
 from .secrets import mask_secrets
 from .submission import fill_submission, regression_range, submission_shape, write_submission
 from .targets import Targets
+from .tracking import track
+
+
+@dataclass
+class RunResult:
+    """A finished run, trained or ensembled: its folder, its record (scores, timings, config) and its submission file
+    (the Python API's ``kagglekit.Run``)."""
+
+    run_dir: Path
+    record: dict
+    submission: Optional[Path]
+
+    @property
+    def run_id(self) -> str:
+        return self.record["run_id"]
+
+    @property
+    def cv_mean(self) -> float:
+        return self.record["cv_mean"]
+
+    @property
+    def cv_std(self) -> float:
+        return self.record["cv_std"]
+
+    @property
+    def fold_scores(self) -> List[float]:
+        return self.record["fold_scores"]
+
+    @property
+    def oof(self):
+        """Out-of-fold predictions with ids and the true target (a DataFrame)."""
+        import pandas as pd
+
+        return pd.read_csv(Path(self.run_dir) / "oof.csv")
+
+    @property
+    def test_predictions(self):
+        import pandas as pd
+
+        return pd.read_csv(Path(self.run_dir) / "test_pred.csv")
+
+    def __repr__(self) -> str:
+        return (f"Run({self.record['config']} CV {self.record['metric']} {self.cv_mean:.5f} ± {self.cv_std:.5f}, "
+                f"id {self.run_id}, {self.run_dir})")
+
+
+@dataclass
+class FinishedFolds:
+    """What a run's folds (or an ensemble's honest CV) produced, for ``finish_run``."""
+
+    oof: np.ndarray  # out-of-fold predictions, every row (NaN where a fold was not run)
+    test: Optional[np.ndarray]  # the combined test prediction; None unless every fold ran
+    fold_scores: List[float]
+    fold_seconds: List[float]
+    complete: bool = True  # every fold ran: predictions, submission and record are written
+    infos: List[dict] = field(default_factory=list)  # per fold, for the tracker
+    per_fold: dict = field(default_factory=dict)  # more per-fold figures for scores.json (e.g. logloss_folds)
+
+
+def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targets, folds: FinishedFolds, *, model: str,
+               started: float, train_ids, sample: pd.DataFrame, data: str, fingerprint: str, folds_file: str,
+               kind: Optional[str], overrides: str, submit_file: bool = True, tracking=None, config: Optional[dict] = None,
+               log=print, **extra) -> RunResult:
+    """The one end of every run, trained or ensembled: scores, OOF and test predictions, the submission, the record
+    and the tracker. A partial run (``cv.only_folds``) writes its scores only."""
+    oof_score = metric.fn(targets.y, folds.oof) if folds.complete else None
+    scores = write_scores(rd, metric, folds.fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
+    submission = None
+    if folds.complete:
+        write_predictions(spec, rd, train_ids, sample, folds.oof, folds.test, targets)
+        if submit_file:
+            submission = write_run_submission(spec, metric, rd, sample, folds.test, targets, scores["mean"])
+            log(f"submission: {display(submission)}")
+    else:
+        log("only some folds were run (cv.only_folds): no submission and no compare record.")
+    disk_mb = round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2)
+    record = make_record(spec, rd, model, metric, scores, time.perf_counter() - started, data=data, fingerprint=fingerprint,
+                         folds_file=folds_file, targets=targets, submission=submission, kind=kind, disk_mb=disk_mb,
+                         overrides=overrides, **extra)
+    if folds.complete:
+        write_json(rd.path / "record.json", record)
+        if tracking is not None:
+            track(tracking, config or {}, {**record, "fold_seconds": scores["fold_seconds"]}, folds.infos, rd.path, log)
+    return RunResult(rd.path, record, submission)
 
 
 def write_scores(rd: RunDir, metric: Metric, fold_scores: List[float], fold_seconds: List[float], oof_score, **extra) -> dict:
@@ -58,7 +145,7 @@ def write_predictions(spec: CompetitionSpec, rd: RunDir, train_ids: np.ndarray, 
                       _prediction_frame(test_ids, spec.submission_id or "row", test, targets, False).to_csv(index=False))
 
 
-def submit(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFrame, test: np.ndarray, targets: Targets,
+def write_run_submission(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFrame, test: np.ndarray, targets: Targets,
            cv_mean: float) -> Path:
     """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/."""
     fmt, columns = submission_shape(spec, metric, targets.classes, sample)

@@ -117,7 +117,7 @@ def autocast_context(cuda: bool, amp: bool):
 def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray], ranks: Optional[Ranks] = None) -> dict:
     """Fine-tune ``clf.params.arch`` on ``train``; keep the epoch with the best accuracy on ``valid``.
 
-    ``clf`` (models.timm.TimmClassifier) carries params, seed, speed, n_classes, augment, checkpoint,
+    ``clf`` (images.classifier.TimmClassifier) carries params, seed, speed, n_classes, augment, checkpoint,
     log and progress. Every random source is seeded from the seed and the epoch, so a run resumed from
     its per-epoch checkpoint continues as an uninterrupted one would. ``ranks``: this process's place among
     the DDP processes training this fold together (distributed.py); alone by default."""

@@ -14,7 +14,7 @@ import pandas as pd
 
 from ..core.competition import CompetitionSpec
 from ..core.io import atomic_write_text
-from ..tabular.sample import SAMPLE_NOTE, load_sample_spec
+from ..core.samples import SAMPLE_NOTE, load_sample_spec
 
 
 def class_image(rng: np.random.Generator, c: int, n_classes: int, size: int) -> np.ndarray:

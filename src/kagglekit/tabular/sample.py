@@ -18,16 +18,8 @@ import yaml
 
 from ..core.competition import CompetitionSpec
 from ..core.errors import UserError
-from ..core.files import read_yaml
 from ..core.io import atomic_write_text
-
-SAMPLE_NOTE = """# Generated sample for {name}
-
-Synthetic rows made by `make sample comp={name}` from `competitions/{name}/sample.yaml`
-(seed {seed}): the real file names, columns, types and kinds of missing or odd values, with a
-target that depends on the features. Not real data; use it to try the pipeline and in tests.
-"""
-
+from ..core.samples import SAMPLE_NOTE, load_sample_spec
 
 def _number(rng, c: dict, n: int) -> np.ndarray:
     if "quantiles" in c:  # piecewise-linear inverse CDF through stored quantiles
@@ -185,14 +177,6 @@ def sample_submission(spec: CompetitionSpec, sample_spec: Dict[str, Any], test: 
         ids = np.arange(start, start + len(test))
     columns = sample_spec.get("submission_columns") or spec.submission.columns or spec.targets
     return pd.DataFrame({sub_id: ids, **{c: target.get("submission_fill", 0) for c in columns}})
-
-
-def load_sample_spec(spec: CompetitionSpec) -> Dict[str, Any]:
-    path = spec.folder / "sample.yaml"
-    if not path.exists():
-        raise UserError(f"{spec.name} has no sample definition ({path}); `make describe comp={spec.name} data_dir=PATH` "
-                        "writes one from the real files.")
-    return read_yaml(path)
 
 
 def write_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Path:

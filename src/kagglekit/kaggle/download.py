@@ -5,10 +5,10 @@ from __future__ import annotations
 import zipfile
 from pathlib import Path
 
-from .competition import CompetitionSpec
-from .errors import UserError
-from .kaggle_client import connect
-from .paths import display
+from ..core.competition import CompetitionSpec
+from ..core.errors import UserError
+from ..core.paths import display
+from .client import connect
 
 
 def download(spec: CompetitionSpec, dest: Path) -> Path:

@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Dict, List
 from urllib.parse import urlparse
 
-from .errors import UserError
-from .net import reachable
+from ..core.errors import UserError
+from ..core.net import reachable
 
 CREDENTIALS_HELP = ("create a token at kaggle.com > Settings > API and save it as ~/.kaggle/kaggle.json (chmod 600), "
                     "or set KAGGLE_USERNAME and KAGGLE_KEY")

@@ -1,11 +1,13 @@
-"""The image model: a timm backbone fine-tuned on the cached pictures (the loop is kagglekit.images.finetune)."""
+"""The image model, registered as ``timm``: a timm backbone fine-tuned on the cached pictures (the loop is
+``finetune.py``). It lives here, above ``models/``, because it is the image glue: the registry below knows only its
+entry."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Optional
 
-from .registry import register_model
+from ..models.registry import register_model
 
 
 @dataclass
@@ -46,17 +48,17 @@ class TimmClassifier:
     def fit(self, images, y, valid=None):
         """Fine-tune here, or on ``speed.gpus`` DDP processes (images/distributed.py)."""
         if self.speed.gpus > 1:
-            from ..images.distributed import fine_tune_distributed
+            from .distributed import fine_tune_distributed
 
             self.state_ = fine_tune_distributed(self, images, y, valid)
         else:
-            from ..images.finetune import fine_tune
+            from .finetune import fine_tune
 
             self.state_ = fine_tune(self, images, y, valid)
         return self
 
     def predict_proba(self, images):
-        from ..images.finetune import predict_images
+        from .finetune import predict_images
 
         return predict_images(self, images)
 
