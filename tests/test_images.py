@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
+from kagglekit.images.config import images_spec
 from kagglekit.core.competition import load_competition
 from kagglekit.tasks import load_config
 from kagglekit.core.errors import UserError
@@ -163,7 +164,7 @@ def test_image_config_errors_are_clear(workdir):
     with pytest.raises(UserError, match="leaves can be trained as image"):
         train("leaves", "lasso", ["data=sample", "kind=tabular"], **QUIET)
     assert load_config("leaves", "efficientnet_lite0").model.params["arch"] == "tf_efficientnet_lite0"
-    assert load_competition("cifar10").images.extension == ".png"
+    assert images_spec(load_competition("cifar10")).extension == ".png"
 
 
 def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):

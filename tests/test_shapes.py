@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from kagglekit.commands import main
+from kagglekit.core.errors import UserError
 from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
@@ -138,8 +139,10 @@ def test_speed_settings_and_the_other_kinds_keys_leave_run_ids_alone():
     from kagglekit.core.config import config_hash, to_dict
 
     base = load("house-prices", "lasso")
-    for speed in (["speed.threads=1"], ["speed.device=cpu", "speed.infer_batch_size=64"]):
+    for speed in (["speed.threads=1"], ["speed.device=cpu", "speed.parallel=2"]):
         assert config_hash(load("house-prices", "lasso", speed), "d") == config_hash(base, "d")
+    with pytest.raises(UserError, match="speed.infer_batch_size"):  # an image run's speed key, not a table's
+        load("house-prices", "lasso", ["speed.infer_batch_size=64"])
     leaves = load("leaves", "efficientnet_lite0")
     assert "preprocess" not in to_dict(leaves) and "image" not in to_dict(base)  # each kind hashes its own keys
     assert config_hash(load("leaves", "efficientnet_lite0", ["speed.loader_workers=4"]), "d") == config_hash(leaves, "d")

@@ -87,8 +87,7 @@ def train(comp: str, config_name: str, overrides: Optional[list] = None, progres
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
     complete = len(result.folds_run) == len(set(folds.tolist()))
     infos = result.infos
-    extra = task.reports(rd, run, targets, result.oof, infos, metric)
-    extra["cache_seconds"] = round(data.extra.get("cache_seconds", 0.0), 2) if data.extra else None
+    extra = task.reports(rd, run, data, targets, result.oof, infos, metric)
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
     for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params"),
                         ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):

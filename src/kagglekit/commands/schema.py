@@ -9,6 +9,7 @@ from typing import List
 
 from ..core.competition import SUBMISSION_FORMATS, TASK_TYPES, CompetitionSpec
 from ..core.metrics import METRICS
+from ..tasks import TASKS
 
 START, END = "<!-- competition-schema:start -->", "<!-- competition-schema:end -->"
 
@@ -35,8 +36,8 @@ def _default(f: dataclasses.Field):
 def _rows(cls, prefix: str = "") -> List[str]:
     rows, notes = [], _comments(cls)
     for f in dataclasses.fields(cls):
-        if f.name == "name" and not prefix:
-            continue  # set from the folder name
+        if (f.name == "name" and not prefix) or f.metadata.get("internal"):
+            continue  # set from the folder name; the kinds' own sections come below
         value = f.default_factory() if f.default_factory is not dataclasses.MISSING else None  # type: ignore[misc]
         if dataclasses.is_dataclass(value):
             doc = (inspect.getdoc(type(value)) or "").split("\n")[0]
@@ -52,6 +53,11 @@ def _rows(cls, prefix: str = "") -> List[str]:
 def schema_markdown() -> str:
     lines = [START, "", "| key | default | meaning |", "| --- | --- | --- |"]
     lines += _rows(CompetitionSpec)
+    for task in TASKS.values():  # each kind's own sections
+        for name, cls in task.spec_sections.items():
+            doc = (inspect.getdoc(cls) or "").split("\n")[0]
+            lines.append(f"| `{name}` | | {doc} ({task.kind} competitions) |")
+            lines += _rows(cls, f"{name}.")
     lines += ["", f"Tasks: {', '.join(TASK_TYPES)}. Submission formats: {', '.join(SUBMISSION_FORMATS)}.", "",
               "| metric | better | judges | averaged in | what |", "| --- | --- | --- | --- | --- |"]
     for m in METRICS.values():

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, Callable, Dict, List, Optional
 
@@ -51,28 +51,6 @@ class ColumnsSpec:
 
 
 @dataclass
-class ImagesSpec:
-    """Where an image competition keeps its pictures (``layout``).
-
-    - ``path_column``: a CSV column holds each image's path relative to the data folder (images/0.jpg);
-    - ``id_files``: ``<train_dir>/<id><extension>`` and ``<test_dir>/<id><extension>``;
-    - ``class_folders``: ``<train_dir>/<class>/<file>`` (the folder is the label) and ``<test_dir>/<file>``,
-      the file name being the id;
-    - ``pixels``: the CSV rows are the pictures (``pixel_prefix`` columns, ``height`` x ``width``, gray or RGB).
-    """
-
-    layout: str = "id_files"  # path_column, id_files, class_folders or pixels
-    path_column: Optional[str] = None  # path_column layout: the column holding each image's path
-    train_dir: str = "train"  # id_files and class_folders layouts
-    test_dir: str = "test"
-    extension: str = ".png"  # id_files layout: <id><extension>
-    pixel_prefix: str = "pixel"  # pixels layout: columns pixel0, pixel1, ...
-    height: int = 28  # pixels layout: picture size and channels (1 gray, 3 RGB)
-    width: int = 28
-    channels: int = 1
-
-
-@dataclass
 class SubmissionSpec:
     """How predictions fill the sample submission (its id column and row order are kept as they are).
 
@@ -106,7 +84,27 @@ class CompetitionSpec:
     columns: ColumnsSpec = field(default_factory=ColumnsSpec)
     read_csv: Dict[str, Any] = field(default_factory=dict)  # extra pandas.read_csv arguments
     features: Optional[str] = None  # module file in the competition folder with add_features(df)
-    images: ImagesSpec = field(default_factory=ImagesSpec)
+    # Sections a kind owns (images: ...), as written; ``section`` reads one through its kind's dataclass.
+    sections: Dict[str, Any] = field(default_factory=dict, metadata={"internal": True})
+
+    def section(self, name: str, cls: type):
+        """The ``name:`` section of competition.yaml read as ``cls`` (a kind's dataclass): defaults filled in, every
+        key and type checked, one line naming the file and the key when one is wrong. Read once, then reused."""
+        read = self.__dict__.setdefault("_read_sections", {})
+        if name in read:
+            return read[name]
+        try:
+            merged = OmegaConf.merge(OmegaConf.structured(cls), self.sections.get(name) or {})
+        except OmegaConfBaseException as exc:
+            key = getattr(exc, "full_key", None) or "?"
+            raise UserError(f"{self.folder / 'competition.yaml'}: bad key or value '{name}.{key}': "
+                            f"{exc.msg if hasattr(exc, 'msg') else exc}") from None
+        out = OmegaConf.to_object(merged)
+        problem = out.check() if hasattr(out, "check") else None
+        if problem:
+            raise UserError(f"{self.folder / 'competition.yaml'}: {problem}.")
+        read[name] = out
+        return out
 
     @property
     def folder(self) -> Path:
@@ -131,7 +129,7 @@ class CompetitionSpec:
 
 SECTIONS = {  # competition.yaml keys that hold key: value pairs, with an example of each
     "files": "e.g. files: {train: train.csv}", "submission": "e.g. submission: {format: proba}",
-    "columns": "e.g. columns: {categorical: [a, b]}", "images": "e.g. images: {layout: class_folders}",
+    "columns": "e.g. columns: {categorical: [a, b]}",
     "read_csv": "e.g. read_csv: {sep: ';'}", "custom_metrics": "e.g. custom_metrics: {name: {file: metric.py}}",
 }
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -160,6 +158,8 @@ def load_competition(name: str) -> CompetitionSpec:
             "Run from the project folder, or set KAGGLEKIT_HOME=PATH to the folder that holds competitions/ and configs/."
         )
     raw = read_yaml(path)
+    core = {f.name for f in fields(CompetitionSpec)} - {"sections"}
+    sections = {k: raw.pop(k) for k in list(raw) if k not in core and isinstance(raw[k], dict)}
     for key in SECTIONS:
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise UserError(f"{path}: '{key}' is a section of key: value pairs ({SECTIONS[key]}), not {raw[key]!r}.")
@@ -169,7 +169,7 @@ def load_competition(name: str) -> CompetitionSpec:
         key = getattr(exc, "full_key", None) or "?"
         raise UserError(f"{path}: bad key or value '{key}': {exc.msg if hasattr(exc, 'msg') else exc}") from None
     spec: CompetitionSpec = OmegaConf.to_object(cfg)
-    spec.name = name
+    spec.name, spec.sections = name, sections  # a kind's sections are checked by its Task (tasks.check_sections)
     if spec.task == "classification":  # older files: binary or multi-class, told apart by the data
         spec.task = "multiclass"
     checks = [
@@ -177,9 +177,6 @@ def load_competition(name: str) -> CompetitionSpec:
         (spec.task in TASK_TYPES, f"task must be one of {', '.join(TASK_TYPES)}, not '{spec.task}'"),
         (spec.submission.format in (None,) + SUBMISSION_FORMATS,
          f"submission.format must be one of {', '.join(SUBMISSION_FORMATS)}, not '{spec.submission.format}'"),
-        (spec.images.layout in ("path_column", "id_files", "class_folders", "pixels"),
-         f"images.layout must be path_column, id_files, class_folders or pixels, not '{spec.images.layout}'"),
-        (spec.images.layout != "path_column" or spec.images.path_column, "images.layout path_column needs images.path_column"),
         (len(spec.targets) == 1 or spec.task in ("regression", "multilabel"),
          "several target columns are for regression or multilabel tasks"),
     ]

@@ -66,13 +66,8 @@ class SpeedConfig:
 
     threads: int = 0  # CPU threads for tree libraries and torch; 0: one per physical core
     device: str = "auto"  # auto | cpu | cuda
-    decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
-    loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
-    infer_batch_size: int = 0  # batch size for prediction; 0: twice the training batch
     executor: str = "local"  # local | ray: where a run's folds are fitted
     parallel: int = 1  # local executor: folds fitted at once in worker processes (one GPU each when there are GPUs)
-    gpus: int = 1  # image runs: processes training each fold together (DDP), one GPU each; gloo CPU processes without GPUs
-    feed: str = "auto"  # image runs: loader (DataLoader, CPU augmentation) | device (uint8 images on the device) | auto
     ray_address: Optional[str] = None  # executor=ray: auto or host:port of a cluster; null starts a local Ray
     fold_cpus: int = 1  # executor=ray: CPUs each fold declares (and the threads it uses)
     fold_gpus: float = 0.0  # executor=ray: GPUs each fold declares (1 for image runs on a GPU machine)
@@ -221,10 +216,7 @@ def check_choices(choices: Dict[str, Tuple[Any, tuple]]) -> None:
 def check_common(run: RunConfig) -> None:
     check_choices({"cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
                    "speed.device": (run.speed.device, ("auto", "cpu", "cuda")),
-                   "speed.executor": (run.speed.executor, ("local", "ray")),
-                   "speed.feed": (run.speed.feed, ("auto", "loader", "device"))})
-    if run.speed.gpus < 1:
-        raise UserError(f"speed.gpus={run.speed.gpus}: the number of processes (GPUs) training each fold, 1 or more.")
+                   "speed.executor": (run.speed.executor, ("local", "ray"))})
     if run.speed.parallel < 1:
         raise UserError(f"speed.parallel={run.speed.parallel}: the number of folds fitted at once, 1 or more.")
     if run.cv.n_splits < 2:

@@ -1,11 +1,49 @@
-"""Config sections of image runs: how pictures are decoded and cached, and how they are augmented."""
+"""What image competitions own: their competition.yaml section (``images:``, where the pictures are) and the config
+sections of image runs (how pictures are decoded, cached, augmented and fed)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any, List, Optional
 
-from ..core.config import RunConfig
+from ..core.config import RunConfig, SpeedConfig
+
+LAYOUTS = ("path_column", "id_files", "class_folders", "pixels")
+
+
+@dataclass
+class ImagesSpec:
+    """Where an image competition keeps its pictures (``layout``).
+
+    - ``path_column``: a CSV column holds each image's path relative to the data folder (images/0.jpg);
+    - ``id_files``: ``<train_dir>/<id><extension>`` and ``<test_dir>/<id><extension>``;
+    - ``class_folders``: ``<train_dir>/<class>/<file>`` (the folder is the label) and ``<test_dir>/<file>``,
+      the file name being the id;
+    - ``pixels``: the CSV rows are the pictures (``pixel_prefix`` columns, ``height`` x ``width``, gray or RGB).
+    """
+
+    layout: str = "id_files"  # path_column, id_files, class_folders or pixels
+    path_column: Optional[str] = None  # path_column layout: the column holding each image's path
+    train_dir: str = "train"  # id_files and class_folders layouts
+    test_dir: str = "test"
+    extension: str = ".png"  # id_files layout: <id><extension>
+    pixel_prefix: str = "pixel"  # pixels layout: columns pixel0, pixel1, ...
+    height: int = 28  # pixels layout: picture size and channels (1 gray, 3 RGB)
+    width: int = 28
+    channels: int = 1
+
+    def check(self) -> Optional[str]:
+        if self.layout not in LAYOUTS:
+            return f"images.layout must be {', '.join(LAYOUTS)}, not '{self.layout}'"
+        if self.layout == "path_column" and not self.path_column:
+            return "images.layout path_column needs images.path_column"
+        return None
+
+
+def images_spec(spec) -> ImagesSpec:
+    """The competition's ``images:`` section (where its pictures are), checked."""
+    return spec.section("images", ImagesSpec)
+
 
 
 @dataclass
@@ -37,8 +75,21 @@ class AugmentConfig:
 
 
 @dataclass
+class ImageSpeedConfig(SpeedConfig):
+    """The shared speed keys plus how image runs decode, feed and spread their pictures (none is part of the run id)."""
+
+    decode_workers: int = 0  # processes decoding images into the cache; 0: one per core
+    loader_workers: int = -1  # DataLoader workers; -1: auto (several on GPU, one on CPU)
+    infer_batch_size: int = 0  # batch size for prediction; 0: twice the training batch
+    gpus: int = 1  # processes training each fold together (DDP), one GPU each; gloo CPU processes without GPUs
+    feed: str = "auto"  # loader (DataLoader, CPU augmentation) | device (uint8 images on the device) | auto
+
+
+@dataclass
 class ImageRunConfig(RunConfig):
-    """An image run: the common keys plus ``image`` and ``augment``."""
+    """An image run: the common keys plus ``image`` and ``augment``, and the image speed keys."""
+
+    speed: ImageSpeedConfig = field(default_factory=ImageSpeedConfig)
 
     image: ImageConfig = field(default_factory=ImageConfig)
     augment: AugmentConfig = field(default_factory=AugmentConfig)

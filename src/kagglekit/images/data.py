@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import List
 
@@ -21,8 +22,8 @@ from ..core.dataset import Dataset, keep_rows, read_competition_files, read_samp
 from ..core.errors import UserError
 from ..core.files import resolve_data_dir
 from ..core.paths import data_root, display
-from .cache import cached_images, cached_pixels, files_key
-from .config import ImageRunConfig
+from .cache import CachedImages, cached_images, cached_pixels, files_key
+from .config import ImageRunConfig, images_spec
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
@@ -35,7 +36,7 @@ def pixel_columns(frame: pd.DataFrame, prefix: str) -> List[str]:
 
 def pixel_array(frame: pd.DataFrame, spec: CompetitionSpec, path: Path) -> np.ndarray:
     """(N, H, W, C) uint8 pictures from a CSV's pixel columns."""
-    im = spec.images
+    im = images_spec(spec)
     cols = pixel_columns(frame, im.pixel_prefix)
     if len(cols) != im.height * im.width * im.channels:
         raise UserError(f"{display(path)}: {len(cols)} '{im.pixel_prefix}N' columns, but images.height x width x channels "
@@ -48,25 +49,27 @@ def pixel_array(frame: pd.DataFrame, spec: CompetitionSpec, path: Path) -> np.nd
 
 def _class_folder_frames(spec: CompetitionSpec, folder: Path):
     """train (id = path under the train folder, target = its folder) and test (id = file name) from class folders."""
-    train_root, test_root = folder / spec.images.train_dir, folder / spec.images.test_dir
+    im = images_spec(spec)
+    train_root, test_root = folder / im.train_dir, folder / im.test_dir
     for root in (train_root, test_root):
         if not root.is_dir():
-            raise UserError(f"{display(root)} is missing: the class_folders layout needs {spec.images.train_dir}/<class>/<file> "
-                            f"and {spec.images.test_dir}/<file>.")
+            raise UserError(f"{display(root)} is missing: the class_folders layout needs {im.train_dir}/<class>/<file> "
+                            f"and {im.test_dir}/<file>.")
     files = sorted(p for p in train_root.glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES)
     if not files:
         raise UserError(f"{display(train_root)} holds no images in class folders.")
     train = pd.DataFrame({spec.id: [str(p.relative_to(train_root)) for p in files],
                           spec.targets[0]: [p.parent.name for p in files]})
-    return train, [folder / spec.images.train_dir / i for i in train[spec.id]]
+    return train, [folder / im.train_dir / i for i in train[spec.id]]
 
 
 def _file_paths(spec: CompetitionSpec, folder: Path, frame: pd.DataFrame, split: str, ext: str) -> List[Path]:
-    if spec.images.layout == "path_column":
-        paths = [folder / str(p) for p in frame[spec.images.path_column]]
+    im = images_spec(spec)
+    if im.layout == "path_column":
+        paths = [folder / str(p) for p in frame[im.path_column]]
     else:
-        sub = spec.images.train_dir if split == "train" else spec.images.test_dir
-        paths = [folder / sub / (str(i) if spec.images.layout == "class_folders" else f"{i}{ext}") for i in frame[spec.id]]
+        sub = im.train_dir if split == "train" else im.test_dir
+        paths = [folder / sub / (str(i) if im.layout == "class_folders" else f"{i}{ext}") for i in frame[spec.id]]
     return confined(paths, folder, spec.files.train if split == "train" else spec.files.test)
 
 
@@ -82,19 +85,30 @@ def confined(paths: List[Path], folder: Path, csv_name: str) -> List[Path]:
     return paths
 
 
+@dataclass
+class PictureCaches:
+    """What an image run reads besides its tables: the decoded pictures, which cached train rows the run keeps, and
+    the seconds spent decoding (and embedding) now."""
+
+    train: CachedImages
+    test: CachedImages
+    rows: np.ndarray  # positions in ``train`` of the run's training rows
+    seconds: float
+
+
 def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Dataset:
     """Read labels, test rows and sample submission; decode (or reuse) every picture; report bad ones together."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
-    layout, im = spec.images.layout, run.image
-    ext = im.extension or spec.images.extension
+    layout, im = images_spec(spec).layout, run.image
+    ext = im.extension or images_spec(spec).extension
     if layout == "class_folders":
         sample = read_sample_submission(spec, folder)
         train, train_paths = _class_folder_frames(spec, folder)
-        by_name = {p.name: p for p in (folder / spec.images.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+        by_name = {p.name: p for p in (folder / images_spec(spec).test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
         missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]
         if missing:
             raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
-                            f"{display(folder / spec.images.test_dir)}, e.g. {missing[:3]}.")
+                            f"{display(folder / images_spec(spec).test_dir)}, e.g. {missing[:3]}.")
         test = pd.DataFrame({spec.id: sample[spec.submission_id].astype(str)})
         data = Dataset(train, test, sample, folder, "", row_ids(train, spec.id))
         data.fingerprint = files_key(train_paths + [by_name[i] for i in test[spec.id]])
@@ -126,8 +140,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
             log(f"skipping {len(bad)} unreadable or missing training images (image.skip_bad_images)")
             keep = np.array([i for i in keep if i not in bad])
     keep_rows(data, keep, run.seed if subset else "")
-    data.extra = {"train_images": train_cache, "test_images": test_cache, "cache_rows": keep,
-                  "cache_seconds": time.perf_counter() - start}
+    data.pictures = PictureCaches(train_cache, test_cache, keep, time.perf_counter() - start)
     return data
 
 
@@ -136,7 +149,7 @@ def _check_files_exist(spec, train_paths, test_paths, ext, skip_bad: bool) -> No
     missing_test = [p for p in test_paths if not p.exists()]
     if missing_test or (missing_train and not skip_bad):
         missing = missing_test + missing_train
-        hint = f" (extension {ext}: the shared CIFAR copy needs image.extension=.jpg?)" if spec.images.layout == "id_files" else ""
+        hint = f" (extension {ext}: the shared CIFAR copy needs image.extension=.jpg?)" if images_spec(spec).layout == "id_files" else ""
         raise UserError(
             f"{len(missing)} image file(s) listed in the CSVs are missing, e.g. {', '.join(display(p) for p in missing[:5])}"
             f"{hint}. Re-download the data" + ("" if missing_test else ", or drop them with image.skip_bad_images=true") + "."

@@ -15,6 +15,7 @@ import pandas as pd
 from ..core.competition import CompetitionSpec
 from ..core.io import atomic_write_text
 from ..core.samples import SAMPLE_NOTE, load_sample_spec
+from .config import images_spec
 
 
 def class_image(rng: np.random.Generator, c: int, n_classes: int, size: int) -> np.ndarray:
@@ -45,7 +46,7 @@ def write_image_sample(spec: CompetitionSpec, folder: Path, seed: int = 0) -> Pa
     pictures = [class_image(rng, c, len(classes), size) for c in codes]
     ids = np.arange(int(cfg.get("id_start", 0)), int(cfg.get("id_start", 0)) + n_train + n_test)
     folder.mkdir(parents=True, exist_ok=True)
-    im, target = spec.images, spec.targets[0]
+    im, target = images_spec(spec), spec.targets[0]
     if im.layout == "pixels":
         gray = [p.mean(axis=2).astype(np.uint8) if im.channels == 1 else p for p in pictures]
         flat = np.stack([np.asarray(Image.fromarray(g).resize((im.width, im.height))).reshape(-1) for g in gray])

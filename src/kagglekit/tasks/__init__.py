@@ -26,9 +26,32 @@ def get_task(kind: str) -> Task:
     return TASKS[kind]
 
 
+def check_sections(spec: CompetitionSpec) -> None:
+    """Every kind-owned section of competition.yaml (``images:``) read by the kind that owns it; a section no kind owns
+    is one line naming it."""
+    owners = {name: cls for task in TASKS.values() for name, cls in task.spec_sections.items()}
+    for name in spec.sections:
+        if name not in owners:
+            raise UserError(f"{spec.folder / 'competition.yaml'}: unknown key '{name}'; the sections are those of "
+                            f"`kagglekit schema` ({', '.join(owners)} among them).")
+        spec.section(name, owners[name])
+
+
+def task_offering(spec: CompetitionSpec, hook: str, what: str) -> Task:
+    """The first of the competition's kinds whose Task implements ``hook`` (e.g. ``shift``), or one line saying that
+    ``what`` needs a kind it does not have."""
+    for kind in spec.kinds:
+        task = get_task(kind)
+        if getattr(type(task), hook) is not getattr(Task, hook):
+            return task
+    offering = [k for k, t in TASKS.items() if getattr(type(t), hook) is not getattr(Task, hook)]
+    raise UserError(f"{what}: {spec.name} has no {' or '.join(offering)} form (its kinds: {', '.join(spec.kinds)}).")
+
+
 def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[List[str]] = None) -> Tuple[Task, object]:
     """The run's Task and its resolved config: layered YAML and overrides, every key and value checked."""
     comp = spec.name
+    check_sections(spec)
     layers = config_layers(comp, config_name, overrides)
     own = config_dir() / comp / f"{config_name}.yaml"
     if not own.exists():

@@ -24,6 +24,7 @@ class Task:
     kind: str = ""
     config_cls: type = RunConfig
     eats: tuple = ()  # what its models may eat (see models.registry)
+    spec_sections: dict = {}  # competition.yaml sections this kind owns: name -> dataclass (read by spec.section)
 
     def check_config(self, spec: CompetitionSpec, run) -> None:
         """Refuse a model this kind cannot feed, and bad values of the kind's own keys."""
@@ -55,9 +56,18 @@ class Task:
     def model_label(self, run) -> str:
         return run.model.name
 
-    def reports(self, rd: RunDir, run, targets: Targets, oof: np.ndarray, infos: List[dict], metric) -> dict:
+    def reports(self, rd: RunDir, run, data: Dataset, targets: Targets, oof: np.ndarray, infos: List[dict], metric) -> dict:
         """Extra files (plots) and record fields of a finished run (``metric``: the competition's, for its space)."""
         return {}
+
+    def shift(self, spec: CompetitionSpec, run, out: Path, log: Callable):
+        """``make shift``: can a model tell train rows from test rows? (report, plot path), the report saved under
+        ``out``. Kinds without it leave it out (``tasks.task_offering`` picks a kind that has it)."""
+        raise NotImplementedError
+
+    def describe_sample(self, spec: CompetitionSpec, folder: Path) -> dict:
+        """``make describe``: the sample definition (marginal statistics only) from the real files in ``folder``."""
+        raise NotImplementedError
 
     def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:
         """How fast a finished run trained against a bare reference loop of the same model (``make bench``);

@@ -7,10 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..images.batch_augment import build_batch_augment
-from ..images.config import ImageRunConfig
+from ..images.config import ImageRunConfig, ImagesSpec
 from ..images.data import load_image_data
 from ..images.feed import check_feed
 from ..images.fitter import embedding_tables, finetune_fitter
@@ -29,6 +30,7 @@ class ImageTask(Task):
     kind = "image"
     config_cls = ImageRunConfig
     eats = ("images", "table", "frame")
+    spec_sections = {"images": ImagesSpec}
 
     def check_config(self, spec, run: ImageRunConfig) -> None:
         super().check_config(spec, run)
@@ -40,7 +42,10 @@ class ImageTask(Task):
         if bad:
             raise UserError(f"augment.tta: unknown view(s) {bad}; choose from {', '.join(TTA_VIEWS)}.")
         build_batch_augment(run.augment.device)
+        check_choices({"speed.feed": (run.speed.feed, ("auto", "loader", "device"))})
         check_feed(run.speed.feed, bool(run.augment.train))
+        if run.speed.gpus < 1:
+            raise UserError(f"speed.gpus={run.speed.gpus}: the number of processes (GPUs) training each fold, 1 or more.")
 
     def load(self, spec, run, log):
         return load_image_data(spec, run, log)
@@ -53,7 +58,7 @@ class ImageTask(Task):
             return finetune_fitter(run, rd, data, targets, progress, log)
         # Any table model learns from the frozen backbone's pooled features of the same pictures.
         train, test, seconds = embedding_tables(run, data)
-        data.extra["cache_seconds"] += seconds
+        data.pictures.seconds += seconds
         problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
         fit = make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                 run.model.seeds)
@@ -81,7 +86,7 @@ class ImageTask(Task):
         histories = [f["info"]["history"] for f in folds if f is not None and f["info"].get("history")]
         return compare_to_reference(config, len(record["classes"]), histories)
 
-    def reports(self, rd, run, targets, oof, infos, metric) -> dict:
+    def reports(self, rd, run, data, targets, oof, infos, metric) -> dict:
         done = ~np.isnan(oof).any(axis=1)
         learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png",
                         {i["fold"]: i["best_epoch"] for i in infos if "best_epoch" in i})
@@ -99,4 +104,5 @@ class ImageTask(Task):
             "infer_img_s": round(float(np.mean([i["infer_img_s"] for i in infos])), 1),
             "device": infos[0]["device"],
             "image_size": run.image.size,
+            "cache_seconds": round(data.pictures.seconds, 2),
         }

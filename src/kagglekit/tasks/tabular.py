@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -12,10 +13,13 @@ from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.config import SKEW_TRANSFORMS, TabularRunConfig
+from ..core.files import read_table
+from ..core.io import write_json
 from ..tabular.data import fit_mask, load_table_data
 from ..tabular.fitter import TableProblem, make_table_fitter
 from ..tabular.reports import importance_png, importance_table, residuals_png
-from ..tabular.sample import write_sample
+from ..tabular.sample import describe_sample, write_sample
+from ..tabular.shift import adversarial_validation, shift_plot
 from .base import Task
 
 
@@ -51,7 +55,7 @@ class TabularTask(Task):
     def load(self, spec, run, log):
         return load_table_data(spec, run, log=log)
 
-    def reports(self, rd, run, targets, oof, infos, metric) -> dict:
+    def reports(self, rd, run, data, targets, oof, infos, metric) -> dict:
         table = importance_table(infos)
         if table is not None:
             atomic_write_text(rd.path / "feature_importance.csv", table.to_csv(index=False))
@@ -87,3 +91,13 @@ class TabularTask(Task):
             calibration_fraction=run.calibration_fraction)
         return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                  run.model.seeds)
+
+    def shift(self, spec, run, out, log):
+        data = load_table_data(spec, run, log=log)
+        drop = [spec.id] if spec.id else []
+        report = adversarial_validation(data.train, data.test, drop + list(spec.columns.drop), seed=run.seed)
+        write_json(out / "shift.json", asdict(report))
+        return report, shift_plot(data.train, data.test, report, out / "shift.png")
+
+    def describe_sample(self, spec, folder):
+        return describe_sample(spec, read_table(folder / spec.files.train, spec.name, **spec.read_csv))
