@@ -70,8 +70,34 @@ def test_no_import_cycles():
     assert not cycles, cycles[:3]
 
 
+def _readme_order():
+    """The package layers of the README's "Imports only go downwards: a -> b / c -> ..." line, top first."""
+    text = " ".join((ROOT / "README.md").read_text().split())
+    line = re.search(r"Imports only go downwards: (.*?)\.", text).group(1)
+    return [[p.strip() for p in layer.split("/")] for layer in line.split("->")]
+
+
+def _package(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""  # "" is kagglekit itself (__init__: the lazy API door)
+
+
+def test_imports_only_go_down_the_readmes_order_between_packages():
+    layers = _readme_order()
+    level = {name: i for i, layer in enumerate(layers) for name in layer}
+    packages = {_package(m) for m in _imports()} - {"", "__main__"}
+    assert packages <= set(level), f"packages missing from the README's order: {sorted(packages - set(level))}"
+    upward = sorted((a, b) for a, targets in _imports().items() for b in targets
+                    if _package(a) not in ("", "__main__") and _package(a) != _package(b)
+                    and level[_package(a)] >= level.get(_package(b), len(layers)))
+    assert not upward, upward  # an arrow up (or across a layer) between packages
+    outside = sorted(a for a, targets in _imports().items() for b in targets
+                     if _package(b) == "commands" and _package(a) not in ("commands", "__main__"))
+    assert not outside, outside  # the command line sits on top: nothing imports it
+
+
 def test_no_branch_on_the_competition_kind_outside_the_task_table():
-    pattern = re.compile(r"\b(spec|comp|competition|task|cfg|config|run)\.kind *(==|!=|in )")
+    pattern = re.compile(r"\b(spec|comp|competition|task|cfg|config|run)\.kinds? *(==|!=|in )|in (spec|comp|competition)\.kinds\b")
     hits = [f"{f.relative_to(SRC)}:{i}" for f in PACKAGE.rglob("*.py") if "tasks" not in f.parts
             for i, line in enumerate(f.read_text().splitlines(), 1) if pattern.search(line)]
     assert not hits, hits

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 import torch
 
-from kagglekit.images.config import images_spec
+from kagglekit.images.layout import images_spec
 from kagglekit.core.competition import load_competition
 from kagglekit.tasks import load_config
 from kagglekit.core.errors import UserError

@@ -9,7 +9,7 @@ from kagglekit.tasks import load_config
 from kagglekit.core.metrics import get_metric
 from kagglekit.core.targets import encode_targets
 from kagglekit.pipeline import prepare
-from kagglekit.tabular.config import GroupRangeConfig
+from kagglekit.tabular.run_config import GroupRangeConfig
 from kagglekit.tabular.data import fit_mask, load_table_data
 from kagglekit.tabular.fitter import TableProblem, make_table_fitter
 from kagglekit.tabular.preprocess import build_preprocessor, infer_roles

@@ -23,7 +23,8 @@ from ..core.errors import UserError
 from ..core.files import resolve_data_dir
 from ..core.paths import data_root, display
 from .cache import CachedImages, cached_images, cached_pixels, files_key
-from .config import ImageRunConfig, images_spec
+from .layout import images_spec
+from .run_config import ImageRunConfig
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 

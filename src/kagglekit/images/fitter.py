@@ -15,7 +15,7 @@ from ..core.metrics import get_metric
 from ..core.runs import RunDir
 from ..core.targets import Targets
 from ..models import build_model
-from .config import ImageRunConfig
+from .run_config import ImageRunConfig
 from .embeddings import embed
 from .finetune import ImageRows
 

@@ -15,7 +15,7 @@ import pandas as pd
 from ..core.competition import CompetitionSpec
 from ..core.io import atomic_write_text
 from ..core.samples import SAMPLE_NOTE, load_sample_spec
-from .config import images_spec
+from .layout import images_spec
 
 
 def class_image(rng: np.random.Generator, c: int, n_classes: int, size: int) -> np.ndarray:

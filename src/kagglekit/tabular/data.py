@@ -10,7 +10,7 @@ from ..core.dataset import Dataset, keep_rows, read_competition_files, subsample
 from ..core.errors import UserError
 from ..core.files import resolve_data_dir
 from ..core.paths import display
-from .config import TabularRunConfig
+from .run_config import TabularRunConfig
 
 
 def fit_mask(train: pd.DataFrame, query) -> np.ndarray:

@@ -20,7 +20,7 @@ from ..core.folds import inner_split
 from ..core.targets import Targets
 from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
-from .config import GroupRangeConfig, PreprocessConfig
+from .run_config import GroupRangeConfig, PreprocessConfig
 from .preprocess import RawFrame, build_preprocessor, infer_roles
 from .ranges import GroupRange, group_keys
 from .reports import fold_importance

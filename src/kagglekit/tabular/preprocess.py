@@ -23,7 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from ..core.competition import ColumnsSpec
-from .config import PreprocessConfig
+from .run_config import PreprocessConfig
 
 MISSING = "__missing__"
 

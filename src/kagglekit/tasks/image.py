@@ -11,7 +11,8 @@ from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..images.batch_augment import build_batch_augment
-from ..images.config import ImageRunConfig, ImagesSpec
+from ..images.layout import ImagesSpec
+from ..images.run_config import ImageRunConfig
 from ..images.data import load_image_data
 from ..images.feed import check_feed
 from ..images.fitter import embedding_tables, finetune_fitter
@@ -19,7 +20,7 @@ from ..images.reference import compare_to_reference
 from ..images.reports import confused_pairs, confused_pairs_png, confusion_matrix_png, learning_curves
 from ..images.sample import write_image_sample
 from ..models import get_entry
-from ..tabular.config import PreprocessConfig
+from ..tabular.run_config import PreprocessConfig
 from ..tabular.fitter import TableProblem, make_table_fitter
 from .base import Task
 

@@ -12,7 +12,7 @@ from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..models.calibration import METHODS as CALIBRATIONS
-from ..tabular.config import SKEW_TRANSFORMS, TabularRunConfig
+from ..tabular.run_config import SKEW_TRANSFORMS, TabularRunConfig
 from ..core.files import read_table
 from ..core.io import write_json
 from ..tabular.data import fit_mask, load_table_data
