@@ -38,29 +38,42 @@ class TimmParams:
 class TimmClassifier:
     """``fit(images, y, valid=(images, y))`` fine-tunes; ``predict_proba(images)`` with the configured TTA.
 
-    The fold fitter sets ``augment`` (the run's AugmentConfig), ``checkpoint`` (the fold's resumable
-    checkpoint) and ``log`` before ``fit``."""
+    As in scikit-learn, what it is set by lives in the constructor (or ``set_params``, as the fold fitter does for
+    the run's ``augment``, the fold's resumable ``checkpoint``, ``n_classes``, ``log`` and ``progress``), and what
+    it learns is set by ``fit`` alone: ``state_`` (best epoch, history, seconds), ``predictor_``, ``device_``."""
 
-    def __init__(self, params: TimmParams, task: str, seed: int, speed):
+    def __init__(self, params: TimmParams, task: str, seed: int, speed, n_classes: int = 0, augment=None,
+                 checkpoint=None, log=print, progress: bool = True):
         self.params, self.task, self.seed, self.speed = params, task, seed, speed
-        self.augment, self.checkpoint, self.log, self.progress = None, None, print, True
+        self.n_classes, self.augment, self.checkpoint, self.log, self.progress = n_classes, augment, checkpoint, log, progress
+
+    def set_params(self, **params) -> "TimmClassifier":
+        """Set constructor parameters by name (scikit-learn's contract); an unknown name is an error."""
+        import inspect
+
+        known = set(inspect.signature(type(self).__init__).parameters) - {"self"}
+        unknown = set(params) - known
+        if unknown:
+            raise ValueError(f"TimmClassifier has no parameter(s) {sorted(unknown)}; it has {sorted(known)}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        return self
 
     def fit(self, images, y, valid=None):
         """Fine-tune here, or on ``speed.gpus`` DDP processes (images/distributed.py)."""
         if self.speed.gpus > 1:
             from .distributed import fine_tune_distributed
 
-            self.state_ = fine_tune_distributed(self, images, y, valid)
+            self.state_, self.predictor_ = fine_tune_distributed(self, images, y, valid)
         else:
             from .finetune import fine_tune
 
-            self.state_ = fine_tune(self, images, y, valid)
+            self.state_, self.predictor_ = fine_tune(self, images, y, valid)
+        self.device_ = self.predictor_.device_name
         return self
 
     def predict_proba(self, images):
-        from .finetune import predict_images
-
-        return predict_images(self, images)
+        return self.predictor_.predict_proba(images)
 
 
 def _check_timm(p: TimmParams):

@@ -14,6 +14,7 @@ import json
 import os
 import pickle
 import socket
+from typing import Tuple
 
 import torch
 
@@ -21,7 +22,7 @@ from ..core.errors import UserError
 from ..core.executors import dumps_sharing_memmaps
 from ..core.io import atomic_write_text
 from ..core.speed import gpu_count, torch_device
-from .finetune import best_weights, build_network, fine_tune, ready_to_predict
+from .finetune import Predictor, best_weights, build_network, fine_tune, predictor
 from .ranks import Ranks
 
 
@@ -41,15 +42,15 @@ def _rank_main(rank: int, world: int, port: int, cuda: bool, payload: bytes, res
         torch.cuda.set_device(rank)
     dist.init_process_group("nccl" if cuda else "gloo", rank=rank, world_size=world)
     try:
-        state = fine_tune(clf, train, y, valid, Ranks(rank, world))
+        state, _ = fine_tune(clf, train, y, valid, Ranks(rank, world))
         if rank == 0:
             atomic_write_text(result, json.dumps(state, default=float))  # plain data: reading it runs nothing
     finally:
         dist.destroy_process_group()
 
 
-def fine_tune_distributed(clf, train, y, valid) -> dict:
-    """``fine_tune`` on ``clf.speed.gpus`` processes; the driver's ``clf`` comes back ready to predict."""
+def fine_tune_distributed(clf, train, y, valid) -> Tuple[dict, Predictor]:
+    """``fine_tune`` on ``clf.speed.gpus`` processes; (rank 0's state, the driver's ``Predictor`` of the best weights)."""
     world = clf.speed.gpus
     device = torch_device(clf.speed.device)
     cuda = device.type == "cuda"
@@ -66,5 +67,4 @@ def fine_tune_distributed(clf, train, y, valid) -> dict:
     result.unlink()
     model = build_network(clf, device, "none")
     model.load_state_dict(torch.load(best_weights(clf), map_location=device, weights_only=True))
-    ready_to_predict(clf, model, device)
-    return state
+    return state, predictor(clf, model, device)

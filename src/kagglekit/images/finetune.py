@@ -16,7 +16,7 @@ import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List, Optional, Tuple
+from typing import Any, Callable, List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -114,8 +114,11 @@ def autocast_context(cuda: bool, amp: bool):
     return lambda: torch.autocast("cpu", enabled=False)
 
 
-def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray], ranks: Optional[Ranks] = None) -> dict:
-    """Fine-tune ``clf.params.arch`` on ``train``; keep the epoch with the best accuracy on ``valid``.
+def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.ndarray],
+              ranks: Optional[Ranks] = None) -> Tuple[dict, "Predictor"]:
+    """Fine-tune ``clf.params.arch`` on ``train``; keep the epoch with the best accuracy on ``valid``. Returns what
+    the fold chose and did (``state``: best epoch, history, seconds) and the best epoch's ``Predictor``; ``clf`` is only
+    read.
 
     ``clf`` (images.classifier.TimmClassifier) carries params, seed, speed, n_classes, augment, checkpoint,
     log and progress. Every random source is seeded from the seed and the epoch, so a run resumed from
@@ -237,11 +240,10 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
 
     best = ema.module if ema is not None else model
     best.load_state_dict(torch.load(best_path, map_location=device, weights_only=True))
-    ready_to_predict(clf, best, device)
     state["feed"] = feed.kind
     if ranks.lead:
         ckpt.unlink(missing_ok=True)  # the fold is finished: keep only the best weights
-    return state
+    return state, predictor(clf, best, device)
 
 
 def save_tensors(path: Path, obj) -> None:
@@ -297,17 +299,29 @@ def best_weights(clf) -> Path:
     return clf.checkpoint.with_name(clf.checkpoint.name.replace(".ckpt", ".best.pt"))
 
 
-def ready_to_predict(clf, model: torch.nn.Module, device: torch.device) -> None:
-    """Give a TimmClassifier its fitted network and what prediction needs (normalisation, precision, TTA pipeline)."""
+@dataclass
+class Predictor:
+    """A fitted network and what predicting with it needs: normalisation, precision, the TTA views and pipeline."""
+
+    net: torch.nn.Module
+    norm: Normalizer
+    autocast: Callable
+    test_pipeline: Any
+    batch_size: int
+    tta: List[str]
+    device_name: str
+
+    def predict_proba(self, images: ImageRows) -> np.ndarray:
+        """Class probabilities, averaged over the TTA views."""
+        return predict(self.net, images, self.norm, self.batch_size, self.tta, self.test_pipeline, self.autocast)
+
+
+def predictor(clf, model: torch.nn.Module, device: torch.device) -> Predictor:
+    """The ``Predictor`` of a fitted network, set up as ``clf``'s parameters say (TTA, precision, batch size)."""
     p, cuda = clf.params, device.type == "cuda"
     test_pipeline = build_pipeline(clf.augment.test, "augment.test")
     if test_pipeline is not None:
         test_pipeline.set_random_seed(clf.seed)
-    clf.net_, clf.norm_, clf.autocast_ = model, Normalizer(model, device, cuda and p.channels_last), autocast_context(cuda, p.amp)
-    clf.test_pipeline_, clf.infer_batch_ = test_pipeline, infer_batch_size(clf)
-    clf.device_ = torch.cuda.get_device_name(device) if cuda else "cpu"
-
-
-def predict_images(clf, images: ImageRows) -> np.ndarray:
-    """Class probabilities of a fitted TimmClassifier, averaged over ``augment.tta`` views."""
-    return predict(clf.net_, images, clf.norm_, clf.infer_batch_, clf.augment.tta, clf.test_pipeline_, clf.autocast_)
+    return Predictor(model, Normalizer(model, device, cuda and p.channels_last), autocast_context(cuda, p.amp),
+                     test_pipeline, infer_batch_size(clf), list(clf.augment.tta),
+                     torch.cuda.get_device_name(device) if cuda else "cpu")

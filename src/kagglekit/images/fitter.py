@@ -30,9 +30,9 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
         rd.logger().info(message)
 
     def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
-        model = build_model(run.model.name, run.model.params, targets.task, run.seed + k, run.speed)
-        model.n_classes, model.augment, model.checkpoint = targets.n_outputs, run.augment, rd.path / f"fold_{k}.ckpt"
-        model.log, model.progress = both, progress
+        model = build_model(run.model.name, run.model.params, targets.task, run.seed + k, run.speed).set_params(
+            n_classes=targets.n_outputs, augment=run.augment, checkpoint=rd.path / f"fold_{k}.ckpt", log=both,
+            progress=progress)
         y = targets.y
         model.fit(ImageRows(train_cache.array, cache_rows[train_idx]), y[train_idx],
                   valid=(ImageRows(train_cache.array, cache_rows[valid_idx]), y[valid_idx]))
