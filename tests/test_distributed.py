@@ -140,7 +140,7 @@ def test_ray_folds_give_the_local_files_and_a_killed_worker_is_rerun(local_ray, 
 
     local = train("house-prices", "lasso", ["data=sample"], **QUIET)
     marker = tmp_path / "died-once"
-    real = tabular_task.make_table_fitter
+    real = tabular_task.TableFoldFitter
 
     def dying_fitter(*a, **kw):
         fit = real(*a, **kw)
@@ -153,7 +153,7 @@ def test_ray_folds_give_the_local_files_and_a_killed_worker_is_rerun(local_ray, 
 
         return fit_fold
 
-    monkeypatch.setattr(tabular_task, "make_table_fitter", dying_fitter)
+    monkeypatch.setattr(tabular_task, "TableFoldFitter", dying_fitter)
     monkeypatch.setenv("KAGGLEKIT_WORKDIR", str(tmp_path / "ray"))
     shutil.copytree(workdir / "data", tmp_path / "ray" / "data")
     remote = train("house-prices", "lasso", ["data=sample", "executor=ray"], **QUIET)

@@ -11,7 +11,7 @@ from kagglekit.core.targets import encode_targets
 from kagglekit.pipeline import prepare
 from kagglekit.tabular.run_config import GroupRangeConfig
 from kagglekit.tabular.data import fit_mask, load_table_data
-from kagglekit.tabular.fitter import TableProblem, make_table_fitter
+from kagglekit.tabular.fitter import TableProblem, TableFoldFitter
 from kagglekit.tabular.preprocess import build_preprocessor, infer_roles
 from helpers import sample_copy
 
@@ -69,7 +69,7 @@ def test_fold_predictions_do_not_depend_on_validation_rows(workdir, start):
         problem = TableProblem(train.drop(columns=["SalePrice"]), data.test, targets, run.preprocess, spec.columns, ["Id"],
                                fit_mask(train, run.fit_filter), run.target_transform, run.drop_residual_sd, run.clip_predictions,
                                GroupRangeConfig("Neighborhood", margin=0.0, min_rows=10))  # ranges from fitting rows only
-        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed)(0, train_idx, valid_idx).test_pred
+        return TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed)(0, train_idx, valid_idx).test_pred
 
     before = fold0_test_pred(data.train, targets)
     bad = _corrupt(data.train, valid_idx)

@@ -56,7 +56,7 @@ def test_resume_after_crash_gives_the_same_result(workdir, monkeypatch):
     import kagglekit.tasks.tabular as train_mod
 
     args = ["data.sample=true"]
-    real = train_mod.make_table_fitter
+    real = train_mod.TableFoldFitter
     calls, crash = [], [True]
 
     def crashing(*a, **kw):
@@ -71,14 +71,14 @@ def test_resume_after_crash_gives_the_same_result(workdir, monkeypatch):
 
         return fit_fold
 
-    monkeypatch.setattr(train_mod, "make_table_fitter", crashing)
+    monkeypatch.setattr(train_mod, "TableFoldFitter", crashing)
     with pytest.raises(RuntimeError):
         train("house-prices", "lasso", args, progress=False, log=lambda *a: None)
     assert calls == [0, 1, 2, 3]
     calls.clear()
     resumed = train("house-prices", "lasso", args, progress=False, log=lambda *a: None)
     assert calls == [3, 4]  # finished folds were not recomputed
-    monkeypatch.setattr(train_mod, "make_table_fitter", real)
+    monkeypatch.setattr(train_mod, "TableFoldFitter", real)
     fresh_dir = workdir / "fresh"
     monkeypatch.setenv("KAGGLEKIT_WORKDIR", str(fresh_dir))
     fresh = train("house-prices", "lasso", [f"data_dir={workdir / 'data/samples/house-prices'}"], progress=False, log=lambda *a: None)

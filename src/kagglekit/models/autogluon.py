@@ -35,10 +35,16 @@ class AutoGluonModel:
     """sklearn-style wrapper: ``fit(frame, y)``, ``predict(frame)`` / ``predict_proba(frame)``."""
 
     raw_features = True
+    keeps_files = True  # its predictor's folder: set_params(path=...)
 
-    def __init__(self, params: AutoGluonParams, task: str, seed: int, speed):
+    def __init__(self, params: AutoGluonParams, task: str, seed: int, speed, path: Optional[Path] = None):
         self.params, self.task, self.seed, self.speed = params, task, seed, speed
-        self.path: Optional[Path] = None  # set by the fold fitter to a folder inside the run
+        self.path = path  # where it keeps its files (the fold fitter gives it a folder inside the run)
+
+    def set_params(self, path: Optional[Path] = None) -> "AutoGluonModel":
+        """The one parameter set after construction, as scikit-learn's ``set_params`` does: its folder."""
+        self.path = path
+        return self
 
     def fit(self, X, y):
         from autogluon.tabular import TabularPredictor

@@ -37,13 +37,14 @@ class SeedAveraged:
         return getattr(self.models[0], "classes_", None)
 
     @property
-    def path(self):
-        return getattr(self.models[0], "path", None)
+    def keeps_files(self) -> bool:
+        return getattr(self.models[0], "keeps_files", False)
 
-    @path.setter
-    def path(self, folder):
-        for i, model in enumerate(self.models):  # models that save files (AutoGluon) get a folder each
-            model.path = None if folder is None else folder / f"seed_{i}"
+    def set_params(self, path=None) -> "SeedAveraged":
+        """Models that save files (AutoGluon) get a folder each, ``path/seed_<i>``."""
+        for i, model in enumerate(self.models):
+            model.set_params(path=None if path is None else path / f"seed_{i}")
+        return self
 
     @property
     def feature_importances_(self) -> Optional[np.ndarray]:

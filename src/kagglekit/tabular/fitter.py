@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import List, Optional
 
 import numpy as np
 import pandas as pd
@@ -56,59 +56,69 @@ def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
     return place_classes(proba, getattr(model, "classes_", np.arange(proba.shape[1])), n_classes)
 
 
-def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed: int, speed,
-                      model_dir: Optional[Path] = None, seeds: int = 1) -> Callable:
-    """``fit_fold(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table (``seeds`` > 1: that many fits
-    with different seeds per fold, predictions averaged)."""
-    t = problem.targets
-    regression, multilabel = t.task == "regression", t.task == "multilabel"
-    forward, inverse = TRANSFORMS[problem.target_transform if regression else None]
-    y_all = forward(t.y) if regression else t.y
-    keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
-    raw = get_entry(model_name).eats == "frame"
-    by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
-    if by_group is not None:
-        groups, test_groups = group_keys(problem.features[by_group.column]), group_keys(problem.test[by_group.column])
+class TableFoldFitter:
+    """``fitter(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table (``seeds`` > 1: that many fits with
+    different seeds per fold, predictions averaged); preprocessing, calibration and clipping fitted on the fold's
+    training rows only, once per target column."""
 
-    def clip_regression(fit_idx, y, valid_idx, valid, test, info):
+    def __init__(self, problem: TableProblem, model_name: str, params: dict, seed: int, speed,
+                 model_dir: Optional[Path] = None, seeds: int = 1):
+        self.problem, self.model_name, self.params, self.seed, self.speed = problem, model_name, params, seed, speed
+        self.model_dir, self.seeds = model_dir, seeds
+        t = problem.targets
+        self.regression, self.multilabel = t.task == "regression", t.task == "multilabel"
+        self.forward, self.inverse = TRANSFORMS[problem.target_transform if self.regression else None]
+        self.keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
+        self.raw = get_entry(model_name).eats == "frame"
+        self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
+        if self.by_group is not None:
+            self.groups = group_keys(problem.features[self.by_group.column])
+            self.test_groups = group_keys(problem.test[self.by_group.column])
+
+    def _clip_regression(self, fit_idx, y, valid_idx, valid, test, info):
         """Predictions (fitted space) kept within their group's and the whole fold's training range, as configured."""
-        y_fit = y[fit_idx]
+        y_fit, by_group = y[fit_idx], self.by_group
         if by_group is not None:
-            ranges = GroupRange(by_group.margin, by_group.min_rows).fit(groups[fit_idx], y_fit)
-            clipped_valid, clipped_test = ranges.clip(groups[valid_idx], valid), ranges.clip(test_groups, test)
+            ranges = GroupRange(by_group.margin, by_group.min_rows).fit(self.groups[fit_idx], y_fit)
+            clipped_valid, clipped_test = ranges.clip(self.groups[valid_idx], valid), ranges.clip(self.test_groups, test)
             info["group_clipped"] = [int((clipped_valid != valid).sum()), int((clipped_test != test).sum())]
             valid, test = clipped_valid, clipped_test
-        if problem.clip_predictions:
+        if self.problem.clip_predictions:
             valid, test = np.clip(valid, y_fit.min(), y_fit.max()), np.clip(test, y_fit.min(), y_fit.max())
         return valid, test
 
-    def fit_one(rows, y, task, k, sub):
-        model = build_averaged(model_name, params, task, seed + k, speed, seeds)
-        if raw:  # e.g. AutoGluon: it preprocesses on its own
+    def _fit_one(self, rows, y, task, k, sub):
+        problem = self.problem
+        model = build_averaged(self.model_name, self.params, task, self.seed + k, self.speed, self.seeds)
+        if self.model_dir and getattr(model, "keeps_files", False):  # AutoGluon: its files in a folder of the run
+            model.set_params(path=self.model_dir / f"fold_{k}{sub}")
+        if self.raw:  # AutoGluon, CatBoost: they read the raw frame
             pre = RawFrame(problem.drop)
-            model.path = model_dir / f"fold_{k}{sub}" if model_dir else None
         else:
             # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
             roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels)
-            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, seed + k)
+            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k)
         X = pre.fit_transform(problem.features.iloc[rows], y[rows])
         model.fit(X, y[rows])
         return pre, model, X
 
-    def proba(model, pre, rows, n_classes):
-        return _place_proba(model, model.predict_proba(pre.transform(problem.features.iloc[rows])), n_classes)
+    def _proba(self, model, pre, rows, n_classes):
+        return _place_proba(model, model.predict_proba(pre.transform(self.problem.features.iloc[rows])), n_classes)
 
-    def fit_calibrator(fit_idx, y, task, k, sub, n_classes):
+    def _fit_calibrator(self, fit_idx, y, task, k, sub, n_classes):
         """A calibrator fitted on an inner split of the fold's training rows (a model fitted on the rest predicts it)."""
-        inner, hold = inner_split(y[fit_idx], problem.calibration_fraction, seed + k, True)
-        pre, model, _ = fit_one(fit_idx[inner], y, task, k, sub + "_calibration")
-        return ProbabilityCalibrator(problem.calibration).fit(proba(model, pre, fit_idx[hold], n_classes), y[fit_idx[hold]])
+        inner, hold = inner_split(y[fit_idx], self.problem.calibration_fraction, self.seed + k, True)
+        pre, model, _ = self._fit_one(fit_idx[inner], y, task, k, sub + "_calibration")
+        return ProbabilityCalibrator(self.problem.calibration).fit(self._proba(model, pre, fit_idx[hold], n_classes),
+                                                                   y[fit_idx[hold]])
 
-    def fit_column(k, train_idx, valid_idx, y, task, sub=""):
-        fit_idx = train_idx[keep[train_idx]]
-        n_classes = 2 if task == "binary" and multilabel else t.n_outputs
-        calibrator = fit_calibrator(fit_idx, y, task, k, sub, n_classes) if problem.calibration and task != "regression" else None
-        pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
+    def _fit_column(self, k, train_idx, valid_idx, y, task, sub=""):
+        problem = self.problem
+        fit_idx = train_idx[self.keep[train_idx]]
+        n_classes = 2 if task == "binary" and self.multilabel else problem.targets.n_outputs
+        calibrator = self._fit_calibrator(fit_idx, y, task, k, sub, n_classes) \
+            if problem.calibration and task != "regression" else None
+        pre, model, X_fit = self._fit_one(fit_idx, y, task, k, sub)
         info = {"n_fit": len(fit_idx)}
         if calibrator is not None:
             info["calibration"] = getattr(calibrator, "temperature_", problem.calibration)
@@ -118,7 +128,7 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
             inlier = np.abs(resid - resid.mean()) <= problem.drop_residual_sd * resid.std()
             info["n_dropped_outliers"] = int((~inlier).sum())
             fit_idx = fit_idx[inlier]
-            pre, model, X_fit = fit_one(fit_idx, y, task, k, sub)
+            pre, model, X_fit = self._fit_one(fit_idx, y, task, k, sub)
             info["n_fit"] = len(fit_idx)
         info["n_features"] = int(X_fit.shape[1])
         importance = fold_importance(model, pre, X_fit.shape[1])
@@ -126,26 +136,26 @@ def make_table_fitter(problem: TableProblem, model_name: str, params: dict, seed
             info["importance"] = importance
         for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_",
                      "probe_seconds_", "final_seconds_"):
-            if hasattr(model, attr):
+            if hasattr(model, attr):  # what the fold's fit chose, as fit reports it
                 info[attr.rstrip("_")] = getattr(model, attr)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
         if task == "regression":
-            valid, test = clip_regression(fit_idx, y, valid_idx, model.predict(X_valid), model.predict(X_test), info)
-            return inverse(valid), inverse(test), info
+            valid, test = self._clip_regression(fit_idx, y, valid_idx, model.predict(X_valid), model.predict(X_test), info)
+            return self.inverse(valid), self.inverse(test), info
         valid = _place_proba(model, model.predict_proba(X_valid), n_classes)
         test = _place_proba(model, model.predict_proba(X_test), n_classes)
         if calibrator is not None:
             valid, test = calibrator.transform(valid), calibrator.transform(test)
-        return (valid[:, 1], test[:, 1], info) if multilabel else (valid, test, info)
+        return (valid[:, 1], test[:, 1], info) if self.multilabel else (valid, test, info)
 
-    def fit_fold(k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+    def __call__(self, k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        t = self.problem.targets
+        y_all = self.forward(t.y) if self.regression else t.y
         if y_all.ndim == 1:
-            task = "regression" if regression else t.task
-            valid, test, info = fit_column(k, train_idx, valid_idx, y_all, task)
+            task = "regression" if self.regression else t.task
+            valid, test, info = self._fit_column(k, train_idx, valid_idx, y_all, task)
             return FoldOutput(valid, test, info)
-        parts = [fit_column(k, train_idx, valid_idx, y_all[:, j], "regression" if regression else "binary", f"_{j}")
+        parts = [self._fit_column(k, train_idx, valid_idx, y_all[:, j], "regression" if self.regression else "binary", f"_{j}")
                  for j in range(y_all.shape[1])]
         return FoldOutput(np.column_stack([p[0] for p in parts]), np.column_stack([p[1] for p in parts]),
                           {"per_target": [p[2] for p in parts], "n_fit": parts[0][2]["n_fit"]})
-
-    return fit_fold

@@ -21,7 +21,7 @@ from ..images.reports import confused_pairs, confused_pairs_png, confusion_matri
 from ..images.sample import write_image_sample
 from ..models import get_entry
 from ..tabular.run_config import PreprocessConfig
-from ..tabular.fitter import TableProblem, make_table_fitter
+from ..tabular.fitter import TableProblem, TableFoldFitter
 from .base import Task
 
 TTA_VIEWS = ("hflip", "vflip", "crops")
@@ -61,7 +61,7 @@ class ImageTask(Task):
         train, test, seconds = embedding_tables(run, data)
         data.pictures.seconds += seconds
         problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
-        fit = make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
+        fit = TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                 run.model.seeds)
 
         def fit_fold(k, train_idx, valid_idx):

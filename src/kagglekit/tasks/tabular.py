@@ -16,7 +16,7 @@ from ..tabular.run_config import SKEW_TRANSFORMS, TabularRunConfig
 from ..core.files import read_table
 from ..core.io import write_json
 from ..tabular.data import fit_mask, load_table_data
-from ..tabular.fitter import TableProblem, make_table_fitter
+from ..tabular.fitter import TableProblem, TableFoldFitter
 from ..tabular.reports import importance_png, importance_table, residuals_png
 from ..tabular.sample import describe_sample, write_sample
 from ..tabular.shift import adversarial_validation, shift_plot
@@ -89,7 +89,7 @@ class TabularTask(Task):
             target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
-        return make_table_fitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
+        return TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                  run.model.seeds)
 
     def shift(self, spec, run, out, log):
