@@ -3,13 +3,13 @@ import pytest
 
 from kagglekit.tasks import load_config
 from kagglekit.pipeline import train
-from kagglekit.tuning import data_fingerprint, open_study, tune
+from kagglekit.tuning import StudyJob, data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
 
 
 def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):
-    return open_study(comp, model, None, 42, "median", data_fingerprint(comp, model, list(overrides)))
+    return open_study(StudyJob(comp, model, fingerprint=data_fingerprint(comp, model, list(overrides))))[0]
 
 
 def test_tuned_config_loads_and_trains(workdir, configs):

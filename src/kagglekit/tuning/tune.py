@@ -22,7 +22,7 @@ from ..core.io import atomic_write_text
 from ..core.paths import config_dir, display, runs_root
 from ..core.plots import pyplot, save_figure
 from .space import load_space
-from .study import data_fingerprint, open_study
+from .study import StudyJob, data_fingerprint, open_study
 from .workers import run_worker, run_workers
 
 
@@ -38,13 +38,13 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     load_space(comp, config_name)  # fail fast on a bad config or space before any process starts
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
-    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)  # tables exist before workers race
-    args = (comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat)
+    job = StudyJob(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat)
+    study, _ = open_study(job)  # its tables exist before workers race to make them
     if workers > 1 or executor == "ray":
-        run_workers(args, workers, executor, ray_address, study=study, progress=progress)
+        run_workers(job, workers, executor, ray_address, study=study, progress=progress)
     else:
-        run_worker(*args, 0, progress)
-    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, 0, heartbeat)
+        run_worker(job, 0, progress)
+    study, _ = open_study(job)
     return finish(study, comp, config_name, overrides, time.perf_counter() - started, log, fingerprint)
 
 

@@ -15,12 +15,11 @@ from ..core.errors import UserError
 from ..core.paths import runs_root
 from ..pipeline import train
 from .space import load_space, suggest
-from .study import FINISHED, n_finished, open_study
+from .study import FINISHED, StudyJob, n_finished, open_study
 
 
-def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat=10.0, worker=0,
-               progress=False) -> None:
-    """Run trials until the study holds exactly ``trials`` finished ones, or ``timeout`` seconds pass.
+def run_worker(job: StudyJob, worker: int = 0, progress: bool = False) -> None:
+    """Run trials until the study holds exactly ``job.trials`` finished ones, or ``job.timeout`` seconds pass.
 
     Trials are numbered by the database; a trial runs only while fewer than ``trials`` others are finished,
     running or waiting, so several workers never overshoot. A worker that finds the remaining trials running
@@ -34,13 +33,15 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
     from tqdm.auto import tqdm
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
-    study = open_study(comp, config_name, storage, seed, pruner, fingerprint, worker, heartbeat)
+    comp, config_name, overrides, trials, seed, heartbeat = (job.comp, job.config_name, job.overrides, job.trials,
+                                                              job.seed, job.heartbeat)
+    study, storage = open_study(job, worker)
     # Workers on other machines are all "worker 0": the process id keeps their samplers apart.
     n_before = len(study.get_trials(deepcopy=False))
     study.sampler = optuna.samplers.TPESampler(seed=(seed + 1000 * n_before + 7919 * worker + os.getpid()) % 2**31)
     space = load_space(comp, config_name)
     base = runs_root() / comp / "tune"
-    deadline = None if timeout is None else time.time() + timeout
+    deadline = None if job.timeout is None else time.time() + job.timeout
     live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
     bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=not progress)
     idle_since = None
@@ -66,7 +67,7 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
             trial.set_user_attr("skipped", "the study already had its trials")
             study.tell(trial, state=TrialState.FAIL)
             continue
-        study._storage.record_heartbeat(trial._trial_id)  # at once: a trial is never without a heartbeat for long
+        storage.record_heartbeat(trial._trial_id)  # at once: a trial is never without a heartbeat for long
         trial.set_user_attr("worker", worker)
         trial.set_user_attr("pid", os.getpid())
 
@@ -76,7 +77,7 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
                 raise optuna.TrialPruned()
 
         try:  # a retried trial's suggest_* calls return the failed trial's values (its fixed params)
-            with heartbeats(study, trial, heartbeat):  # two workers may draw the same values: the second waits, then reuses
+            with heartbeats(storage, trial, heartbeat):  # two workers may draw the same values: the second waits, then reuses
                 result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
                                on_fold=on_fold, runs_base=base, submit_file=False, wait_for_run=True)
         except optuna.TrialPruned:
@@ -93,14 +94,14 @@ def run_worker(comp, config_name, overrides, trials, timeout, storage, seed, pru
 
 
 @contextmanager
-def heartbeats(study, trial, interval: float):
+def heartbeats(storage, trial, interval: float):
     """Record the trial's heartbeat every ``interval`` seconds while it runs (ask/tell trials get none from Optuna):
     if this process dies, the trial goes stale and another worker fails and retries it."""
     stop = threading.Event()
 
     def beat():
         while not stop.is_set():
-            study._storage.record_heartbeat(trial._trial_id)
+            storage.record_heartbeat(trial._trial_id)  # the trial's id: Optuna keeps it private, it has no other name
             stop.wait(interval)
 
     thread = threading.Thread(target=beat, daemon=True)
@@ -112,17 +113,17 @@ def heartbeats(study, trial, interval: float):
         thread.join()
 
 
-def _worker_entry(args, errors):
+def _worker_entry(job: StudyJob, worker: int, errors):
     """A worker process: failures go back to the parent as one message; Ctrl-C ends it quietly."""
     try:
-        run_worker(*args)
+        run_worker(job, worker)
     except KeyboardInterrupt:
         sys.exit(130)
     except UserError as exc:
-        errors.put(f"worker {args[-1]}: {exc}")
+        errors.put(f"worker {worker}: {exc}")
         sys.exit(2)
     except Exception as exc:  # noqa: BLE001 - report any failure of a worker with its message
-        errors.put(f"worker {args[-1]}: {type(exc).__name__}: {exc}")
+        errors.put(f"worker {worker}: {type(exc).__name__}: {exc}")
         sys.exit(1)
 
 
@@ -147,7 +148,7 @@ def watch(study, trials: int, alive: Callable[[], bool], every: float = 2.0, pro
     bar.close()
 
 
-def run_workers(args: tuple, workers: int, executor: str = "local", ray_address: Optional[str] = None,
+def run_workers(job: StudyJob, workers: int, executor: str = "local", ray_address: Optional[str] = None,
                 study=None, progress: bool = True) -> None:
     """``workers`` processes (or Ray tasks) on one study, watched with one progress bar; the first failure is raised
     with its message, Ctrl-C stops them all."""
@@ -156,9 +157,9 @@ def run_workers(args: tuple, workers: int, executor: str = "local", ray_address:
 
         ray = connect_ray(ray_address)
         remote = ray.remote(num_cpus=1, max_retries=1)(_ray_worker)
-        refs = [remote.remote(args + (i,)) for i in range(workers)]
+        refs = [remote.remote(job, i) for i in range(workers)]
         if study is not None:
-            watch(study, args[3], lambda: len(ray.wait(refs, num_returns=len(refs), timeout=0)[0]) < len(refs), progress=progress)
+            watch(study, job.trials, lambda: len(ray.wait(refs, num_returns=len(refs), timeout=0)[0]) < len(refs), progress=progress)
         failures = [m for m in ray.get(refs) if m]
         if failures:
             raise UserError("tuning worker failed: " + "; ".join(failures) + ". Finished trials are kept; fix the cause "
@@ -166,12 +167,12 @@ def run_workers(args: tuple, workers: int, executor: str = "local", ray_address:
         return
     ctx = mp.get_context("spawn")
     errors = ctx.Queue()
-    procs = [ctx.Process(target=_worker_entry, args=(args + (i,), errors)) for i in range(workers)]
+    procs = [ctx.Process(target=_worker_entry, args=(job, i, errors)) for i in range(workers)]
     for p in procs:
         p.start()
     try:
         if study is not None:
-            watch(study, args[3], lambda: any(p.is_alive() for p in procs), progress=progress)
+            watch(study, job.trials, lambda: any(p.is_alive() for p in procs), progress=progress)
         for p in procs:
             p.join()
     except KeyboardInterrupt:
@@ -189,9 +190,9 @@ def run_workers(args: tuple, workers: int, executor: str = "local", ray_address:
                         ". Finished trials are kept; fix the cause and run the same command to continue.")
 
 
-def _ray_worker(args) -> str:
+def _ray_worker(job: StudyJob, worker: int) -> str:
     try:
-        run_worker(*args)
+        run_worker(job, worker)
     except Exception as exc:  # noqa: BLE001 - reported to the driver with its message
-        return f"worker {args[-1]}: {exc}"
+        return f"worker {worker}: {exc}"
     return ""
