@@ -17,7 +17,7 @@ from typing import Callable, Iterator, List, Tuple
 import numpy as np
 
 from .errors import UserError
-from .speed import gpu_count, physical_cores
+from .speed import gpu_count, grant_threads, physical_cores
 
 
 def _split(folds: np.ndarray, k: int):
@@ -27,7 +27,7 @@ def _split(folds: np.ndarray, k: int):
 def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int):
     """Fit one fold (in whatever process runs it) with at most ``threads`` threads; (output, seconds)."""
     if threads:
-        os.environ["KAGGLEKIT_THREADS"] = str(threads)
+        grant_threads(threads)
     train_idx, valid_idx = _split(folds, k)
     start = time.perf_counter()
     out = fit_fold(k, train_idx, valid_idx)
@@ -69,7 +69,7 @@ def _claim_slot(slots, gpus: int, threads: int) -> None:
     slot = slots.get()
     if gpus:
         os.environ["CUDA_VISIBLE_DEVICES"] = str(slot % gpus)
-    os.environ["KAGGLEKIT_THREADS"] = str(threads)
+    grant_threads(threads)
 
 
 def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):

@@ -19,10 +19,19 @@ def physical_cores() -> int:
     return max(1, len(cores))
 
 
+GRANT = "KAGGLEKIT_THREADS"  # the variable that carries a grant into this process's children (DDP ranks, say)
+
+
+def grant_threads(n: int) -> None:
+    """An executor's grant to the process it runs a fold in: ``thread_count`` never exceeds ``n`` here, nor in the
+    processes this one starts (an environment variable is what reaches them)."""
+    os.environ[GRANT] = str(int(n))
+
+
 def thread_count(requested: int) -> int:
     """``speed.threads``: 0 means one per physical core; more than the cores available is capped, and so is
-    anything above what an executor granted this process (a Ray fold's ``fold_cpus``: KAGGLEKIT_THREADS)."""
-    granted = int(os.environ.get("KAGGLEKIT_THREADS", "0") or 0)
+    anything above what an executor granted this process (``grant_threads``: a Ray fold's ``fold_cpus``)."""
+    granted = int(os.environ.get(GRANT, "0") or 0)
     if granted:
         return min(granted, requested) if requested > 0 else granted
     cores = physical_cores()
