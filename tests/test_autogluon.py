@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pandas as pd
 
-from kagglekit.compare import compare_table
+from kagglekit.comparison import compare_table
 from kagglekit.pipeline import train
 
 

@@ -1,7 +1,7 @@
 import pandas as pd
 
 from kagglekit.commands import args_from_makeflags, main
-from kagglekit.compare import compare
+from kagglekit.comparison import compare
 from kagglekit.pipeline import train
 
 

@@ -53,7 +53,7 @@ def test_ensemble_is_saved_as_a_run_and_beats_or_matches_members(three_runs, wor
             assert abs(sum(rec["weights"]) - 1) < 1e-6 and min(rec["weights"]) >= 0
     best = min(r.record["cv_mean"] for r in three_runs)
     assert rec["cv_mean"] < best * 1.05
-    from kagglekit.compare import compare_table
+    from kagglekit.comparison import compare_table
 
     assert "ensemble:stack" in set(compare_table("house-prices")["model"])
 
@@ -74,7 +74,7 @@ def test_one_data_folder_spelled_two_ways_is_one_data_set(workdir, monkeypatch):
     `compare` must still see both runs as runs on the same data."""
     from helpers import sample_copy
 
-    from kagglekit.compare import compare_table
+    from kagglekit.comparison import compare_table
 
     folder = sample_copy("house-prices", workdir / "hp")
     monkeypatch.chdir(workdir)

@@ -62,15 +62,15 @@ def test_the_readme_notebook_example_runs(workdir, capsys):
     assert "Run(lasso CV rmse_log" in capsys.readouterr().out
 
 
-def test_api_overrides_are_the_command_lines_words():
-    from kagglekit.api import _words
+def test_api_overrides_reach_the_config_as_values_not_text():
+    from kagglekit.api import _overrides
+    from kagglekit.core.config import parse_overrides
 
-    assert _words("/d", None, {"model.params.alpha": 1e-3, "cv.only_folds": [0], "x": None, "flag": True}) == [
-        "data_dir=/d", "model.params.alpha=0.001", "cv.only_folds=[0]", "x=null", "flag=true"]
-    with pytest.raises(AttributeError):
-        import kagglekit
-
-        kagglekit.no_such_function
+    given = _overrides("/d", None, {"model.params.alpha": 1e-3, "cv.only_folds": [0], "cv.group_key": "007", "x": None})
+    assert given == {"data_dir": "/d", "model.params.alpha": 1e-3, "cv.only_folds": [0], "cv.group_key": "007", "x": None}
+    nested = parse_overrides(given)
+    assert nested["data"]["dir"] == "/d" and nested["cv"]["group_key"] == "007"  # a dict's text stays text
+    assert parse_overrides(["cv.group_key=007"])["cv"]["group_key"] == 7  # where command-line words are YAML
 
 
 def test_wheel_pins_are_read_and_a_missing_wheel_is_named(tmp_path):

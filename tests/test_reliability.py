@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 
 from helpers import sample_copy
-from kagglekit.compare import compare_table
+from kagglekit.comparison import compare_table
 from kagglekit.commands.ensemble import ensemble
 from kagglekit.core.errors import UserError
 from kagglekit.core.paths import ROOT

@@ -5,13 +5,12 @@
     run.cv_mean, run.oof.head(), run.submission
     kagglekit.compare("my-comp", data="sample")
 
-Keyword overrides are the command line's ``key=value`` words (dotted keys through ``**{...}``); the run folder, its
-record and the submission are the same files `make train` writes.
+Keyword overrides are the command line's keys with Python values (dotted keys through ``**{...}``), passed on as a dict,
+never as text; the run folder, its record and the submission are the same files `make train` writes.
 """
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
@@ -24,20 +23,12 @@ from .pipeline import train as run_train
 Run = RunResult  # a finished run: run_dir, record, submission, cv_mean, cv_std, fold_scores, oof, ...
 
 
-def _word(key: str, value: Any) -> str:
-    if isinstance(value, str):
-        text = value
-    elif value is None:
-        text = "null"
-    else:
-        text = json.dumps(value, default=str)  # numbers, booleans, lists and dicts: JSON is YAML the parser reads
-    return f"{key}={text}"
-
-
-def _words(data_dir: Optional[str], data: Optional[str], overrides: Dict[str, Any]) -> List[str]:
-    out = [_word("data_dir", str(data_dir))] if data_dir else []
-    out += [_word("data", data)] if data else []
-    return out + [_word(k, v) for k, v in overrides.items()]
+def _overrides(data_dir: Optional[str], data: Optional[str], overrides: Dict[str, Any]) -> Dict[str, Any]:
+    """The call's overrides as {dotted key: value}, values as given (never turned into text and back)."""
+    out: Dict[str, Any] = {"data_dir": str(data_dir)} if data_dir else {}
+    if data:
+        out["data"] = data
+    return {**out, **overrides}
 
 
 def _data_label(data_dir: Optional[str], data: Optional[str]) -> Optional[str]:
@@ -50,12 +41,12 @@ def _data_label(data_dir: Optional[str], data: Optional[str]) -> Optional[str]:
 def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, data: Optional[str] = None,
           progress: bool = True, **overrides) -> Run:
     """Cross-validate ``model`` (a config of configs/<comp>/ or a registered model) on ``comp``; resumes finished folds."""
-    return run_train(comp, model, _words(data_dir, data, overrides), progress=progress)
+    return run_train(comp, model, _overrides(data_dir, data, overrides), progress=progress)
 
 
 def compare(comp: str, data_dir: Optional[str] = None, data: Optional[str] = None) -> pd.DataFrame:
     """Every finished run of ``comp`` (of one data set when given), best first; also saved as CSV and PNG."""
-    from .compare import compare as run_compare
+    from .comparison import compare as run_compare
 
     return run_compare(comp, data_label=_data_label(data_dir, data))[0]
 
@@ -73,7 +64,7 @@ def tune(comp: str, model: str, trials: int = 20, timeout: Optional[float] = Non
     """An Optuna study over configs/<comp>/<model>.space.yaml; its best values and the tuned config's path."""
     from .tuning import tune as run_tune
 
-    return run_tune(comp, model, _words(data_dir, data, overrides), trials=trials, timeout=timeout, workers=workers)
+    return run_tune(comp, model, _overrides(data_dir, data, overrides), trials=trials, timeout=timeout, workers=workers)
 
 
 def submit(comp: str, run: Optional[str] = None, file: Optional[str] = None, message: Optional[str] = None) -> Dict:

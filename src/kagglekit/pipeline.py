@@ -10,10 +10,10 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, Optional
 
 from .core.competition import CompetitionSpec, competition_fingerprint, competition_metric, load_competition
-from .core.config import config_hash, to_dict
+from .core.config import Overrides, config_hash, to_dict
 from .core.cv import run_cv
 from .core.dataset import Dataset
 from .core.files import sample_dir
@@ -37,7 +37,7 @@ def ensure_sample(spec: CompetitionSpec, run, log: Callable) -> None:
         get_task(spec.kind).write_sample(spec, folder, seed=0)
 
 
-def prepare(comp: str, config_name: str, overrides: Optional[List[str]] = None, log: Callable = print):
+def prepare(comp: str, config_name: str, overrides: Optional[Overrides] = None, log: Callable = print):
     """(spec, task, run config, data) for a run: what train and tune both start from."""
     spec = load_competition(comp)
     task, run = load_run_config(spec, config_name, overrides)
@@ -59,7 +59,7 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
     return rd, folds, fold_path
 
 
-def train(comp: str, config_name: str, overrides: Optional[list] = None, progress: bool = True, log: Callable = print,
+def train(comp: str, config_name: str, overrides: Optional[Overrides] = None, progress: bool = True, log: Callable = print,
           on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
           wait_for_run: bool = False) -> RunResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.

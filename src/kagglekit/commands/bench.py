@@ -27,7 +27,7 @@ from ..core.runs import RunDir
 from ..pipeline import train
 from ..tasks import get_task
 from .args import need
-from ..compare import compare
+from ..comparison import compare
 from .compare import print_table
 
 

@@ -1,4 +1,4 @@
-"""`make compare`: parse, call the library (``kagglekit.compare``), print the table."""
+"""`make compare`: parse, call the library (``kagglekit.comparison``), print the table."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import sys
 
 import pandas as pd
 
-from ..compare import compare
+from ..comparison import compare
 from ..core.paths import display
 from .args import data_choice, need
 

@@ -12,7 +12,7 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Tuple, Union
 
 import yaml
 from omegaconf import DictConfig, OmegaConf
@@ -107,19 +107,44 @@ def parse_value(raw: str) -> Any:
         return raw
 
 
-def parse_overrides(items: List[str]) -> Dict[str, Any]:
-    """Turn ``key=value`` strings into a nested dict, values parsed by ``parse_value`` (train and tune alike)."""
+Overrides = Union[List[str], Dict[str, Any]]  # command-line words, or {dotted key: value} from Python
+
+
+def flat_overrides(overrides: Optional[Overrides]) -> Dict[str, Any]:
+    """Overrides as {dotted key: value}: ``key=value`` words parsed by ``parse_value``; a dict (the Python API's) as it
+    is, its values never turned into text and back. A later key wins."""
+    if not overrides:
+        return {}
+    if isinstance(overrides, dict):
+        return {str(k): v for k, v in overrides.items()}
     out: Dict[str, Any] = {}
-    for item in items:
+    for item in overrides:
         if "=" not in item:
             raise UserError(f"override '{item}' is not key=value (e.g. model.params.learning_rate=0.05).")
         key, raw = item.split("=", 1)
-        key = SHORTCUTS.get(key.strip(), key.strip())
+        out[key.strip()] = parse_value(raw)
+    return out
+
+
+def combine_overrides(*parts: Optional[Overrides]) -> Dict[str, Any]:
+    """Several sets of overrides as one {dotted key: value}, later parts winning (a study's and a trial's, say)."""
+    out: Dict[str, Any] = {}
+    for part in parts:
+        out.update(flat_overrides(part))
+    return out
+
+
+def parse_overrides(overrides: Optional[Overrides]) -> Dict[str, Any]:
+    """Overrides (words or a dict) as a nested dict, shortcuts (``folds``, ``data_dir``, ...) expanded (train and tune
+    alike)."""
+    out: Dict[str, Any] = {}
+    for key, value in flat_overrides(overrides).items():
+        key = SHORTCUTS.get(key, key)
+        item = f"{key}={value}"
         if key == "data":
-            if raw != "sample":
-                raise UserError(f"data={raw}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
-            key, raw = "data.sample", "true"
-        value = parse_value(raw)
+            if value != "sample":
+                raise UserError(f"data={value}: use data=sample for the generated sample, or data_dir=PATH for a folder.")
+            key, value = "data.sample", True
         node = out
         parts = key.split(".")
         for part in parts[:-1]:
@@ -169,10 +194,10 @@ def available_configs(comp: str) -> List[str]:
     return sorted(p.stem for p in folder.glob("*.yaml") if p.stem not in ("defaults", "bench") and "." not in p.stem) if folder.exists() else []
 
 
-def config_layers(comp: str, config_name: str, overrides: Optional[List[str]] = None) -> Layers:
+def config_layers(comp: str, config_name: str, overrides: Optional[Overrides] = None) -> Layers:
     """(source, dict) for every layer, lowest first; ``comp`` and ``config_name`` are set by the command only."""
     layers = [(str(p), read_yaml(p)) for p in config_files(comp, config_name)]
-    layers.append(("command line", parse_overrides(overrides or [])))
+    layers.append(("command line", parse_overrides(overrides)))
     for source, layer in layers:
         for bad in ("comp", "config_name"):
             if bad in layer:

@@ -157,9 +157,11 @@ def write_run_submission(spec: CompetitionSpec, metric: Metric, rd: RunDir, samp
 
 
 def describe_overrides(overrides) -> str:
-    """The command-line changes that define a run, for the compare table (where the data lies and speed are not)."""
+    """The changes that define a run (command-line words, or the Python API's dict), for the compare table; where the
+    data lies and speed are left out."""
     skip = ("data.dir=", "data.sample=", "data_dir=", "data=", "speed.")
-    return mask_secrets(" ".join(o for o in (overrides or []) if not o.startswith(skip)))
+    words = [f"{k}={v}" for k, v in overrides.items()] if isinstance(overrides, dict) else list(overrides or [])
+    return mask_secrets(" ".join(o for o in words if not o.startswith(skip)))
 
 
 def data_label(sample: bool, data_dir: Optional[str], folder: Path) -> str:

@@ -5,10 +5,10 @@ A new kind is one new module with a Task subclass and one line in ``TASKS``.
 
 from __future__ import annotations
 
-from typing import List, Optional, Tuple
+from typing import Optional, Tuple
 
 from ..core.competition import CompetitionSpec, load_competition
-from ..core.config import available_configs, build_config, check_common, config_layers, flat_keys, params_follow_their_model
+from ..core.config import Overrides, available_configs, build_config, check_common, config_layers, flat_keys, params_follow_their_model
 from ..core.errors import UserError
 from ..core.paths import config_dir
 from ..models import names as model_names
@@ -48,7 +48,7 @@ def task_offering(spec: CompetitionSpec, hook: str, what: str) -> Task:
     raise UserError(f"{what}: {spec.name} has no {' or '.join(offering)} form (its kinds: {', '.join(spec.kinds)}).")
 
 
-def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[List[str]] = None) -> Tuple[Task, object]:
+def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[Overrides] = None) -> Tuple[Task, object]:
     """The run's Task and its resolved config: layered YAML and overrides, every key and value checked."""
     comp = spec.name
     check_sections(spec)
@@ -76,6 +76,6 @@ def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional
     return task, run
 
 
-def load_config(comp: str, config_name: str, overrides: Optional[List[str]] = None):
+def load_config(comp: str, config_name: str, overrides: Optional[Overrides] = None):
     """The resolved run config of ``config_name`` on ``comp`` (for scripts and tests)."""
     return load_run_config(load_competition(comp), config_name, overrides)[1]

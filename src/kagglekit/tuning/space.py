@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict
 
 
 from ..core.competition import load_competition
@@ -36,9 +36,9 @@ def load_space(comp: str, config_name: str) -> Dict[str, dict]:
     return space
 
 
-def suggest(trial, space: Dict[str, dict]) -> List[str]:
-    """Draw one value per key; returns them as key=value overrides."""
-    out = []
+def suggest(trial, space: Dict[str, dict]) -> Dict[str, Any]:
+    """Draw one value per key; returns them as overrides, {dotted key: value}."""
+    out = {}
     for key, d in space.items():
         if "float" in d:
             v = trial.suggest_float(key, *d["float"], log=d.get("log", False), step=d.get("step"))
@@ -46,5 +46,5 @@ def suggest(trial, space: Dict[str, dict]) -> List[str]:
             v = trial.suggest_int(key, *d["int"], log=d.get("log", False), step=d.get("step", 1))
         else:
             v = trial.suggest_categorical(key, d["categorical"])
-        out.append(f"{key}={v}")
+        out[key] = v
     return out

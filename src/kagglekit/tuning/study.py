@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Any, Dict, Optional
 
 from ..core.competition import competition_metric, load_competition
+from ..core.config import Overrides
 from ..pipeline import prepare
 from .storage import storage_url
 
@@ -19,7 +20,7 @@ class StudyJob:
 
     comp: str
     config_name: str
-    overrides: List[str] = field(default_factory=list)
+    overrides: Dict[str, Any] = field(default_factory=dict)  # {dotted key: value}, combine_overrides
     trials: int = 50  # the study ends with exactly this many finished (complete or pruned) trials
     timeout: Optional[float] = None  # seconds a worker keeps starting trials
     storage: Optional[str] = None  # a database URL; None: SQLite under runs/<comp>/
@@ -29,7 +30,7 @@ class StudyJob:
     heartbeat: float = 10.0  # seconds between a running trial's heartbeats
 
 
-def data_fingerprint(comp: str, config_name: str, overrides: List[str]) -> str:
+def data_fingerprint(comp: str, config_name: str, overrides: Optional[Overrides]) -> str:
     """Fingerprint of the data a study tunes on (its name carries it: sample and real studies never mix)."""
     return prepare(comp, config_name, overrides, log=lambda *a: None)[3].fingerprint
 

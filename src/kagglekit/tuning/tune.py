@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-from ..core.config import parse_overrides
+from ..core.config import Overrides, combine_overrides, parse_overrides
 from ..core.errors import UserError
 from ..core.files import read_yaml
 from ..core.io import atomic_write_text
@@ -26,7 +26,7 @@ from .study import StudyJob, data_fingerprint, open_study
 from .workers import run_worker, run_workers
 
 
-def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, trials: int = 50,
+def tune(comp: str, config_name: str, overrides: Optional[Overrides] = None, trials: int = 50,
          timeout: Optional[float] = None, workers: int = 1, storage: Optional[str] = None, seed: int = 42,
          pruner: str = "median", log=print, heartbeat: float = 10.0, executor: str = "local",
          ray_address: Optional[str] = None, progress: bool = True) -> Dict[str, Any]:
@@ -34,7 +34,7 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     config, plots and the top trials."""
     if pruner not in ("median", "halving"):
         raise UserError(f"pruner={pruner}: choose median or halving.")
-    overrides = list(overrides or [])
+    overrides = combine_overrides(overrides)  # {dotted key: value}: what every worker and trial starts from
     load_space(comp, config_name)  # fail fast on a bad config or space before any process starts
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
@@ -48,7 +48,7 @@ def tune(comp: str, config_name: str, overrides: Optional[List[str]] = None, tri
     return finish(study, comp, config_name, overrides, time.perf_counter() - started, log, fingerprint)
 
 
-def finish(study, comp: str, config_name: str, overrides: List[str], seconds: float, log=print,
+def finish(study, comp: str, config_name: str, overrides: Optional[Overrides], seconds: float, log=print,
            fingerprint: str = "") -> Dict[str, Any]:
     """Tuned config (never over a better, foreign or hand-written one), history and importance PNGs, the top trials."""
     complete = [t for t in study.get_trials(deepcopy=False) if t.state.name == "COMPLETE"]
@@ -116,11 +116,11 @@ def tuned_path(folder: Path, config_name: str, made: dict) -> tuple:
     return None, kept
 
 
-def tuned_config(comp: str, config_name: str, overrides: List[str], params: Dict[str, Any]) -> dict:
+def tuned_config(comp: str, config_name: str, overrides: Optional[Overrides], params: Dict[str, Any]) -> dict:
     """The model's YAML with the study's command-line overrides and best values written in."""
     path = config_dir() / comp / f"{config_name}.yaml"
     cfg = read_yaml(path) if path.exists() else {"model": {"name": config_name}}
-    extra = parse_overrides(overrides + [f"{k}={v}" for k, v in params.items()])
+    extra = parse_overrides(combine_overrides(overrides, params))
     extra.pop("data", None)
 
     def merge(a, b):

@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from typing import Callable, Optional
 
 
+from ..core.config import combine_overrides
 from ..core.errors import UserError
 from ..core.paths import runs_root
 from ..pipeline import train
@@ -78,7 +79,7 @@ def run_worker(job: StudyJob, worker: int = 0, progress: bool = False) -> None:
 
         try:  # a retried trial's suggest_* calls return the failed trial's values (its fixed params)
             with heartbeats(storage, trial, heartbeat):  # two workers may draw the same values: the second waits, then reuses
-                result = train(comp, config_name, overrides + suggest(trial, space), progress=False, log=lambda *a: None,
+                result = train(comp, config_name, combine_overrides(overrides, suggest(trial, space)), progress=False, log=lambda *a: None,
                                on_fold=on_fold, runs_base=base, submit_file=False, wait_for_run=True)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
