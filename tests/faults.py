@@ -7,6 +7,7 @@ traceback, and every file written before it untouched (the run's train.log aside
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import hashlib
 import io
@@ -173,15 +174,36 @@ def _snapshot(root: Path) -> dict:
             for p in sorted(root.rglob("*")) if p.is_file() and p.name not in (".lock", "train.log")}
 
 
+_TEMPLATE: dict = {}
+
+
+def _one_finished_run() -> Path:
+    """A workdir holding the sample copy and one finished run of it, made once per process. Each case gets a fresh
+    copy of it at one fixed path (``case`` beside it): the run's saved config names its data folder, so the files a
+    case must leave intact are byte for byte those of a run made there."""
+    if "dir" not in _TEMPLATE:
+        template = Path(tempfile.mkdtemp(prefix="kagglekit-faults-")) / "template"
+        atexit.register(shutil.rmtree, template.parent, True)
+        workdir = template.parent / "case"
+        os.environ["KAGGLEKIT_WORKDIR"] = str(workdir)
+        shutil.copytree(write_sample(load_competition("house-prices"), sample_dir("house-prices"), seed=0),
+                        workdir / "copy")
+        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
+            assert main(_train(workdir / "copy")) == 0
+        shutil.copytree(workdir, template)
+        _TEMPLATE["dir"] = template
+    return _TEMPLATE["dir"]
+
+
 def run_case(case: Case, base: Path) -> dict:
-    """Run one case in its own workdir after one good run; report exit code, message and whether files survived."""
-    workdir = base / case.name.replace(" ", "_")
+    """Run one case in a fresh copy of a workdir with one good run; report exit code, message and whether files
+    survived (``base`` is unused: every case runs at the one fixed path the run was made at)."""
+    template = _one_finished_run()
+    workdir = template.parent / "case"
+    shutil.rmtree(workdir, ignore_errors=True)
+    shutil.copytree(template, workdir)
     os.environ["KAGGLEKIT_WORKDIR"] = str(workdir)
-    spec = load_competition("house-prices")
     folder = workdir / "copy"
-    shutil.copytree(write_sample(spec, sample_dir("house-prices"), seed=0), folder)
-    with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-        main(_train(folder))  # one finished run whose files must survive the fault
     args = case.damage(folder, workdir)
     before = _snapshot(workdir / "runs")
     err = io.StringIO()
