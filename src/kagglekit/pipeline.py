@@ -10,7 +10,7 @@ from __future__ import annotations
 import shutil
 import time
 from pathlib import Path
-from typing import Callable, Optional
+from typing import Callable, Optional, Union
 
 from .core.competition import CompetitionSpec, competition_fingerprint, competition_metric, load_competition
 from .core.config import Overrides, config_hash, to_dict
@@ -37,9 +37,11 @@ def ensure_sample(spec: CompetitionSpec, run, log: Callable) -> None:
         get_task(spec.kind).write_sample(spec, folder, seed=0)
 
 
-def prepare(comp: str, config_name: str, overrides: Optional[Overrides] = None, log: Callable = print):
-    """(spec, task, run config, data) for a run: what train and tune both start from."""
-    spec = load_competition(comp)
+def prepare(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None,
+            log: Callable = print):
+    """(spec, task, run config, data) for a run: what train and tune both start from. ``comp``: a loaded competition,
+    or its name (loaded here, once)."""
+    spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
     task, run = load_run_config(spec, config_name, overrides)
     check_tracking(run.tracking)
     ensure_sample(spec, run, log)
@@ -59,7 +61,8 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
     return rd, folds, fold_path
 
 
-def train(comp: str, config_name: str, overrides: Optional[Overrides] = None, progress: bool = True, log: Callable = print,
+def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None, progress: bool = True,
+          log: Callable = print,
           on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
           wait_for_run: bool = False) -> RunResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
@@ -73,7 +76,7 @@ def train(comp: str, config_name: str, overrides: Optional[Overrides] = None, pr
     targets = encode_targets(spec, data.train, metric, f"{display(data.folder / spec.files.train)}")
     rd, folds, fold_path = open_run(spec, run, data, targets, runs_base)
     label = task.model_label(run)
-    log(f"{comp} / {config_name} ({label}, {task.kind}) run {rd.run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
+    log(f"{spec.name} / {config_name} ({label}, {task.kind}) run {rd.run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
         f"{len(data.train)} rows, data {display(data.folder)}")
     submission_shape(spec, metric, targets.classes, data.sample_submission)  # a bad shape fails now, not after every fold
     fit_fold = task.fold_fitter(spec, run, data, targets, rd, progress, log)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Dict, Optional
 
-from ..core.competition import competition_metric, load_competition
 from ..core.config import Overrides
 from ..pipeline import prepare
 from .storage import storage_url
@@ -28,6 +27,7 @@ class StudyJob:
     pruner: str = "median"
     fingerprint: str = ""  # of the data tuned on: part of the study's name
     heartbeat: float = 10.0  # seconds between a running trial's heartbeats
+    maximize: bool = False  # the competition metric's direction, read once when the job is made
 
 
 def data_fingerprint(comp: str, config_name: str, overrides: Optional[Overrides]) -> str:
@@ -52,7 +52,6 @@ def open_study(job: StudyJob, worker: int = 0):
     engine = {"connect_args": {"timeout": 60}} if url.startswith("sqlite") else {"pool_pre_ping": True}
     prune = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=1) if job.pruner == "median" \
         else optuna.pruners.SuccessiveHalvingPruner(min_resource=1, reduction_factor=3)
-    greater = competition_metric(load_competition(job.comp)).greater_is_better
     rdb = optuna.storages.RDBStorage(url, engine_kwargs=engine, heartbeat_interval=max(1, int(job.heartbeat)),
                                      grace_period=max(2, int(4 * job.heartbeat)),
                                      heartbeat_stale_trial_callback=RetryHeartbeatStaleTrialCallback(max_retry=1))
@@ -61,7 +60,7 @@ def open_study(job: StudyJob, worker: int = 0):
         sampler=optuna.samplers.TPESampler(seed=job.seed + worker),
         pruner=prune,
         study_name=f"{job.comp}-{job.config_name}-{job.fingerprint}",
-        direction="maximize" if greater else "minimize",
+        direction="maximize" if job.maximize else "minimize",
         load_if_exists=True,
     )
     return study, rdb

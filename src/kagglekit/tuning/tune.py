@@ -15,6 +15,7 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
+from ..core.competition import competition_metric, load_competition
 from ..core.config import Overrides, combine_overrides, parse_overrides
 from ..core.errors import UserError
 from ..core.files import read_yaml
@@ -38,7 +39,8 @@ def tune(comp: str, config_name: str, overrides: Optional[Overrides] = None, tri
     load_space(comp, config_name)  # fail fast on a bad config or space before any process starts
     fingerprint = data_fingerprint(comp, config_name, overrides)
     started = time.perf_counter()
-    job = StudyJob(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat)
+    maximize = competition_metric(load_competition(comp)).greater_is_better
+    job = StudyJob(comp, config_name, overrides, trials, timeout, storage, seed, pruner, fingerprint, heartbeat, maximize)
     study, _ = open_study(job)  # its tables exist before workers race to make them
     if workers > 1 or executor == "ray":
         run_workers(job, workers, executor, ray_address, study=study, progress=progress)
