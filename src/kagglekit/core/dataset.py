@@ -1,7 +1,7 @@
 """The data contract every Task returns: the competition's three files, read and checked once.
 
 Checks shared by every kind live here: ids, targets, and the sample submission agreeing with the
-test rows. What a kind reads besides the tables (decoded pictures) goes in ``pictures``, as that kind's own type.
+test rows. What a kind reads besides the tables (decoded pictures) goes in ``kind_data``, as that kind's own type.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ class Dataset:
     folder: Path
     fingerprint: str  # hash of what the run reads: runs and folds on other data never mix
     train_ids: np.ndarray  # id of each training row as text (the row number where there is no id column)
-    pictures: Any = None  # what a kind reads besides the tables, as its own typed object (images: PictureCaches)
+    kind_data: Any = None  # what a kind reads besides the tables, as its own typed object (images: PictureCaches)
 
 
 def subsample_positions(train: pd.DataFrame, target: Optional[str], n: int, seed: int) -> np.ndarray:

@@ -141,7 +141,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
             log(f"skipping {len(bad)} unreadable or missing training images (image.skip_bad_images)")
             keep = np.array([i for i in keep if i not in bad])
     keep_rows(data, keep, run.seed if subset else "")
-    data.pictures = PictureCaches(train_cache, test_cache, keep, time.perf_counter() - start)
+    data.kind_data = PictureCaches(train_cache, test_cache, keep, time.perf_counter() - start)
     return data
 
 

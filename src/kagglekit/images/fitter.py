@@ -22,7 +22,7 @@ from .finetune import ImageRows
 
 def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Targets, progress: bool, log: Callable):
     """Fine-tune the run's timm model on each fold; keep its best epoch; predict validation and test with TTA."""
-    train_cache, test_cache, cache_rows = data.pictures.train, data.pictures.test, data.pictures.rows
+    train_cache, test_cache, cache_rows = data.kind_data.train, data.kind_data.test, data.kind_data.rows
     logloss = get_metric("logloss")
 
     def both(message: str) -> None:  # per-epoch lines: on screen and in the run's train.log
@@ -62,11 +62,11 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
 def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, pd.DataFrame, float]:
     """Pooled features of the frozen ``image.embed_arch`` for train and test rows (computed once, cached beside the
     images), as tables; and the seconds spent computing them now."""
-    train_cache, test_cache = data.pictures.train, data.pictures.test
+    train_cache, test_cache = data.kind_data.train, data.kind_data.test
     emb_train, s1 = embed(train_cache.array, train_cache.path, run.image.embed_arch, run.image.embed_pretrained,
                           device=run.speed.device)
     emb_test, s2 = embed(test_cache.array, test_cache.path, run.image.embed_arch, run.image.embed_pretrained,
                          device=run.speed.device)
     columns = [f"e{i}" for i in range(emb_train.shape[1])]
-    return (pd.DataFrame(emb_train[data.pictures.rows], columns=columns), pd.DataFrame(emb_test, columns=columns),
+    return (pd.DataFrame(emb_train[data.kind_data.rows], columns=columns), pd.DataFrame(emb_test, columns=columns),
             s1 + s2)

@@ -59,7 +59,7 @@ class ImageTask(Task):
             return finetune_fitter(run, rd, data, targets, progress, log)
         # Any table model learns from the frozen backbone's pooled features of the same pictures.
         train, test, seconds = embedding_tables(run, data)
-        data.pictures.seconds += seconds
+        data.kind_data.seconds += seconds
         problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
         fit = TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
                                 run.model.seeds)
@@ -105,5 +105,5 @@ class ImageTask(Task):
             "infer_img_s": round(float(np.mean([i["infer_img_s"] for i in infos])), 1),
             "device": infos[0]["device"],
             "image_size": run.image.size,
-            "cache_seconds": round(data.pictures.seconds, 2),
+            "cache_seconds": round(data.kind_data.seconds, 2),
         }
