@@ -65,7 +65,7 @@ def test_refuses_runs_on_different_folds(three_runs, workdir):
 
 
 def test_rank_is_for_classification_only(three_runs):
-    with pytest.raises(UserError, match="does not combine regression targets; use mean, blend, hill, median, stack"):
+    with pytest.raises(UserError, match="does not combine regression targets; use blend, hill, mean, median, stack"):
         ensemble("house-prices", top=2, method="rank", log=lambda *a: None)
 
 

@@ -60,11 +60,21 @@ def ensemble(comp: str, runs: Optional[List[str]] = None, top: Optional[int] = N
 
 
 def tune(comp: str, model: str, trials: int = 20, timeout: Optional[float] = None, workers: int = 1,
-         data_dir: Optional[str] = None, data: Optional[str] = None, **overrides) -> Dict[str, Any]:
-    """An Optuna study over configs/<comp>/<model>.space.yaml; its best values and the tuned config's path."""
+         data_dir: Optional[str] = None, data: Optional[str] = None, storage: Optional[str] = None,
+         pruner: str = "median", heartbeat: float = 10.0, executor: str = "local", ray_address: Optional[str] = None,
+         **overrides) -> Dict[str, Any]:
+    """An Optuna study over configs/<comp>/<model>.space.yaml (``workers`` processes, or Ray tasks with
+    executor="ray"; ``storage``: a database URL); its best values and the tuned config's path."""
     from .tuning import tune as run_tune
 
-    return run_tune(comp, model, _overrides(data_dir, data, overrides), trials=trials, timeout=timeout, workers=workers)
+    if executor not in ("local", "ray"):
+        raise UserError(f"executor={executor}: choose local (worker processes) or ray (Ray tasks).")
+    given = _overrides(data_dir, data, overrides)
+    seed = given.get("seed", 42)
+    if not isinstance(seed, int) or seed < 0:
+        raise UserError(f"seed={seed}: expected a whole number >= 0.")
+    return run_tune(comp, model, given, trials=trials, timeout=timeout, workers=workers, storage=storage, seed=seed,
+                    pruner=pruner, heartbeat=heartbeat, executor=executor, ray_address=ray_address)
 
 
 def submit(comp: str, run: Optional[str] = None, file: Optional[str] = None, message: Optional[str] = None) -> Dict:

@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
+from .. import api
 from ..core.competition import competition_names, load_competition, prepare_function
-from ..core.config import available_configs, parse_overrides
-from ..kaggle.download import download
+from ..core.config import available_configs, flat_overrides, parse_overrides
 from ..core.files import resolve_data_dir, sample_dir
 from ..core.io import atomic_write_text
 from ..core.paths import config_dir, display
+from ..kaggle.download import download
 from ..models import get_entry, names
-from ..pipeline import train
 from ..tasks import get_task, task_offering
 from .args import need, number
 
 
 def cmd_train(own, overrides) -> None:
-    train(need(own, "comp", "train"), own.get("model") or "lightgbm", overrides)
+    api.train(need(own, "comp", "train"), own.get("model") or "lightgbm", **flat_overrides(overrides))
 
 
 def cmd_autogluon(own, overrides) -> None:
     comp = need(own, "comp", "autogluon")
     extra = [f"model.params.{k}={own[k]}" for k in ("time_limit", "presets") if own.get(k)]
     number(own, "time_limit", float, low=1)  # a clear message for time_limit=abc
-    train(comp, own.get("model") or "autogluon", overrides + extra)
+    api.train(comp, own.get("model") or "autogluon", **flat_overrides(overrides + extra))
 
 
 def cmd_sample(own, overrides) -> None:

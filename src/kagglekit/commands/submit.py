@@ -6,7 +6,8 @@ from typing import Dict, List
 
 from ..core.errors import UserError
 from ..core.paths import display
-from ..kaggle.submissions import leaderboard, submissions_log, submit
+from ..api import leaderboard, submit
+from ..kaggle.submissions import submissions_log
 from .args import need
 
 
