@@ -168,7 +168,7 @@ def test_image_config_errors_are_clear(workdir):
 
 
 def test_autogluon_on_frozen_embeddings_shares_folds_and_ensembles(workdir):
-    from kagglekit.commands.ensemble import ensemble
+    from kagglekit.ensembles import ensemble
 
     args = ["data=sample", "folds=3", "image.size=32", "model.params.time_limit=20", "model.params.hyperparameters={KNN: {}}"]
     ag = train("leaves", "autogluon", args, **QUIET)
@@ -239,7 +239,7 @@ def test_local_weight_file_loads_and_head_is_replaced(tmp_path):
 
 def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(workdir):
     """digits: pictures as CSV pixel columns, no id in test.csv, 1-based ImageId and `Label` in the submission."""
-    from kagglekit.commands.ensemble import ensemble
+    from kagglekit.ensembles import ensemble
 
     table = train("digits", "logistic", ["data=sample"], **QUIET)
     net = train("digits", "cnn", ["data=sample", "model.params.arch=test_resnet", "model.params.epochs=2", "image.size=16"], **QUIET)

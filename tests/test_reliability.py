@@ -10,7 +10,7 @@ import pytest
 
 from helpers import sample_copy
 from kagglekit.comparison import compare_table
-from kagglekit.commands.ensemble import ensemble
+from kagglekit.ensembles import ensemble
 from kagglekit.core.errors import UserError
 from kagglekit.core.paths import ROOT
 from kagglekit.pipeline import train

@@ -120,7 +120,7 @@ def test_new_refuses_to_overwrite_and_names_what_it_cannot_guess(home, workdir, 
 
 
 def test_tabular_classification_ensembles_on_probabilities(home, workdir):
-    from kagglekit.commands.ensemble import ensemble
+    from kagglekit.ensembles import ensemble
 
     folder = make_case("class_proba", workdir / "files")
     assert main(["new", "comp=grades", f"data_dir={folder}"]) == 0
