@@ -58,3 +58,27 @@ def test_fold_file_is_saved_once_and_checked(workdir):
 def test_bad_scheme_columns():
     with pytest.raises(UserError, match="cv.group_column"):
         assign_folds(_frame(), "y", "regression", CVConfig(scheme="group", group_column="nope"), 0)
+
+
+def test_time_folds_and_date_parts_read_zoned_and_mixed_timestamps():
+    """ISO strings with ``Z`` and ``+02:00`` zones, naive ones and epoch seconds are one timeline (no pandas
+    traceback for mixed zones), so time folds are periods and date features are the UTC calendar."""
+    from kagglekit.core.dates import parse_dates
+    from kagglekit.tabular.preprocess import DateParts
+
+    start = pd.Timestamp("2021-01-01", tz="UTC")
+    moments = [start + pd.Timedelta(hours=7 * i) for i in range(120)]
+    spelled = [m.strftime("%Y-%m-%dT%H:%M:%SZ") if i % 3 == 0 else
+               m.tz_convert("Europe/Paris").isoformat() if i % 3 == 1 else m.strftime("%Y-%m-%d %H:%M:%S")
+               for i, m in enumerate(moments)]
+    order = np.random.default_rng(0).permutation(120)
+    frame = pd.DataFrame({"when": [spelled[i] for i in order], "y": np.arange(120.0)})
+    parsed = parse_dates(frame["when"])
+    assert parsed.notna().all() and (parsed == pd.Series([moments[i].tz_localize(None) for i in order])).all()
+    epoch = parse_dates(pd.Series([m.timestamp() for m in moments]))
+    assert (epoch == pd.Series([m.tz_localize(None) for m in moments])).all()
+    folds = assign_folds(frame, "y", "regression", CVConfig(n_splits=4, scheme="time", time_column="when"), 0)
+    periods = [sorted(order[folds == k]) for k in range(4)]
+    assert [p[0] for p in periods] == [0, 30, 60, 90] and all(p == list(range(p[0], p[0] + 30)) for p in periods)
+    parts = DateParts().fit(frame[["when"]]).transform(frame[["when"]])
+    assert (parts[:, 0] == 2021).all() and np.isfinite(parts).all()

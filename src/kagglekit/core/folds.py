@@ -14,6 +14,7 @@ import pandas as pd
 from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold
 
 from .config import CVConfig
+from .dates import parse_dates
 from .errors import UserError
 from .io import atomic_write_text
 from .paths import display, runs_root
@@ -43,7 +44,7 @@ def assign_folds(train: pd.DataFrame, target: str, task: str, cv: CVConfig, seed
         splits = GroupKFold(k, shuffle=True, random_state=seed).split(index, groups=train[cv.group_column])
     else:  # time: k contiguous blocks in time order, so each validation block is a period
         _require(train, cv.time_column, "cv.time_column")
-        order = np.argsort(pd.to_datetime(train[cv.time_column], errors="coerce").values, kind="stable")
+        order = np.argsort(parse_dates(train[cv.time_column]).values, kind="stable")
         splits = ((None, block) for block in np.array_split(order, k))
     for fold, (_, valid) in enumerate(splits):
         folds[valid] = fold

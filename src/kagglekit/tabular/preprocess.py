@@ -23,6 +23,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from ..core.competition import ColumnsSpec
+from ..core.dates import parse_dates
 from .run_config import PreprocessConfig
 
 MISSING = "__missing__"
@@ -154,7 +155,7 @@ class DateParts(BaseEstimator, TransformerMixin):
     def transform(self, X):
         parts = []
         for col in self.columns_:
-            d = pd.to_datetime(X[col], errors="coerce")
+            d = parse_dates(X[col])
             days = (d - pd.Timestamp("1970-01-01")).dt.days
             parts += [d.dt.year, d.dt.month, d.dt.dayofyear, days]
         return np.column_stack([p.to_numpy(dtype=float) for p in parts])

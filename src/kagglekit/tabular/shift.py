@@ -14,6 +14,7 @@ from typing import Dict, List, Optional
 import numpy as np
 import pandas as pd
 
+from ..core.dates import parse_dates
 from ..core.plots import pyplot, save_figure
 from ..core.speed import physical_cores
 
@@ -85,7 +86,7 @@ def adversarial_validation(train: pd.DataFrame, test: pd.DataFrame, drop: List[s
     alone = {c: a for c, a in sorted(alone.items(), key=lambda kv: -kv[1]) if a > 0.8}
     fixes = {}
     for col in alone:
-        parsed = pd.to_datetime(both[col], errors="coerce", format="mixed") if not pd.api.types.is_numeric_dtype(both[col]) else None
+        parsed = parse_dates(both[col]) if not pd.api.types.is_numeric_dtype(both[col]) else None
         if parsed is not None and parsed.notna().mean() > 0.9:
             fixes[col] = f"validate on time blocks: cv.scheme=time cv.time_column='{col}'"
         elif both[col].nunique() > 0.9 * len(both):
