@@ -259,3 +259,39 @@ def test_lightgbm_early_stops_on_an_inner_split_and_says_where(workdir):
     fixed = train("credit", "lightgbm", ["data=sample", "model.params.n_estimators=300", "model.params.early_stopping=false"], **QUIET)
     assert fixed.record["best_iterations"] == [300] * 5
     assert res.record["cv_mean"] > 0.6
+
+
+@pytest.mark.parametrize("relation", ["later_period", "unseen_groups"])
+def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(relation, home, workdir):
+    """Test rows that are the next period get time folds on their date column (declared a date); test rows of keys
+    train never shows get group folds on that key. The evidence is a comment in configs/NAME/defaults.yaml."""
+    rng = np.random.default_rng(1)
+    n, n_test = 360, 90
+    frame, score = _features(n + n_test, rng)
+    frame.insert(0, "id", np.arange(n + n_test))
+    if relation == "later_period":
+        when = pd.date_range("2021-01-01", periods=n + n_test, freq="6h", tz="UTC")
+        frame["when"] = [t.isoformat().replace("+00:00", "Z") for t in when]
+        expect = {"scheme": "time", "time_column": "when"}
+    else:
+        frame["store_id"] = np.concatenate([rng.integers(0, 60, n), rng.integers(100, 130, n_test)])
+        expect = {"scheme": "group", "group_column": "store_id"}
+    train_rows, test_rows = frame.iloc[:n].copy(), frame.iloc[n:].copy()
+    train_rows["price"] = score[:n] * 10 + 100
+    folder = _write(workdir / "files" / relation, train_rows, test_rows,
+                    pd.DataFrame({"id": test_rows["id"], "price": 0.0}))
+    assert main(["new", f"comp=case-{relation}", f"data_dir={folder}"]) == 0
+    defaults = (home / "configs" / f"case-{relation}" / "defaults.yaml").read_text()
+    cv = yaml.safe_load(defaults)["cv"]
+    assert {k: cv[k] for k in expect} == expect
+    assert ("later period" in defaults) if relation == "later_period" else ("never shows" in defaults)
+    spec = yaml.safe_load((home / "competitions" / f"case-{relation}" / "competition.yaml").read_text())
+    assert spec.get("columns", {}).get("date", []) == (["when"] if relation == "later_period" else [])
+    res = train(f"case-{relation}", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=80"], **QUIET)
+    folds = pd.read_csv(res.run_dir / "folds.csv")["fold"].to_numpy()
+    if relation == "later_period":  # each fold a contiguous period
+        assert all(np.all(np.diff(np.flatnonzero(folds == k)) == 1) for k in range(5))
+    else:  # no store in two folds
+        stores = train_rows["store_id"].to_numpy()
+        assert all(len(set(folds[stores == s])) == 1 for s in np.unique(stores))
+    assert res.record["cv_mean"] < 0.8 * train_rows["price"].std()

@@ -21,6 +21,7 @@ from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import pixel_columns
+from ..tabular.validation import guess_validation
 from .args import need
 
 SAMPLE_NAMES = ("sample_submission.csv", "sampleSubmission.csv")
@@ -102,6 +103,11 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec.update(kind="image", other_kinds=["tabular"],
                     images={"layout": "pixels", "pixel_prefix": "pixel", "height": side, "width": side, "channels": 1})
     spec["files"] = files
+    skip = ([spec["id"]] if spec["id"] else []) + targets
+    validation = guess_validation(train, test, skip, task)
+    if validation.dates:
+        spec["columns"] = {"date": validation.dates}
+    spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 
 
@@ -112,13 +118,15 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UserError(f"{display(target)} exists; pass force=true to overwrite it.")
     spec = guess_competition(folder, name)
+    validation = spec.pop("validation")
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
               "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n")
     atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
     defaults = config_dir() / name / "defaults.yaml"
-    if not defaults.exists():
-        scheme = "kfold" if spec["task"] in ("regression", "multilabel") else "stratified"
-        atomic_write_text(defaults, f"# {name}: shared settings of every model config here.\ncv:\n  scheme: {scheme}\n  n_splits: 5\n")
+    if not defaults.exists():  # a user's own defaults are never replaced
+        why = "".join(f"# {line}\n" for line in validation.evidence)
+        atomic_write_text(defaults, f"# {name}: shared settings of every model config here. Folds guessed from how test "
+                          f"relates to train:\n{why}" + yaml.safe_dump({"cv": validation.cv}, sort_keys=False))
     return target
 
 
@@ -129,6 +137,7 @@ def cmd_new(own, overrides) -> None:
         raise UserError("`make new` needs data_dir=PATH: the folder with the competition's train/test/sample files.")
     path = write_competition(name, Path(folder).expanduser(), own.get("force", "false").lower() in ("1", "true", "yes"))
     print(path.read_text())
+    print((config_dir() / name / "defaults.yaml").read_text())
     warn_on_shift(name, Path(folder).expanduser())
     print(f"wrote {display(path)}; next: `make train comp={name} model=lightgbm data_dir={folder}`")
 

@@ -16,3 +16,15 @@ def parse_dates(values: pd.Series) -> pd.Series:
         return values
     parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
     return parsed.dt.tz_localize(None)
+
+
+def looks_like_dates(values: pd.Series, share: float = 0.9) -> bool:
+    """Text that reads as dates or times in at least ``share`` of its non-empty cells (``2021-03-01``,
+    ``2021-03-01T08:00:00Z``, ``03/01/2021 08:00``); short codes and plain numbers never count."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
+        return False
+    text = values.dropna().astype(str)
+    if text.empty:
+        return False
+    shaped = text.str.len().ge(8) & text.str.contains(r"\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}|\d{4}-\d{2}", regex=True)
+    return bool(shaped.mean() >= share and parse_dates(text).notna().mean() >= share)
