@@ -252,6 +252,18 @@ def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(wor
     assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= set(range(10))
 
 
+def test_a_table_model_on_pixel_columns_trains_on_the_pixels_unless_told_otherwise(workdir):
+    """A registered table model with no config of its own (no `kind:` anywhere) on a pixel CSV trains as a table on
+    the raw pixel columns, as asked; `kind=image` still gives it the frozen backbone's embeddings."""
+    from kagglekit.tasks import load_config
+
+    assert load_config("digits", "extra_trees").kind == "tabular"
+    assert load_config("digits", "extra_trees", ["kind=image"]).kind == "image"
+    assert load_config("leaves", "extra_trees").kind == "image"  # pictures only: embeddings
+    forest = train("digits", "extra_trees", ["data=sample", "model.params.n_estimators=30"], **QUIET)
+    assert forest.record["kind"] == "tabular" and forest.record["cv_mean"] > 0.15
+
+
 def test_class_folder_layout_trains_and_submits(workdir, tmp_path, monkeypatch):
     """train/<class>/<file> and test/<file>: the folder is the label, the file name the submission id."""
     import shutil

@@ -12,7 +12,7 @@ from ..core.config import Overrides, available_configs, build_config, check_comm
 from ..core.errors import UserError
 from ..core.paths import config_dir
 from ..models import names as model_names
-from ..models import validate_params
+from ..models import get_entry, validate_params
 from .base import Task
 from .image import ImageTask
 from .tabular import TabularTask
@@ -48,6 +48,19 @@ def task_offering(spec: CompetitionSpec, hook: str, what: str) -> Task:
     raise UserError(f"{what}: {spec.name} has no {' or '.join(offering)} form (its kinds: {', '.join(spec.kinds)}).")
 
 
+def _kind_for_model(spec: CompetitionSpec, layers) -> Optional[str]:
+    """Where no config names a kind: the first of the competition's kinds whose own food is what the model eats
+    (LightGBM on a pixel CSV trains on the pixel columns as a table; a timm model on them as pictures)."""
+    name = None
+    for _, layer in layers:
+        model = layer.get("model")
+        name = model.get("name", name) if isinstance(model, dict) else name
+    if name not in model_names():
+        return None
+    eats = get_entry(name).eats
+    return next((k for k in spec.kinds if eats in get_task(k).native), None)
+
+
 def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional[Overrides] = None) -> Tuple[Task, object]:
     """The run's Task and its resolved config: layered YAML and overrides, every key and value checked."""
     comp = spec.name
@@ -64,6 +77,8 @@ def load_run_config(spec: CompetitionSpec, config_name: str, overrides: Optional
     kind = spec.kind
     for _, layer in layers:
         kind = layer.get("kind", kind) or kind
+    if not any(layer.get("kind") for _, layer in layers):
+        kind = _kind_for_model(spec, layers) or kind
     if kind not in spec.kinds:
         raise UserError(f"kind={kind}: {comp} can be trained as {', '.join(spec.kinds)} (competition.yaml kind / other_kinds).")
     task = get_task(kind)

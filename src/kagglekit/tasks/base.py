@@ -24,6 +24,7 @@ class Task:
     kind: str = ""
     config_cls: type = RunConfig
     eats: tuple = ()  # what its models may eat (see models.registry)
+    native: tuple = ()  # what it feeds as its own (not derived): a model eating this picks this kind by default
     spec_sections: dict = {}  # competition.yaml sections this kind owns: name -> dataclass (read by spec.section)
 
     def check_config(self, spec: CompetitionSpec, run) -> None:

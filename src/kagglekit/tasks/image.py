@@ -31,6 +31,7 @@ class ImageTask(Task):
     kind = "image"
     config_cls = ImageRunConfig
     eats = ("images", "table", "frame")
+    native = ("images",)  # table models here learn from a frozen backbone's embeddings
     spec_sections = {"images": ImagesSpec}
 
     def check_config(self, spec, run: ImageRunConfig) -> None:

@@ -27,6 +27,7 @@ class TabularTask(Task):
     kind = "tabular"
     config_cls = TabularRunConfig
     eats = ("table", "frame")
+    native = ("table", "frame")
 
     def check_config(self, spec, run: TabularRunConfig) -> None:
         super().check_config(spec, run)
