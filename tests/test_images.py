@@ -291,3 +291,38 @@ def test_class_folder_layout_trains_and_submits(workdir, tmp_path, monkeypatch):
     assert list(sub.columns) == ["file", "species"]
     assert set(sub["file"]) == {p.name for p in (folder / "test").iterdir()}
     assert set(sub["species"]) <= {"maize", "wheat", "cleavers"}
+
+
+def test_new_recognises_class_folders_and_the_result_trains_with_no_edit(workdir, tmp_path, monkeypatch):
+    """`make new` on train/<class>/<file>, test/<file> and a sample submission (no train.csv): an image competition in
+    the class_folders layout, id and label from the sample's columns, trained with no hand edit."""
+    import shutil
+
+    import yaml
+
+    from kagglekit.commands import main
+    from kagglekit.core.paths import ROOT
+    from kagglekit.images.sample import write_image_sample
+
+    comps, configs = tmp_path / "competitions", tmp_path / "configs"
+    (comps / "seed").mkdir(parents=True)
+    configs.mkdir()
+    shutil.copy(ROOT / "configs/defaults.yaml", configs)
+    (comps / "seed/competition.yaml").write_text(
+        "kind: image\ntask: multiclass\nid: file\ntarget: species\nmetric: accuracy\n"
+        "images: {layout: class_folders, train_dir: train, test_dir: test}\n")
+    (comps / "seed/sample.yaml").write_text(
+        "images: {classes: [maize, wheat, cleavers], n_per_class: 12, n_test: 9, size: 32, format: png}\n")
+    monkeypatch.setenv("KAGGLEKIT_COMPETITIONS", str(comps))
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(configs))
+    folder = write_image_sample(load_competition("seed"), tmp_path / "files", 0)  # files only; the yaml is thrown away
+    assert not (folder / "train.csv").exists() and (folder / "train/maize").is_dir()
+    assert main(["new", "comp=plants", f"data_dir={folder}"]) == 0
+    spec = yaml.safe_load((comps / "plants/competition.yaml").read_text())
+    assert spec["images"]["layout"] == "class_folders" and spec["kind"] == "image" and spec["task"] == "multiclass"
+    res = train("plants", "timm", [f"data_dir={folder}", "model.params.arch=test_resnet", "model.params.pretrained=none",
+                                   "model.params.epochs=1", "model.params.batch_size=16", "image.size=32", "folds=3"],
+                **QUIET)
+    sub, sample = pd.read_csv(res.submission), pd.read_csv(next(folder.glob("*ubmission*.csv")))
+    assert list(sub.columns) == list(sample.columns) and sub.iloc[:, 0].tolist() == sample.iloc[:, 0].tolist()
+    assert set(sub.iloc[:, 1]) <= {"maize", "wheat", "cleavers"}

@@ -20,7 +20,7 @@ from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
-from ..images.data import pixel_columns
+from ..images.data import IMAGE_SUFFIXES, pixel_columns
 from ..tabular.validation import guess_validation
 from .args import need
 
@@ -43,10 +43,42 @@ def _match(name: str, columns: List[str]) -> Optional[str]:
     return lower.get(str(name).lower())
 
 
+def _class_folders(folder: Path) -> Optional[Dict[str, str]]:
+    """{train_dir, test_dir} when ``folder`` holds pictures in class folders (``train/<class>/<file>``) and a test
+    folder of pictures (``test/<file>``), as many Kaggle image competitions ship them; else None."""
+    dirs = [d for d in sorted(folder.iterdir()) if d.is_dir()]
+    def pictures(d, pattern):
+        return [p for p in d.glob(pattern) if p.suffix.lower() in IMAGE_SUFFIXES]
+    train = next((d for d in dirs if "train" in d.name.lower() and len([c for c in d.iterdir() if c.is_dir()]) >= 2
+                  and pictures(d, "*/*")), None)
+    test = next((d for d in dirs if "test" in d.name.lower() and pictures(d, "*")), None)
+    return {"train_dir": train.name, "test_dir": test.name} if train and test else None
+
+
+def _guess_class_folders(folder: Path, name: str, dirs: Dict[str, str], sample_path: Path) -> Dict:
+    """competition.yaml for a class-folder image competition: the folder is the label, the file name the id."""
+    sample = read_table(sample_path, name)
+    if len(sample.columns) != 2:
+        raise UserError(f"{display(sample_path)}: a class-folder competition's sample submission has an id and a label "
+                        f"column; it has {list(sample.columns)}. Write competition.yaml by hand (images.layout: "
+                        "class_folders).")
+    sub_id, label = sample.columns
+    classes = [d.name for d in (folder / dirs["train_dir"]).iterdir() if d.is_dir()]
+    return {"kaggle": name, "title": name, "kind": "image", "task": "binary" if len(classes) == 2 else "multiclass",
+            "id": str(sub_id), "target": str(label), "metric": "accuracy", "submission": {"format": "label"},
+            "images": {"layout": "class_folders", **dirs},
+            "files": {"sample_submission": sample_path.name}}
+
+
 def guess_competition(folder: Path, name: str) -> Dict:
     """The competition.yaml content for the files in ``folder``."""
     train_path = _find(folder, ("train.csv",), "*train*.csv*")
     sample_path = _find(folder, SAMPLE_NAMES, "*ubmission*.csv*")
+    dirs = _class_folders(folder) if train_path is None and sample_path is not None else None
+    if dirs is not None:
+        spec = _guess_class_folders(folder, name, dirs, sample_path)
+        spec["validation"] = guess_validation(pd.DataFrame(), None, [], spec["task"])
+        return spec
     if train_path is None or sample_path is None:
         raise UserError(f"{display(folder)} needs a train CSV and a sample submission CSV (found: "
                         f"{', '.join(p.name for p in folder.iterdir()) or 'nothing'})."
@@ -147,8 +179,13 @@ def warn_on_shift(name: str, folder: Path) -> None:
     from ..core.competition import load_competition
     from ..core.dataset import read_competition_files
     from ..tabular.shift import adversarial_validation
+    from ..tasks import task_offering
 
     spec = load_competition(name)
+    try:
+        task_offering(spec, "shift", "the shift check")
+    except UserError:
+        return  # pictures only (class folders): no table to compare
     data = read_competition_files(spec, folder, need_test_id=False)
     drop = ([spec.id] if spec.id else []) + spec.targets
     report = adversarial_validation(data.train, data.test, drop, folds=3, trees=100, max_rows=3000)
