@@ -21,6 +21,7 @@ from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import IMAGE_SUFFIXES, pixel_columns
+from ..tabular.roles import guess_roles
 from ..tabular.validation import guess_validation
 from .args import need
 
@@ -137,8 +138,11 @@ def guess_competition(folder: Path, name: str) -> Dict:
     spec["files"] = files
     skip = ([spec["id"]] if spec["id"] else []) + targets
     validation = guess_validation(train, test, skip, task)
-    if validation.dates:
-        spec["columns"] = {"date": validation.dates}
+    roles = guess_roles(train, test, skip + validation.dates)
+    columns = {**({"date": validation.dates} if validation.dates else {}), **roles.columns}
+    if columns:
+        spec["columns"] = columns
+    spec["evidence"] = [f"date '{c}': reads as dates and times" for c in validation.dates] + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 
@@ -150,9 +154,10 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
     if target.exists() and not force:
         raise UserError(f"{display(target)} exists; pass force=true to overwrite it.")
     spec = guess_competition(folder, name)
-    validation = spec.pop("validation")
+    validation, evidence = spec.pop("validation"), spec.pop("evidence", [])
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
-              "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n")
+              "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n"
+              + "".join(f"# columns, {line}\n" for line in evidence))
     atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
     defaults = config_dir() / name / "defaults.yaml"
     if not defaults.exists():  # a user's own defaults are never replaced

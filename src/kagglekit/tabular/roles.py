@@ -1,0 +1,44 @@
+"""Column roles a new competition's files show, with the evidence for each: free text and ids that carry no signal.
+
+Numbers, categories and their cardinality are read off dtypes at every run (``preprocess.infer_roles``); what cannot
+be is guessed here once, written to competition.yaml by `make new` with its evidence so a user can correct it:
+free text (most cells distinct, several words each) gets TF-IDF features instead of being a category of one row
+each; a text column unique per row with one token per cell (a hash, a row key) is dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import pandas as pd
+
+
+@dataclass
+class RoleGuess:
+    """``columns`` keys for competition.yaml (``text``, ``drop``) and one line of evidence per guess."""
+
+    columns: Dict[str, List[str]] = field(default_factory=dict)
+    evidence: List[str] = field(default_factory=list)
+
+
+def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:
+    """Free-text and id-like text columns among ``train``'s features (``skip``: id, targets, dates)."""
+    out = RoleGuess()
+    for col in train.columns:
+        values = train[col]
+        if col in skip or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        text = values.dropna().astype(str)
+        if len(text) < 20:
+            continue
+        distinct = text.nunique() / len(text)
+        words = text.str.split().str.len().mean()
+        if distinct >= 0.5 and words >= 3:
+            out.columns.setdefault("text", []).append(col)
+            out.evidence.append(f"text '{col}': {distinct:.0%} distinct, {words:.0f} words on average")
+        elif distinct == 1.0 and words <= 1 and (test is None or col not in test.columns
+                                                 or not test[col].dropna().astype(str).isin(set(text)).any()):
+            out.columns.setdefault("drop", []).append(col)
+            out.evidence.append(f"drop '{col}': a different single token in every row (a key, no signal)")
+    return out
