@@ -81,4 +81,7 @@ def test_time_folds_and_date_parts_read_zoned_and_mixed_timestamps():
     periods = [sorted(order[folds == k]) for k in range(4)]
     assert [p[0] for p in periods] == [0, 30, 60, 90] and all(p == list(range(p[0], p[0] + 30)) for p in periods)
     parts = DateParts().fit(frame[["when"]]).transform(frame[["when"]])
-    assert (parts[:, 0] == 2021).all() and np.isfinite(parts).all()
+    assert (parts[:, 0] == 2021).all() and np.isfinite(parts).all() and parts.shape[1] == 10
+    hours = parts[:, 4][np.argsort(order)]  # the hour of day, as each moment was spelled: the same UTC hour
+    assert np.allclose(hours, [m.hour for m in moments])
+    assert np.allclose(parts[:, 6] ** 2 + parts[:, 7] ** 2, 1)  # the hour on a circle

@@ -45,7 +45,7 @@ class ColumnsSpec:
     ordinal: Dict[str, List[str]] = field(default_factory=dict)  # column: levels, worst first
     text: List[str] = field(default_factory=list)  # free text (TF-IDF + SVD)
     multi: List[str] = field(default_factory=list)  # "a, b, c" lists (item indicators)
-    date: List[str] = field(default_factory=list)  # any spelling (zoned ISO as UTC, epoch seconds): year, month, day-of-year, day
+    date: List[str] = field(default_factory=list)  # any spelling (zoned ISO as UTC, epoch seconds): calendar parts, hour, cycles, days
     drop: List[str] = field(default_factory=list)  # never fed to a model
     multi_separator: str = ", "  # between the items of a multi column
 

@@ -145,8 +145,13 @@ class OrdinalLevels(BaseEstimator, TransformerMixin):
         return np.asarray(self.columns_)
 
 
+DATE_PARTS = ("year", "month", "doy", "days", "hour", "dow", "hour_sin", "hour_cos", "doy_sin", "doy_cos")
+
+
 class DateParts(BaseEstimator, TransformerMixin):
-    """Year, month, day of year and days since 1970 of each date column. Nothing is fitted."""
+    """Calendar parts of each date column (year, month, day of year, day of week, hour), elapsed days since 1970
+    (with the time of day as a fraction) and the hour and the day of the year on a circle (23:00 is next to 00:00,
+    31 December to 1 January). Nothing is fitted."""
 
     def fit(self, X, y=None):
         self.columns_ = list(X.columns)
@@ -156,12 +161,15 @@ class DateParts(BaseEstimator, TransformerMixin):
         parts = []
         for col in self.columns_:
             d = parse_dates(X[col])
-            days = (d - pd.Timestamp("1970-01-01")).dt.days
-            parts += [d.dt.year, d.dt.month, d.dt.dayofyear, days]
+            days = (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
+            hour = d.dt.hour + d.dt.minute / 60.0
+            turn_hour, turn_day = 2 * np.pi * hour / 24.0, 2 * np.pi * (d.dt.dayofyear - 1) / 365.25
+            parts += [d.dt.year, d.dt.month, d.dt.dayofyear, days, hour, d.dt.dayofweek,
+                      np.sin(turn_hour), np.cos(turn_hour), np.sin(turn_day), np.cos(turn_day)]
         return np.column_stack([p.to_numpy(dtype=float) for p in parts])
 
     def get_feature_names_out(self, input_features=None):
-        return np.asarray([f"{c}_{p}" for c in self.columns_ for p in ("year", "month", "doy", "days")])
+        return np.asarray([f"{c}_{p}" for c in self.columns_ for p in DATE_PARTS])
 
 
 class MultiLabelIndicators(BaseEstimator, TransformerMixin):
