@@ -60,3 +60,30 @@ def test_yeo_johnson_is_fitted_on_the_training_rows_and_unskews_them():
     assert res.record["cv_mean"] < 0.2
     with pytest.raises(UserError, match="skew_transform"):
         train("house-prices", "lasso", ["data=sample", "preprocess.skew_transform=boxcox"], **QUIET)
+
+
+def test_roles_are_guessed_from_generated_columns_with_their_evidence():
+    """Free text, numbers that are codes, a per-row key; amounts, small categories and a dense count stay as dtypes
+    say."""
+    import numpy as np
+    import pandas as pd
+
+    from kagglekit.tabular.roles import guess_roles
+
+    rng = np.random.default_rng(0)
+    n = 300
+    vocab = ["red", "apple", "river", "stone", "quick", "blue", "house", "light", "green", "cloud"]
+    train = pd.DataFrame({
+        "review": [" ".join(rng.choice(vocab, 6)) + f" {i}" for i in range(n)],
+        "subclass": rng.choice([20, 30, 60, 90, 120, 160, 190], n),  # codes: 7 values over 20..190
+        "rooms": rng.integers(1, 9, n),  # a count: dense in its range
+        "price": rng.normal(100, 10, n),  # an amount
+        "colour": rng.choice(["red", "blue"], n),  # a small category
+        "token": [f"k{rng.integers(1e9):x}{i}" for i in range(n)],  # one distinct token per row
+    })
+    test = train.iloc[:20].assign(token=[f"t{i}" for i in range(20)])
+    guess = guess_roles(train, test, skip=[])
+    assert guess.columns == {"text": ["review"], "categorical": ["subclass"], "drop": ["token"]}
+    lines = "\n".join(guess.evidence)
+    assert "text 'review': 100% distinct, 7 words on average" in lines and "20..190: codes" in lines
+    assert "a different single token in every row" in lines

@@ -1,4 +1,5 @@
-"""Column roles a new competition's files show, with the evidence for each: free text and ids that carry no signal.
+"""Column roles a new competition's files show, with the evidence for each: free text, numeric codes, and ids that
+carry no signal.
 
 Numbers, categories and their cardinality are read off dtypes at every run (``preprocess.infer_roles``); what cannot
 be is guessed here once, written to competition.yaml by `make new` with its evidence so a user can correct it:
@@ -22,12 +23,33 @@ class RoleGuess:
     evidence: List[str] = field(default_factory=list)
 
 
+def _codes(values: pd.Series) -> Optional[str]:
+    """Evidence that whole numbers are codes (``MSSubClass``: 20, 30, ... 190), not amounts: a few distinct values
+    spread thinly over their range."""
+    if not pd.api.types.is_integer_dtype(values):
+        return None
+    distinct = values.dropna().unique()
+    if not 3 <= len(distinct) <= 50:
+        return None
+    span = float(distinct.max() - distinct.min() + 1)
+    if len(distinct) / span >= 0.3:
+        return None
+    return f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}: codes, not amounts"
+
+
 def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:
-    """Free-text and id-like text columns among ``train``'s features (``skip``: id, targets, dates)."""
+    """Free-text, id-like text and numeric-code columns among ``train``'s features (``skip``: id, targets, dates)."""
     out = RoleGuess()
     for col in train.columns:
         values = train[col]
-        if col in skip or not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        if col in skip:
+            continue
+        codes = _codes(values)
+        if codes:
+            out.columns.setdefault("categorical", []).append(col)
+            out.evidence.append(f"categorical '{col}': {codes}")
+            continue
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
         text = values.dropna().astype(str)
         if len(text) < 20:
