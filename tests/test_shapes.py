@@ -321,3 +321,32 @@ def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
     assert spec["columns"]["drop"] == ["hash"] and "# columns, text 'message': 100% distinct, 8 words on average" in text
     res = train("sms", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=100"], **QUIET)
     assert res.record["cv_mean"] > 0.9  # chance is 0.5; the words decide
+
+
+def test_free_text_stays_sparse_tfidf_for_linear_models_and_svd_for_the_rest(home, workdir):
+    """preprocess.text=auto: a linear model gets the sparse word and character TF-IDF of a text column, a booster its
+    dense SVD components; on a message-source competition the linear model on words beats chance by far."""
+    from scipy import sparse
+
+    from kagglekit.models import get_entry
+    from kagglekit.tabular.preprocess import build_preprocessor, infer_roles
+    from kagglekit.tabular.run_config import PreprocessConfig
+    from kagglekit.core.competition import ColumnsSpec
+
+    rng = np.random.default_rng(5)
+    vocab = {0: ["meeting", "lunch", "report", "thanks"], 1: ["win", "prize", "cash", "click"]}
+    y = rng.integers(0, 2, 300)
+    frame = pd.DataFrame({"message": [" ".join(rng.choice(vocab[v], 4)) + f" note {i}" for i, v in enumerate(y)],
+                          "length": rng.normal(size=300)})
+    columns = ColumnsSpec(text=["message"])
+    roles = infer_roles(frame, columns, [], 30)
+    for model, want_sparse in (("ridge", True), ("lightgbm", False)):
+        pre = build_preprocessor(roles, columns, PreprocessConfig(), "binary", 0, sparse_ok=get_entry(model).sparse)
+        X = pre.fit_transform(frame, y)
+        assert sparse.issparse(X) == want_sparse and (X.shape[1] > 100) == want_sparse, (model, X.shape)
+    test = frame.iloc[250:].drop(columns=[]).assign(id=np.arange(250, 300))
+    train_rows = frame.iloc[:250].assign(id=np.arange(250), spam=y[:250])
+    folder = _write(workdir / "files" / "notes", train_rows, test, pd.DataFrame({"id": test["id"], "spam": 0.5}))
+    assert main(["new", "comp=notes", f"data_dir={folder}"]) == 0
+    res = train("notes", "ridge", [f"data_dir={folder}"], **QUIET)
+    assert res.record["cv_mean"] > 0.95

@@ -43,7 +43,7 @@ class ColumnsSpec:
 
     categorical: List[str] = field(default_factory=list)  # numbers that are really codes
     ordinal: Dict[str, List[str]] = field(default_factory=dict)  # column: levels, worst first
-    text: List[str] = field(default_factory=list)  # free text (TF-IDF + SVD)
+    text: List[str] = field(default_factory=list)  # free text: sparse TF-IDF (linear models) or its SVD (the rest)
     multi: List[str] = field(default_factory=list)  # "a, b, c" lists (item indicators)
     date: List[str] = field(default_factory=list)  # any spelling (zoned ISO as UTC, epoch seconds): calendar parts, hour, cycles, days
     drop: List[str] = field(default_factory=list)  # never fed to a model

@@ -27,17 +27,18 @@ class ModelEntry:
     eats: str = "table"
     description: str = ""
     check: Optional[Callable[[Any], Optional[str]]] = None  # params -> message when a value is out of range
+    sparse: bool = False  # fits on a sparse matrix as well as it does on a dense one (free text stays sparse TF-IDF)
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None):
-    """Decorator registering ``build(params, task, seed, speed)`` under ``name``."""
+def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False):
+    """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input)."""
     assert eats in EATS, eats
 
     def wrap(build):
-        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check)
+        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse)
         return build
 
     return wrap

@@ -46,7 +46,7 @@ def _linear(kind: str):
 
 for _kind in ("ridge", "lasso", "elasticnet"):
     register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)",
-                   check=_check_linear)(_linear(_kind))
+                   check=_check_linear, sparse=True)(_linear(_kind))
 
 
 @dataclass

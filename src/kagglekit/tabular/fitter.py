@@ -97,7 +97,8 @@ class TableFoldFitter:
         else:
             # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
             roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels)
-            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k)
+            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k,
+                                     sparse_ok=get_entry(self.model_name).sparse)
         X = pre.fit_transform(problem.features.iloc[rows], y[rows])
         model.fit(X, y[rows])
         return pre, model, X

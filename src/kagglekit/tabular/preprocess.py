@@ -235,10 +235,42 @@ class TextSVD(BaseEstimator, TransformerMixin):
         return np.asarray([f"text_svd{i}" for i in range(self.k_)])
 
 
+class TextTfidf(BaseEstimator, TransformerMixin):
+    """TF-IDF of one free-text column, word 1-2-grams and character 2-5-grams side by side, kept sparse: what
+    linear models on text learn best from (a few SVD components lose most of it)."""
+
+    def __init__(self, max_features: int = 3000):
+        self.max_features = max_features
+
+    @staticmethod
+    def _text(X):
+        text = pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
+        return text.where(text != "", "empty")
+
+    def fit(self, X, y=None):
+        text = self._text(X)
+        self.words_ = TfidfVectorizer(max_features=self.max_features, ngram_range=(1, 2), sublinear_tf=True).fit(text)
+        self.chars_ = TfidfVectorizer(max_features=self.max_features, analyzer="char_wb", ngram_range=(2, 5),
+                                      sublinear_tf=True).fit(text)
+        return self
+
+    def transform(self, X):
+        from scipy import sparse
+
+        text = self._text(X)
+        return sparse.hstack([self.words_.transform(text), self.chars_.transform(text)]).tocsr()
+
+    def get_feature_names_out(self, input_features=None):
+        return np.concatenate([[f"w:{w}" for w in self.words_.get_feature_names_out()],
+                               [f"c:{c}" for c in self.chars_.get_feature_names_out()]])
+
+
 def build_preprocessor(
-    roles: Dict[str, List[str]], columns: ColumnsSpec, cfg: PreprocessConfig, task: str, seed: int
+    roles: Dict[str, List[str]], columns: ColumnsSpec, cfg: PreprocessConfig, task: str, seed: int,
+    sparse_ok: bool = False,
 ) -> ColumnTransformer:
-    """An unfitted ColumnTransformer for these roles; fit it on a fold's training rows only."""
+    """An unfitted ColumnTransformer for these roles; fit it on a fold's training rows only. ``sparse_ok``: the model
+    fits on sparse input, so free text stays sparse TF-IDF (``preprocess.text: auto``) and the output is sparse."""
     impute = {"median": "median", "mean": "mean", "zero": "constant"}[cfg.numeric_impute]
     numeric_steps = [SimpleImputer(strategy=impute, fill_value=0, add_indicator=cfg.missing_indicators, keep_empty_features=True)]
     if cfg.clip_quantile is not None:
@@ -282,10 +314,15 @@ def build_preprocessor(
         transformers.append(("date", numeric(DateParts()), roles["date"]))
     if roles["multi"]:
         transformers.append(("multi", MultiLabelIndicators(cfg.multi_max_items, columns.multi_separator), roles["multi"]))
+    sparse_text = bool(roles["text"]) and (cfg.text == "sparse" or (cfg.text == "auto" and sparse_ok))
     for col in roles["text"]:
+        if sparse_text:
+            transformers.append((f"text_{col}", TextTfidf(cfg.text_max_features), [col]))
+            continue
         text = TextSVD(cfg.text_max_features, cfg.text_components, seed)
         transformers.append((f"text_{col}", Pipeline([("svd", text)] + ([("scale", StandardScaler())] if cfg.scale else [])), [col]))
-    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=0.0, verbose_feature_names_out=True)
+    return ColumnTransformer(transformers, remainder="drop", sparse_threshold=1.0 if sparse_text else 0.0,
+                             verbose_feature_names_out=True)
 
 
 class RawFrame(BaseEstimator, TransformerMixin):

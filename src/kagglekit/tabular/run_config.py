@@ -25,7 +25,9 @@ class PreprocessConfig:
     high_cardinality: str = "target"  # target | ordinal | drop
     max_onehot_levels: int = 30
     min_category_count: int = 1
-    text_max_features: int = 3000
+    text: str = "auto"  # auto | sparse | svd: TF-IDF of words and characters kept sparse (auto: for models that fit on
+    # sparse input, the linear ones), or reduced to text_components dense SVD components (every other model)
+    text_max_features: int = 3000  # per vocabulary: word 1-2-grams, and character 2-5-grams when sparse
     text_components: int = 16
     multi_max_items: int = 40
 

@@ -11,6 +11,8 @@ import pandas as pd
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
+from ..models import get_entry
+from ..models import names as model_names
 from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.run_config import SKEW_TRANSFORMS, TabularRunConfig
 from ..core.files import read_table
@@ -39,7 +41,12 @@ class TabularTask(Task):
             "preprocess.high_cardinality": (p.high_cardinality, ("target", "ordinal", "drop")),
             "preprocess.skew_transform": (p.skew_transform, SKEW_TRANSFORMS),
             "calibration": (run.calibration, (None,) + CALIBRATIONS),
+            "preprocess.text": (p.text, ("auto", "sparse", "svd")),
         })
+        if p.text == "sparse" and not get_entry(run.model.name).sparse:
+            sparse = ", ".join(n for n in model_names() if get_entry(n).sparse)
+            raise UserError(f"preprocess.text=sparse: model {run.model.name} fits on dense input; sparse text is for "
+                            f"{sparse} (preprocess.text=auto picks for each model).")
         if run.calibration and spec.task == "regression":
             raise UserError(f"calibration={run.calibration} is for class probabilities; {spec.name} is a regression task.")
         if not 0.05 <= run.calibration_fraction <= 0.5:
