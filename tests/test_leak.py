@@ -77,3 +77,21 @@ def test_fold_predictions_do_not_depend_on_validation_rows(workdir, start):
     targets.y[valid_idx] = 1e11
     after = fold0_test_pred(bad, targets)
     np.testing.assert_array_equal(before, after)
+
+
+def test_the_text_model_feature_is_cross_fitted_on_training_rows():
+    """Random words and random labels: a text model's score on the rows it was fitted on would separate them (it
+    memorises), so a booster would trust it; the cross-fitted score on training rows must be chance."""
+    from sklearn.metrics import roc_auc_score
+
+    from kagglekit.tabular.preprocess import TextModelFeature
+
+    rng = np.random.default_rng(0)
+    words = [f"w{i}" for i in range(400)]
+    X = pd.DataFrame({"text": [" ".join(rng.choice(words, 8)) for _ in range(400)]})
+    y = rng.integers(0, 2, 400)
+    feature = TextModelFeature("binary", seed=0)
+    crossed = feature.fit_transform(X, y)[:, 0]
+    memorised = feature.transform(X)[:, 0]
+    assert roc_auc_score(y, memorised) > 0.9  # what an in-sample score would tell a booster
+    assert abs(roc_auc_score(y, crossed) - 0.5) < 0.1

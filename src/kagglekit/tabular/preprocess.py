@@ -24,6 +24,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 
 from ..core.competition import ColumnsSpec
 from ..core.dates import parse_dates
+from ..models.calibration import place_classes
 from .run_config import PreprocessConfig
 
 MISSING = "__missing__"
@@ -265,6 +266,55 @@ class TextTfidf(BaseEstimator, TransformerMixin):
                                [f"c:{c}" for c in self.chars_.get_feature_names_out()]])
 
 
+class TextModelFeature(BaseEstimator, TransformerMixin):
+    """A linear model's prediction from one text column's sparse TF-IDF, as features for models that cannot eat the
+    TF-IDF itself (boosters): one column for regression and binary targets (the model's score), one per class
+    otherwise. ``fit_transform`` cross-fits (each training row predicted by a model that never saw it, as
+    TargetEncoder does), so a booster is not taught to trust a prediction that saw its own target."""
+
+    def __init__(self, task: str = "regression", max_features: int = 3000, folds: int = 5, seed: int = 0):
+        self.task, self.max_features, self.folds, self.seed = task, max_features, folds, seed
+
+    def _model(self):
+        from sklearn.linear_model import LogisticRegression, Ridge
+
+        model = Ridge(alpha=1.0) if self.task == "regression" else LogisticRegression(C=4.0, max_iter=2000)
+        return make_pipeline(TextTfidf(self.max_features), model)
+
+    def _scores(self, model, X):
+        if self.task == "regression":
+            return model.predict(X).reshape(-1, 1)
+        proba = place_classes(model.predict_proba(X), model[-1].classes_, len(self.classes_))
+        return proba[:, 1:2] if len(self.classes_) == 2 else proba
+
+    def fit(self, X, y):
+        y = np.asarray(y)
+        self.classes_ = np.unique(y) if self.task != "regression" else np.zeros(1)
+        self.model_ = self._model().fit(X, y if self.task == "regression" else np.searchsorted(self.classes_, y))
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        from sklearn.model_selection import KFold
+
+        self.fit(X, y)
+        y = np.asarray(y) if self.task == "regression" else np.searchsorted(self.classes_, np.asarray(y))
+        out = np.zeros((len(y), 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)))
+        X = pd.DataFrame(X)
+        for fit_rows, held in KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed).split(X):
+            if self.task != "regression" and len(np.unique(y[fit_rows])) < 2:
+                out[held] = self._scores(self.model_, X.iloc[held])
+                continue
+            out[held] = self._scores(self._model().fit(X.iloc[fit_rows], y[fit_rows]), X.iloc[held])
+        return out
+
+    def transform(self, X):
+        return self._scores(self.model_, pd.DataFrame(X))
+
+    def get_feature_names_out(self, input_features=None):
+        n = 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)
+        return np.asarray([f"text_model{i}" for i in range(n)])
+
+
 def build_preprocessor(
     roles: Dict[str, List[str]], columns: ColumnsSpec, cfg: PreprocessConfig, task: str, seed: int,
     sparse_ok: bool = False,
@@ -321,6 +371,10 @@ def build_preprocessor(
             continue
         text = TextSVD(cfg.text_max_features, cfg.text_components, seed)
         transformers.append((f"text_{col}", Pipeline([("svd", text)] + ([("scale", StandardScaler())] if cfg.scale else [])), [col]))
+        if cfg.text == "auto" and task != "multilabel":  # and the words' own signal, through a cross-fitted linear model
+            scores = TextModelFeature(task, cfg.text_max_features, seed=seed)
+            transformers.append((f"text_model_{col}", Pipeline([("model", scores)] + ([("scale", StandardScaler())]
+                                                                                       if cfg.scale else [])), [col]))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=1.0 if sparse_text else 0.0,
                              verbose_feature_names_out=True)
 
