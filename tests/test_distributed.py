@@ -115,7 +115,10 @@ def test_study_on_postgresql_survives_killed_workers(postgres, workdir, tmp_path
     assert sum(s in ("COMPLETE", "PRUNED") for s in states.values()) == 9
     assert all(states[k] == "FAIL" for k in killed)
     retried = {t.system_attrs.get("failed_trial") for t in study.trials if t.system_attrs.get("failed_trial") is not None}
-    assert set(killed) <= retried
+    # A killed trial that was itself the retry of a dead one (left waiting by the first round, taken up by the second)
+    # is not retried again (max_retry=1): every first try is.
+    first_tries = {k for k in killed if study.trials[k].system_attrs.get("failed_trial") is None}
+    assert first_tries and first_tries <= retried
 
 
 @pytest.fixture
