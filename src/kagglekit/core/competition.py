@@ -93,13 +93,7 @@ class CompetitionSpec:
         read = self.__dict__.setdefault("_read_sections", {})
         if name in read:
             return read[name]
-        try:
-            merged = OmegaConf.merge(OmegaConf.structured(cls), self.sections.get(name) or {})
-        except OmegaConfBaseException as exc:
-            key = getattr(exc, "full_key", None) or "?"
-            raise UserError(f"{self.folder / 'competition.yaml'}: bad key or value '{name}.{key}': "
-                            f"{exc.msg if hasattr(exc, 'msg') else exc}") from None
-        out = OmegaConf.to_object(merged)
+        out = _structured(cls, self.sections.get(name) or {}, self.folder / "competition.yaml", f"{name}.")
         problem = out.check() if hasattr(out, "check") else None
         if problem:
             raise UserError(f"{self.folder / 'competition.yaml'}: {problem}.")
@@ -125,6 +119,16 @@ class CompetitionSpec:
     @property
     def kinds(self) -> List[str]:
         return [self.kind] + [k for k in self.other_kinds if k != self.kind]
+
+
+def _structured(cls: type, raw: dict, path: Path, prefix: str = ""):
+    """``raw`` read as the dataclass ``cls`` (defaults filled in, keys and types checked); a wrong key or value is one
+    line naming the file and the key."""
+    try:
+        return OmegaConf.to_object(OmegaConf.merge(OmegaConf.structured(cls), raw))
+    except OmegaConfBaseException as exc:
+        key = getattr(exc, "full_key", None) or "?"
+        raise UserError(f"{path}: bad key or value '{prefix}{key}': {exc.msg if hasattr(exc, 'msg') else exc}") from None
 
 
 SECTIONS = {  # competition.yaml keys that hold key: value pairs, with an example of each
@@ -163,12 +167,7 @@ def load_competition(name: str) -> CompetitionSpec:
     for key in SECTIONS:
         if raw.get(key) is not None and not isinstance(raw[key], dict):
             raise UserError(f"{path}: '{key}' is a section of key: value pairs ({SECTIONS[key]}), not {raw[key]!r}.")
-    try:
-        cfg = OmegaConf.merge(OmegaConf.structured(CompetitionSpec), raw)
-    except OmegaConfBaseException as exc:
-        key = getattr(exc, "full_key", None) or "?"
-        raise UserError(f"{path}: bad key or value '{key}': {exc.msg if hasattr(exc, 'msg') else exc}") from None
-    spec: CompetitionSpec = OmegaConf.to_object(cfg)
+    spec: CompetitionSpec = _structured(CompetitionSpec, raw, path)
     spec.name, spec.sections = name, sections  # a kind's sections are checked by its Task (tasks.check_sections)
     if spec.task == "classification":  # older files: binary or multi-class, told apart by the data
         spec.task = "multiclass"

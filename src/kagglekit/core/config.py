@@ -205,14 +205,21 @@ def config_layers(comp: str, config_name: str, overrides: Optional[Overrides] = 
     return layers
 
 
-def params_follow_their_model(layers: Layers) -> Layers:
-    """Layers without the ``model.params`` written for a model that a later layer replaces: ``model=lightgbm
-    model.name=xgboost`` keeps the config's preprocessing and drops its LightGBM parameters."""
+def models_named(layers: Layers) -> List[Optional[str]]:
+    """The model in force after each layer (the last ``model.name`` set so far): the last one is the run's."""
     owners, in_force = [], None
     for _, layer in layers:
         model = layer.get("model")
         in_force = model.get("name", in_force) if isinstance(model, dict) else in_force
         owners.append(in_force)
+    return owners
+
+
+def params_follow_their_model(layers: Layers) -> Layers:
+    """Layers without the ``model.params`` written for a model that a later layer replaces: ``model=lightgbm
+    model.name=xgboost`` keeps the config's preprocessing and drops its LightGBM parameters."""
+    owners = models_named(layers)
+    in_force = owners[-1] if owners else None
     out = []
     for (source, layer), owner in zip(layers, owners):
         model = layer.get("model")

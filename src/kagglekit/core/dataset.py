@@ -120,9 +120,9 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
     test_path = locate_table(folder / spec.files.test) if spec.files.test else sample_path
     ids = [spec.id] if spec.id else []
     train = read_table(train_path, spec.name, text=ids, **read_csv)
-    sample = read_sample_submission(spec, folder)
+    sample = read_sample_submission(spec, folder, sample_path)
     test = read_table(test_path, spec.name, text=ids, **read_csv) if spec.files.test else None
-    require_columns(train, ([spec.id] if spec.id else []) + spec.targets, train_path, "id/target")
+    require_columns(train, ids + spec.targets, train_path, "id/target")
     if spec.submission_id:
         require_columns(sample, [spec.submission_id], sample_path, "submission id")
     if test is None:  # e.g. CIFAR-10: the test ids are the sample submission's

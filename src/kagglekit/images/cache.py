@@ -11,10 +11,11 @@ import hashlib
 import json
 import os
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
-from typing import List, Sequence, Tuple
+from typing import Iterator, List, Sequence, Tuple
 
 import numpy as np
 from tqdm.auto import tqdm
@@ -114,7 +115,21 @@ def _remove_dead_temporaries(target: Path) -> None:
                 pass  # alive, another user's
 
 
-def _commit(tmp: Path, target: Path) -> None:
+@contextmanager
+def _new_cache_file(target: Path, shape: Tuple[int, ...]) -> Iterator[np.memmap]:
+    """The array file ``target`` being written: a memory map on a temporary beside it (blocks reserved first), renamed
+    into place when the block ends, removed if it fails."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    _remove_dead_temporaries(target)
+    tmp = target.with_name(f".{target.name}.tmp{os.getpid()}")
+    out = _reserved_memmap(tmp, shape, target)
+    try:
+        yield out
+        out.flush()
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    del out
     try:
         os.replace(tmp, target)
     except OSError as exc:
@@ -129,20 +144,12 @@ def cached_pixels(pixels: np.ndarray, key: str, size: int, cache_dir: Path) -> C
     if array_path.exists():
         return CachedImages(np.load(array_path, mmap_mode="r"), [], 0.0, array_path)
     start = time.perf_counter()
-    out = np.empty((len(pixels), size, size, 3), np.uint8)
-    for i, img in enumerate(pixels):
-        rgb = np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
-        if rgb.shape[:2] != (size, size):
-            rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR))
-        out[i] = rgb
-    cache_dir.mkdir(parents=True, exist_ok=True)
-    _remove_dead_temporaries(array_path)
-    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}")
-    saved = _reserved_memmap(tmp, out.shape, array_path)
-    saved[:] = out
-    saved.flush()
-    del saved
-    _commit(tmp, array_path)
+    with _new_cache_file(array_path, (len(pixels), size, size, 3)) as out:  # written in place: no copy in memory
+        for i, img in enumerate(pixels):
+            rgb = np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img
+            if rgb.shape[:2] != (size, size):
+                rgb = np.asarray(Image.fromarray(rgb).resize((size, size), Image.BILINEAR))
+            out[i] = rgb
     return CachedImages(np.load(array_path, mmap_mode="r"), [], time.perf_counter() - start, array_path)
 
 
@@ -154,35 +161,29 @@ def cached_images(paths: Sequence[Path], size: int, cache_dir: Path, workers: in
     if array_path.exists() and meta_path.exists():
         meta = json.loads(meta_path.read_text())
         return CachedImages(np.load(array_path, mmap_mode="r"), [tuple(b) for b in meta["bad"]], 0.0, array_path)
-    cache_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
-    _remove_dead_temporaries(array_path)
-    tmp = array_path.with_name(f".{array_path.name}.tmp{os.getpid()}")
-    out = _reserved_memmap(tmp, (len(paths), size, size, 3), array_path)
     bad = []
     jobs = [(i, str(p), size) for i, p in enumerate(paths)]
     n_workers = workers or os.cpu_count() or 1
-    bar = tqdm(total=len(jobs), desc=f"{desc} {size}px", unit="img")
-    if n_workers == 1 or len(jobs) < 64:
-        results = map(_decode_one, jobs)
-        pool = None
-    else:
-        pool = get_context("fork").Pool(n_workers)
-        results = pool.imap_unordered(_decode_one, jobs, chunksize=64)
-    try:
-        for i, img, err in results:
-            if err is None:
-                out[i] = img
-            else:
-                bad.append((i, jobs[i][1], err))
-            bar.update(1)
-    finally:
-        bar.close()
-        if pool is not None:
-            pool.close()
-            pool.join()
-    out.flush()
-    del out
-    _commit(tmp, array_path)
+    with _new_cache_file(array_path, (len(paths), size, size, 3)) as out:
+        bar = tqdm(total=len(jobs), desc=f"{desc} {size}px", unit="img")
+        if n_workers == 1 or len(jobs) < 64:
+            results = map(_decode_one, jobs)
+            pool = None
+        else:
+            pool = get_context("fork").Pool(n_workers)
+            results = pool.imap_unordered(_decode_one, jobs, chunksize=64)
+        try:
+            for i, img, err in results:
+                if err is None:
+                    out[i] = img
+                else:
+                    bad.append((i, jobs[i][1], err))
+                bar.update(1)
+        finally:
+            bar.close()
+            if pool is not None:
+                pool.close()
+                pool.join()
     atomic_write_text(meta_path, json.dumps({"n": len(paths), "size": size, "bad": sorted(bad)}))
     return CachedImages(np.load(array_path, mmap_mode="r"), sorted(bad), time.perf_counter() - start, array_path)

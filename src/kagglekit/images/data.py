@@ -100,16 +100,16 @@ class PictureCaches:
 def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Dataset:
     """Read labels, test rows and sample submission; decode (or reuse) every picture; report bad ones together."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
-    layout, im = images_spec(spec).layout, run.image
-    ext = im.extension or images_spec(spec).extension
+    where, im = images_spec(spec), run.image
+    layout, ext = where.layout, im.extension or where.extension
     if layout == "class_folders":
         sample = read_sample_submission(spec, folder)
         train, train_paths = _class_folder_frames(spec, folder)
-        by_name = {p.name: p for p in (folder / images_spec(spec).test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+        by_name = {p.name: p for p in (folder / where.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
         missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]
         if missing:
             raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
-                            f"{display(folder / images_spec(spec).test_dir)}, e.g. {missing[:3]}.")
+                            f"{display(folder / where.test_dir)}, e.g. {missing[:3]}.")
         test = pd.DataFrame({spec.id: sample[spec.submission_id].astype(str)})
         data = Dataset(train, test, sample, folder, "", row_ids(train, spec.id))
         data.fingerprint = files_key(train_paths + [by_name[i] for i in test[spec.id]])

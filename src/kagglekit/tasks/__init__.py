@@ -8,7 +8,8 @@ from __future__ import annotations
 from typing import Optional, Tuple
 
 from ..core.competition import CompetitionSpec, load_competition
-from ..core.config import Overrides, available_configs, build_config, check_common, config_layers, flat_keys, params_follow_their_model
+from ..core.config import (Overrides, available_configs, build_config, check_common, config_layers, flat_keys,
+                           models_named, params_follow_their_model)
 from ..core.errors import UserError
 from ..core.paths import config_dir
 from ..models import names as model_names
@@ -51,10 +52,7 @@ def task_offering(spec: CompetitionSpec, hook: str, what: str) -> Task:
 def _kind_for_model(spec: CompetitionSpec, layers) -> Optional[str]:
     """Where no config names a kind: the first of the competition's kinds whose own food is what the model eats
     (LightGBM on a pixel CSV trains on the pixel columns as a table; a timm model on them as pictures)."""
-    name = None
-    for _, layer in layers:
-        model = layer.get("model")
-        name = model.get("name", name) if isinstance(model, dict) else name
+    name = (models_named(layers) or [None])[-1]
     if name not in model_names():
         return None
     eats = get_entry(name).eats
