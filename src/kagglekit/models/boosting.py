@@ -36,7 +36,7 @@ from ..core.folds import inner_splits
 from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
-from .linear_start import START_CHOICES, LinearStart, link
+from .linear_start import START_CHOICES, LinearEncoding, LinearStart, link
 from .registry import register_model
 
 
@@ -117,7 +117,17 @@ class EarlyStopped:
         return 4.0 * (k - 1) / k**2 if k > 2 else 1.0
 
     def _rate(self, n_rows: int) -> float:
-        return self.p.learning_rate or _size_aware_rate(n_rows) * getattr(self, "rate_scale_", 1.0)
+        """The final fit's rate (given, or size-aware and raised where the tree budget cuts), times the probes'
+        speed-up while probing."""
+        base = self.p.learning_rate or _size_aware_rate(n_rows) * getattr(self, "rate_scale_", 1.0)
+        return base * getattr(self, "probe_boost_", 1.0)
+
+    def _rounds(self) -> int:
+        """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate)."""
+        return max(10, int(np.ceil(self.p.early_stopping_rounds / getattr(self, "probe_boost_", 1.0))))
+
+    def _probe_cap(self) -> int:
+        return max(10, int(np.ceil(self.cap_ / getattr(self, "probe_boost_", 1.0))))
 
     def _model(self, n_rows: int, n_iterations: int):
         raise NotImplementedError
@@ -146,19 +156,21 @@ class EarlyStopped:
         return _held_proba(probe, X_hold, self.n_classes_, **at)
 
     def _linear(self):
-        return LinearStart(self.task, self.p.start_alpha, getattr(self, "n_classes_", 0))
+        """A linear start on the fold's one encoding (fitted once in ``_fit``: only the linear model is refitted)."""
+        return LinearStart(self.task, self.p.start_alpha, getattr(self, "n_classes_", 0), self.encoding_)
 
     def _probe(self, X, y, fit, hold, start: str):
         X_fit, X_hold = _rows(X, fit), _rows(X, hold)
         if start == "prior":
             return self._best(X_fit, y[fit], X_hold, y[hold])
-        linear = self._linear().fit(X_fit, y[fit])
-        return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(X_fit), linear.margin(X_hold))
+        linear = self._linear().fit_design(self.design_[fit], y[fit])
+        return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(self.design_[fit], design=True),
+                          linear.margin(self.design_[hold], design=True))
 
     def _race(self, X, y, splits, starts, classification):
         """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
-        same rows only until a paired test of their per-row held losses (|z| > 2) names a winner, or ``race_splits``
-        splits are done (the lower mean loss wins); then the winner alone is probed on the remaining splits."""
+        same rows only until a paired test of their per-row held losses (|z| > 2) names a winner, or every split is
+        done (the lower mean loss wins); then the winner alone is probed on the rest."""
         tried = {s: [] for s in starts}
         for fit, hold in splits:
             for s in starts:
@@ -170,10 +182,11 @@ class EarlyStopped:
                 gap = linear - prior
                 z = gap.mean() / (gap.std(ddof=1) / np.sqrt(len(gap)) + 1e-12)
                 losses = {"prior": float(prior.mean()), "linear": float(linear.mean())}
-                if abs(z) > 2 or len(tried[starts[0]]) >= min(len(splits), self.p.race_splits):
+                done = len(tried[starts[0]])
+                if abs(z) > 2 or done >= len(splits):
                     winner = min(losses, key=losses.get)
                     starts, chosen = [winner], {k: round(v, 5) for k, v in losses.items()}
-                    chosen["splits"] = len(tried[winner])
+                    chosen["splits"] = done
         winner = starts[0]
         return tried[winner], winner, chosen if len(tried) > 1 else None
 
@@ -188,20 +201,29 @@ class EarlyStopped:
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_ = None
+        self.start_losses_, self.encoding_, self.design_ = None, None, None
+        if p.start != "prior":  # the linear start's encoding is label-free: fitted once on the fold's rows
+            self.encoding_ = LinearEncoding().fit(X)
+            self.design_ = self.encoding_.transform(X)
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
         began = time.perf_counter()
         if p.early_stopping and n >= 40:
             cheap = n <= p.inner_cv_rows and self._trees_per_iteration() <= p.inner_cv_classes
             folds = p.inner_folds if cheap else 1
-            splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)
+            splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)[:max(1, p.probe_splits)]
             held = np.concatenate([va for _, va in splits])
             starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
             if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
                 starts = ["prior"]  # margins need every class in every probe's rows
-            probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
+            # A faster rate favours the linear start (it needs fewer trees), so a start race on inner folds probes at
+            # the final rate; one split (large sets, many classes) probes faster and scales its count back.
+            self.probe_boost_ = p.probe_speedup if len(splits) == 1 else 1.0
+            try:
+                probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
+            finally:
+                boost, self.probe_boost_ = self.probe_boost_, 1.0
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
-            iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) / share)))
+            iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) * boost / share)))
             if classification and getattr(p, "calibrate", False):
                 # Soften only: the final fit (more rows, more trees) is surer than its probes, never less sure.
                 self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
@@ -209,8 +231,9 @@ class EarlyStopped:
         self.probe_seconds_ = round(time.perf_counter() - began, 3)
         began = time.perf_counter()
         self.start_ = start
-        self.linear_ = self._linear().fit(X, y) if start == "linear" else None
-        margin = None if self.linear_ is None else self.linear_.margin(X)
+        self.linear_ = self._linear().fit_design(self.design_, y) if start == "linear" else None
+        margin = None if self.linear_ is None else self.linear_.margin(self.design_, design=True)
+        self.design_ = None  # the fitted model keeps the encoding, not the rows
         self.model_ = self._final(X, y, self._model(n, iterations), margin)
         self.final_seconds_ = round(time.perf_counter() - began, 3)
         self.best_iteration_ = iterations
@@ -257,13 +280,14 @@ class EarlyStoppingParams:
     min_improvement: float = 1e-4  # a probe's held loss must drop by this share of the prior's to count as better
     max_trees: int = 8000  # every fit's iterations x trees per iteration (one per class): bounds many-class cost; 0: none
     inner_valid_fraction: float = 0.15  # the held share when one inner split is used
-    inner_folds: int = 5  # inner k-fold on sets of up to inner_cv_rows rows (steadier counts); 0 or 1: one split
+    inner_folds: int = 5  # inner k-fold shape on sets of up to inner_cv_rows rows (a probe fits on 4/5); 0 or 1: one split
+    probe_splits: int = 5  # how many of the inner k-fold's splits are probed (the counts' median, the start race)
     inner_cv_rows: int = 2000
     inner_cv_classes: int = 4  # above this many trees per iteration (classes), one inner split: a probe costs a final fit
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     start: str = "auto"  # prior | linear (boost from a ridge / logistic fit on the same rows) | auto (inner k-fold picks)
     start_alpha: float = 1.0  # the linear start's L2 strength (logistic: C = 1 / alpha)
-    race_splits: int = 5  # start auto: the most inner splits both starts are probed on before the lower loss wins
+    probe_speedup: float = 2.0  # one-split probes run at this multiple of the final rate; their counts scaled back by it
 
 
 @contextmanager
@@ -312,9 +336,10 @@ def _check_boosting(p) -> Optional[str]:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0 \
-            or p.min_improvement < 0 or p.max_trees < 0 or p.race_splits < 1:
+            or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
-                "early_stopping_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0 and race_splits >= 1 "
+                "early_stopping_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1 and "
+                "probe_speedup >= 1 "
                 "are needed.")
     return None
 
@@ -391,13 +416,13 @@ class EarlyStoppedLightGBM(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import lightgbm as lgb
 
-        probe = self._model(len(y_fit), self.cap_)
+        probe = self._model(len(y_fit), self._probe_cap())
         if self.task == "regression":
             probe.set_params(metric="rmse")  # the unit of min_delta; same best iteration as l2
         started = {} if m_fit is None else self._margin_kwargs(m_fit) | {"eval_init_score": [m_hold]}
-        stop = lgb.early_stopping(self.p.early_stopping_rounds, verbose=False, min_delta=self._min_delta(y_fit, y_hold))
+        stop = lgb.early_stopping(self._rounds(), verbose=False, min_delta=self._min_delta(y_fit, y_hold))
         probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,), callbacks=[stop], **started)
-        best = int(probe.best_iteration_ or self.cap_)
+        best = int(probe.best_iteration_ or self._probe_cap())
         return best, self._held(probe, X_hold, m_hold, num_iteration=best)
 
     def _raw(self, model, X, margin, **kwargs):
@@ -445,7 +470,7 @@ class EarlyStoppedGBRT(EarlyStopped):
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # scikit-learn fits its ``init`` on the same rows itself: the margins only say that this probe is started.
-        probe = self._model(len(y_fit), self.cap_, self.p.early_stopping_rounds, started=m_fit is not None,
+        probe = self._model(len(y_fit), self._probe_cap(), self._rounds(), started=m_fit is not None,
                             tol=self._min_delta(y_fit, y_hold))
         probe.fit(X_fit, y_fit)
         if self.task == "regression":
@@ -511,8 +536,8 @@ class EarlyStoppedXGBoost(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import xgboost as xgb
 
-        stop = xgb.callback.EarlyStopping(rounds=self.p.early_stopping_rounds, min_delta=self._min_delta(y_fit, y_hold))
-        probe = self._model(len(y_fit), self.cap_, [stop])
+        stop = xgb.callback.EarlyStopping(rounds=self._rounds(), min_delta=self._min_delta(y_fit, y_hold))
+        probe = self._model(len(y_fit), self._probe_cap(), [stop])
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
         best = int(probe.best_iteration) + 1
@@ -619,8 +644,8 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         cats = _category_columns(X_fit)
         X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
-        probe = self._model(len(y_fit), self.cap_)
-        stop = _CatBoostStop(self.p.early_stopping_rounds, self._min_delta(y_fit, y_hold))
+        probe = self._model(len(y_fit), self._probe_cap())
+        stop = _CatBoostStop(self._rounds(), self._min_delta(y_fit, y_hold))
         probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
                   callbacks=[stop])
         best = stop.best + 1

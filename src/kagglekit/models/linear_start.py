@@ -69,23 +69,45 @@ def _encoder(frame):
     return ColumnTransformer(parts, remainder="drop")
 
 
+class LinearEncoding:
+    """The linear start's own encoding of a tree model's table, fitted on rows without their labels, so one fitted
+    encoding serves every probe of a fold: only the linear model is refitted on each probe's rows."""
+
+    def fit(self, X):
+        frame = _frame(X)
+        self.text_ = _text_columns(frame)
+        self.encoder_ = _encoder(frame).fit(frame)
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        """The design matrix of X's rows (an all-zero column when every column was constant)."""
+        Z = self.encoder_.transform(_frame(X, self.text_))
+        return Z if Z.shape[1] else np.zeros((len(Z), 1))
+
+
 class LinearStart:
     """A ridge (regression) or L2 logistic (classes) model on its own encoding of a tree model's table.
 
     ``margin(X)`` is what boosting adds its trees to: the prediction (regression), the log-odds of class 1 (binary)
     or the log-probabilities (several classes); ``predict_proba`` / ``predict`` follow scikit-learn, so it also
-    serves as scikit-learn gradient boosting's ``init``."""
+    serves as scikit-learn gradient boosting's ``init``. ``encoding``: a fitted ``LinearEncoding`` to use as it is
+    (fitting then fits the linear model alone); without one, ``fit`` fits its own on the rows it is given."""
 
-    def __init__(self, task: str, alpha: float = 1.0, n_classes: int = 0):
-        self.task, self.alpha, self.n_classes = task, alpha, n_classes  # n_classes: 0 reads them from y
+    def __init__(self, task: str, alpha: float = 1.0, n_classes: int = 0, encoding: "LinearEncoding | None" = None):
+        self.task, self.alpha, self.n_classes, self.encoding = task, alpha, n_classes, encoding  # n_classes 0: from y
 
     def fit(self, X, y, sample_weight=None):
+        self.encoding_ = self.encoding if self.encoding is not None else LinearEncoding().fit(X)
+        return self._fit_model(self.encoding_.transform(X), y, sample_weight)
+
+    def fit_design(self, Z: np.ndarray, y, sample_weight=None):
+        """Fit the linear model on rows already encoded by the ``encoding`` given to the constructor."""
+        self.encoding_ = self.encoding
+        return self._fit_model(Z, y, sample_weight)
+
+    def _fit_model(self, Z, y, sample_weight):
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        frame = _frame(X)
-        self.text_ = _text_columns(frame)
-        self.encoder_ = _encoder(frame).fit(frame)
-        Z = self._design(frame)
         if self.task == "regression":
             self.model_ = Ridge(alpha=self.alpha).fit(Z, y, sample_weight=sample_weight)
         else:
@@ -94,14 +116,14 @@ class LinearStart:
             self.classes_ = self.model_.classes_  # scikit-learn's init reads these columns
         return self
 
-    def _design(self, frame) -> np.ndarray:
-        Z = self.encoder_.transform(frame)
-        return Z if Z.shape[1] else np.zeros((len(frame), 1))  # every column constant: the intercept alone
+    def _design(self, X) -> np.ndarray:
+        return self.encoding_.transform(X)
 
-    def class_proba(self, X) -> np.ndarray:
-        """Probabilities in columns 0..C-1 (classes missing from the fitted rows get a tiny share)."""
-        proba = place_classes(self.model_.predict_proba(self._design(_frame(X, self.text_))),
-                              self.model_.classes_, self.n_classes_)
+    def class_proba(self, X, design: bool = False) -> np.ndarray:
+        """Probabilities in columns 0..C-1 (classes missing from the fitted rows get a tiny share); ``design``: X is
+        already encoded."""
+        Z = X if design else self._design(X)
+        proba = place_classes(self.model_.predict_proba(Z), self.model_.classes_, self.n_classes_)
         proba = np.clip(proba, _EPS, None)
         return proba / proba.sum(axis=1, keepdims=True)
 
@@ -110,13 +132,14 @@ class LinearStart:
 
     def predict(self, X) -> np.ndarray:
         if self.task == "regression":
-            return self.model_.predict(self._design(_frame(X, self.text_)))
+            return self.model_.predict(self._design(X))
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    def margin(self, X) -> np.ndarray:
+    def margin(self, X, design: bool = False) -> np.ndarray:
+        """What boosting starts from for X's rows (``design``: X is already encoded)."""
         if self.task == "regression":
-            return self.predict(X)
-        proba = self.class_proba(X)
+            return self.model_.predict(X if design else self._design(X))
+        proba = self.class_proba(X, design)
         if self.task == "binary":
             return np.log(proba[:, 1]) - np.log(proba[:, 0])
         return np.log(proba) - np.log(proba).mean(axis=1, keepdims=True)

