@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed-$(shell cksum < requirements.txt | cut -d' ' -f1)
 RUN := KAGGLEKIT_MAKE=1 PYTHONPATH=src $(PY) -m kagglekit
 
 .DEFAULT_GOAL := help
-.PHONY: help setup demo train compare ensemble tune autogluon submit leaderboard new shift sample data describe list wheels test faults bench clean
+.PHONY: help setup demo train compare ensemble tune autogluon submit leaderboard new shift sample data describe list wheels test faults acceptance bench clean
 
 help: ## list targets and their variables (answers at once, installs nothing)
 	@echo "usage: make TARGET [comp=NAME] [model=NAME] [data_dir=PATH | data=sample] [any.config.key=value ...]"
@@ -82,6 +82,9 @@ test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 co
 
 faults: $(STAMP) ## the fault-injection table: each damaged input or run gives one clear line, exit 2, files intact
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/faults.py
+
+acceptance: $(STAMP) ## [only=tweets,olive]: competitions of new shapes from PyPI data: `new` + `train model=lightgbm` vs a baseline
+	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/acceptance.py $(if $(only),only=$(only))
 
 bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
 	$(RUN) bench

@@ -318,8 +318,10 @@ def test_new_recognises_class_folders_and_the_result_trains_with_no_edit(workdir
     folder = write_image_sample(load_competition("seed"), tmp_path / "files", 0)  # files only; the yaml is thrown away
     assert not (folder / "train.csv").exists() and (folder / "train/maize").is_dir()
     assert main(["new", "comp=plants", f"data_dir={folder}"]) == 0
-    spec = yaml.safe_load((comps / "plants/competition.yaml").read_text())
+    text = (comps / "plants/competition.yaml").read_text()
+    spec = yaml.safe_load(text)
     assert spec["images"]["layout"] == "class_folders" and spec["kind"] == "image" and spec["task"] == "multiclass"
+    assert "# columns, images in class folders: train/<class>/<file> (3 classes)" in text
     res = train("plants", "timm", [f"data_dir={folder}", "model.params.arch=test_resnet", "model.params.pretrained=none",
                                    "model.params.epochs=1", "model.params.batch_size=16", "image.size=32", "folds=3"],
                 **QUIET)

@@ -310,7 +310,8 @@ def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
     when = pd.date_range("2022-05-01", periods=n + n_test, freq="37min", tz="UTC")
     frame = pd.DataFrame({"id": np.arange(n + n_test), "message": words,
                           "sent": [t.isoformat().replace("+00:00", "Z") for t in when],
-                          "hash": [f"h{rng.integers(1e12):x}{i}" for i in range(n + n_test)]})
+                          "hash": [f"h{rng.integers(1e12):x}{i}" for i in range(n + n_test)],
+                          "city": rng.choice([f"town{k}" for k in range(60)], n + n_test)})
     train_rows, test_rows = frame.iloc[:n].copy(), frame.iloc[n:].copy()
     train_rows["spam"] = label[:n]
     folder = _write(workdir / "files" / "sms", train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "spam": 0.5}))
@@ -319,6 +320,7 @@ def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
     spec = yaml.safe_load(text)
     assert spec["columns"]["text"] == ["message"] and spec["columns"]["date"] == ["sent"]
     assert spec["columns"]["drop"] == ["hash"] and "# columns, text 'message': 100% distinct, 8 words on average" in text
+    assert "# columns, high-cardinality 'city': 60 levels" in text and "city" not in str(spec["columns"])
     res = train("sms", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=100"], **QUIET)
     assert res.record["cv_mean"] > 0.9  # chance is 0.5; the words decide
 
@@ -350,3 +352,32 @@ def test_free_text_stays_sparse_tfidf_for_linear_models_and_svd_for_the_rest(hom
     assert main(["new", "comp=notes", f"data_dir={folder}"]) == 0
     res = train("notes", "ridge", [f"data_dir={folder}"], **QUIET)
     assert res.record["cv_mean"] > 0.95
+
+
+def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
+    """Pixel columns are a picture, not 64 numeric codes; a column of picture paths makes an image competition in the
+    path_column layout; each with its evidence in the header, and no shift check on a table with no features."""
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    pixels = pd.DataFrame((rng.integers(0, 17, (60, 64)) * 15).astype(int), columns=[f"pixel{i}" for i in range(64)])
+    pixels.insert(0, "label", rng.integers(0, 3, 60))
+    folder = _write(workdir / "files" / "px", pixels.iloc[:50], pixels.iloc[50:].drop(columns=["label"]),
+                    pd.DataFrame({"ImageId": np.arange(1, 11), "Label": 0}))
+    assert main(["new", "comp=px", f"data_dir={folder}"]) == 0
+    text = (home / "competitions/px/competition.yaml").read_text()
+    assert "categorical" not in text and "# columns, pixels 'pixel0'..'pixel63': 64 columns, a 8x8 picture a row" in text
+
+    folder = workdir / "files" / "paths"
+    (folder / "images").mkdir(parents=True)
+    for i in range(30):
+        Image.fromarray(rng.integers(0, 255, (8, 8, 3), dtype=np.uint8)).save(folder / "images" / f"{i}.jpg")
+    names = [f"images/{i}.jpg" for i in range(30)]
+    pd.DataFrame({"image": names[:24], "label": rng.choice(["oak", "ash"], 24)}).to_csv(folder / "train.csv", index=False)
+    pd.DataFrame({"image": names[24:]}).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"image": names[24:], "label": "oak"}).to_csv(folder / "sample_submission.csv", index=False)
+    assert main(["new", "comp=paths", f"data_dir={folder}"]) == 0
+    text = (home / "competitions/paths/competition.yaml").read_text()
+    spec = yaml.safe_load(text)
+    assert spec["kind"] == "image" and spec["images"] == {"layout": "path_column", "path_column": "image"}
+    assert spec["id"] == "image" and "# columns, image paths 'image': 100% of values end in a picture suffix" in text

@@ -21,6 +21,7 @@ from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import IMAGE_SUFFIXES, pixel_columns
+from ..images.layout import image_path_column
 from ..tabular.roles import guess_roles
 from ..tabular.validation import guess_validation
 from .args import need
@@ -68,7 +69,9 @@ def _guess_class_folders(folder: Path, name: str, dirs: Dict[str, str], sample_p
     return {"kaggle": name, "title": name, "kind": "image", "task": "binary" if len(classes) == 2 else "multiclass",
             "id": str(sub_id), "target": str(label), "metric": "accuracy", "submission": {"format": "label"},
             "images": {"layout": "class_folders", **dirs},
-            "files": {"sample_submission": sample_path.name}}
+            "files": {"sample_submission": sample_path.name},
+            "evidence": [f"images in class folders: {dirs['train_dir']}/<class>/<file> ({len(classes)} classes), "
+                         f"{dirs['test_dir']}/<file>; the sample's '{sub_id}' names the test files, '{label}' the class"]}
 
 
 def guess_competition(folder: Path, name: str) -> Dict:
@@ -132,17 +135,26 @@ def guess_competition(folder: Path, name: str) -> Dict:
     spec.setdefault("submission", {})["format"] = fmt
     pixels = pixel_columns(train, "pixel")
     side = int(round(np.sqrt(len(pixels)))) if pixels else 0
+    evidence = []
     if pixels and side * side == len(pixels):
         spec.update(kind="image", other_kinds=["tabular"],
                     images={"layout": "pixels", "pixel_prefix": "pixel", "height": side, "width": side, "channels": 1})
+        evidence.append(f"pixels '{pixels[0]}'..'{pixels[-1]}': {len(pixels)} columns, a {side}x{side} picture a row")
+    paths = None if pixels else image_path_column(train, folder)
+    if paths:
+        spec.update(kind="image", images={"layout": "path_column", "path_column": paths[0]})
+        evidence.append(paths[1])
     spec["files"] = files
-    skip = ([spec["id"]] if spec["id"] else []) + targets
+    skip = ([spec["id"]] if spec["id"] else []) + targets + pixels + ([paths[0]] if paths else [])
     validation = guess_validation(train, test, skip, task)
     roles = guess_roles(train, test, skip + validation.dates)
     columns = {**({"date": validation.dates} if validation.dates else {}), **roles.columns}
     if columns:
         spec["columns"] = columns
-    spec["evidence"] = [f"date '{c}': reads as dates and times" for c in validation.dates] + roles.evidence
+    groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \
+        if validation.cv.get("scheme") == "group" else []
+    spec["evidence"] = evidence + [f"date '{c}': reads as dates and times" for c in validation.dates] + groups \
+        + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 
@@ -192,7 +204,9 @@ def warn_on_shift(name: str, folder: Path) -> None:
     except UserError:
         return  # pictures only (class folders): no table to compare
     data = read_competition_files(spec, folder, need_test_id=False)
-    drop = ([spec.id] if spec.id else []) + spec.targets
+    drop = ([spec.id] if spec.id else []) + spec.targets + list(spec.columns.drop)
+    if data.test is None or not [c for c in data.train.columns if c not in drop and c in data.test.columns]:
+        return  # nothing but ids and targets (pictures named by path): no columns to compare
     report = adversarial_validation(data.train, data.test, drop, folds=3, trees=100, max_rows=3000)
     message = report.warning()
     print(f"warning: {message} (`make shift comp={name} data_dir={folder}` for the full check)" if message else

@@ -105,7 +105,10 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
     if layout == "class_folders":
         sample = read_sample_submission(spec, folder)
         train, train_paths = _class_folder_frames(spec, folder)
-        by_name = {p.name: p for p in (folder / where.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES}
+        pictures = [p for p in (folder / where.test_dir).iterdir() if p.suffix.lower() in IMAGE_SUFFIXES]
+        by_name = {p.name: p for p in pictures}
+        if len({p.stem for p in pictures}) == len(pictures):  # Kaggle's ids name the files with or without suffix
+            by_name.update({p.stem: p for p in pictures})
         missing = [i for i in sample[spec.submission_id].astype(str) if i not in by_name]
         if missing:
             raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
@@ -128,7 +131,8 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
         test_cache = cached_pixels(test_px, f"test-{data.fingerprint}", im.size, cache_dir)
     else:
         train_paths = _file_paths(spec, folder, data.train, "train", ext)
-        test_paths = _file_paths(spec, folder, data.test, "test", ext)
+        test_paths = [by_name[i] for i in data.test[spec.id]] if layout == "class_folders" else \
+            _file_paths(spec, folder, data.test, "test", ext)
         _check_files_exist(spec, train_paths, test_paths, ext, im.skip_bad_images)
         if layout != "class_folders":
             data.fingerprint = hashlib.sha1(f"{data.fingerprint}|{files_key(train_paths + test_paths)}".encode()).hexdigest()[:10]

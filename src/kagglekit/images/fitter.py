@@ -8,6 +8,7 @@ from typing import Callable, Tuple
 
 import numpy as np
 import pandas as pd
+import torch
 
 from ..core.cv import FoldOutput
 from ..core.dataset import Dataset
@@ -68,5 +69,21 @@ def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, 
     emb_test, s2 = embed(test_cache.array, test_cache.path, run.image.embed_arch, run.image.embed_pretrained,
                          device=run.speed.device)
     columns = [f"e{i}" for i in range(emb_train.shape[1])]
+    side = run.image.thumbnail
+    if side:  # small pictures (digits, icons) keep their pixels, which ImageNet features blur
+        emb_train = np.hstack([emb_train, thumbnails(train_cache.array, side)])
+        emb_test = np.hstack([emb_test, thumbnails(test_cache.array, side)])
+        columns += [f"t{i}" for i in range(side * side)]
     return (pd.DataFrame(emb_train[data.kind_data.rows], columns=columns), pd.DataFrame(emb_test, columns=columns),
             s1 + s2)
+
+
+def thumbnails(images: np.ndarray, side: int, batch: int = 512) -> np.ndarray:
+    """(N, side * side) float32 gray thumbnails (area means) of (N, H, W, C) uint8 pictures, read in batches."""
+    import torch.nn.functional as F
+
+    out = []
+    for i in range(0, len(images), batch):
+        x = torch.from_numpy(np.asarray(images[i:i + batch], np.float32)).mean(dim=3, keepdim=True).permute(0, 3, 1, 2)
+        out.append(F.adaptive_avg_pool2d(x, side).reshape(len(x), -1).numpy())
+    return np.concatenate(out) if out else np.zeros((0, side * side), np.float32)

@@ -17,6 +17,7 @@ class ImageConfig:
     skip_bad_images: bool = False  # drop unreadable training images (test images are never dropped)
     embed_arch: str = "tf_efficientnet_lite0"  # frozen backbone whose pooled features table models learn from
     embed_pretrained: str = "offline"
+    thumbnail: int = 8  # table models also see each picture as a gray side x side thumbnail (0: embeddings alone)
 
 
 @dataclass

@@ -37,8 +37,13 @@ def _codes(values: pd.Series) -> Optional[str]:
     return f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}: codes, not amounts"
 
 
+HIGH_CARDINALITY = 30  # the tabular default max_onehot_levels: above it a category is target-encoded in each fold
+
+
 def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:
-    """Free-text, id-like text and numeric-code columns among ``train``'s features (``skip``: id, targets, dates)."""
+    """Free-text, id-like text, numeric-code and high-cardinality columns among ``train``'s features (``skip``: id,
+    targets, dates, pixels, image paths). High cardinality needs no key (it is read off the levels at every run):
+    only its evidence is written."""
     out = RoleGuess()
     for col in train.columns:
         values = train[col]
@@ -63,4 +68,7 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
                                                  or not test[col].dropna().astype(str).isin(set(text)).any()):
             out.columns.setdefault("drop", []).append(col)
             out.evidence.append(f"drop '{col}': a different single token in every row (a key, no signal)")
+        elif text.nunique() > HIGH_CARDINALITY:
+            out.evidence.append(f"high-cardinality '{col}': {text.nunique()} levels (over {HIGH_CARDINALITY}): "
+                                "target-encoded inside each fold")
     return out
