@@ -20,8 +20,7 @@ from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
-from ..images.data import IMAGE_SUFFIXES, pixel_columns
-from ..images.layout import image_path_column
+from ..images.data import IMAGE_SUFFIXES, image_path_column, pixel_columns
 from ..tabular.roles import guess_roles
 from ..tabular.validation import guess_validation
 from .args import need

@@ -12,7 +12,7 @@ import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import List
+from typing import List, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -167,3 +167,20 @@ def _report_bad(bad, split: str, skip: bool) -> None:
         fix = "replace them (Kaggle's copy)" if split == "test" else "replace them, or drop them with image.skip_bad_images=true"
         raise UserError(f"{len(bad)} {split} image(s) cannot be decoded: {listed}{' ...' if len(bad) > 10 else ''}. Fix: {fix}.")
 
+
+def image_path_column(frame, folder: Path) -> Optional[Tuple[str, str]]:
+    """(column, evidence) for a column whose values are paths of picture files in ``folder`` (Classify Leaves'
+    ``images/0.jpg``), or None: most values end in a picture suffix and the first few name files that exist."""
+    for col in frame.columns:
+        values = frame[col].dropna().astype(str)
+        if values.empty or frame[col].dtype.kind not in "OSU":
+            continue
+        suffixed = values.head(500).map(lambda v: Path(v).suffix.lower() in IMAGE_SUFFIXES).mean()
+        if suffixed < 0.9:
+            continue
+        head = values.head(20)
+        found = sum((folder / v).is_file() for v in head)
+        if found >= 0.9 * len(head):
+            return col, (f"image paths '{col}': {suffixed:.0%} of values end in a picture suffix and {found} of the "
+                         f"first {len(head)} name files in the data folder")
+    return None

@@ -70,7 +70,7 @@ def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, 
                          device=run.speed.device)
     columns = [f"e{i}" for i in range(emb_train.shape[1])]
     side = run.image.thumbnail
-    if side:  # small pictures (digits, icons) keep their pixels, which ImageNet features blur
+    if side:  # small pictures (handwriting, icons) keep their pixels, which ImageNet features blur
         emb_train = np.hstack([emb_train, thumbnails(train_cache.array, side)])
         emb_test = np.hstack([emb_test, thumbnails(test_cache.array, side)])
         columns += [f"t{i}" for i in range(side * side)]

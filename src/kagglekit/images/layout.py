@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional, Tuple
+from typing import Optional
 
 LAYOUTS = ("path_column", "id_files", "class_folders", "pixels")
 
@@ -42,22 +41,3 @@ def images_spec(spec) -> ImagesSpec:
     """The competition's ``images:`` section (where its pictures are), checked."""
     return spec.section("images", ImagesSpec)
 
-
-def image_path_column(frame, folder: Path) -> Optional[Tuple[str, str]]:
-    """(column, evidence) for a column whose values are paths of picture files in ``folder`` (Classify Leaves'
-    ``images/0.jpg``), or None: most values end in a picture suffix and the first few name files that exist."""
-    from .data import IMAGE_SUFFIXES
-
-    for col in frame.columns:
-        values = frame[col].dropna().astype(str)
-        if values.empty or frame[col].dtype.kind not in "OSU":
-            continue
-        suffixed = values.head(500).map(lambda v: Path(v).suffix.lower() in IMAGE_SUFFIXES).mean()
-        if suffixed < 0.9:
-            continue
-        head = values.head(20)
-        found = sum((folder / v).is_file() for v in head)
-        if found >= 0.9 * len(head):
-            return col, (f"image paths '{col}': {suffixed:.0%} of values end in a picture suffix and {found} of the "
-                         f"first {len(head)} name files in the data folder")
-    return None
