@@ -285,8 +285,12 @@ def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(rel
     cv = yaml.safe_load(defaults)["cv"]
     assert {k: cv[k] for k in expect} == expect
     assert ("later period" in defaults) if relation == "later_period" else ("never shows" in defaults)
-    spec = yaml.safe_load((home / "competitions" / f"case-{relation}" / "competition.yaml").read_text())
+    written = (home / "competitions" / f"case-{relation}" / "competition.yaml").read_text()
+    spec = yaml.safe_load(written)
     assert spec.get("columns", {}).get("date", []) == (["when"] if relation == "later_period" else [])
+    assert f"defaults.yaml): {expect['scheme']}, " in written  # the folds and their evidence, in the header too
+    if relation == "unseen_groups":
+        assert "# columns, group key 'store_id':" in written
     res = train(f"case-{relation}", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=80"], **QUIET)
     folds = pd.read_csv(res.run_dir / "folds.csv")["fold"].to_numpy()
     if relation == "later_period":  # each fold a contiguous period

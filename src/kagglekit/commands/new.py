@@ -168,7 +168,9 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
     validation, evidence = spec.pop("validation"), spec.pop("evidence", [])
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
               "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n"
-              + "".join(f"# columns, {line}\n" for line in evidence))
+              + "".join(f"# columns, {line}\n" for line in evidence)
+              + "".join(f"# folds ({display(config_dir() / name / 'defaults.yaml')}): {validation.cv.get('scheme')}, "
+                        f"{line}\n" for line in validation.evidence[:1]))
     atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
     defaults = config_dir() / name / "defaults.yaml"
     if not defaults.exists():  # a user's own defaults are never replaced
