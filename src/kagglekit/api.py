@@ -44,6 +44,16 @@ def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, da
     return run_train(comp, model, _overrides(data_dir, data, overrides), progress=progress)
 
 
+def auto(comp: str, time: float = 900.0, members: Optional[List[str]] = None, data_dir: Optional[str] = None,
+         data: Optional[str] = None, progress: bool = True, **overrides) -> Run:
+    """``model=auto``: the competition's portfolio (or ``members``) within ``time`` seconds, then the ensemble honest
+    CV prefers (or the best member); resumes finished members and adds skipped ones when given more time."""
+    from .portfolio import run_portfolio
+
+    return run_portfolio(comp, _overrides(data_dir, data, overrides), seconds=time, members=members,
+                         progress=progress)
+
+
 def compare(comp: str, data_dir: Optional[str] = None, data: Optional[str] = None) -> pd.DataFrame:
     """Every finished run of ``comp`` (of one data set when given), best first; also saved as CSV and PNG."""
     from .comparison import compare as run_compare

@@ -17,7 +17,9 @@ from .args import args_from_makeflags, split_args
 
 # command: (module, function, its own keys, help)
 COMMANDS = {
-    "train": ("basic", "cmd_train", ("comp", "model"), "cross-validate a model, save the run (OOF, test predictions, scores), write a submission"),
+    "train": ("basic", "cmd_train", ("comp", "model", "time", "members"),
+              "cross-validate a model, save the run and write a submission; no model (model=auto): the portfolio "
+              "(or members=a,b) within time= seconds (900), then its ensemble"),
     "compare": ("compare", "cmd_compare", ("comp",), "table and bar chart of every finished run of a competition [data=sample | data_dir=PATH]"),
     "ensemble": ("ensemble", "cmd_ensemble", ("comp", "runs", "top", "method", "meta"),
                  'blend or stack finished runs: runs="id1 id2" or top=N, method=NAME (below), meta=ridge|lightgbm'),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Callable, List, Optional
+from typing import Callable, List, Optional, Tuple
 
 import numpy as np
 
@@ -69,6 +69,10 @@ class Task:
     def describe_sample(self, spec: CompetitionSpec, folder: Path) -> dict:
         """``make describe``: the sample definition (marginal statistics only) from the real files in ``folder``."""
         raise NotImplementedError
+
+    def portfolio(self, spec: CompetitionSpec) -> List[Tuple[str, dict, float]]:
+        """``model=auto``'s members, fastest first: (config or model name, its overrides, cost relative to the others)."""
+        raise UserError(f"model=auto: there is no portfolio for {self.kind} competitions; name a model (model=...).")
 
     def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:
         """How fast a finished run trained against a bare reference loop of the same model (``make bench``);

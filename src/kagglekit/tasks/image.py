@@ -6,12 +6,13 @@ import time
 from pathlib import Path
 
 import numpy as np
+import torch
 
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..images.batch_augment import build_batch_augment
-from ..images.layout import ImagesSpec
+from ..images.layout import ImagesSpec, images_spec
 from ..images.run_config import ImageRunConfig
 from ..images.data import load_image_data
 from ..images.feed import check_feed
@@ -51,6 +52,17 @@ class ImageTask(Task):
 
     def load(self, spec, run, log):
         return load_image_data(spec, run, log)
+
+    def portfolio(self, spec):
+        if images_spec(spec).layout == "pixels":  # the rows are pictures: table models on the raw pixel columns
+            return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0)]
+        # Fine-tuning first; on a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs), the registry's own
+        # on a GPU; a booster on frozen embeddings as a second member.
+        cpu = {} if torch.cuda.is_available() else {
+            "model.params.epochs": 4, "model.params.freeze_epochs": 1, "model.params.lr": 0.002,
+            "model.params.head_lr_mult": 5.0, "model.params.weight_decay": 0.02, "model.params.warmup_epochs": 0.3,
+            "image.size": 96}
+        return [("timm", cpu, 10.0), ("lightgbm", {}, 1.0)]
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_image_sample(spec, folder, seed)

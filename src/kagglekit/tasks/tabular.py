@@ -63,6 +63,11 @@ class TabularTask(Task):
     def load(self, spec, run, log):
         return load_table_data(spec, run, log=log)
 
+    def portfolio(self, spec):
+        # Costs relative to LightGBM's 5-fold run on small tables (`make bench`, 2 CPU cores).
+        return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("xgboost", {}, 1.2), ("extra_trees", {}, 1.0),
+                ("catboost", {}, 3.0), ("mlp", {}, 2.0)]
+
     def reports(self, rd, run, data, targets, oof, infos, metric) -> dict:
         table = importance_table(infos)
         if table is not None:

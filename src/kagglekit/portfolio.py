@@ -1,0 +1,115 @@
+"""`model=auto`: the competition's portfolio, run fastest-first within a time budget, then the ensemble that honest CV
+prefers (or the best member, when no ensemble beats it), whose submission is written.
+
+Each member is an ordinary run on the shared folds (resumable, in `make compare`, reusable by `make ensemble`); the
+kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
+member whose estimate (its cost x the seconds per cost unit measured on the members already run) exceeds what is left
+of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
+the skipped ones. The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Callable, Dict, List, Optional
+
+import pandas as pd
+
+from .core.competition import competition_metric, load_competition
+from .core.errors import UserError
+from .core.io import atomic_write_text
+from .core.paths import display, runs_root, submissions_root
+from .core.records import RunResult
+from .ensembles.build import ensemble
+from .pipeline import train
+from .tasks import get_task
+
+DEFAULT_SECONDS = 900.0
+METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
+
+
+def _sign(metric) -> float:
+    return 1.0 if metric.greater_is_better else -1.0
+
+
+def _seconds(result: RunResult) -> float:
+    """What a member cost: its folds' fit time (also right for a member resumed from an earlier call)."""
+    return float(result.record.get("fit_seconds") or result.record.get("wall_seconds") or 0.0)
+
+
+def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: float = DEFAULT_SECONDS,
+                  members: Optional[List[str]] = None, progress: bool = True, log: Callable = print) -> RunResult:
+    """Train the portfolio of ``comp`` within ``seconds``, ensemble it, write the chosen submission; its RunResult.
+    ``members``: these configs or models instead of the kind's portfolio (its costs kept where it lists them)."""
+    if seconds <= 0:
+        raise UserError(f"time={seconds:g}: the portfolio's budget is a number of seconds above 0.")
+    spec = load_competition(comp)
+    overrides = dict(overrides or {})
+    portfolio = get_task(spec.kind).portfolio(spec)
+    if members:
+        listed = {name: (name, extra, cost) for name, extra, cost in portfolio}
+        portfolio = [listed.get(name, (name, {}, 1.0)) for name in members]
+    members = portfolio
+    metric = competition_metric(spec)
+    log(f"{spec.name} / auto: {', '.join(m[0] for m in members)} within {seconds:.0f} s (time=SECONDS to change), "
+        f"then the ensemble honest CV prefers")
+    started, done, cost_done, skipped = time.perf_counter(), [], 0.0, []
+    for name, extra, cost in members:
+        left = seconds - (time.perf_counter() - started)
+        spent = sum(_seconds(r) for _, r in done)
+        estimate = cost * spent / cost_done if cost_done else None
+        if done and (left <= 0 or (estimate is not None and estimate > left)):
+            skipped.append(name)
+            log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the budget left "
+                f"(a larger time= adds it; finished members are reused)")
+            continue
+        try:
+            result = train(spec, name, {**overrides, **extra}, progress=progress, log=log)
+        except UserError as exc:  # a member that cannot run here (its task, a missing extra): the rest still run
+            log(f"skip {name}: {exc}")
+            skipped.append(name)
+            continue
+        done.append((name, result))
+        cost_done += cost
+    if not done:
+        raise UserError(f"model=auto: no member of {spec.name}'s portfolio could run ({', '.join(skipped)}).")
+    board = [_row(name, "member", r) for name, r in done]
+    chosen_name, chosen = max(done, key=lambda nr: _sign(metric) * nr[1].cv_mean)
+    if len(done) > 1:
+        for method in METHODS:
+            try:
+                made = ensemble(spec.name, run_ids=[r.run_id for _, r in done], method=method, log=lambda *a: None)
+            except UserError as exc:  # a method that cannot combine this task
+                log(f"ensemble {method}: not made ({exc})")
+                continue
+            board.append(_row(f"ensemble {method}", "ensemble", made))
+            if _sign(metric) * made.cv_mean > _sign(metric) * chosen.cv_mean:
+                chosen_name, chosen = f"ensemble {method}", made
+    table = pd.DataFrame(board).sort_values("cv_mean", ascending=not metric.greater_is_better, ignore_index=True)
+    table["chosen"] = table["name"] == chosen_name
+    _save(spec.name, table, chosen, skipped, metric.name, log)
+    return chosen
+
+
+def _row(name: str, kind: str, result: RunResult) -> dict:
+    return {"name": name, "kind": kind, "cv_mean": result.cv_mean, "cv_std": result.cv_std,
+            "seconds": round(_seconds(result), 1), "run_id": result.run_id}
+
+
+def _save(comp: str, table: pd.DataFrame, chosen: RunResult, skipped: List[str], metric: str, log: Callable) -> None:
+    lines = [f"| | {metric} (mean ± sd) | seconds | run |", "|---|---|---|---|"]
+    for row in table.itertuples():
+        mark = " **(submitted)**" if row.chosen else ""
+        lines.append(f"| {row.name}{mark} | {row.cv_mean:.5f} ± {row.cv_std:.5f} | {row.seconds:.1f} | {row.run_id} |")
+    if skipped:
+        lines.append(f"\nskipped (over the budget): {', '.join(skipped)}")
+    text = "\n".join(lines) + "\n"
+    folder = runs_root() / comp
+    atomic_write_text(folder / "auto-leaderboard.md", text)
+    atomic_write_text(folder / "auto-leaderboard.csv", table.to_csv(index=False))
+    log("\n" + text)
+    if chosen.submission is not None:
+        final = submissions_root() / comp / "auto.csv"
+        atomic_write_text(final, chosen.submission.read_text())
+        log(f"submission: {display(final)} (from {display(chosen.submission)}); leaderboard: "
+            f"{display(folder / 'auto-leaderboard.md')}")

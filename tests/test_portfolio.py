@@ -1,0 +1,39 @@
+"""model=auto: the portfolio runs as ordinary runs on shared folds, the ensemble honest CV prefers is submitted, the
+budget skips what would not fit, and a second call resumes instead of refitting."""
+
+import pandas as pd
+
+from kagglekit.commands import main
+from kagglekit.core.paths import runs_root, submissions_root
+from kagglekit.core.files import sample_dir
+from kagglekit.portfolio import run_portfolio
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+def test_auto_trains_its_members_submits_the_best_by_honest_cv_and_resumes(workdir):
+    lines = []
+    best = run_portfolio("house-prices", {"data": "sample"}, seconds=600, members=["ridge", "lightgbm"],
+                         progress=False, log=lines.append)
+    board = pd.read_csv(runs_root() / "house-prices" / "auto-leaderboard.csv")
+    assert set(board["name"]) == {"ridge", "lightgbm", "ensemble hill", "ensemble stack"}
+    assert board.loc[board["chosen"], "run_id"].item() == best.run_id
+    assert abs(best.cv_mean - board["cv_mean"].min()) < 1e-12  # RMSE of logs: lower is better, ensembles scored by honest CV
+    sub = pd.read_csv(submissions_root() / "house-prices" / "auto.csv")
+    sample = pd.read_csv(next(sample_dir("house-prices").glob("*ubmission*.csv")))
+    assert sub.iloc[:, 0].tolist() == sample.iloc[:, 0].tolist() and sub.iloc[:, 1].gt(0).all()
+
+    members = board[board["kind"] == "member"].set_index("name")["run_id"]
+    fold = runs_root() / "house-prices" / "lightgbm" / members["lightgbm"] / "fold_0.json"
+    before = fold.stat().st_mtime_ns
+    lines.clear()
+    run_portfolio("house-prices", {"data": "sample"}, seconds=0.001, members=["ridge", "lightgbm"], progress=False,
+                  log=lines.append)  # a tiny budget: the first member resumes (it always runs), the second is skipped
+    assert fold.stat().st_mtime_ns == before
+    assert any(line.startswith("skip lightgbm:") for line in lines), lines
+    assert any("resumed finished folds" in line for line in lines), lines
+
+
+def test_auto_is_the_command_lines_default_and_names_a_bad_budget(workdir, capsys):
+    assert main(["train", "comp=house-prices", "data=sample", "time=abc"]) == 2
+    assert "time=abc" in capsys.readouterr().err
