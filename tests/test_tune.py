@@ -6,6 +6,7 @@ from kagglekit.pipeline import train
 from kagglekit.tuning import StudyJob, data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
+QUICK = ["data=sample", "folds=3"]  # where the number of folds is not what a test is about
 
 
 def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):
@@ -42,13 +43,13 @@ def test_study_resumes_after_interruption(workdir, configs, monkeypatch):
 
     monkeypatch.setattr(train_mod, "train", flaky)
     with pytest.raises(KeyboardInterrupt):
-        tune("house-prices", "lasso", ["data=sample"], trials=5, **QUIET)
-    study = _study()
+        tune("house-prices", "lasso", QUICK, trials=5, **QUIET)
+    study = _study(overrides=QUICK)
     done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
     assert len(done) == 2  # finished trials survived the interruption
     monkeypatch.setattr(train_mod, "train", original)
-    out = tune("house-prices", "lasso", ["data=sample"], trials=5, **QUIET)
-    study = _study()
+    out = tune("house-prices", "lasso", QUICK, trials=5, **QUIET)
+    study = _study(overrides=QUICK)
     finished = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
     assert len(finished) == 5 and [t.number for t in done] == [0, 1]
     assert out["n_complete"] + out["n_pruned"] == 5
@@ -70,9 +71,9 @@ def test_pruner_sees_running_mean_after_every_fold(workdir, configs):
 
 
 def test_a_continued_study_draws_new_points(workdir, configs):
-    tune("house-prices", "lasso", ["data=sample"], trials=2, **QUIET)
-    tune("house-prices", "lasso", ["data=sample"], trials=4, **QUIET)
-    params = [t.params for t in _study().trials if t.state.name in ("COMPLETE", "PRUNED")]
+    tune("house-prices", "lasso", QUICK, trials=2, **QUIET)
+    tune("house-prices", "lasso", QUICK, trials=4, **QUIET)
+    params = [t.params for t in _study(overrides=QUICK).trials if t.state.name in ("COMPLETE", "PRUNED")]
     assert len(params) == 4 and params[2] != params[0] and params[3] != params[1]  # not the first call's draws again
 
 
