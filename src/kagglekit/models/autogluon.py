@@ -23,8 +23,9 @@ class AutoGluonParams:
     time_limit: Optional[float] = 120.0  # seconds per fold
     presets: str = "medium_quality"
     eval_metric: Optional[str] = None  # default: root_mean_squared_error (regression), log_loss (classification)
-    # Model families whose extras are not installed here (catboost, xgboost, fastai): skipped quietly.
-    excluded_model_types: List[str] = field(default_factory=lambda: ["CAT", "XGB", "FASTAI"])
+    # Model families to skip (e.g. [FASTAI]); none by default: CatBoost, XGBoost and FastAI are installed, so the
+    # preset fits every family its users get.
+    excluded_model_types: List[str] = field(default_factory=list)
     hyperparameters: Optional[Dict[str, Any]] = None
     keep_only_best: bool = True  # delete the other models after fitting: less disk
     dynamic_stacking: Any = None  # null: the preset's choice (best_quality checks stacking on a holdout first); false: skip
