@@ -83,8 +83,8 @@ test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 co
 faults: $(STAMP) ## the fault-injection table: each damaged input or run gives one clear line, exit 2, files intact
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/faults.py
 
-acceptance: $(STAMP) ## [only=tweets,olive]: competitions of new shapes from PyPI data: `new` + `train model=lightgbm` vs a baseline
-	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/acceptance.py $(if $(only),only=$(only))
+acceptance: $(STAMP) ## [only=a,b] [time=S]: new shapes from PyPI data: `new` + `train model=lightgbm` vs a baseline (time=: auto vs AutoGluon)
+	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/acceptance.py $(if $(only),only=$(only)) $(if $(time),time=$(time))
 
 bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
 	$(RUN) bench

@@ -6,7 +6,10 @@ Everything is written under data/acceptance/ (git-ignored): the competitions' Ka
 (kept outside the folders `new` reads), a scratch project (competitions/, configs/) and a workdir, so nothing lands in
 the repository. The table is printed and saved as data/acceptance/results.md.
 
-    make acceptance [only=tweets,olive]
+    make acceptance [only=tweets,olive] [time=SECONDS]
+
+With ``time=`` each competition also runs the default `make train` (model=auto) at that budget, then AutoGluon
+best_quality given the same wall time (split over the 5 folds), both scored on the held-back labels.
 """
 
 from __future__ import annotations
@@ -246,7 +249,7 @@ def _evidence(project: Path, name: str) -> str:
     return "; ".join(head + [f"folds: {scheme.group(1) if scheme else 'kfold'}"])
 
 
-def run(name: str, shape: Shape, env: dict, project: Path, work: Path) -> dict:
+def run(name: str, shape: Shape, env: dict, project: Path, work: Path, budget: Optional[float] = None) -> dict:
     folder = HERE / "competitions-data" / name
     answers = shape.build(folder)
     (HERE / "answers").mkdir(parents=True, exist_ok=True)
@@ -261,9 +264,31 @@ def run(name: str, shape: Shape, env: dict, project: Path, work: Path) -> dict:
     wall = time.perf_counter() - started
     ours = pd.read_csv(max((work / "submissions" / comp).glob("*.csv"), key=lambda p: p.stat().st_mtime), dtype=str)
     base = shape.baseline(folder)
-    return {"name": name, "what": shape.what, "metric": shape.metric, "ours": score(shape.metric, answers, ours),
-            "baseline": score(shape.metric, answers, base), "baseline_text": shape.baseline_text, "wall": wall,
-            "evidence": _evidence(project, comp)}
+    row = {"name": name, "what": shape.what, "metric": shape.metric, "ours": score(shape.metric, answers, ours),
+           "baseline": score(shape.metric, answers, base), "baseline_text": shape.baseline_text, "wall": wall,
+           "evidence": _evidence(project, comp)}
+    if budget:  # the default `make train` (model=auto) at this budget, then AutoGluon best_quality given its wall
+        started = time.perf_counter()
+        _kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}")
+        row["auto_wall"] = time.perf_counter() - started
+        row["auto"] = score(shape.metric, answers, pd.read_csv(work / "submissions" / comp / "auto.csv", dtype=str))
+        folds = 5
+        _kagglekit(env, "autogluon", f"comp={comp}", "presets=best_quality", f"time_limit={row['auto_wall'] / folds:.0f}",
+                   f"data_dir={folder}")
+        ag = max((work / "submissions" / comp).glob("autogluon-*.csv"), key=lambda p: p.stat().st_mtime)
+        row["autogluon"] = score(shape.metric, answers, pd.read_csv(ag, dtype=str))
+    return row
+
+
+def auto_table(rows: List[dict]) -> str:
+    """The default run (model=auto) against AutoGluon best_quality given the same wall time, on held-back labels."""
+    out = ["| competition | metric | `make train` (auto), held-back | wall s | AutoGluon best_quality, same wall | "
+           "simple baseline |", "|---|---|---|---|---|---|"]
+    for r in rows:
+        if "auto" in r:
+            out.append(f"| {r['name']} | {r['metric']} | {r['auto']:.4f} | {r['auto_wall']:.0f} | {r['autogluon']:.4f} | "
+                       f"{r['baseline']:.4f} |")
+    return "\n".join(out) + "\n"
 
 
 def table(rows: List[dict]) -> str:
@@ -279,7 +304,7 @@ def table(rows: List[dict]) -> str:
     return "\n".join(out) + "\n"
 
 
-def main(only: Optional[List[str]] = None) -> List[dict]:
+def main(only: Optional[List[str]] = None, budget: Optional[float] = None) -> List[dict]:
     project, work = HERE / "project", HERE / "work"
     (project / "competitions").mkdir(parents=True, exist_ok=True)
     (project / "configs").mkdir(parents=True, exist_ok=True)
@@ -290,9 +315,9 @@ def main(only: Optional[List[str]] = None) -> List[dict]:
     for name, shape in SHAPES.items():
         if only and name not in only:
             continue
-        rows.append(run(name, shape, env, project, work))
+        rows.append(run(name, shape, env, project, work, budget))
         print(table(rows[-1:]).splitlines()[-1], flush=True)
-    text = table(rows)
+    text = table(rows) + ("\n" + auto_table(rows) if budget else "")
     (HERE / "results.md").write_text(text)
     print("\n" + text + f"(saved to {HERE / 'results.md'})")
     return rows
@@ -300,4 +325,5 @@ def main(only: Optional[List[str]] = None) -> List[dict]:
 
 if __name__ == "__main__":
     picked = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("only=")), None)
-    main(picked)
+    seconds = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("time=")), None)
+    main(picked, seconds)
