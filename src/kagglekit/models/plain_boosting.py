@@ -15,6 +15,7 @@ import numpy as np
 from ..core.folds import inner_split
 from ..core.speed import thread_count
 from .boosting import _catboost_frame, _category_columns, _gpu, _rows
+from .framed import FramedPredictions
 from .registry import register_model
 
 LIBRARIES = ("lightgbm", "xgboost", "catboost", "gbrt")
@@ -33,7 +34,7 @@ def _check_plain(p: PlainParams):
     return None
 
 
-class PlainBooster:
+class PlainBooster(FramedPredictions):
     """One library at its defaults, early-stopped on one held split of the rows it is fitted on."""
 
     def __init__(self, library: str, p: PlainParams, task: str, seed: int, threads: int, gpu: bool = False):
@@ -93,11 +94,6 @@ class PlainBooster:
         self.classes_ = getattr(self.model_, "classes_", None)
         return self
 
-    def predict(self, X):
-        return self.model_.predict(self._frame(X))
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(self._frame(X))
 
     @property
     def feature_importances_(self):

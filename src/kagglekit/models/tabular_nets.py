@@ -16,6 +16,7 @@ from typing import Any, Dict, Optional
 import numpy as np
 
 from ..core.speed import thread_count, torch_device
+from .framed import FramedPredictions
 from .registry import register_model
 
 _CLASSES = {"realmlp": ("RealMLP_TD_Regressor", "RealMLP_TD_Classifier"),
@@ -28,7 +29,7 @@ class PyTabKitParams:
     extra: Dict[str, Any] = field(default_factory=dict)  # any other constructor argument of the pytabkit class
 
 
-class PyTabKitNet:
+class PyTabKitNet(FramedPredictions):
     """sklearn-style wrapper: ``fit(frame, y)``, ``predict``, ``predict_proba`` (a column per class seen in fit)."""
 
     def __init__(self, which: str, p: PyTabKitParams, task: str, seed: int, speed):
@@ -66,11 +67,6 @@ class PyTabKitNet:
         self.classes_ = getattr(self.model_, "classes_", None)
         return self
 
-    def predict(self, X):
-        return self.model_.predict(self._frame(X))
-
-    def predict_proba(self, X):
-        return self.model_.predict_proba(self._frame(X))
 
 
 def _check(p: PyTabKitParams) -> Optional[str]:
