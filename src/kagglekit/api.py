@@ -44,10 +44,11 @@ def train(comp: str, model: str = "lightgbm", data_dir: Optional[str] = None, da
     return run_train(comp, model, _overrides(data_dir, data, overrides), progress=progress)
 
 
-def auto(comp: str, time: float = 900.0, members: Optional[List[str]] = None, data_dir: Optional[str] = None,
+def auto(comp: str, time: Optional[float] = None, members: Optional[List[str]] = None, data_dir: Optional[str] = None,
          data: Optional[str] = None, progress: bool = True, **overrides) -> Run:
-    """``model=auto``: the competition's portfolio (or ``members``) within ``time`` seconds, then the ensemble honest
-    CV prefers (or the best member); resumes finished members and adds skipped ones when given more time."""
+    """``model=auto``: the competition's portfolio (or ``members``) within ``time`` seconds (None: its default), then
+    the ensemble honest CV prefers (or the best member); resumes finished members and adds skipped ones when given
+    more time."""
     from .portfolio import run_portfolio
 
     return run_portfolio(comp, _overrides(data_dir, data, overrides), seconds=time, members=members,

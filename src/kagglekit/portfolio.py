@@ -37,10 +37,12 @@ def _seconds(result: RunResult) -> float:
     return float(result.record.get("fit_seconds") or result.record.get("wall_seconds") or 0.0)
 
 
-def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: float = DEFAULT_SECONDS,
+def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional[float] = None,
                   members: Optional[List[str]] = None, progress: bool = True, log: Callable = print) -> RunResult:
-    """Train the portfolio of ``comp`` within ``seconds``, ensemble it, write the chosen submission; its RunResult.
-    ``members``: these configs or models instead of the kind's portfolio (its costs kept where it lists them)."""
+    """Train the portfolio of ``comp`` within ``seconds`` (None: DEFAULT_SECONDS), ensemble it, write the chosen
+    submission; its RunResult. ``members``: these configs or models instead of the kind's portfolio (its costs kept
+    where it lists them)."""
+    seconds = DEFAULT_SECONDS if seconds is None else seconds
     if seconds <= 0:
         raise UserError(f"time={seconds:g}: the portfolio's budget is a number of seconds above 0.")
     spec = load_competition(comp)
@@ -53,38 +55,36 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: float = 
     metric = competition_metric(spec)
     log(f"{spec.name} / auto: {', '.join(m[0] for m in members)} within {seconds:.0f} s (time=SECONDS to change), "
         f"then the ensemble honest CV prefers")
-    started, done, cost_done, skipped = time.perf_counter(), [], 0.0, []
+    started, done, skipped = time.perf_counter(), [], []  # done: (name, cost, result)
     for name, extra, cost in members:
         left = seconds - (time.perf_counter() - started)
-        spent = sum(_seconds(r) for _, r in done)
-        estimate = cost * spent / cost_done if cost_done else None
-        if done and (left <= 0 or (estimate is not None and estimate > left)):
-            skipped.append(name)
-            log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the budget left "
-                f"(a larger time= adds it; finished members are reused)")
-            continue
+        if done:  # the first member always runs; the rest are priced by the seconds per cost unit so far
+            estimate = cost * sum(_seconds(r) for _, _, r in done) / sum(c for _, c, _ in done)
+            if left <= 0 or estimate > left:
+                skipped.append(name)
+                log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the budget "
+                    f"left (a larger time= adds it; finished members are reused)")
+                continue
         try:
             result = train(spec, name, {**overrides, **extra}, progress=progress, log=log)
         except UserError as exc:  # a member that cannot run here (its task, a missing extra): the rest still run
             log(f"skip {name}: {exc}")
             skipped.append(name)
             continue
-        done.append((name, result))
-        cost_done += cost
+        done.append((name, cost, result))
     if not done:
         raise UserError(f"model=auto: no member of {spec.name}'s portfolio could run ({', '.join(skipped)}).")
-    board = [_row(name, "member", r) for name, r in done]
-    chosen_name, chosen = max(done, key=lambda nr: _sign(metric) * nr[1].cv_mean)
-    if len(done) > 1:
-        for method in METHODS:
-            try:
-                made = ensemble(spec.name, run_ids=[r.run_id for _, r in done], method=method, log=lambda *a: None)
-            except UserError as exc:  # a method that cannot combine this task
-                log(f"ensemble {method}: not made ({exc})")
-                continue
-            board.append(_row(f"ensemble {method}", "ensemble", made))
-            if _sign(metric) * made.cv_mean > _sign(metric) * chosen.cv_mean:
-                chosen_name, chosen = f"ensemble {method}", made
+    candidates = [(name, "member", r) for name, _, r in done]
+    for method in METHODS if len(done) > 1 else ():
+        try:
+            made = ensemble(spec.name, run_ids=[r.run_id for _, _, r in done], method=method, log=lambda *a: None)
+        except UserError as exc:  # a method that cannot combine this task
+            log(f"ensemble {method}: not made ({exc})")
+            continue
+        candidates.append((f"ensemble {method}", "ensemble", made))
+    # The first best wins a tie, so a member is preferred to an ensemble that only equals it.
+    chosen_name, _, chosen = max(candidates, key=lambda c: _sign(metric) * c[2].cv_mean)
+    board = [_row(name, kind, r) for name, kind, r in candidates]
     table = pd.DataFrame(board).sort_values("cv_mean", ascending=not metric.greater_is_better, ignore_index=True)
     table["chosen"] = table["name"] == chosen_name
     _save(spec.name, table, chosen, skipped, metric.name, log)
@@ -102,7 +102,7 @@ def _save(comp: str, table: pd.DataFrame, chosen: RunResult, skipped: List[str],
         mark = " **(submitted)**" if row.chosen else ""
         lines.append(f"| {row.name}{mark} | {row.cv_mean:.5f} ± {row.cv_std:.5f} | {row.seconds:.1f} | {row.run_id} |")
     if skipped:
-        lines.append(f"\nskipped (over the budget): {', '.join(skipped)}")
+        lines.append(f"\nskipped (over the budget, or unable to run here): {', '.join(skipped)}")
     text = "\n".join(lines) + "\n"
     folder = runs_root() / comp
     atomic_write_text(folder / "auto-leaderboard.md", text)

@@ -18,7 +18,7 @@ def cmd_train(own, overrides) -> None:
     comp, model = need(own, "comp", "train"), own.get("model") or "auto"
     if model == "auto":
         members = [m for m in (own.get("members") or "").split(",") if m] or None
-        api.auto(comp, time=number(own, "time", float, low=1) or 900.0, members=members, **flat_overrides(overrides))
+        api.auto(comp, time=number(own, "time", float, low=1), members=members, **flat_overrides(overrides))
     else:
         api.train(comp, model, **flat_overrides(overrides))
 

@@ -114,8 +114,9 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
             raise UserError(f"{display(folder / spec.files.sample_submission)} lists test images that are not in "
                             f"{display(folder / where.test_dir)}, e.g. {missing[:3]}.")
         test = pd.DataFrame({spec.id: sample[spec.submission_id].astype(str)})
+        folder_test_paths = [by_name[i] for i in test[spec.id]]
         data = Dataset(train, test, sample, folder, "", row_ids(train, spec.id))
-        data.fingerprint = files_key(train_paths + [by_name[i] for i in test[spec.id]])
+        data.fingerprint = files_key(train_paths + folder_test_paths)
     else:
         data = read_competition_files(spec, folder, read_csv={}, need_test_id=layout != "pixels")
     keep = np.arange(len(data.train))
@@ -131,8 +132,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
         test_cache = cached_pixels(test_px, f"test-{data.fingerprint}", im.size, cache_dir)
     else:
         train_paths = _file_paths(spec, folder, data.train, "train", ext)
-        test_paths = [by_name[i] for i in data.test[spec.id]] if layout == "class_folders" else \
-            _file_paths(spec, folder, data.test, "test", ext)
+        test_paths = folder_test_paths if layout == "class_folders" else _file_paths(spec, folder, data.test, "test", ext)
         _check_files_exist(spec, train_paths, test_paths, ext, im.skip_bad_images)
         if layout != "class_folders":
             data.fingerprint = hashlib.sha1(f"{data.fingerprint}|{files_key(train_paths + test_paths)}".encode()).hexdigest()[:10]

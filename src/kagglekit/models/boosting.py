@@ -120,14 +120,14 @@ class EarlyStopped:
         """The final fit's rate (given, or size-aware and raised where the tree budget cuts), times the probes'
         speed-up while probing."""
         base = self.p.learning_rate or _size_aware_rate(n_rows) * getattr(self, "rate_scale_", 1.0)
-        return base * getattr(self, "probe_boost_", 1.0)
+        return base * self.probe_boost_
 
     def _rounds(self) -> int:
         """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate)."""
-        return max(10, int(np.ceil(self.p.early_stopping_rounds / getattr(self, "probe_boost_", 1.0))))
+        return max(10, int(np.ceil(self.p.early_stopping_rounds / self.probe_boost_)))
 
     def _probe_cap(self) -> int:
-        return max(10, int(np.ceil(self.cap_ / getattr(self, "probe_boost_", 1.0))))
+        return max(10, int(np.ceil(self.cap_ / self.probe_boost_)))
 
     def _model(self, n_rows: int, n_iterations: int):
         raise NotImplementedError
@@ -155,17 +155,26 @@ class EarlyStopped:
             return probe.predict(X_hold, **at)
         return _held_proba(probe, X_hold, self.n_classes_, **at)
 
+    def _encoded(self, X) -> np.ndarray:
+        """The fold's rows in the linear start's encoding, fitted on first use: it reads no labels, so one fit serves
+        every probe and the final model, and only the linear model is refitted on each one's rows."""
+        if self.design_ is None:
+            self.encoding_ = LinearEncoding().fit(X)
+            self.design_ = self.encoding_.transform(X)
+        return self.design_
+
     def _linear(self):
-        """A linear start on the fold's one encoding (fitted once in ``_fit``: only the linear model is refitted)."""
+        """A linear start on the fold's one encoding (see ``_encoded``)."""
         return LinearStart(self.task, self.p.start_alpha, getattr(self, "n_classes_", 0), self.encoding_)
 
     def _probe(self, X, y, fit, hold, start: str):
         X_fit, X_hold = _rows(X, fit), _rows(X, hold)
         if start == "prior":
             return self._best(X_fit, y[fit], X_hold, y[hold])
-        linear = self._linear().fit_design(self.design_[fit], y[fit])
-        return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(self.design_[fit], design=True),
-                          linear.margin(self.design_[hold], design=True))
+        Z = self._encoded(X)  # before _linear(), which takes the encoding this fits
+        linear = self._linear().fit_design(Z[fit], y[fit])
+        return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(Z[fit], design=True),
+                          linear.margin(Z[hold], design=True))
 
     def _race(self, X, y, splits, starts, classification):
         """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
@@ -201,10 +210,7 @@ class EarlyStopped:
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_, self.encoding_, self.design_ = None, None, None
-        if p.start != "prior":  # the linear start's encoding is label-free: fitted once on the fold's rows
-            self.encoding_ = LinearEncoding().fit(X)
-            self.design_ = self.encoding_.transform(X)
+        self.start_losses_, self.encoding_, self.design_, self.probe_boost_ = None, None, None, 1.0
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
         began = time.perf_counter()
         if p.early_stopping and n >= 40:
@@ -217,11 +223,9 @@ class EarlyStopped:
                 starts = ["prior"]  # margins need every class in every probe's rows
             # A faster rate favours the linear start (it needs fewer trees), so a start race on inner folds probes at
             # the final rate; one split (large sets, many classes) probes faster and scales its count back.
-            self.probe_boost_ = p.probe_speedup if len(splits) == 1 else 1.0
-            try:
-                probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
-            finally:
-                boost, self.probe_boost_ = self.probe_boost_, 1.0
+            boost = self.probe_boost_ = p.probe_speedup if len(splits) == 1 else 1.0
+            probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
+            self.probe_boost_ = 1.0  # the final fit runs at its own rate
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
             iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) * boost / share)))
             if classification and getattr(p, "calibrate", False):
@@ -231,8 +235,11 @@ class EarlyStopped:
         self.probe_seconds_ = round(time.perf_counter() - began, 3)
         began = time.perf_counter()
         self.start_ = start
-        self.linear_ = self._linear().fit_design(self.design_, y) if start == "linear" else None
-        margin = None if self.linear_ is None else self.linear_.margin(self.design_, design=True)
+        self.linear_, margin = None, None
+        if start == "linear":
+            Z = self._encoded(X)  # before _linear(), which takes the encoding this fits
+            self.linear_ = self._linear().fit_design(Z, y)
+            margin = self.linear_.margin(Z, design=True)
         self.design_ = None  # the fitted model keeps the encoding, not the rows
         self.model_ = self._final(X, y, self._model(n, iterations), margin)
         self.final_seconds_ = round(time.perf_counter() - began, 3)
@@ -339,8 +346,7 @@ def _check_boosting(p) -> Optional[str]:
             or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
                 "early_stopping_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1 and "
-                "probe_speedup >= 1 "
-                "are needed.")
+                "probe_speedup >= 1 are needed.")
     return None
 
 

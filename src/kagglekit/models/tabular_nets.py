@@ -41,8 +41,7 @@ class PyTabKitNet(FramedPredictions):
         X = X.copy()
         for c in X.columns:
             if c in self.categories_:
-                X[c] = pd.Categorical(X[c].astype(object).where(X[c].notna(), None).map(
-                    lambda v: None if v is None else str(v)), categories=self.categories_[c])
+                X[c] = pd.Categorical(X[c].map(lambda v: None if pd.isna(v) else str(v)), categories=self.categories_[c])
             else:
                 X[c] = pd.to_numeric(X[c], errors="coerce").astype(float).fillna(self.medians_[c])
         return X
@@ -66,7 +65,6 @@ class PyTabKitNet(FramedPredictions):
             self.model_ = cls(**kwargs).fit(self._frame(X), np.asarray(y, float if regression else int))
         self.classes_ = getattr(self.model_, "classes_", None)
         return self
-
 
 
 def _check(p: PyTabKitParams) -> Optional[str]:

@@ -14,6 +14,8 @@ from typing import Dict, List, Optional
 
 import pandas as pd
 
+from .run_config import PreprocessConfig
+
 
 @dataclass
 class RoleGuess:
@@ -37,7 +39,7 @@ def _codes(values: pd.Series) -> Optional[str]:
     return f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}: codes, not amounts"
 
 
-HIGH_CARDINALITY = 30  # the tabular default max_onehot_levels: above it a category is target-encoded in each fold
+HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-hot levels: target-encoded in each fold
 
 
 def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:

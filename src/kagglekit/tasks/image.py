@@ -6,11 +6,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-import torch
 
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
+from ..core.speed import torch_device
 from ..images.batch_augment import build_batch_augment
 from ..images.layout import ImagesSpec, images_spec
 from ..images.run_config import ImageRunConfig
@@ -58,7 +58,7 @@ class ImageTask(Task):
             return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0)]
         # Fine-tuning first; on a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs), the registry's own
         # on a GPU; a booster on frozen embeddings as a second member.
-        cpu = {} if torch.cuda.is_available() else {
+        cpu = {} if torch_device("auto").type == "cuda" else {
             "model.params.epochs": 4, "model.params.freeze_epochs": 1, "model.params.lr": 0.002,
             "model.params.head_lr_mult": 5.0, "model.params.weight_decay": 0.02, "model.params.warmup_epochs": 0.3,
             "image.size": 96}
