@@ -287,6 +287,10 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
         proba = place_classes(model.predict_proba(X), model[-1].classes_, len(self.classes_))
         return proba[:, 1:2] if len(self.classes_) == 2 else proba
 
+    def _width(self) -> int:
+        """Output columns: one score for regression and binary targets, one probability per class otherwise."""
+        return 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)
+
     def fit(self, X, y):
         y = np.asarray(y)
         self.classes_ = np.unique(y) if self.task != "regression" else np.zeros(1)
@@ -298,7 +302,7 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
 
         self.fit(X, y)
         y = np.asarray(y) if self.task == "regression" else np.searchsorted(self.classes_, np.asarray(y))
-        out = np.zeros((len(y), 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)))
+        out = np.zeros((len(y), self._width()))
         X = pd.DataFrame(X)
         for fit_rows, held in KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed).split(X):
             if self.task != "regression" and len(np.unique(y[fit_rows])) < 2:
@@ -311,8 +315,7 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
         return self._scores(self.model_, pd.DataFrame(X))
 
     def get_feature_names_out(self, input_features=None):
-        n = 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)
-        return np.asarray([f"text_model{i}" for i in range(n)])
+        return np.asarray([f"text_model{i}" for i in range(self._width())])
 
 
 def build_preprocessor(
