@@ -248,5 +248,5 @@ def speed_line(ref: Optional[dict]) -> str:
     line = (f"\n    loop vs reference: {ref['ours_img_s']:.0f} / {ref['reference_img_s']:.0f} img/s = {ref['ratio']:.2f}"
             f" on {ref['device']}{' (below 0.9: the loop spends time outside the model)' if ref['ratio'] < 0.9 else ''}")
     for variant, rate in ref.get("variants", {}).items():
-        line += f"\n    reference with {variant}: {rate:.0f} img/s"
+        line += f"\n    reference with {variant}: " + (f"{rate:.0f} img/s" if isinstance(rate, float) else rate)
     return line

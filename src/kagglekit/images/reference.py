@@ -79,6 +79,15 @@ def compare_to_reference(config: dict, n_classes: int, histories: List[List[dict
     out = {"ours_img_s": round(ours, 1), "reference_img_s": round(reference, 1), "ratio": round(ours / reference, 3),
            "device": torch.cuda.get_device_name(device) if device.type == "cuda" else "cpu"}
     if device.type == "cuda":
-        out["variants"] = {f"channels_last={cl}, compile={co}": round(measure(cl, co), 1)
+        out["variants"] = {f"channels_last={cl}, compile={co}": _measured(measure, cl, co)
                            for cl in (False, True) for co in (False, True)}
     return out
+
+
+def _measured(measure, channels_last: bool, compile: bool):
+    """A variant's img/s, or why it could not run (torch.compile needs a working compiler toolchain): a variant
+    that fails must not cost the bench the run it has finished."""
+    try:
+        return round(measure(channels_last, compile), 1)
+    except Exception as err:  # noqa: BLE001 - any backend failure is reported, not raised
+        return f"failed: {type(err).__name__}: {str(err).splitlines()[0][:160] if str(err) else ''}"
