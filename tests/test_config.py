@@ -40,6 +40,19 @@ def test_registered_model_without_config_file_uses_its_defaults():
     assert run.model.name == "extra_trees" and run.model.params["n_estimators"] == 500
 
 
+def test_a_variant_is_its_base_model_with_other_defaults_that_a_config_can_still_set():
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    run = load_config("credit", "lightgbm_large", ["model.params.min_child_samples=7"])
+    assert run.model.params["num_leaves"] == 127 and run.model.params["colsample_bytree"] == 0.9
+    assert run.model.params["min_child_samples"] == 7  # the command line beats the variant's default
+    assert load_config("credit", "lightgbm").model.params["num_leaves"] == 15  # the base keeps its own
+    booster = build_model("lightgbm_xt", {}, "binary", 0, SpeedConfig(threads=1))
+    assert booster.p.extra == {"extra_trees": True} and booster.p.colsample_bytree == 0.6
+    assert config_hash(load_config("credit", "lightgbm_xt"), "d") != config_hash(load_config("credit", "lightgbm"), "d")
+
+
 def test_hash_changes_with_config_and_data_only():
     a = load_config("house-prices", "lasso")
     b = load_config("house-prices", "lasso", ["data_dir=/elsewhere"])

@@ -3,8 +3,9 @@
 ``EarlyStopped`` is the shared contract: probes fitted on inner splits of the rows a model is given (never the
 fold's validation rows) each report their best iteration; the model is then refitted on all the rows with the
 median of those counts, scaled up to the larger set. Small sets (``inner_cv_rows``) with few trees per iteration
-(``inner_cv_classes``) use an inner k-fold, whose median count is far steadier than one small split's; larger sets
-and many classes use one split. For class probabilities the probes' predictions on their held rows also fit a
+(``inner_cv_classes``) are probed on the first ``probe_splits`` splits of an inner k-fold (both halves of an inner
+2-fold by default, at the final learning rate); larger sets and many classes use one 15% split probed at twice the
+rate. For class probabilities the probes' predictions on their held rows also fit a
 temperature (``calibrate``), at no extra fit, that only softens: boosters fitted on a few hundred rows are
 overconfident, and the final fit is surer than its probes, never less.
 
@@ -37,7 +38,7 @@ from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
 from .linear_start import START_CHOICES, LinearEncoding, LinearStart, link
-from .registry import register_model
+from .registry import register_model, register_variant
 
 
 def _rows(X, idx):
@@ -221,9 +222,10 @@ class EarlyStopped:
             starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
             if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
                 starts = ["prior"]  # margins need every class in every probe's rows
-            # A faster rate favours the linear start (it needs fewer trees), so a start race on inner folds probes at
-            # the final rate; one split (large sets, many classes) probes faster and scales its count back.
-            boost = self.probe_boost_ = p.probe_speedup if len(splits) == 1 else 1.0
+            # A faster rate favours the linear start (it needs fewer trees) and misjudges small sets' counts, so the
+            # inner k-fold of small sets probes at the final rate; the one plain split (large sets, many classes)
+            # probes faster and scales its count back.
+            boost = self.probe_boost_ = p.probe_speedup if not cheap or folds <= 1 else 1.0
             probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
             self.probe_boost_ = 1.0  # the final fit runs at its own rate
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
@@ -283,12 +285,12 @@ class EarlyStoppingParams:
     """How every booster chooses its tree count and scales its probabilities (each model's params extend this)."""
 
     early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
-    early_stopping_rounds: int = 100
+    early_stopping_rounds: int = 50
     min_improvement: float = 1e-4  # a probe's held loss must drop by this share of the prior's to count as better
     max_trees: int = 8000  # every fit's iterations x trees per iteration (one per class): bounds many-class cost; 0: none
     inner_valid_fraction: float = 0.15  # the held share when one inner split is used
-    inner_folds: int = 5  # inner k-fold shape on sets of up to inner_cv_rows rows (a probe fits on 4/5); 0 or 1: one split
-    probe_splits: int = 5  # how many of the inner k-fold's splits are probed (the counts' median, the start race)
+    inner_folds: int = 2  # inner k-fold shape on sets of up to inner_cv_rows rows (a probe fits on half); 0 or 1: one split
+    probe_splits: int = 2  # how many of the inner k-fold's splits are probed (the counts' median, the start race)
     inner_cv_rows: int = 2000
     inner_cv_classes: int = 4  # above this many trees per iteration (classes), one inner split: a probe costs a final fit
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
@@ -444,6 +446,14 @@ def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
     return EarlyStoppedLightGBM(p, task, seed, thread_count(speed.threads))
 
 
+# Tuned-default variants for the portfolio (the shapes AutoGluon's zero-shot portfolio adds beside plain LightGBM):
+# extremely randomised split thresholds, and larger trees that see most features.
+register_variant("lightgbm_xt", "lightgbm", "LightGBM with extremely randomised split thresholds (extra_trees)",
+                 extra={"extra_trees": True}, colsample_bytree=0.6)
+register_variant("lightgbm_large", "lightgbm", "LightGBM with large trees (127 leaves, 3 rows a leaf, 90% of the features)",
+                 num_leaves=127, min_child_samples=3, colsample_bytree=0.9)
+
+
 @dataclass
 class GBRTParams(EarlyStoppingParams):
     n_estimators: int = 1500
@@ -576,7 +586,8 @@ class CatBoostParams(EarlyStoppingParams):
     l2_leaf_reg: float = 3.0
     subsample: float = 0.8
     rsm: float = 1.0  # share of features per split (CPU only)
-    one_hot_max_size: int = 4
+    one_hot_max_size: Optional[int] = None  # null: 4, or 10 above 4 classes (target statistics cost one per class)
+    border_count: Optional[int] = None  # null: CatBoost's own; above 4 classes under 2,000 rows one per 32 rows (at least 32)
     early_stopping_rounds: int = 150
     inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
     max_trees: int = 12000  # binds from 5 classes up (3,000 iterations x 4 classes fit): slow on many classes
@@ -632,11 +643,15 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
         p = self.p
         kwargs = dict(iterations=n_iterations, learning_rate=self._rate(n_rows), depth=p.depth,
-                      l2_leaf_reg=p.l2_leaf_reg, one_hot_max_size=p.one_hot_max_size, random_seed=self.seed,
+                      l2_leaf_reg=p.l2_leaf_reg, random_seed=self.seed,
                       thread_count=self.threads, verbose=False, allow_writing_files=False,
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
         if not self.gpu:
             kwargs["rsm"] = p.rsm
+        many = self._trees_per_iteration() > 4  # every border's split search is paid once per class
+        if p.border_count is not None or many and n_rows < 2000:
+            kwargs["border_count"] = p.border_count if p.border_count is not None else max(32, n_rows // 32)
+        kwargs["one_hot_max_size"] = p.one_hot_max_size if p.one_hot_max_size is not None else 10 if many else 4
         if self.task == "regression":
             return cb.CatBoostRegressor(loss_function="RMSE", **kwargs, **p.extra)
         return cb.CatBoostClassifier(loss_function="Logloss" if self.task == "binary" else "MultiClass", **kwargs, **p.extra)

@@ -8,7 +8,7 @@ Builders import their heavy libraries only when called, so listing models and ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields, replace
 from typing import Any, Callable, Dict, List, Optional
 
 from omegaconf import OmegaConf
@@ -28,6 +28,7 @@ class ModelEntry:
     description: str = ""
     check: Optional[Callable[[Any], Optional[str]]] = None  # params -> message when a value is out of range
     sparse: bool = False  # fits on a sparse matrix as well as it does on a dense one (free text stays sparse TF-IDF)
+    defaults: Dict[str, Any] = field(default_factory=dict)  # a variant's own defaults over the params dataclass's
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
@@ -42,6 +43,15 @@ def register_model(name: str, params: type, description: str = "", eats: str = "
         return build
 
     return wrap
+
+
+def register_variant(name: str, base: str, description: str, **defaults) -> None:
+    """Register ``name`` as ``base`` with other default params (a tuned-default configuration, as in AutoGluon's
+    portfolio): its own name in runs, compare and the portfolio; any key can still be set in a config."""
+    entry = get_entry(base)
+    unknown = set(defaults) - {f.name for f in fields(entry.params)}
+    assert not unknown, f"{name}: {base} has no params {sorted(unknown)}"
+    REGISTRY[name] = replace(entry, name=name, description=description, defaults={**entry.defaults, **defaults})
 
 
 def get_entry(name: str) -> ModelEntry:
@@ -59,7 +69,7 @@ def validate_params(name: str, params: Dict[str, Any], sources: Dict[str, str] |
             where = (sources or {}).get(key, "config")
             raise UserError(f"{where}: unknown key 'model.params.{key}' for model {name}. Known: {', '.join(known)}.")
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(entry.params), params)
+        merged = OmegaConf.merge(OmegaConf.structured(entry.params), entry.defaults, params)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", "")
         where = (sources or {}).get(str(key), "config")
@@ -74,7 +84,7 @@ def validate_params(name: str, params: Dict[str, Any], sources: Dict[str, str] |
 def build_model(name: str, params: Dict[str, Any], task: str, seed: int, speed) -> Any:
     """An unfitted estimator for ``name`` with validated ``params``."""
     entry = get_entry(name)
-    return entry.build(entry.params(**params), task, seed, speed)
+    return entry.build(entry.params(**{**entry.defaults, **params}), task, seed, speed)
 
 
 def names() -> List[str]:
