@@ -86,7 +86,7 @@ faults: $(STAMP) ## the fault-injection table: each damaged input or run gives o
 acceptance: $(STAMP) ## [only=a,b] [time=S]: new shapes from PyPI data: `new` + `train model=lightgbm` vs a baseline (time=: auto vs AutoGluon)
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/acceptance.py $(if $(only),only=$(only)) $(if $(time),time=$(time))
 
-bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile)
+bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile); model=auto time=S: the default run vs AutoGluon at the same wall
 	$(RUN) bench
 
 clean: ## remove runs/ and generated samples (keeps .venv, data and submissions)

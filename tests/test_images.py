@@ -242,7 +242,9 @@ def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(wor
     from kagglekit.ensembles import ensemble
 
     table = train("digits", "logistic", ["data=sample"], **QUIET)
-    net = train("digits", "cnn", ["data=sample", "model.params.arch=test_resnet", "model.params.epochs=2", "image.size=16"], **QUIET)
+    from kagglekit.tasks.image import pixel_cnn_recipe
+
+    net = train("digits", "timm", {**pixel_cnn_recipe(8), "data": "sample", "model.params.epochs": 2}, **QUIET)
     assert table.record["kind"] == "tabular" and net.record["kind"] == "image"
     assert table.record["folds_file"] == net.record["folds_file"]
     assert table.record["cv_mean"] > 0.15  # 10 classes: chance is 0.10

@@ -34,7 +34,8 @@ COMMANDS = {
     "leaderboard": ("submit", "cmd_leaderboard", ("comp",), "read the public scores of our Kaggle submissions into the runs' records"),
     "wheels": ("wheels", "cmd_wheels", ("dest", "python"),
                "every pinned wheel + kagglekit's own + competitions/configs in one folder for offline installs: dest=PATH"),
-    "bench": ("bench", "cmd_bench", ("comp", "model"), "the configs of configs/<comp>/bench.yaml on the real data, timed"),
+    "bench": ("bench", "cmd_bench", ("comp", "model", "time"), "the configs of configs/<comp>/bench.yaml on the real data, timed; "
+              "model=auto time=S: the default run against AutoGluon best_quality at the same wall"),
     "shift": ("shift", "cmd_shift", ("comp",), "adversarial validation: can a model tell train from test rows? AUC, columns, plot, fixes"),
     "new": ("new", "cmd_new", ("comp", "force"), "write competitions/<comp>/competition.yaml and configs/<comp>/ from data_dir=PATH"),
     "sample": ("basic", "cmd_sample", ("comp",), "write a generated sample in the competition's Kaggle layout (data/samples/<comp>/)"),

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, List, Optional
 
 import numpy as np
+import pandas as pd
 
 from ..core.competition import load_competition
 from ..core.config import available_configs, parse_overrides
@@ -102,6 +103,12 @@ def rows_table(comp: str, results: Dict, metrics: List[str], baseline: Optional[
 
 def cmd_bench(own, overrides) -> None:
     comp = need(own, "comp", "bench")
+    if own.get("model") == "auto":
+        from .args import number
+
+        _, extra, _ = plan_for(comp, overrides)
+        auto_side_by_side(comp, number(own, "time", float, low=1), extra + overrides)
+        return
     configs, extra, where = plan_for(comp, overrides)
     plan = read_yaml(config_dir() / comp / "bench.yaml") if (config_dir() / comp / "bench.yaml").exists() else {}
     if own.get("model"):
@@ -147,6 +154,45 @@ def cmd_bench(own, overrides) -> None:
         print_table(df)
     except UserError:
         pass  # single-fold benchmarks leave no compare record
+
+
+def auto_side_by_side(comp: str, seconds: Optional[float], overrides: list) -> str:
+    """`make bench comp=X model=auto [time=S]`: the default run (the portfolio within S seconds, then the ensemble honest
+    CV prefers) against AutoGluon best_quality given the same wall on the same folds, beside the portfolio's linear
+    member as the simple baseline; printed and saved to runs/<comp>/bench-auto.md."""
+    from ..core.config import flat_overrides
+    from ..portfolio import DEFAULT_SECONDS, run_portfolio
+
+    seconds = DEFAULT_SECONDS if seconds is None else seconds
+    started = time.perf_counter()
+    chosen = run_portfolio(comp, flat_overrides(overrides), seconds=seconds)
+    wall = time.perf_counter() - started
+    folds = chosen.record["n_folds"]
+    per_fold = max(10.0, wall / folds)  # below ~10 s AutoGluon may fit no model at all
+    # Below a minute a fold, dynamic stacking's holdout check takes a quarter of AutoGluon's time and fits nothing.
+    ag = ["model.params.presets=best_quality", f"model.params.time_limit={per_fold:.0f}"]
+    ag += ["model.params.dynamic_stacking=false"] if per_fold < 60 else []
+    print(f"AutoGluon best_quality with the default run's wall: {wall:.0f} s over {folds} folds ({per_fold:.0f} s each)",
+          flush=True)
+    line, ag_wall, ag_run = _bench_one(comp, "autogluon", overrides + ag)
+    print(line, flush=True)
+    board = pd.read_csv(runs_root() / comp / "auto-leaderboard.csv")
+    linear = board[board["name"].isin(["ridge", "logistic"])]
+    rows = [(f"default `make train` (time={seconds:g}): {board.loc[board['chosen'], 'name'].iloc[0]}", chosen.record, wall),
+            ("AutoGluon best_quality (same wall)", ag_run.record, ag_wall)]
+    sign = 1 if chosen.record["greater_is_better"] else -1
+    text = [f"| | CV {chosen.record['metric']} (mean ± sd) | wall s | default better by |", "|---|---|---|---|"]
+    for label, rec, seconds_taken in rows:
+        gap = "" if rec is chosen.record else f"{sign * (chosen.record['cv_mean'] - rec['cv_mean']):+.5f}"
+        text.append(f"| {label} | {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} | {seconds_taken:.0f} | {gap} |")
+    for row in linear.itertuples():
+        text.append(f"| simple baseline: {row.name} (a member) | {row.cv_mean:.5f} ± {row.cv_std:.5f} | {row.seconds:.0f} | "
+                    f"{sign * (chosen.record['cv_mean'] - row.cv_mean):+.5f} |")
+    table = "\n".join(text) + "\n"
+    path = runs_root() / comp / "bench-auto.md"
+    atomic_write_text(path, f"`make bench comp={comp} model=auto time={seconds:g}`: on the same folds\n\n{table}")
+    print("\n" + table + f"(saved to {display(path)})")
+    return table
 
 
 def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overrides: list) -> str:

@@ -5,6 +5,10 @@ from scratch at 32 px: a 2 x 2 patch stem, three groups of conv -> max-pool -> B
 (widths 64, 256, 256), a global max-pool and a linear head. ``test_airbench_net`` is the same at widths 16/32/32.
 Neither has pretrained weights (``pretrained: none``). Differences from airbench: the stem is learned (no
 patch-whitening initialisation), and there is no lookahead or progressive freezing.
+
+``pixel_cnn``: a small net from scratch for pictures given as pixel columns (digit-recognizer's 28 x 28, 8 x 8
+digits), at their native size from 8 px: two groups of two 3 x 3 conv -> BN -> GELU, each followed by a 2 x 2
+max-pool (ceil mode, so 8 px ends at 2 x 2), a 3 x 3 conv to 128 channels and global average + max pooling.
 """
 
 from __future__ import annotations
@@ -64,18 +68,54 @@ class AirbenchNet(nn.Module):
         return self.forward_head(self.forward_features(x))
 
 
-def _build(widths, pretrained: bool, kwargs) -> AirbenchNet:
+class PixelCNN(nn.Module):
+    """The same model contract as ``AirbenchNet``, for small pictures of any size from 8 px."""
+
+    def __init__(self, widths: Sequence[int] = (32, 64, 128), num_classes: int = 10, drop_rate: float = 0.1):
+        super().__init__()
+
+        def conv(a: int, b: int) -> list:
+            return [nn.Conv2d(a, b, 3, padding=1, bias=False), nn.BatchNorm2d(b), nn.GELU()]
+
+        a, b, c = widths
+        self.body = nn.Sequential(*conv(3, a), *conv(a, a), nn.MaxPool2d(2, ceil_mode=True),
+                                  *conv(a, b), *conv(b, b), nn.MaxPool2d(2, ceil_mode=True), *conv(b, c))
+        self.num_features = 2 * c
+        self.drop = nn.Dropout(drop_rate)
+        self.num_classes = num_classes
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        self.pretrained_cfg = {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25), "num_classes": num_classes}
+
+    def get_classifier(self) -> nn.Module:
+        return self.head
+
+    def reset_classifier(self, num_classes: int) -> None:
+        self.num_classes = num_classes
+        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x)
+
+    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = torch.cat([x.mean(dim=(2, 3)), torch.amax(x, dim=(2, 3))], dim=1)
+        return self.head(self.drop(pooled))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.forward_head(self.forward_features(x))
+
+
+def _build(widths, pretrained: bool, kwargs, net=AirbenchNet):
     if pretrained:
-        raise ValueError("airbench nets have no pretrained weights: use pretrained: none")
+        raise ValueError(f"{net.__name__} has no pretrained weights: use pretrained: none")
     kwargs = {k: v for k, v in kwargs.items() if k in ("num_classes", "drop_rate")}
-    return AirbenchNet(widths, **kwargs)
+    return net(widths, **kwargs)
 
 
 def register() -> None:
     """Add the nets to timm's registry (idempotent)."""
     from timm.models import is_model, register_model
 
-    if is_model("airbench_net"):
+    if is_model("pixel_cnn"):
         return
 
     def airbench_net(pretrained: bool = False, **kwargs) -> AirbenchNet:
@@ -84,5 +124,8 @@ def register() -> None:
     def test_airbench_net(pretrained: bool = False, **kwargs) -> AirbenchNet:
         return _build((16, 32, 32), pretrained, kwargs)
 
-    for fn in (airbench_net, test_airbench_net):
+    def pixel_cnn(pretrained: bool = False, **kwargs) -> PixelCNN:
+        return _build((32, 64, 128), pretrained, kwargs, PixelCNN)
+
+    for fn in (airbench_net, test_airbench_net, pixel_cnn):
         register_model(fn)

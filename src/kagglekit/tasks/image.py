@@ -54,8 +54,10 @@ class ImageTask(Task):
         return load_image_data(spec, run, log)
 
     def portfolio(self, spec):
-        if images_spec(spec).layout == "pixels":  # the rows are pictures: table models on the raw pixel columns
-            return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0)]
+        where = images_spec(spec)
+        if where.layout == "pixels":  # the rows are pictures: table models on the raw pixel columns, and a small CNN
+            return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0),
+                    ("timm", pixel_cnn_recipe(max(8, where.height, where.width)), 2.0)]
         # Fine-tuning first; on a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs), the registry's own
         # on a GPU; a booster on frozen embeddings as a second member.
         cpu = {} if torch_device("auto").type == "cuda" else {
@@ -66,6 +68,7 @@ class ImageTask(Task):
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_image_sample(spec, folder, seed)
+
 
     def fold_fitter(self, spec, run: ImageRunConfig, data, targets, rd, progress, log):
         if get_entry(run.model.name).eats == "images":
@@ -120,3 +123,12 @@ class ImageTask(Task):
             "image_size": run.image.size,
             "cache_seconds": round(data.kind_data.seconds, 2),
         }
+
+
+def pixel_cnn_recipe(size: int) -> dict:
+    """The portfolio's CNN for pixel-column pictures: ``pixel_cnn`` from scratch at the pictures' own size, small
+    warps on the device batch and no flips (a flipped digit or letter is another one)."""
+    return {"model.params.arch": "pixel_cnn", "model.params.pretrained": "none", "model.params.epochs": 30,
+            "model.params.batch_size": 64, "model.params.lr": 0.003, "model.params.head_lr_mult": 1.0,
+            "model.params.label_smoothing": 0.1, "image.size": size, "augment.train": [], "augment.tta": [],
+            "augment.device": [{"affine": {"scale": [0.9, 1.1], "rotate": 10, "translate": 0.08, "p": 0.7}}]}
