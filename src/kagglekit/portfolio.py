@@ -22,7 +22,7 @@ from .core.paths import display, runs_root, submissions_root
 from .core.records import RunResult
 from .ensembles.build import ensemble
 from .pipeline import train
-from .tasks import get_task
+from .tasks import get_task, load_config
 
 DEFAULT_SECONDS = 900.0
 METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
@@ -66,7 +66,13 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                     f"left (a larger time= adds it; finished members are reused)")
                 continue
         try:
-            result = train(spec, name, {**overrides, **extra}, progress=progress, log=log)
+            folds = load_config(spec.name, name, {**overrides, **extra}).cv.n_splits
+            watch = None if not done else _budget_watch(name, folds, started + seconds, time.perf_counter())
+            result = train(spec, name, {**overrides, **extra}, progress=progress, log=log, on_fold=watch)
+        except OverBudget as exc:
+            log(str(exc))
+            skipped.append(name)
+            continue
         except UserError as exc:  # a member that cannot run here (its task, a missing extra): the rest still run
             log(f"skip {name}: {exc}")
             skipped.append(name)
@@ -89,6 +95,24 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
     table["chosen"] = table["name"] == chosen_name
     _save(spec.name, table, chosen, skipped, metric.name, log)
     return chosen
+
+
+class OverBudget(Exception):
+    """A member stopped between folds: the folds left would not finish inside the budget."""
+
+
+def _budget_watch(name: str, folds: int, deadline: float, began: float) -> Callable:
+    """An ``on_fold`` callback that stops a member after a fold when its remaining folds, at the pace of its folds so
+    far, would end past the deadline (its finished folds stay on disk: a larger time= resumes them)."""
+    def watch(k: int, scores: List[float]) -> None:
+        now = time.perf_counter()
+        pace = (now - began) / len(scores)
+        left = max(folds - len(scores), 0)
+        if left and now + pace * left > deadline:
+            raise OverBudget(f"stop {name} after {len(scores)} fold(s): about {pace * left:.0f} s more, "
+                             f"{max(deadline - now, 0):.0f} s of the budget left (its finished folds are kept; a larger "
+                             "time= resumes it)")
+    return watch
 
 
 def _row(name: str, kind: str, result: RunResult) -> dict:

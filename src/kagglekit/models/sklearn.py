@@ -34,7 +34,10 @@ def _linear(kind: str):
 
         if task != "regression":
             l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
-            return lm.LogisticRegression(C=1.0 / p.alpha, l1_ratio=l1_ratio, solver="saga", max_iter=p.max_iter, random_state=seed)
+            # L2 alone converges in a few hundred L-BFGS steps on any size; SAGA (needed for L1) can take thousands of
+            # passes over 300,000 rows.
+            solver = "lbfgs" if l1_ratio == 0 else "saga"
+            return lm.LogisticRegression(C=1.0 / p.alpha, l1_ratio=l1_ratio, solver=solver, max_iter=p.max_iter, random_state=seed)
         if kind == "ridge":
             return lm.Ridge(alpha=p.alpha, random_state=seed)
         if kind == "lasso":
@@ -65,6 +68,7 @@ class ForestParams:
     # up to linear_rows training rows (where a forest's few rows waste their votes on a slope), 0 above.
     linear_weight: Any = None
     linear_rows: int = 2000
+    choose_rows: int = 20000  # above this many training rows only the last candidate pair is fitted (each costs a forest)
 
 
 def _candidates(value, classification_default: list, regression_default, regression: bool) -> list:
@@ -93,9 +97,9 @@ class SmoothedForestClassifier:
     fold's training rows."""
 
     def __init__(self, forests: list, prior_weight: float, calibrate: bool, settings: Optional[list] = None,
-                 linear_weight: Any = 0.0, linear_rows: int = 0, seed: int = 0):
+                 linear_weight: Any = 0.0, linear_rows: int = 0, seed: int = 0, choose_rows: int = 20000):
         self.forests, self.prior_weight, self.calibrate, self.settings = forests, prior_weight, calibrate, settings
-        self.linear_weight, self.linear_rows, self.seed = linear_weight, linear_rows, seed
+        self.linear_weight, self.linear_rows, self.seed, self.choose_rows = linear_weight, linear_rows, seed, choose_rows
 
     def _linear_weights(self, n_rows: int) -> list:
         default = [0.0, 0.25, 0.5, 0.75] if n_rows <= self.linear_rows else [0.0]
@@ -120,15 +124,16 @@ class SmoothedForestClassifier:
     def fit(self, X, y):
         best, linear = None, None
         weights = self._linear_weights(len(y))
-        for i, forest in enumerate(self.forests):
+        candidates = _affordable(self.forests, len(y), self.choose_rows)
+        for i, forest in candidates:
             forest.fit(X, y)
-            if i == 0:
+            if best is None:
                 self.classes_ = forest.classes_
                 self.prior_ = np.bincount(np.searchsorted(self.classes_, y), minlength=len(self.classes_)) / len(y)
                 codes = np.searchsorted(self.classes_, y)
                 if any(weights):
                     linear = cross_fitted_proba(X, codes, len(self.classes_), 1.0, self.seed)
-            if len(self.forests) == 1 and not self.calibrate and weights == [0.0]:
+            if len(candidates) == 1 and not self.calibrate and weights == [0.0]:
                 best = (0.0, None, forest, i, 0.0)
                 break
             for weight in weights:
@@ -140,7 +145,7 @@ class SmoothedForestClassifier:
         if self.linear_weight_ > 0:
             task = "binary" if len(self.classes_) == 2 else "multiclass"
             self.linear_ = LinearStart(task, 1.0, len(self.classes_)).fit(X, codes)
-        if self.settings is not None and (len(self.forests) > 1 or len(weights) > 1):
+        if self.settings is not None and (len(candidates) > 1 or len(weights) > 1):
             self.chosen_params_ = {**self.settings[chosen], "linear_weight": self.linear_weight_}
         return self
 
@@ -162,15 +167,16 @@ class SmoothedForestClassifier:
 class OutOfBagChosenRegressor:
     """Several candidate regression forests; keeps the one with the lowest out-of-bag squared error."""
 
-    def __init__(self, forests: list, settings: list):
-        self.forests, self.settings = forests, settings
+    def __init__(self, forests: list, settings: list, choose_rows: int = 20000):
+        self.forests, self.settings, self.choose_rows = forests, settings, choose_rows
 
     def fit(self, X, y):
         errors = []
-        for forest in self.forests:
+        candidates = _affordable(self.forests, len(y), self.choose_rows)
+        for _, forest in candidates:
             forest.fit(X, y)
             errors.append(float(np.nanmean((np.asarray(y) - forest.oob_prediction_) ** 2)))
-        chosen = int(np.argmin(errors))
+        chosen = candidates[int(np.argmin(errors))][0]
         self.forest_, self.chosen_params_ = self.forests[chosen], self.settings[chosen]
         return self
 
@@ -180,6 +186,13 @@ class OutOfBagChosenRegressor:
     @property
     def feature_importances_(self):
         return self.forest_.feature_importances_
+
+
+def _affordable(forests: list, n_rows: int, choose_rows: int) -> list:
+    """(index, forest) pairs to fit: every candidate up to ``choose_rows`` rows, above only the last (the cheapest
+    of the default grid: 3 rows a leaf, sqrt features), since each candidate costs a whole forest."""
+    pairs = list(enumerate(forests))
+    return pairs if n_rows <= choose_rows else pairs[-1:]
 
 
 def _forest(kind: str):
@@ -197,8 +210,9 @@ def _forest(kind: str):
         forests = [cls(random_state=seed, n_jobs=thread_count(speed.threads), n_estimators=p.n_estimators,
                        max_depth=p.max_depth, **s, **oob) for s in settings]
         if not regression:
-            return SmoothedForestClassifier(forests, p.prior_weight, p.calibrate, settings, p.linear_weight, p.linear_rows, seed)
-        return forests[0] if len(forests) == 1 else OutOfBagChosenRegressor(forests, settings)
+            return SmoothedForestClassifier(forests, p.prior_weight, p.calibrate, settings, p.linear_weight, p.linear_rows, seed,
+                                            p.choose_rows)
+        return forests[0] if len(forests) == 1 else OutOfBagChosenRegressor(forests, settings, p.choose_rows)
 
     return build
 
