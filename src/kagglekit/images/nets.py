@@ -7,7 +7,7 @@ Neither has pretrained weights (``pretrained: none``). Differences from airbench
 patch-whitening initialisation), and there is no lookahead or progressive freezing.
 
 ``pixel_cnn``: a small net from scratch for pictures given as pixel columns (digit-recognizer's 28 x 28, 8 x 8
-digits), at their native size from 8 px: two groups of two 3 x 3 conv -> BN -> GELU, each followed by a 2 x 2
+pictures), at their native size from 8 px: two groups of two 3 x 3 conv -> BN -> GELU, each followed by a 2 x 2
 max-pool (ceil mode, so 8 px ends at 2 x 2), a 3 x 3 conv to 128 channels and global average + max pooling.
 """
 

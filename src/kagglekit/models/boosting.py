@@ -450,7 +450,7 @@ def build_lightgbm(p: LightGBMParams, task: str, seed: int, speed):
 # extremely randomised split thresholds, and larger trees that see most features.
 register_variant("lightgbm_xt", "lightgbm", "LightGBM with extremely randomised split thresholds (extra_trees)",
                  extra={"extra_trees": True}, colsample_bytree=0.6)
-register_variant("lightgbm_large", "lightgbm", "LightGBM with large trees (127 leaves, 3 rows a leaf, 90% of the features)",
+register_variant("lightgbm_large", "lightgbm", "LightGBM with large trees (num_leaves 127, 3 rows a leaf, 90% of the features)",
                  num_leaves=127, min_child_samples=3, colsample_bytree=0.9)
 
 
