@@ -37,3 +37,19 @@ def test_auto_trains_its_members_submits_the_best_by_honest_cv_and_resumes(workd
 def test_auto_is_the_command_lines_default_and_names_a_bad_budget(workdir, capsys):
     assert main(["train", "comp=house-prices", "data=sample", "time=abc"]) == 2
     assert "time=abc" in capsys.readouterr().err
+
+
+def test_a_member_is_stopped_between_folds_when_its_pace_would_overrun_the_budget():
+    import time
+
+    import pytest
+
+    from kagglekit.portfolio import OverBudget, _budget_watch
+
+    now = time.perf_counter()
+    watch = _budget_watch("xgboost", 5, deadline=now + 30, began=now - 20)  # one fold took 20 s: 80 s more, 30 s left
+    with pytest.raises(OverBudget, match=r"stop xgboost after 1 fold\(s\): about 80 s more, 30 s of the budget left"):
+        watch(0, [0.9])
+    roomy = _budget_watch("xgboost", 5, deadline=now + 200, began=now - 20)
+    roomy(0, [0.9])  # 80 s more fits in 200 s: it goes on
+    _budget_watch("xgboost", 5, deadline=now, began=now - 50)(4, [0.9] * 5)  # the last fold: nothing is left to stop

@@ -180,19 +180,27 @@ def auto_side_by_side(comp: str, seconds: Optional[float], overrides: list) -> s
     linear = board[board["name"].isin(["ridge", "logistic"])]
     rows = [(f"default `make train` (time={seconds:g}): {board.loc[board['chosen'], 'name'].iloc[0]}", chosen.record, wall),
             ("AutoGluon best_quality (same wall)", ag_run.record, ag_wall)]
-    sign = 1 if chosen.record["greater_is_better"] else -1
-    text = [f"| | CV {chosen.record['metric']} (mean ± sd) | wall s | default better by |", "|---|---|---|---|"]
-    for label, rec, seconds_taken in rows:
-        gap = "" if rec is chosen.record else f"{sign * (chosen.record['cv_mean'] - rec['cv_mean']):+.5f}"
-        text.append(f"| {label} | {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} | {seconds_taken:.0f} | {gap} |")
-    for row in linear.itertuples():
-        text.append(f"| simple baseline: {row.name} (a member) | {row.cv_mean:.5f} ± {row.cv_std:.5f} | {row.seconds:.0f} | "
-                    f"{sign * (chosen.record['cv_mean'] - row.cv_mean):+.5f} |")
-    table = "\n".join(text) + "\n"
-    path = runs_root() / comp / "bench-auto.md"
-    atomic_write_text(path, f"`make bench comp={comp} model=auto time={seconds:g}`: on the same folds\n\n{table}")
-    print("\n" + table + f"(saved to {display(path)})")
+    rows += [(f"simple baseline: {row.name} (a member)", {"cv_mean": row.cv_mean, "cv_std": row.cv_std}, row.seconds)
+             for row in linear.itertuples()]
+    table = _versus_table(rows, chosen.record, "default")
+    _publish(comp, "bench-auto.md", f"`make bench comp={comp} model=auto time={seconds:g}`: on the same folds", table)
     return table
+
+
+def _versus_table(rows: list, ref: dict, who: str) -> str:
+    """Markdown: each (label, record, wall) row's CV and wall, and how much ``ref`` (one of the records) is better."""
+    sign = 1 if ref["greater_is_better"] else -1
+    text = [f"| | CV {ref['metric']} (mean ± sd) | wall s | {who} better by |", "|---|---|---|---|"]
+    for label, rec, wall in rows:
+        gap = "" if rec is ref else f"{sign * (ref['cv_mean'] - rec['cv_mean']):+.5f}"
+        text.append(f"| {label} | {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} | {wall:.0f} | {gap} |")
+    return "\n".join(text) + "\n"
+
+
+def _publish(comp: str, name: str, heading: str, table: str) -> None:
+    path = runs_root() / comp / name
+    atomic_write_text(path, f"{heading}\n\n{table}")
+    print("\n" + table + f"(saved to {display(path)})")
 
 
 def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overrides: list) -> str:
@@ -222,21 +230,12 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
     line, ag_seconds, ag_run = _bench_one(comp, ag.get("config", "autogluon"), overrides + ag_overrides)
     print(line, flush=True)
     best, ens, auto = ranked[0], made.record, ag_run.record
-    metric = best["metric"]
     rows = [(f"our best single: {best['config']}", best, best.get("wall_seconds", 0.0)),
             (f"our ensemble ({own.get('method', 'blend')} of top {min(len(ranked), int(own.get('top', 6)))})", ens,
              budget),
             (f"AutoGluon {ag.get('presets', 'best_quality')} (same wall time)", auto, ag_seconds)]
-    sign = 1 if greater else -1
-    text = [f"| | CV {metric} (mean ± sd) | wall s | ensemble better by |", "|---|---|---|---|"]
-    for label, rec, wall in rows:
-        gap = sign * (ens["cv_mean"] - rec["cv_mean"])
-        text.append(f"| {label} | {rec['cv_mean']:.5f} ± {rec['cv_std']:.5f} | {wall:.0f} | "
-                    f"{'' if rec is ens else f'{gap:+.5f}'} |")
-    table = "\n".join(text) + "\n"
-    path = runs_root() / comp / "bench-side-by-side.md"
-    atomic_write_text(path, f"`make bench comp={comp}`: side by side on the same folds\n\n{table}")
-    print("\n" + table + f"(saved to {display(path)})")
+    table = _versus_table(rows, ens, "ensemble")
+    _publish(comp, "bench-side-by-side.md", f"`make bench comp={comp}`: side by side on the same folds", table)
     return table
 
 
