@@ -270,20 +270,15 @@ def score(metric: str, answers: pd.DataFrame, submission: pd.DataFrame) -> float
     return float(np.sqrt(np.mean((y.astype(float) - pred.astype(float)) ** 2)))  # rmse
 
 
-PEAK_MB: Dict[str, float] = {}  # the largest resident memory of each kagglekit command run so far, by command
-
-
-def _kagglekit(env: dict, *args: str) -> str:
+def _kagglekit(env: dict, *args: str) -> float:
+    """Run one kagglekit command; its peak resident memory in MiB (the child's own, from os.wait4)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         child = subprocess.Popen([sys.executable, "-m", "kagglekit", *args], env=env, stdout=out, stderr=err, text=True)
-        _, status, usage = os.wait4(child.pid, 0)  # the child's own resource use: its peak resident memory
-        child.returncode = os.waitstatus_to_exitcode(status)
+        _, status, usage = os.wait4(child.pid, 0)
         out.seek(0), err.seek(0)
-        stdout, stderr = out.read(), err.read()
-    PEAK_MB[args[0]] = max(PEAK_MB.get(args[0], 0.0), usage.ru_maxrss / 1024)  # Linux reports KiB
-    if child.returncode:
-        raise SystemExit(f"kagglekit {' '.join(args)} failed:\n{stdout[-3000:]}\n{stderr[-3000:]}")
-    return stdout
+        if os.waitstatus_to_exitcode(status):
+            raise SystemExit(f"kagglekit {' '.join(args)} failed:\n{out.read()[-3000:]}\n{err.read()[-3000:]}")
+    return usage.ru_maxrss / 1024  # Linux reports KiB
 
 
 def _evidence(project: Path, name: str) -> str:
@@ -315,15 +310,14 @@ def run(name: str, shape: Shape, env: dict, project: Path, work: Path, budget: O
            "evidence": _evidence(project, comp)}
     if budget:  # the default `make train` (model=auto) at this budget, then AutoGluon best_quality given its wall
         started = time.perf_counter()
-        PEAK_MB.pop("train", None)
-        _kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}")
-        row["auto_wall"], row["auto_peak_mb"] = time.perf_counter() - started, PEAK_MB["train"]
+        row["auto_peak_mb"] = _kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}")
+        row["auto_wall"] = time.perf_counter() - started
         row["auto"] = score(shape.metric, answers, pd.read_csv(work / "submissions" / comp / "auto.csv", dtype=str))
-        per_fold = max(10.0, row["auto_wall"] / 5)  # as `make bench model=auto`: at least 10 s a fold, and below a
-        stacking = ["model.params.dynamic_stacking=false"] if per_fold < 60 else []  # minute no holdout check
+        from kagglekit.models.autogluon import same_wall_params
+
+        ag = [f"model.params.{k}={v}" for k, v in same_wall_params(row["auto_wall"], 5).items()]  # as `make bench model=auto`
         try:
-            _kagglekit(env, "autogluon", f"comp={comp}", "presets=best_quality", f"time_limit={per_fold:.0f}",
-                       f"data_dir={folder}", *stacking)
+            _kagglekit(env, "autogluon", f"comp={comp}", f"data_dir={folder}", *ag)
             ag = max((work / "submissions" / comp).glob("autogluon-*.csv"), key=lambda p: p.stat().st_mtime)
             row["autogluon"] = score(shape.metric, answers, pd.read_csv(ag, dtype=str))
         except SystemExit as failed:  # AutoGluon fitting nothing must not cost the other competitions' rows

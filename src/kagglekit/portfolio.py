@@ -66,9 +66,10 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                     f"left (a larger time= adds it; finished members are reused)")
                 continue
         try:
-            folds = load_config(spec.name, name, {**overrides, **extra}).cv.n_splits
-            watch = None if not done else _budget_watch(name, folds, started + seconds, time.perf_counter())
-            result = train(spec, name, {**overrides, **extra}, progress=progress, log=log, on_fold=watch)
+            settings = {**overrides, **extra}
+            watch = _budget_watch(name, load_config(spec.name, name, settings).cv.n_splits, started + seconds,
+                                  time.perf_counter()) if done else None  # the first member always finishes
+            result = train(spec, name, settings, progress=progress, log=log, on_fold=watch)
         except OverBudget as exc:
             log(str(exc))
             skipped.append(name)

@@ -25,6 +25,7 @@ from ..core.io import atomic_write_text
 from ..core.metrics import get_metric
 from ..core.paths import config_dir, display, project_home, runs_root
 from ..core.runs import RunDir
+from ..models.autogluon import MIN_FOLD_SECONDS, same_wall_params
 from ..pipeline import train
 from ..tasks import get_task
 from .args import need
@@ -168,13 +169,10 @@ def auto_side_by_side(comp: str, seconds: Optional[float], overrides: list) -> s
     chosen = run_portfolio(comp, flat_overrides(overrides), seconds=seconds)
     wall = time.perf_counter() - started
     folds = chosen.record["n_folds"]
-    per_fold = max(10.0, wall / folds)  # below ~10 s AutoGluon may fit no model at all
-    # Below a minute a fold, dynamic stacking's holdout check takes a quarter of AutoGluon's time and fits nothing.
-    ag = ["model.params.presets=best_quality", f"model.params.time_limit={per_fold:.0f}"]
-    ag += ["model.params.dynamic_stacking=false"] if per_fold < 60 else []
-    print(f"AutoGluon best_quality with the default run's wall: {wall:.0f} s over {folds} folds ({per_fold:.0f} s each)",
-          flush=True)
-    line, ag_wall, ag_run = _bench_one(comp, "autogluon", overrides + ag)
+    ag = same_wall_params(wall, folds)
+    print(f"AutoGluon best_quality with the default run's wall: {wall:.0f} s over {folds} folds ({ag['time_limit']} s "
+          "each)", flush=True)
+    line, ag_wall, ag_run = _bench_one(comp, "autogluon", overrides + [f"model.params.{k}={v}" for k, v in ag.items()])
     print(line, flush=True)
     board = pd.read_csv(runs_root() / comp / "auto-leaderboard.csv")
     linear = board[board["name"].isin(["ridge", "logistic"])]
@@ -222,7 +220,7 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
     budget = max(bench_seconds, sum(float(r.get("fit_seconds") or 0.0) for r in records)) + ensemble_seconds
     ag = plan.get("autogluon", {})
     folds = records[0]["n_folds"]
-    per_fold = max(10.0, budget / folds)  # below ~10 s AutoGluon may fit no model at all
+    per_fold = max(MIN_FOLD_SECONDS, budget / folds)
     ag_overrides = [f"model.params.presets={ag.get('presets', 'best_quality')}", f"model.params.time_limit={per_fold:.0f}"]
     ag_overrides += [f"{k}={v}" for k, v in (ag.get("overrides") or {}).items()]
     print(f"AutoGluon {ag.get('presets', 'best_quality')} with our bench + ensemble's wall time: {budget:.0f} s over "
@@ -239,14 +237,6 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
     return table
 
 
-def fold_seconds(run_dir) -> float:
-    """Seconds the run's folds took (each fold's preprocessing, fit and prediction), summed: the run's price without
-    what every run pays once (loading the data, the fold file, the first imports)."""
-    rd = RunDir.at(run_dir)
-    folds = [rd.load_fold(k) for k in range(rd.load_config()["cv"]["n_splits"])]
-    return float(sum(f["info"].get("seconds", 0.0) for f in folds if f is not None))
-
-
 def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) -> Optional[dict]:
     """For a booster config, the same run with the library's plain fit (``<model>_plain``: its defaults, early
     stopping on one split) on the same folds: what our choices cost in fold seconds and buy in CV. None otherwise."""
@@ -258,7 +248,9 @@ def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) ->
     _, plain_wall, plain = _bench_one(comp, name, overrides + [f"model.name={model}_plain"])
     rec, ref = ours.record, plain.record
     better = (rec["cv_mean"] - ref["cv_mean"]) * (1 if rec["greater_is_better"] else -1)
-    fit, plain_fit = fold_seconds(ours.run_dir), fold_seconds(plain.run_dir)
+    # The record's fit_seconds sums its folds' seconds (preprocessing, fit, prediction): the run's price without what
+    # the first run of a process pays once (imports, loading the data, the fold file).
+    fit, plain_fit = float(rec["fit_seconds"]), float(ref["fit_seconds"])
     ratio = fit / max(plain_fit, 1e-9)
     probes = rec.get("probe_seconds")
     line = (f"plain {model}: CV {ref['cv_mean']:.5f} ± {ref['cv_std']:.5f}, folds {plain_fit:.1f} s (wall {plain_wall:.1f} s);"

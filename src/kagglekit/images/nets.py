@@ -36,40 +36,61 @@ class ConvGroup(nn.Module):
         return self.act(self.norm2(self.conv2(x)))
 
 
-class AirbenchNet(nn.Module):
+class ScratchNet(nn.Module):
     """The timm model contract our loop uses: ``num_classes``, ``pretrained_cfg`` (normalisation), ``get_classifier``,
-    ``reset_classifier``, ``forward_features`` / ``forward_head``."""
+    ``reset_classifier``, ``forward_features`` / ``forward_head``. A subclass builds its body, then ``_add_head``, and
+    says how its feature map is pooled (``_pool``) and whether the head has a bias."""
 
-    def __init__(self, widths: Sequence[int] = (64, 256, 256), stem: int = 24, num_classes: int = 10, drop_rate: float = 0.0):
-        super().__init__()
-        self.stem = nn.Sequential(nn.Conv2d(3, stem, 2, padding=0), nn.GELU())
-        chans = [stem, *widths]
-        self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(chans[:-1], chans[1:])])
-        self.num_features = widths[-1]
+    head_bias = True
+
+    def _add_head(self, num_features: int, num_classes: int, drop_rate: float, mean, std) -> None:
+        self.num_features = num_features
         self.drop = nn.Dropout(drop_rate)
         self.num_classes = num_classes
-        self.head = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
-        self.pretrained_cfg = {"mean": CIFAR_MEAN, "std": CIFAR_STD, "num_classes": num_classes}
+        self.head = self._new_head(num_classes)
+        self.pretrained_cfg = {"mean": mean, "std": std, "num_classes": num_classes}
+
+    def _new_head(self, num_classes: int) -> nn.Module:
+        return nn.Linear(self.num_features, num_classes, bias=self.head_bias) if num_classes else nn.Identity()
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        raise NotImplementedError
 
     def get_classifier(self) -> nn.Module:
         return self.head
 
     def reset_classifier(self, num_classes: int) -> None:
         self.num_classes = num_classes
-        self.head = nn.Linear(self.num_features, num_classes, bias=False) if num_classes else nn.Identity()
-
-    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.groups(self.stem(x))
+        self.head = self._new_head(num_classes)
 
     def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.drop(torch.amax(x, dim=(2, 3))))
+        return self.head(self.drop(self._pool(x)))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.forward_head(self.forward_features(x))
 
 
-class PixelCNN(nn.Module):
-    """The same model contract as ``AirbenchNet``, for small pictures of any size from 8 px."""
+class AirbenchNet(ScratchNet):
+    """airbench's shape: a 2 x 2 stem, conv groups, a global max-pool and a linear head without bias."""
+
+    head_bias = False
+
+    def __init__(self, widths: Sequence[int] = (64, 256, 256), stem: int = 24, num_classes: int = 10, drop_rate: float = 0.0):
+        super().__init__()
+        self.stem = nn.Sequential(nn.Conv2d(3, stem, 2, padding=0), nn.GELU())
+        chans = [stem, *widths]
+        self.groups = nn.Sequential(*[ConvGroup(a, b) for a, b in zip(chans[:-1], chans[1:])])
+        self._add_head(widths[-1], num_classes, drop_rate, CIFAR_MEAN, CIFAR_STD)
+
+    def forward_features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.groups(self.stem(x))
+
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.amax(x, dim=(2, 3))
+
+
+class PixelCNN(ScratchNet):
+    """A small net for small pictures of any size from 8 px, pooled by average and max."""
 
     def __init__(self, widths: Sequence[int] = (32, 64, 128), num_classes: int = 10, drop_rate: float = 0.1):
         super().__init__()
@@ -80,28 +101,13 @@ class PixelCNN(nn.Module):
         a, b, c = widths
         self.body = nn.Sequential(*conv(3, a), *conv(a, a), nn.MaxPool2d(2, ceil_mode=True),
                                   *conv(a, b), *conv(b, b), nn.MaxPool2d(2, ceil_mode=True), *conv(b, c))
-        self.num_features = 2 * c
-        self.drop = nn.Dropout(drop_rate)
-        self.num_classes = num_classes
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
-        self.pretrained_cfg = {"mean": (0.5, 0.5, 0.5), "std": (0.25, 0.25, 0.25), "num_classes": num_classes}
-
-    def get_classifier(self) -> nn.Module:
-        return self.head
-
-    def reset_classifier(self, num_classes: int) -> None:
-        self.num_classes = num_classes
-        self.head = nn.Linear(self.num_features, num_classes) if num_classes else nn.Identity()
+        self._add_head(2 * c, num_classes, drop_rate, (0.5, 0.5, 0.5), (0.25, 0.25, 0.25))
 
     def forward_features(self, x: torch.Tensor) -> torch.Tensor:
         return self.body(x)
 
-    def forward_head(self, x: torch.Tensor) -> torch.Tensor:
-        pooled = torch.cat([x.mean(dim=(2, 3)), torch.amax(x, dim=(2, 3))], dim=1)
-        return self.head(self.drop(pooled))
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.forward_head(self.forward_features(x))
+    def _pool(self, x: torch.Tensor) -> torch.Tensor:
+        return torch.cat([x.mean(dim=(2, 3)), torch.amax(x, dim=(2, 3))], dim=1)
 
 
 def _build(widths, pretrained: bool, kwargs, net=AirbenchNet):

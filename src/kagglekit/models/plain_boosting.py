@@ -94,7 +94,6 @@ class PlainBooster(FramedPredictions):
         self.classes_ = getattr(self.model_, "classes_", None)
         return self
 
-
     @property
     def feature_importances_(self):
         return np.asarray(self.model_.feature_importances_, float)

@@ -69,7 +69,6 @@ class ImageTask(Task):
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_image_sample(spec, folder, seed)
 
-
     def fold_fitter(self, spec, run: ImageRunConfig, data, targets, rd, progress, log):
         if get_entry(run.model.name).eats == "images":
             return finetune_fitter(run, rd, data, targets, progress, log)
