@@ -36,6 +36,18 @@ def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
     assert booster.probe_seconds_ > 0 and booster.final_seconds_ > 0
 
 
+def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
+    """scikit-learn GBRT above 4 classes grows at most max_class_trees trees a fit, and is handed its fitted linear
+    start (never fitting it again on the same rows), yet learns."""
+    X, y = _classes(400, 8)
+    booster = build_model("gbrt", {"max_class_trees": 400, "start": "linear", "n_estimators": 200}, "multiclass", 0,
+                          SPEED).fit(X[:300], y[:300])
+    assert booster.cap_ == 50 and booster.best_iteration_ <= 50  # 400 trees / 8 per iteration
+    assert booster.model_.init_.start is booster.linear_
+    accuracy = (np.argmax(booster.predict_proba(X[300:]), axis=1) == y[300:]).mean()
+    assert accuracy > 0.5  # chance is 1/8
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
     import pandas as pd

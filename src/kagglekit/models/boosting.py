@@ -37,7 +37,7 @@ from ..core.folds import inner_splits
 from ..core.metrics import get_metric
 from ..core.speed import thread_count
 from .calibration import ProbabilityCalibrator, place_classes
-from .linear_start import START_CHOICES, LinearEncoding, LinearStart, link
+from .linear_start import START_CHOICES, FittedInit, LinearEncoding, LinearStart, link
 from .registry import register_model, register_variant
 
 
@@ -104,11 +104,15 @@ class EarlyStopped:
     def _budget(self) -> Tuple[int, float]:
         """(iteration cap, learning-rate scale): the cap keeps iterations x trees per iteration within max_trees;
         where it cuts the count the size-aware rate rises by the square root of the cut, at most 2x."""
-        p = self.p
-        if not p.max_trees:
+        p, budget = self.p, self._tree_budget()
+        if not budget:
             return p.n_estimators, 1.0
-        cap = int(min(p.n_estimators, max(50, p.max_trees // self._trees_per_iteration())))
+        cap = int(min(p.n_estimators, max(50, budget // self._trees_per_iteration())))
         return cap, float(min(2.0, np.sqrt(p.n_estimators / cap)))
+
+    def _tree_budget(self) -> int:
+        """The most trees (iterations x trees per iteration) one fit may grow; 0: no bound."""
+        return self.p.max_trees
 
     def _hessian_scale(self) -> float:
         """A class row's log-loss hessian at the prior, relative to a balanced binary row's (0.25): 4(K-1)/K^2 for K
@@ -173,7 +177,7 @@ class EarlyStopped:
         if start == "prior":
             return self._best(X_fit, y[fit], X_hold, y[hold])
         Z = self._encoded(X)  # before _linear(), which takes the encoding this fits
-        linear = self._linear().fit_design(Z[fit], y[fit])
+        linear = self.probe_linear_ = self._linear().fit_design(Z[fit], y[fit])
         return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(Z[fit], design=True),
                           linear.margin(Z[hold], design=True))
 
@@ -211,7 +215,7 @@ class EarlyStopped:
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_, self.encoding_, self.design_, self.probe_boost_ = None, None, None, 1.0
+        self.start_losses_, self.encoding_, self.design_, self.probe_linear_, self.probe_boost_ = None, None, None, None, 1.0
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
         began = time.perf_counter()
         if p.early_stopping and n >= 40:
@@ -242,7 +246,7 @@ class EarlyStopped:
             Z = self._encoded(X)  # before _linear(), which takes the encoding this fits
             self.linear_ = self._linear().fit_design(Z, y)
             margin = self.linear_.margin(Z, design=True)
-        self.design_ = None  # the fitted model keeps the encoding, not the rows
+        self.design_ = self.probe_linear_ = None  # the fitted model keeps the encoding, not the rows
         self.model_ = self._final(X, y, self._model(n, iterations), margin)
         self.final_seconds_ = round(time.perf_counter() - began, 3)
         self.best_iteration_ = iterations
@@ -466,18 +470,19 @@ class GBRTParams(EarlyStoppingParams):
     loss: str = "huber"  # regression loss; classification always uses log-loss
     early_stopping_rounds: int = 50
     max_trees: int = 6000  # binds from 5 classes up (1,500 iterations x 4 classes fit): its trees cost more than LightGBM's
+    max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 
 
 class EarlyStoppedGBRT(EarlyStopped):
     """scikit-learn gradient boosting with the tree count chosen on inner splits (staged predictions of a probe that
     stops on its own when its internal split stops improving)."""
 
-    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, started: bool = False,
+    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, linear=None,
                tol: float = 1e-4):
         from sklearn import ensemble as en
 
         p = self.p
-        kwargs = dict(init=self._linear() if started else None, n_estimators=n_iterations, learning_rate=self._rate(n_rows),
+        kwargs = dict(init=FittedInit(linear) if linear is not None else None, n_estimators=n_iterations, learning_rate=self._rate(n_rows),
                       max_depth=p.max_depth, subsample=p.subsample, max_features=p.max_features,
                       min_samples_leaf=p.min_samples_leaf if p.min_samples_leaf is not None else _size_aware_leaf(n_rows),
                       n_iter_no_change=stop_rounds, tol=tol, random_state=self.seed)
@@ -485,9 +490,13 @@ class EarlyStoppedGBRT(EarlyStopped):
             return en.GradientBoostingRegressor(loss=p.loss, **kwargs)
         return en.GradientBoostingClassifier(**kwargs)
 
+    def _tree_budget(self) -> int:
+        many = self._trees_per_iteration() > self.p.inner_cv_classes
+        return self.p.max_class_trees if many and self.p.max_trees else self.p.max_trees
+
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
-        # scikit-learn fits its ``init`` on the same rows itself: the margins only say that this probe is started.
-        probe = self._model(len(y_fit), self._probe_cap(), self._rounds(), started=m_fit is not None,
+        # The margins only say that this probe is started: its init is the linear start _probe fitted on these rows.
+        probe = self._model(len(y_fit), self._probe_cap(), self._rounds(), self.probe_linear_ if m_fit is not None else None,
                             tol=self._min_delta(y_fit, y_hold))
         probe.fit(X_fit, y_fit)
         if self.task == "regression":
@@ -499,15 +508,15 @@ class EarlyStoppedGBRT(EarlyStopped):
         return best + 1, staged[best]
 
     def _final(self, X, y, model, margin):
-        return model.set_params(init=self._linear() if margin is not None else None).fit(X, y)
+        return model.set_params(init=FittedInit(self.linear_) if margin is not None else None).fit(X, y)
 
     def _raw(self, model, X, margin):
         return model.predict(X) if self.task == "regression" else model.decision_function(X)
 
 
 def _check_gbrt(p: GBRTParams):
-    if p.max_depth < 1 or (p.min_samples_leaf is not None and p.min_samples_leaf < 1):
-        return "max_depth >= 1 and min_samples_leaf >= 1 are needed."
+    if p.max_depth < 1 or (p.min_samples_leaf is not None and p.min_samples_leaf < 1) or p.max_class_trees < 1:
+        return "max_depth >= 1, min_samples_leaf >= 1 and max_class_trees >= 1 are needed."
     return _check_boosting(p)
 
 

@@ -164,3 +164,25 @@ def cross_fitted_proba(X, codes: np.ndarray, n_classes: int, alpha: float, seed:
     for fit, hold in inner_splits(codes, 0.2, folds, seed, True):
         out[hold] = LinearStart(task, alpha, n_classes).fit(rows[fit], codes[fit]).class_proba(rows[hold])
     return out
+
+
+class FittedInit:
+    """A fitted ``LinearStart`` as scikit-learn gradient boosting's ``init``. Boosting fits its init on the rows it is
+    given; these are the rows the start was fitted on, so ``fit`` keeps it as it is instead of repeating the fit (a
+    many-class logistic fit costs as much as hundreds of trees)."""
+
+    def __init__(self, start: LinearStart):
+        self.start = start
+
+    def fit(self, X, y, sample_weight=None):
+        return self
+
+    @property
+    def classes_(self):
+        return self.start.classes_
+
+    def predict(self, X) -> np.ndarray:
+        return self.start.predict(X)
+
+    def predict_proba(self, X) -> np.ndarray:
+        return self.start.predict_proba(X)

@@ -9,7 +9,7 @@ validation rows and to test. Column roles come from dtypes plus the competition'
 from __future__ import annotations
 
 import warnings
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 import numpy as np
 import pandas as pd
@@ -249,11 +249,18 @@ class TextTfidf(BaseEstimator, TransformerMixin):
         return text.where(text != "", "empty")
 
     def fit(self, X, y=None):
-        text = self._text(X)
-        self.words_ = TfidfVectorizer(max_features=self.max_features, ngram_range=(1, 2), sublinear_tf=True).fit(text)
-        self.chars_ = TfidfVectorizer(max_features=self.max_features, analyzer="char_wb", ngram_range=(2, 5),
-                                      sublinear_tf=True).fit(text)
+        self.fit_transform(X)
         return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        """Fit both vectorizers and transform in one pass over the text (tokenising is the cost)."""
+        from scipy import sparse
+
+        text = self._text(X)
+        self.words_ = TfidfVectorizer(max_features=self.max_features, ngram_range=(1, 2), sublinear_tf=True)
+        self.chars_ = TfidfVectorizer(max_features=self.max_features, analyzer="char_wb", ngram_range=(2, 5),
+                                      sublinear_tf=True)
+        return sparse.hstack([self.words_.fit_transform(text), self.chars_.fit_transform(text)]).tocsr()
 
     def transform(self, X):
         from scipy import sparse
@@ -269,50 +276,59 @@ class TextTfidf(BaseEstimator, TransformerMixin):
 class TextModelFeature(BaseEstimator, TransformerMixin):
     """A linear model's prediction from one text column's sparse TF-IDF, as features for models that cannot eat the
     TF-IDF itself (boosters): one column for regression and binary targets (the model's score), one per class
-    otherwise. ``fit_transform`` cross-fits (each training row predicted by a model that never saw it, as
-    TargetEncoder does), so a booster is not taught to trust a prediction that saw its own target."""
+    otherwise. ``fit_transform`` cross-fits the linear model (each training row predicted by a model that never saw
+    its label, as TargetEncoder does), so a booster is not taught to trust a prediction that saw its own target. The
+    TF-IDF reads no labels: it is fitted once on all the rows, and only the linear model is refitted per split (the
+    character n-grams cost far more than the model)."""
 
     def __init__(self, task: str = "regression", max_features: int = 3000, folds: int = 5, seed: int = 0):
         self.task, self.max_features, self.folds, self.seed = task, max_features, folds, seed
 
-    def _model(self):
+    def _linear(self):
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        model = Ridge(alpha=1.0) if self.task == "regression" else LogisticRegression(C=4.0, max_iter=2000)
-        return make_pipeline(TextTfidf(self.max_features), model)
+        return Ridge(alpha=1.0) if self.task == "regression" else LogisticRegression(C=4.0, max_iter=2000)
 
-    def _scores(self, model, X):
+    def _scores(self, model, Z):
         if self.task == "regression":
-            return model.predict(X).reshape(-1, 1)
-        proba = place_classes(model.predict_proba(X), model[-1].classes_, len(self.classes_))
+            return model.predict(Z).reshape(-1, 1)
+        proba = place_classes(model.predict_proba(Z), model.classes_, len(self.classes_))
         return proba[:, 1:2] if len(self.classes_) == 2 else proba
 
     def _width(self) -> int:
         """Output columns: one score for regression and binary targets, one probability per class otherwise."""
         return 1 if self.task == "regression" or len(self.classes_) == 2 else len(self.classes_)
 
-    def fit(self, X, y):
+    def _codes(self, y) -> np.ndarray:
+        y = np.asarray(y)
+        return y if self.task == "regression" else np.searchsorted(self.classes_, y)
+
+    def _fit(self, X, y) -> Tuple[object, np.ndarray]:
         y = np.asarray(y)
         self.classes_ = np.unique(y) if self.task != "regression" else np.zeros(1)
-        self.model_ = self._model().fit(X, y if self.task == "regression" else np.searchsorted(self.classes_, y))
+        self.tfidf_ = TextTfidf(self.max_features)
+        Z, codes = self.tfidf_.fit_transform(X), self._codes(y)
+        self.model_ = self._linear().fit(Z, codes)
+        return Z, codes
+
+    def fit(self, X, y):
+        self._fit(X, y)
         return self
 
     def fit_transform(self, X, y=None, **fit_params):
         from sklearn.model_selection import KFold
 
-        self.fit(X, y)
-        y = np.asarray(y) if self.task == "regression" else np.searchsorted(self.classes_, np.asarray(y))
+        Z, y = self._fit(X, y)
         out = np.zeros((len(y), self._width()))
-        X = pd.DataFrame(X)
-        for fit_rows, held in KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed).split(X):
+        for fit_rows, held in KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed).split(Z):
             if self.task != "regression" and len(np.unique(y[fit_rows])) < 2:
-                out[held] = self._scores(self.model_, X.iloc[held])
+                out[held] = self._scores(self.model_, Z[held])
                 continue
-            out[held] = self._scores(self._model().fit(X.iloc[fit_rows], y[fit_rows]), X.iloc[held])
+            out[held] = self._scores(self._linear().fit(Z[fit_rows], y[fit_rows]), Z[held])
         return out
 
     def transform(self, X):
-        return self._scores(self.model_, pd.DataFrame(X))
+        return self._scores(self.model_, self.tfidf_.transform(X))
 
     def get_feature_names_out(self, input_features=None):
         return np.asarray([f"text_model{i}" for i in range(self._width())])
