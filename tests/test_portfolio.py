@@ -53,3 +53,17 @@ def test_a_member_is_stopped_between_folds_when_its_pace_would_overrun_the_budge
     roomy = _budget_watch("xgboost", 5, deadline=now + 200, began=now - 20)
     roomy(0, [0.9])  # 80 s more fits in 200 s: it goes on
     _budget_watch("xgboost", 5, deadline=now, began=now - 50)(4, [0.9] * 5)  # the last fold: nothing is left to stop
+
+
+def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
+    from types import SimpleNamespace
+
+    from kagglekit.portfolio import _seconds_per_unit
+
+    def ran(cost, seconds):
+        return ("m", cost, SimpleNamespace(record={"fit_seconds": seconds}))
+
+    # hpc, 2026-12-04: CatBoost took 103 s at a listed cost of 3 while the boosters took about 5 s a unit; the mean
+    # (16.8 s a unit) priced RealMLP (cost 100) at 1,676 s and left 756 s of a 900 s budget unused.
+    done = [ran(0.3, 0.2), ran(1.0, 5.3), ran(1.2, 6.4), ran(1.0, 17.3), ran(3.0, 103.2), ran(2.0, 10.1)]
+    assert 5.0 < _seconds_per_unit(done) < 5.4

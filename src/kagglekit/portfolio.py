@@ -3,7 +3,7 @@ prefers (or the best member, when no ensemble beats it), whose submission is wri
 
 Each member is an ordinary run on the shared folds (resumable, in `make compare`, reusable by `make ensemble`); the
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
-member whose estimate (its cost x the seconds per cost unit measured on the members already run) exceeds what is left
+member whose estimate (its cost x the median seconds per cost unit of the members already run) exceeds what is left
 of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
 the skipped ones. The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
 """
@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from typing import Callable, Dict, List, Optional
 
+import numpy as np
 import pandas as pd
 
 from .core.competition import competition_metric, load_competition
@@ -37,6 +38,13 @@ def _seconds(result: RunResult) -> float:
     return float(result.record.get("fit_seconds") or result.record.get("wall_seconds") or 0.0)
 
 
+def _seconds_per_unit(done: list) -> float:
+    """What a unit of listed cost took on this data: the median over the members run, so that one member far off its
+    listed cost (CatBoost at 34 s a unit where LightGBM took 5) does not price every later member out of the budget;
+    one that overruns its estimate is stopped between folds (``_budget_watch``)."""
+    return float(np.median([_seconds(r) / max(c, 1e-9) for _, c, r in done]))
+
+
 def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional[float] = None,
                   members: Optional[List[str]] = None, progress: bool = True, log: Callable = print) -> RunResult:
     """Train the portfolio of ``comp`` within ``seconds`` (None: DEFAULT_SECONDS), ensemble it, write the chosen
@@ -59,7 +67,7 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
     for name, extra, cost in members:
         left = seconds - (time.perf_counter() - started)
         if done:  # the first member always runs; the rest are priced by the seconds per cost unit so far
-            estimate = cost * sum(_seconds(r) for _, _, r in done) / sum(c for _, c, _ in done)
+            estimate = cost * _seconds_per_unit(done)
             if left <= 0 or estimate > left:
                 skipped.append(name)
                 log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the budget "
