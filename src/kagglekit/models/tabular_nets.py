@@ -23,6 +23,13 @@ _CLASSES = {"realmlp": ("RealMLP_TD_Regressor", "RealMLP_TD_Classifier"),
             "tabm": ("TabM_D_Regressor", "TabM_D_Classifier")}
 
 
+# Their classification defaults pick the epoch by error rate and (RealMLP) smooth the labels, which is tuned for
+# accuracy; our ensembles and log-loss and AUC metrics read the probabilities, so the epoch is picked by cross-entropy
+# and RealMLP's labels are not smoothed, as pytabkit recommends for those metrics (``extra`` still overrides).
+_PROBABILITIES = {"realmlp": {"val_metric_name": "cross_entropy", "use_ls": False},
+                  "tabm": {"val_metric_name": "cross_entropy"}}
+
+
 @dataclass
 class PyTabKitParams:
     n_epochs: Optional[int] = None  # null: the library's default (RealMLP 256, TabM its own)
@@ -56,7 +63,10 @@ class PyTabKitNet(FramedPredictions):
         regression = self.task == "regression"
         cls = getattr(pytabkit, _CLASSES[self.which][0 if regression else 1])
         kwargs = dict(random_state=self.seed, n_threads=thread_count(self.speed.threads),
-                      device=str(torch_device(self.speed.device)), verbosity=0, **self.p.extra)
+                      device=str(torch_device(self.speed.device)), verbosity=0)
+        if not regression:
+            kwargs.update(_PROBABILITIES[self.which])
+        kwargs.update(self.p.extra)
         if self.p.n_epochs:
             kwargs["n_epochs"] = self.p.n_epochs
         with warnings.catch_warnings():  # Lightning's deprecation notices, once per fit, are not the user's business
