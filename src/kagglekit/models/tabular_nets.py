@@ -65,7 +65,7 @@ class PyTabKitNet(FramedPredictions):
         kwargs = dict(random_state=self.seed, n_threads=thread_count(self.speed.threads),
                       device=str(torch_device(self.speed.device)), verbosity=0)
         if not regression:
-            kwargs.update(_PROBABILITIES[self.which])
+            kwargs.update(_PROBABILITIES.get(self.which, {}))
         kwargs.update(self.p.extra)
         if self.p.n_epochs:
             kwargs["n_epochs"] = self.p.n_epochs
