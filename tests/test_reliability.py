@@ -42,6 +42,17 @@ def test_folds_made_by_other_code_are_not_mixed_in(workdir, monkeypatch):
     assert forced.run_dir == part.run_dir and forced.record["n_folds"] == 5
 
 
+def test_a_finished_run_made_by_other_code_is_reused_whole_with_a_line_saying_so(workdir, monkeypatch):
+    import kagglekit.core.cv as cv
+
+    first = train("house-prices", "lasso", ["data=sample"], **QUIET)
+    monkeypatch.setattr(cv, "code_version", lambda: {"commit": "feedbeef00", "source": "0123456789ab"})
+    lines = []
+    again = train("house-prices", "lasso", ["data=sample"], progress=False, log=lines.append)
+    assert again.run_dir == first.run_dir and again.record["fold_scores"] == first.record["fold_scores"]
+    assert any("reused whole" in line and "0123456789ab" in line for line in lines), lines
+
+
 def test_stray_text_in_a_numeric_column_is_named_and_read_as_missing(workdir):
     folder = sample_copy("house-prices", workdir / "copy")
     frame = pd.read_csv(folder / "train.csv")

@@ -86,6 +86,8 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
                         progress=progress, on_fold=on_fold, force_resume=run.force_resume, speed=run.speed)
     if result.resumed:
         log(f"resumed finished folds {result.resumed} from {display(rd.path)}")
+    if result.note:
+        log(result.note)
     log(f"CV {metric.name}: {result.mean:.5f} ± {result.std:.5f} over folds {result.folds_run} "
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
     complete = len(result.folds_run) == len(set(folds.tolist()))

@@ -35,6 +35,7 @@ class CVResult:
     folds_run: List[int]
     resumed: List[int]
     infos: List[dict] = field(default_factory=list)  # each fold's saved info (score, seconds, what the model chose)
+    note: Optional[str] = None  # a line for the user about what was resumed (folds made by other code)
 
     @property
     def mean(self) -> float:
@@ -43,6 +44,26 @@ class CVResult:
     @property
     def std(self) -> float:
         return float(np.std(self.fold_scores))
+
+
+def _check_one_code_version(run: RunDir, finished: dict, pending: list, force_resume: bool) -> Optional[str]:
+    """Refuse to mix folds made by two code versions (the CV score would be neither's). A run whose every fold is
+    finished by one other version is whole and is reused as it is, with a line saying which code made it: a portfolio
+    run again after an update keeps its finished members instead of losing them."""
+    made = {k: (done["info"].get("code") or {}) for k, done in finished.items()}
+    now = code_version()
+    other = [k for k, by in made.items() if by.get("source") != now["source"]]
+    if not other:
+        return None
+    if force_resume:
+        return f"folds {other} were made by other code; reused as force_resume=true asks"
+    if not pending and len({by.get("source") for by in made.values()}) == 1:
+        return (f"every fold was made by {describe(made[other[0]])}, not this {describe(now)}: the finished run is "
+                f"reused whole (delete {run.path} to refit it with this code)")
+    k = other[0]
+    raise UserError(f"{run.fold_json(k)} was made by {describe(made[k])}, but this is {describe(now)}: "
+                    "mixing folds of two code versions gives a CV score of neither. Delete the run folder "
+                    f"{run.path} to start over, or add force_resume=true to reuse those folds anyway.")
 
 
 def run_cv(
@@ -71,13 +92,12 @@ def run_cv(
         done = run.load_fold(k)
         if done is None:
             pending.append(k)
-            continue
-        finished[k] = done
-        made_by, now = done["info"].get("code"), code_version()
-        if not force_resume and (made_by or {}).get("source") != now["source"]:
-            raise UserError(f"{run.fold_json(k)} was made by {describe(made_by)}, but this is {describe(now)}: "
-                            "mixing folds of two code versions gives a CV score of neither. Delete the run folder "
-                            f"{run.path} to start over, or add force_resume=true to reuse those folds anyway.")
+        else:
+            finished[k] = done
+    note = _check_one_code_version(run, finished, pending, force_resume)
+    if note:
+        log.info(note)
+    for k in finished:
         resumed.append(k)
         log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
     scores: dict = {}
@@ -117,4 +137,4 @@ def run_cv(
             test_folds.append(done["test_pred"])
         fold_scores.append(float(done["info"]["score"]))
         seconds.append(float(done["info"]["seconds"]))
-    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed, [finished[k]["info"] for k in todo])
+    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed, [finished[k]["info"] for k in todo], note)
