@@ -67,3 +67,22 @@ def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
     # (16.8 s a unit) priced RealMLP (cost 100) at 1,676 s and left 756 s of a 900 s budget unused.
     done = [ran(0.3, 0.2), ran(1.0, 5.3), ran(1.2, 6.4), ran(1.0, 17.3), ran(3.0, 103.2), ran(2.0, 10.1)]
     assert 5.0 < _seconds_per_unit(done) < 5.4
+
+
+def test_what_the_members_leave_of_the_budget_bags_the_best_seeded_member_and_a_second_call_resumes_it(workdir):
+    tiny = {"data": "sample", "model.params.early_stopping": False, "model.params.n_estimators": 30, "cv.n_splits": 3}
+    lines = []
+    run_portfolio("house-prices", tiny, seconds=600, members=["lightgbm"], progress=False, log=lines.append)
+    board = pd.read_csv(runs_root() / "house-prices" / "auto-leaderboard.csv").set_index("name")
+    assert {"lightgbm", "lightgbm x8 seeds"} <= set(board.index), board
+    bagged = runs_root() / "house-prices" / "lightgbm" / board.loc["lightgbm x8 seeds", "run_id"]
+    assert bagged.name != board.loc["lightgbm", "run_id"] and "model.seeds=8" in (bagged / "record.json").read_text()
+    fold = bagged / "fold_0.json"
+    before = fold.stat().st_mtime_ns
+
+    lines.clear()  # the same budget: the seeds were priced by the members' recorded seconds, so the same run resumes
+    run_portfolio("house-prices", tiny, seconds=600, members=["lightgbm"], progress=False, log=lines.append)
+    assert fold.stat().st_mtime_ns == before
+    lines.clear()
+    run_portfolio("house-prices", tiny, seconds=0.001, members=["lightgbm"], progress=False, log=lines.append)
+    assert any(line.startswith("skip bagging lightgbm: 3 seeds would take about") for line in lines), lines

@@ -5,7 +5,8 @@ Each member is an ordinary run on the shared folds (resumable, in `make compare`
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
 member whose estimate (its cost x the median seconds per cost unit of the members already run) exceeds what is left
 of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
-the skipped ones. The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
+the skipped ones. What the members leave of the budget goes to the best member again, fitted with several seeds a
+fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
 """
 
 from __future__ import annotations
@@ -22,11 +23,13 @@ from .core.io import atomic_write_text
 from .core.paths import display, runs_root, submissions_root
 from .core.records import RunResult
 from .ensembles.build import ensemble
+from .models.registry import seeds_differ
 from .pipeline import train
 from .tasks import get_task, load_config
 
 DEFAULT_SECONDS = 900.0
 METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
+MIN_BAG_SEEDS, BAG_SEEDS = 3, 8  # the fewest seeds worth a bagged run of the best member, and the most it gets
 
 
 def _sign(metric) -> float:
@@ -89,6 +92,9 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
         done.append((name, cost, result))
     if not done:
         raise UserError(f"model=auto: no member of {spec.name}'s portfolio could run ({', '.join(skipped)}).")
+    bagged = _bag_best(spec, done, {name: extra for name, extra, _ in members}, overrides, seconds, started, progress, log)
+    if bagged is not None:
+        done.append(bagged)
     candidates = [(name, "member", r) for name, _, r in done]
     for method in METHODS if len(done) > 1 else ():
         try:
@@ -104,6 +110,35 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
     table["chosen"] = table["name"] == chosen_name
     _save(spec.name, table, chosen, skipped, metric.name, log)
     return chosen
+
+
+def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, seconds: float, started: float,
+              progress: bool, log: Callable) -> Optional[tuple]:
+    """Spend what the members left of the budget on the best member again, fitted with several seeds a fold and their
+    predictions averaged (``model.seeds``), as AutoGluon fills its time with more bagged fits: a steadier member for
+    the ensemble (credit: CatBoost 0.84592 alone, 0.84876 with 6 seeds). The seeds are priced by the members' recorded
+    seconds, not the wall clock, so that a second call with the same budget resumes the same run. None when the best
+    member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done`` otherwise."""
+    sign = _sign(competition_metric(spec))
+    name, cost, best = max(done, key=lambda d: sign * d[2].cv_mean)
+    if not seeds_differ(best.record["model"]):
+        return None
+    spent = sum(_seconds(r) for _, _, r in done)
+    each = max(_seconds(best), 1e-3) * 1.1  # a seed costs about one fit of the member, and a little to spare
+    seeds = int(min(BAG_SEEDS, (seconds - spent) // each))
+    label = f"{name} x{seeds} seeds"
+    if seeds < MIN_BAG_SEEDS:
+        log(f"skip bagging {name}: {MIN_BAG_SEEDS} seeds would take about {MIN_BAG_SEEDS * each:.0f} s, "
+            f"{max(seconds - spent, 0):.0f} s of the budget left")
+        return None
+    settings = {**overrides, **extras[name], "model.seeds": seeds}
+    try:
+        watch = _budget_watch(label, load_config(spec.name, name, settings).cv.n_splits, started + seconds,
+                              time.perf_counter())
+        return label, cost * seeds, train(spec, name, settings, progress=progress, log=log, on_fold=watch)
+    except OverBudget as exc:
+        log(str(exc))
+        return None
 
 
 class OverBudget(Exception):

@@ -29,17 +29,20 @@ class ModelEntry:
     check: Optional[Callable[[Any], Optional[str]]] = None  # params -> message when a value is out of range
     sparse: bool = False  # fits on a sparse matrix as well as it does on a dense one (free text stays sparse TF-IDF)
     defaults: Dict[str, Any] = field(default_factory=dict)  # a variant's own defaults over the params dataclass's
+    seeded: bool = True  # another seed makes another model (False: the same fit, so averaging seeds buys nothing)
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
 
 
-def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False):
-    """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input)."""
+def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False,
+                   seeded: bool = True):
+    """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input;
+    ``seeded``: its fit depends on the seed)."""
     assert eats in EATS, eats
 
     def wrap(build):
-        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse)
+        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded)
         return build
 
     return wrap
@@ -52,6 +55,13 @@ def register_variant(name: str, base: str, description: str, **defaults) -> None
     unknown = set(defaults) - {f.name for f in fields(entry.params)}
     assert not unknown, f"{name}: {base} has no params {sorted(unknown)}"
     REGISTRY[name] = replace(entry, name=name, description=description, defaults={**entry.defaults, **defaults})
+
+
+def seeds_differ(name: str) -> bool:
+    """Whether ``model.seeds`` > 1 makes sense for model ``name``: its fit depends on the seed, and it is not an image
+    network (whose runs are averaged with `make ensemble` instead)."""
+    entry = get_entry(name)
+    return entry.seeded and entry.eats != "images"
 
 
 def get_entry(name: str) -> ModelEntry:

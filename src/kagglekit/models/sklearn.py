@@ -49,7 +49,7 @@ def _linear(kind: str):
 
 for _kind in ("ridge", "lasso", "elasticnet"):
     register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)",
-                   check=_check_linear, sparse=True)(_linear(_kind))
+                   check=_check_linear, sparse=True, seeded=False)(_linear(_kind))
 
 
 @dataclass
@@ -233,7 +233,7 @@ def _check_constant(p: ConstantParams):
 
 
 @register_model("constant", ConstantParams, "a constant prediction (class prior or target mean): the floor every model must beat",
-                check=_check_constant)
+                check=_check_constant, seeded=False)
 def build_constant(p: ConstantParams, task: str, seed: int, speed):
     from sklearn import dummy
 
@@ -258,7 +258,7 @@ def _check_kernel_ridge(p: KernelRidgeParams):
 
 
 @register_model("kernel_ridge", KernelRidgeParams, "scikit-learn kernel ridge regression (polynomial kernel by default; "
-                "needs scaled inputs)", check=_check_kernel_ridge)
+                "needs scaled inputs)", check=_check_kernel_ridge, seeded=False)
 def build_kernel_ridge(p: KernelRidgeParams, task: str, seed: int, speed):
     from sklearn.kernel_ridge import KernelRidge
 
@@ -275,7 +275,8 @@ class SVRParams:
     kernel: str = "rbf"
 
 
-@register_model("svr", SVRParams, "scikit-learn support vector machine (RBF kernel); SVC for classification")
+@register_model("svr", SVRParams, "scikit-learn support vector machine (RBF kernel); SVC for classification",
+                seeded=False)
 def build_svr(p: SVRParams, task: str, seed: int, speed):
     from sklearn import svm
 
