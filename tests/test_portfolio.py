@@ -86,3 +86,22 @@ def test_what_the_members_leave_of_the_budget_bags_the_best_seeded_member_and_a_
     lines.clear()
     run_portfolio("house-prices", tiny, seconds=0.001, members=["lightgbm"], progress=False, log=lines.append)
     assert any(line.startswith("skip bagging lightgbm: 3 seeds would take about") for line in lines), lines
+
+
+def test_an_image_network_or_a_seedless_model_is_not_bagged_whatever_its_record_calls_it(monkeypatch):
+    from types import SimpleNamespace
+
+    import kagglekit.portfolio as portfolio
+    from kagglekit.core.competition import load_competition
+
+    def ran(name, model, cv):  # a record's "model" names what it eats too: "timm:tf_efficientnet_lite0"
+        return (name, 1.0, SimpleNamespace(cv_mean=cv, record={"model": model, "fit_seconds": 1.0}))
+
+    def fails(*args, **kwargs):
+        raise AssertionError("nothing is trained")
+
+    monkeypatch.setattr(portfolio, "train", fails)
+    for comp, done in (("leaves", [ran("timm", "timm:tf_efficientnet_lite0", 0.9), ran("lightgbm", "lightgbm:emb", 0.5)]),
+                       ("house-prices", [ran("ridge", "ridge", 0.11), ran("lightgbm", "lightgbm", 0.13)])):
+        extras = {name: {} for name, _, _ in done}
+        assert portfolio._bag_best(load_competition(comp), done, extras, {}, 900.0, 0.0, False, print) is None

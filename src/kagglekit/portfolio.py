@@ -121,7 +121,8 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
     member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done`` otherwise."""
     sign = _sign(competition_metric(spec))
     name, cost, best = max(done, key=lambda d: sign * d[2].cv_mean)
-    if not seeds_differ(best.record["model"]):
+    config = load_config(spec.name, name, {**overrides, **extras[name]})
+    if not seeds_differ(config.model.name):  # the registry's name (a record's "model" may say what it eats, too)
         return None
     spent = sum(_seconds(r) for _, _, r in done)
     each = max(_seconds(best), 1e-3) * 1.1  # a seed costs about one fit of the member, and a little to spare
@@ -133,12 +134,13 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
         return None
     settings = {**overrides, **extras[name], "model.seeds": seeds}
     try:
-        watch = _budget_watch(label, load_config(spec.name, name, settings).cv.n_splits, started + seconds,
-                              time.perf_counter())
+        watch = _budget_watch(label, config.cv.n_splits, started + seconds, time.perf_counter())
         return label, cost * seeds, train(spec, name, settings, progress=progress, log=log, on_fold=watch)
     except OverBudget as exc:
         log(str(exc))
-        return None
+    except UserError as exc:  # the members' work is done: the ensemble goes on without the bagged run
+        log(f"skip bagging {name}: {exc}")
+    return None
 
 
 class OverBudget(Exception):
