@@ -330,3 +330,16 @@ def test_new_recognises_class_folders_and_the_result_trains_with_no_edit(workdir
     sub, sample = pd.read_csv(res.submission), pd.read_csv(next(folder.glob("*ubmission*.csv")))
     assert list(sub.columns) == list(sample.columns) and sub.iloc[:, 0].tolist() == sample.iloc[:, 0].tolist()
     assert set(sub.iloc[:, 1]) <= {"maize", "wheat", "cleavers"}
+
+
+def test_a_crop_written_for_the_competitions_size_is_scaled_to_the_size_the_recipe_trains_at():
+    from kagglekit.images.augment import build_pipeline, crops_sized_to
+
+    cifar = [{"HorizontalFlip": {"p": 0.5}}, {"PadIfNeeded": {"min_height": 36, "min_width": 36, "border_mode": 4}},
+             {"RandomCrop": {"height": 32, "width": 32}}]
+    scaled = crops_sized_to(cifar, 96)
+    assert scaled[1]["PadIfNeeded"] == {"min_height": 108, "min_width": 108, "border_mode": 4}
+    assert scaled[2]["RandomCrop"] == {"height": 96, "width": 96} and cifar[2]["RandomCrop"]["height"] == 32
+    picture = np.zeros((96, 96, 3), np.uint8)
+    assert build_pipeline(scaled, "augment.train")(image=picture)["image"].shape == (96, 96, 3)
+    assert crops_sized_to(cifar, 32) == cifar  # at its own size nothing changes

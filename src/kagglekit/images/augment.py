@@ -29,6 +29,33 @@ def build_pipeline(steps: List[Any], where: str):
     return A.Compose(transforms)
 
 
+_CROPS = ("RandomCrop", "CenterCrop")
+
+
+def crops_sized_to(steps: List[Any], side: int) -> List[Any]:
+    """``steps`` with every square pixel crop (and the ``PadIfNeeded`` before it) scaled so that the crop gives the
+    ``side`` x ``side`` pictures the network is validated on: a config's 32 px crop of a 36 px pad, written for
+    CIFAR's own size, becomes a 96 px crop of a 108 px pad when a recipe sets ``image.size=96`` (left as written,
+    it would train on a ninth of each picture)."""
+    out = [step if isinstance(step, str) else {k: dict(v or {}) for k, v in dict(step).items()} for step in steps]
+    for i, step in enumerate(out):
+        if isinstance(step, str):
+            continue
+        (name, kwargs), = step.items()
+        h, w = kwargs.get("height"), kwargs.get("width")
+        if name not in _CROPS or h != w or not isinstance(h, int) or h == side:
+            continue
+        factor = side / h
+        kwargs.update(height=side, width=side)
+        for before in out[:i]:
+            if not isinstance(before, str) and "PadIfNeeded" in before:
+                pad = before["PadIfNeeded"]
+                for key in ("min_height", "min_width"):
+                    if isinstance(pad.get(key), int):
+                        pad[key] = int(round(pad[key] * factor))
+    return out
+
+
 def mix_batch(x: torch.Tensor, y: torch.Tensor, n_classes: int, mixup: float, cutmix: float, prob: float,
               rng: np.random.Generator):
     """Mixup or CutMix (one of them per batch, chosen at random when both are on); returns soft targets."""

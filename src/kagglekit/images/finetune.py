@@ -29,7 +29,7 @@ from ..core.io import atomic_write_bytes, atomic_write_text
 from ..core.metrics import get_metric
 from ..core.paths import display
 from ..core.speed import thread_count, torch_device
-from .augment import build_pipeline, mix_batch, tta_views
+from .augment import build_pipeline, crops_sized_to, mix_batch, tta_views
 from .backbones import create_backbone
 from .batch_augment import build_batch_augment
 from .feed import make_feed
@@ -137,7 +137,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
            else torch.optim.SGD(groups, lr=p.lr, momentum=p.momentum, nesterov=True))
     for g in opt.param_groups:
         g["initial_lr"] = g["lr"]
-    train_pipeline = build_pipeline(aug.train, "augment.train")
+    train_pipeline = build_pipeline(crops_sized_to(aug.train, int(train.array.shape[1])), "augment.train")
     on_device = build_batch_augment(aug.device)
     valid_pipeline = build_pipeline(aug.test, "augment.test")
     workers = clf.speed.loader_workers if clf.speed.loader_workers >= 0 else (min(8, torch.get_num_threads()) if cuda else 0)
