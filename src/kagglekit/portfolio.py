@@ -116,9 +116,9 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
               progress: bool, log: Callable) -> Optional[tuple]:
     """Spend what the members left of the budget on the best member again, fitted with several seeds a fold and their
     predictions averaged (``model.seeds``), as AutoGluon fills its time with more bagged fits: a steadier member for
-    the ensemble (credit: CatBoost 0.84592 alone, 0.84876 with 6 seeds). The seeds are priced by the members' recorded
-    seconds, not the wall clock, so that a second call with the same budget resumes the same run. None when the best
-    member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done`` otherwise."""
+    the ensemble (on a 3,563-row table, CatBoost 0.84592 ROC AUC alone, 0.84876 with 6 seeds). The seeds are priced
+    by the members' recorded seconds, not the wall clock, so that a second call with the same budget resumes the same
+    run. None when the best member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done``."""
     sign = _sign(competition_metric(spec))
     name, cost, best = max(done, key=lambda d: sign * d[2].cv_mean)
     config = load_config(spec.name, name, {**overrides, **extras[name]})

@@ -35,7 +35,7 @@ _CROPS = ("RandomCrop", "CenterCrop")
 def crops_sized_to(steps: List[Any], side: int) -> List[Any]:
     """``steps`` with every square pixel crop (and the ``PadIfNeeded`` before it) scaled so that the crop gives the
     ``side`` x ``side`` pictures the network is validated on: a config's 32 px crop of a 36 px pad, written for
-    CIFAR's own size, becomes a 96 px crop of a 108 px pad when a recipe sets ``image.size=96`` (left as written,
+    32 px pictures, becomes a 96 px crop of a 108 px pad when a recipe sets ``image.size=96`` (left as written,
     it would train on a ninth of each picture)."""
     out = [step if isinstance(step, str) else {k: dict(v or {}) for k, v in dict(step).items()} for step in steps]
     for i, step in enumerate(out):

@@ -26,7 +26,7 @@ _CLASSES = {"realmlp": ("RealMLP_TD_Regressor", "RealMLP_TD_Classifier"),
 # RealMLP's classification defaults pick the epoch by error rate and smooth the labels, which is tuned for accuracy;
 # our ensembles and log-loss and AUC metrics read the probabilities, so its epoch is picked by cross-entropy and its
 # labels are not smoothed, as pytabkit recommends for those metrics (``extra`` still overrides). TabM keeps its own:
-# picking by cross-entropy cost it 0.009 ROC AUC on credit (0.82957 against 0.83831 by error rate).
+# picking by cross-entropy cost it 0.009 ROC AUC on a 3,563-row table (0.82957 against 0.83831 by error rate).
 _PROBABILITIES = {"realmlp": {"val_metric_name": "cross_entropy", "use_ls": False}}
 
 
