@@ -105,3 +105,15 @@ def test_an_image_network_or_a_seedless_model_is_not_bagged_whatever_its_record_
                        ("house-prices", [ran("ridge", "ridge", 0.11), ran("lightgbm", "lightgbm", 0.13)])):
         extras = {name: {} for name, _, _ in done}
         assert portfolio._bag_best(load_competition(comp), done, extras, {}, 900.0, 0.0, False, print) is None
+
+
+def test_a_member_asked_for_one_fold_is_done_after_it_not_stopped_for_the_four_it_was_not_asked():
+    import time
+
+    from kagglekit.portfolio import _budget_watch, _folds_to_run
+    from kagglekit.tasks import load_config
+
+    one = load_config("house-prices", "lightgbm", {"cv.only_folds": [0]})
+    assert _folds_to_run(one) == 1 and _folds_to_run(load_config("house-prices", "lightgbm", {})) == 5
+    now = time.perf_counter()  # its one fold took 60 s with 10 s of the budget left: it is finished, not over budget
+    _budget_watch("lightgbm", _folds_to_run(one), deadline=now + 10, began=now - 60)(0, [0.57])

@@ -78,7 +78,7 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                 continue
         try:
             settings = {**overrides, **extra}
-            watch = _budget_watch(name, load_config(spec.name, name, settings).cv.n_splits, started + seconds,
+            watch = _budget_watch(name, _folds_to_run(load_config(spec.name, name, settings)), started + seconds,
                                   time.perf_counter()) if done else None  # the first member always finishes
             result = train(spec, name, settings, progress=progress, log=log, on_fold=watch)
         except OverBudget as exc:
@@ -134,7 +134,7 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
         return None
     settings = {**overrides, **extras[name], "model.seeds": seeds}
     try:
-        watch = _budget_watch(label, config.cv.n_splits, started + seconds, time.perf_counter())
+        watch = _budget_watch(label, _folds_to_run(config), started + seconds, time.perf_counter())
         return label, cost * seeds, train(spec, name, settings, progress=progress, log=log, on_fold=watch)
     except OverBudget as exc:
         log(str(exc))
@@ -145,6 +145,11 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
 
 class OverBudget(Exception):
     """A member stopped between folds: the folds left would not finish inside the budget."""
+
+
+def _folds_to_run(config) -> int:
+    """How many folds a member's run fits: ``cv.only_folds`` when set (a member that ran all it was asked is done)."""
+    return len(config.cv.only_folds) if config.cv.only_folds is not None else config.cv.n_splits
 
 
 def _budget_watch(name: str, folds: int, deadline: float, began: float) -> Callable:
