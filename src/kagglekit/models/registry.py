@@ -57,11 +57,15 @@ def register_variant(name: str, base: str, description: str, **defaults) -> None
     REGISTRY[name] = replace(entry, name=name, description=description, defaults={**entry.defaults, **defaults})
 
 
+def takes_seeds(entry: ModelEntry) -> bool:
+    """Whether ``model.seeds`` > 1 may be set: not for image networks (their runs are averaged with `make ensemble`)."""
+    return entry.eats != "images"
+
+
 def seeds_differ(name: str) -> bool:
-    """Whether ``model.seeds`` > 1 makes sense for model ``name``: its fit depends on the seed, and it is not an image
-    network (whose runs are averaged with `make ensemble` instead)."""
+    """Whether ``model.seeds`` > 1 makes sense for model ``name``: it takes seeds and its fit depends on them."""
     entry = get_entry(name)
-    return entry.seeded and entry.eats != "images"
+    return entry.seeded and takes_seeds(entry)
 
 
 def get_entry(name: str) -> ModelEntry:

@@ -15,6 +15,7 @@ from ..core.metrics import Metric
 from ..core.runs import RunDir
 from ..core.targets import Targets
 from ..models import get_entry
+from ..models.registry import takes_seeds
 
 
 class Task:
@@ -33,7 +34,7 @@ class Task:
         if entry.eats not in self.eats:
             raise UserError(f"{spec.name} trains as {self.kind}: model {run.model.name} eats {entry.eats}, but a "
                             f"{self.kind} run feeds {' or '.join(self.eats)}.")
-        if run.model.seeds < 1 or (run.model.seeds > 1 and entry.eats == "images"):  # see models.registry.seeds_differ
+        if run.model.seeds < 1 or (run.model.seeds > 1 and not takes_seeds(entry)):
             raise UserError(f"model.seeds={run.model.seeds}: a whole number >= 1, and 1 for image networks (average "
                             "several image runs with `make ensemble` instead).")
 
