@@ -41,6 +41,20 @@ def test_stacking_on_noise_members_is_no_better_than_chance():
     assert leaky < chance * 0.95
 
 
+def test_stacking_many_classes_keeps_every_class_column_when_a_fold_lacks_one():
+    """A class whose few rows all sit in one fold is missing from the rows the meta model is fitted on for that fold:
+    its column must still be there (probability 0), not the whole stack fail on a shape."""
+    rng = np.random.default_rng(2)
+    y = np.r_[np.arange(6).repeat(40), 6]  # class 6 has a single row: every fold but its own lacks it
+    folds = np.arange(len(y)) % 5
+    truth = np.eye(7)[y]
+    P = np.stack([0.6 * truth + 0.4 * rng.dirichlet(np.ones(7), len(y)), rng.dirichlet(np.ones(7), len(y))])
+    accuracy = get_metric("accuracy")
+    for meta in ("ridge", "lightgbm"):
+        out, scores = honest_cv(P, y, folds, accuracy, lambda: get_combiner("stack", "multiclass", 0, meta))
+        assert out.shape == (len(y), 7) and np.mean(scores) > 0.5, (meta, scores)
+
+
 def test_ensemble_is_saved_as_a_run_and_beats_or_matches_members(three_runs, workdir):
     for method in method_names():  # every registered method, median included
         if method == "rank":
