@@ -66,9 +66,11 @@ def test_the_constant_model_scores_the_class_prior(workdir):
 
 
 def test_calibration_option_is_fitted_in_fold_and_recorded(workdir):
-    plain = train("credit", "random_forest", ["data=sample", "model.params.n_estimators=60", "model.params.calibrate=false"], **QUIET)
-    cal = train("credit", "random_forest", ["data=sample", "model.params.n_estimators=60", "model.params.calibrate=false",
-                                           "calibration=isotonic"], **QUIET)
+    # One forest a fold (no candidate leaf sizes, feature shares or linear mixes to choose among): the option is the point.
+    forest = ["data=sample", "folds=3", "model.params.n_estimators=60", "model.params.calibrate=false",
+              "model.params.min_samples_leaf=3", "model.params.max_features=0.5", "model.params.linear_weight=0"]
+    plain = train("credit", "random_forest", forest, **QUIET)
+    cal = train("credit", "random_forest", forest + ["calibration=isotonic"], **QUIET)
     assert cal.run_dir != plain.run_dir
     info = RunDir.at(cal.run_dir).load_fold(0)["info"]
     assert info["calibration"] == "isotonic"
@@ -246,9 +248,10 @@ def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir,
 
 
 def test_catboost_reads_the_raw_frame_with_its_categories_and_early_stops(workdir):
-    res = train("credit", "catboost", ["data=sample", "folds=3", "model.params.n_estimators=400"], **QUIET)
+    quick = ["data=sample", "folds=3", "model.params.early_stopping_rounds=40"]  # stopping is checked, not its patience
+    res = train("credit", "catboost", quick + ["model.params.n_estimators=400"], **QUIET)
     assert res.record["cv_mean"] > 0.6 and all(1 <= c <= 400 for c in res.record["best_iterations"])
     sub = pd.read_csv(res.submission)
     assert sub["Status"].between(0, 1).all()
-    reg = train("house-prices", "catboost", ["data=sample", "folds=3", "model.params.n_estimators=300"], **QUIET)
+    reg = train("house-prices", "catboost", quick + ["model.params.n_estimators=300"], **QUIET)
     assert reg.record["cv_mean"] < 0.3  # RMSE of log prices; predicting the mean scores about 0.4 on the sample

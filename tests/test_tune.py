@@ -14,7 +14,7 @@ def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):
 
 
 def test_tuned_config_loads_and_trains(workdir, configs):
-    out = tune("house-prices", "lasso", ["data=sample"], trials=4, **QUIET)
+    out = tune("house-prices", "lasso", QUICK, trials=4, **QUIET)
     assert out["n_complete"] >= 1 and (configs / "house-prices/lasso-tuned.yaml").exists()
     run = load_config("house-prices", "lasso-tuned")
     for key, value in out["best_params"].items():
@@ -23,7 +23,7 @@ def test_tuned_config_loads_and_trains(workdir, configs):
             node = getattr(node, part)
         got = node[key.split(".")[-1]] if isinstance(node, dict) else getattr(node, key.split(".")[-1])
         assert got == pytest.approx(value)
-    res = train("house-prices", "lasso-tuned", ["data=sample"], progress=False, log=lambda *a: None)
+    res = train("house-prices", "lasso-tuned", QUICK, progress=False, log=lambda *a: None)
     assert res.record["cv_mean"] == pytest.approx(out["best_value"])  # the same CV as the best trial
     assert all(p.exists() for p in out["plots"])
 
@@ -56,8 +56,8 @@ def test_study_resumes_after_interruption(workdir, configs, monkeypatch):
 
 
 def test_two_workers_share_one_study(workdir, configs):
-    tune("house-prices", "lasso", ["data=sample"], trials=6, workers=2, **QUIET)
-    study = _study()
+    tune("house-prices", "lasso", QUICK, trials=6, workers=2, **QUIET)
+    study = _study(overrides=QUICK)
     finished = [t for t in study.trials if t.state.name in ("COMPLETE", "PRUNED")]
     assert len(finished) == 6  # exactly the trials asked for, however the workers raced
     assert {t.user_attrs.get("worker") for t in finished} == {0, 1}  # both processes ran trials
