@@ -32,12 +32,12 @@ class StackCombiner(Combiner):
 
             model = LogisticRegression(C=1.0, max_iter=2000)
         self.model_ = model.fit(X, y)
-        self.n_classes_ = P.shape[2] if P.ndim == 3 else None  # classification: (members, rows, classes)
         return self
 
     def apply(self, P):
         X = _features(P)
         if not hasattr(self.model_, "predict_proba"):
             return self.model_.predict(X)
-        # Rows of many small classes may lack one in the folds the meta model saw: it gets probability 0.
-        return place_classes(self.model_.predict_proba(X), self.model_.classes_, self.n_classes_)
+        # Rows of many small classes may lack one in the folds the meta model saw: it gets probability 0. Class
+        # predictions are (members, rows, classes).
+        return place_classes(self.model_.predict_proba(X), self.model_.classes_, P.shape[2])
