@@ -51,3 +51,31 @@ def test_bench_ends_with_our_best_and_ensemble_against_autogluon_given_the_same_
     assert "same wall time" in capsys.readouterr().out
     autogluon = [r for r in compare_table("house-prices").itertuples() if r.model == "autogluon"]
     assert len(autogluon) == 1 and "time_limit=" in autogluon[0].overrides
+
+
+def test_autogluon_fits_again_without_its_stacking_check_when_the_check_fits_nothing(tmp_path, monkeypatch):
+    """AutoGluon's dynamic-stacking sub-fit can fit nothing and leave its predictor unusable ("Learner is already
+    fit"): the model then fits once more without the check, in a clean folder, and predicts."""
+    from types import SimpleNamespace
+
+    from autogluon.tabular import TabularPredictor
+
+    from kagglekit.models.autogluon import AutoGluonModel, AutoGluonParams
+
+    real_fit, calls = TabularPredictor.fit, []
+
+    def fit(self, *args, **kwargs):
+        calls.append(kwargs.get("dynamic_stacking"))
+        if kwargs.get("dynamic_stacking") is not False:
+            (tmp_path / "ag" / "half-written").write_text("x")
+            raise RuntimeError("Learner is already fit.")
+        return real_fit(self, *args, **kwargs)
+
+    monkeypatch.setattr(TabularPredictor, "fit", fit)
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    y = (X["a"] > 0).astype(int).to_numpy()
+    params = AutoGluonParams(time_limit=30, presets="medium_quality", hyperparameters={"GBM": {"num_boost_round": 50}})
+    model = AutoGluonModel(params, "binary", 0, SimpleNamespace(threads=1), path=tmp_path / "ag").fit(X, y)
+    assert calls == [None, False] and not (tmp_path / "ag" / "half-written").exists()
+    assert ((model.predict_proba(X)[:, 1] > 0.5) == y).mean() > 0.9

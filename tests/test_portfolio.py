@@ -117,3 +117,25 @@ def test_a_member_asked_for_one_fold_is_done_after_it_not_stopped_for_the_four_i
     assert _folds_to_run(one) == 1 and _folds_to_run(load_config("house-prices", "lightgbm", {})) == 5
     now = time.perf_counter()  # its one fold took 60 s with 10 s of the budget left: it is finished, not over budget
     _budget_watch("lightgbm", _folds_to_run(one), deadline=now + 10, began=now - 60)(0, [0.57])
+
+
+def test_picture_portfolio_on_a_gpu_fine_tunes_longer_with_the_flips_the_competition_keeps(monkeypatch):
+    """On a GPU the fine-tune member gets the long recipe; flips only where the competition's TTA says they keep the
+    label, warps only where its configs augment nothing; and the result is a config that loads."""
+    import torch
+
+    import kagglekit.tasks.image as image
+    from kagglekit.core.competition import load_competition
+    from kagglekit.tasks import get_task, load_config
+
+    monkeypatch.setattr(image, "torch_device", lambda want="auto": torch.device("cuda"))
+    leaves = load_competition("leaves")
+    (name, extra, cost), *rest = get_task("image").portfolio(leaves)
+    assert name == "timm" and extra["model.params.epochs"] == 20 and cost < rest[-1][2]
+    assert extra["augment.device"][0] == "hflip" and "vflip" not in extra["augment.device"]
+    assert "affine" in extra["augment.device"][-1]
+    config = load_config("leaves", name, extra)
+    assert config.augment.device == extra["augment.device"] and config.model.params["batch_size"] == 128
+    # CIFAR-10's config already augments in its loader: no device steps are added on top.
+    (_, extra, _), *_ = get_task("image").portfolio(load_competition("cifar10"))
+    assert "augment.device" not in extra and extra["model.params.epochs"] == 20

@@ -6,6 +6,8 @@ under the run folder (``autogluon/fold_<k>``).
 
 from __future__ import annotations
 
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, List, Optional
@@ -59,25 +61,29 @@ class AutoGluonModel:
         return self
 
     def fit(self, X, y):
-        from autogluon.tabular import TabularPredictor
-
         p = self.params
         frame = X.copy()
         frame["__target__"] = y
         metric = p.eval_metric or ("root_mean_squared_error" if self.task == "regression" else "log_loss")
         problem = "regression" if self.task == "regression" else ("binary" if len(np.unique(y)) == 2 else "multiclass")
         self.classes_ = np.unique(y)
-        self.predictor_ = TabularPredictor(label="__target__", problem_type=problem, eval_metric=metric,
-                                           path=str(self.path) if self.path else None, verbosity=p.verbosity)
-        extra = {} if p.dynamic_stacking is None else {"dynamic_stacking": p.dynamic_stacking}
-        try:
-            self.predictor_.fit(frame, time_limit=p.time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
-                                excluded_model_types=p.excluded_model_types,
-                                num_cpus=thread_count(self.speed.threads), **extra)
-        except (AssertionError, RuntimeError, ValueError) as exc:  # AutoGluon's own "no model was fitted" and the like
-            raise UserError(f"AutoGluon ({p.presets}, time_limit={p.time_limit} s per fold) fitted no usable model: "
-                            f"{str(exc).splitlines()[0][:200]}. Give it more time (model.params.time_limit=...), or "
-                            "model.params.dynamic_stacking=false for short budgets.") from None
+        # Its stacking check (a sub-fit on a holdout) can fit nothing and leave the predictor unusable (176 classes in
+        # 160 s on one H200 machine): then it fits again without the check, in what is left of the time.
+        tries = [p.dynamic_stacking] + ([False] if p.dynamic_stacking is not False else [])
+        started, time_limit = time.perf_counter(), p.time_limit
+        for i, stacking in enumerate(tries):
+            try:
+                self._fit_predictor(frame, problem, metric, time_limit, stacking)
+                break
+            except (AssertionError, RuntimeError, ValueError) as exc:  # AutoGluon's "no model was fitted" and the like
+                time_limit = None if p.time_limit is None else p.time_limit - (time.perf_counter() - started)
+                if i == len(tries) - 1 or (time_limit is not None and time_limit < MIN_FOLD_SECONDS):
+                    raise UserError(f"AutoGluon ({p.presets}, time_limit={p.time_limit} s per fold) fitted no usable "
+                                    f"model: {str(exc).splitlines()[0][:200]}. Give it more time "
+                                    "(model.params.time_limit=...), or model.params.dynamic_stacking=false for short "
+                                    "budgets.") from None
+                if self.path is not None:
+                    shutil.rmtree(self.path, ignore_errors=True)
         board = self.predictor_.leaderboard(silent=True)  # every model it tried, best first, before any is deleted
         if self.path is not None:
             atomic_write_text(Path(self.path) / "leaderboard.csv", board.to_csv(index=False))
@@ -87,6 +93,17 @@ class AutoGluonModel:
             self.predictor_.delete_models(models_to_keep="best", dry_run=False)
         self.best_model_ = self.predictor_.model_best
         return self
+
+    def _fit_predictor(self, frame, problem: str, metric: str, time_limit, dynamic_stacking) -> None:
+        from autogluon.tabular import TabularPredictor
+
+        p = self.params
+        self.predictor_ = TabularPredictor(label="__target__", problem_type=problem, eval_metric=metric,
+                                           path=str(self.path) if self.path else None, verbosity=p.verbosity)
+        extra = {} if dynamic_stacking is None else {"dynamic_stacking": dynamic_stacking}
+        self.predictor_.fit(frame, time_limit=time_limit, presets=p.presets, hyperparameters=p.hyperparameters,
+                            excluded_model_types=p.excluded_model_types, num_cpus=thread_count(self.speed.threads),
+                            **extra)
 
     def predict(self, X):
         return self.predictor_.predict(X).to_numpy(dtype=float)
