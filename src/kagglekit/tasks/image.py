@@ -11,13 +11,9 @@ from ..core.config import check_choices, config_layers
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.speed import torch_device
-from ..images.batch_augment import build_batch_augment
 from ..images.layout import ImagesSpec, images_spec
 from ..images.run_config import ImageRunConfig
 from ..images.data import load_image_data
-from ..images.feed import check_feed
-from ..images.fitter import embedding_tables, finetune_fitter
-from ..images.reference import compare_to_reference
 from ..images.reports import confused_pairs, confused_pairs_png, confusion_matrix_png, learning_curves
 from ..images.sample import write_image_sample
 from ..models import get_entry
@@ -41,6 +37,9 @@ class ImageTask(Task):
             raise UserError(f"{spec.name}: image runs classify (binary or multiclass); {spec.task} is not supported yet.")
         if run.image.size < 8:
             raise UserError(f"image.size={run.image.size}: pictures need at least 8 x 8 pixels.")
+        from ..images.batch_augment import build_batch_augment  # torch: imported by image runs only
+        from ..images.feed import check_feed
+
         bad = [v for v in run.augment.tta if v not in TTA_VIEWS]
         if bad:
             raise UserError(f"augment.tta: unknown view(s) {bad}; choose from {', '.join(TTA_VIEWS)}.")
@@ -58,20 +57,23 @@ class ImageTask(Task):
         if where.layout == "pixels":  # the rows are pictures: table models on the raw pixel columns, and a small CNN
             return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0),
                     ("timm", pixel_cnn_recipe(max(8, where.height, where.width)), 2.0)]
-        # Fine-tuning first: on a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs), on a GPU the longer
-        # one with warps on the device batch; a GPU fine-tune costs about what the probe does. Then the frozen
-        # embeddings: a logistic regression (a linear probe: seconds, and on a 176-class subset as accurate as the
-        # booster that takes a minute a fold) and a booster, each a member to ensemble.
+        # A fine-tune, and on the frozen embeddings a logistic regression (a linear probe: on a 176-class subset as
+        # accurate as the booster that takes a minute a fold) and a booster, each a member to ensemble. On a GPU the
+        # fine-tune runs first (the longer recipe, warps on the device batch; it costs about what the probe does).
+        # On a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs) costs 20-35x the probe, so the probe
+        # runs first and prices it: a set too large to fine-tune on this CPU within the budget skips it with a line
+        # instead of overrunning the budget by an hour.
+        probe, booster = ("ridge", {}, 0.5), ("lightgbm", {}, 5.0)
         if torch_device("auto").type == "cuda":
-            finetune, cost = gpu_finetune_recipe(config_layers(spec.name, "timm")), 1.0
-        else:
-            finetune, cost = CPU_FINETUNE, 10.0
-        return [("timm", finetune, cost), ("ridge", {}, 0.5), ("lightgbm", {}, 5.0)]
+            return [("timm", gpu_finetune_recipe(config_layers(spec.name, "timm")), 1.0), probe, booster]
+        return [probe, ("timm", CPU_FINETUNE, 10.0), booster]
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_image_sample(spec, folder, seed)
 
     def fold_fitter(self, spec, run: ImageRunConfig, data, targets, rd, progress, log):
+        from ..images.fitter import embedding_tables, finetune_fitter
+
         if get_entry(run.model.name).eats == "images":
             return finetune_fitter(run, rd, data, targets, progress, log)
         # Any table model learns from the frozen backbone's pooled features of the same pictures.
@@ -100,6 +102,8 @@ class ImageTask(Task):
         config = rd.load_config()
         if get_entry(config["model"]["name"]).eats != "images":
             return None
+        from ..images.reference import compare_to_reference
+
         folds = [rd.load_fold(k) for k in range(config["cv"]["n_splits"])]
         histories = [f["info"]["history"] for f in folds if f is not None and f["info"].get("history")]
         return compare_to_reference(config, len(record["classes"]), histories)
