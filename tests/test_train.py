@@ -31,6 +31,8 @@ def test_every_model_learns_and_writes_a_valid_submission(model, workdir):
     assert len(oof) == 600 and oof["oof"].notna().all()
     for name in ("config.yaml", "folds.csv", "scores.json", "record.json", "test_pred.csv", "train.log", "oof.npy", "test.npy"):
         assert (result.run_dir / name).exists(), name
+    if model == "mlp":  # a torch model's fold says where it trained (here, without a GPU, the CPU)
+        assert json.loads((result.run_dir / "fold_0.json").read_text())["device"] == "cpu"
 
 
 def test_all_models_share_one_fold_file(workdir):

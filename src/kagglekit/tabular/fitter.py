@@ -139,6 +139,8 @@ class TableFoldFitter:
                      "probe_seconds_", "final_seconds_"):
             if hasattr(model, attr):  # what the fold's fit chose, as fit reports it
                 info[attr.rstrip("_")] = getattr(model, attr)
+        if hasattr(model, "device_"):  # where a torch model trained
+            info["device"] = str(model.device_)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
         if task == "regression":
             valid, test = self._clip_regression(fit_idx, y, valid_idx, model.predict(X_valid), model.predict(X_test), info)

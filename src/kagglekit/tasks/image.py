@@ -88,7 +88,7 @@ class ImageTask(Task):
             out = fit(k, train_idx, valid_idx)
             out.info.update(train_seconds=time.perf_counter() - start, predict_seconds=0.0,
                             train_img_s=len(train_idx) / max(time.perf_counter() - start, 1e-9), infer_img_s=0.0,
-                            device="cpu", history=[])
+                            device=out.info.get("device", "cpu"), history=[])
             return out
 
         return fit_fold
