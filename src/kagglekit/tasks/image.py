@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..core.config import check_choices, config_layers
+from ..core.config import build_config, check_choices, config_layers
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.speed import torch_device
@@ -65,7 +65,8 @@ class ImageTask(Task):
         # a line instead of overrunning the budget by an hour.
         probes, booster = [("ridge", {}, 0.5), ("mlp", EMBEDDING_MLP, 0.5)], ("lightgbm", {}, 5.0)
         if torch_device("auto").type == "cuda":
-            return [("timm", gpu_finetune_recipe(config_layers(spec.name, "timm")), 1.0), *probes, booster]
+            own = build_config(config_layers(spec.name, "timm"), ImageRunConfig, spec.name, "timm", self.kind)
+            return [("timm", gpu_finetune_recipe(own.augment), 1.0), *probes, booster]
         return [*probes, ("timm", CPU_FINETUNE, 10.0), booster]
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
@@ -140,19 +141,15 @@ CPU_FINETUNE = {"model.params.epochs": 4, "model.params.freeze_epochs": 1, "mode
 GPU_WARP = {"affine": {"scale": [0.85, 1.15], "rotate": 15, "translate": 0.05, "p": 0.8}}
 
 
-def gpu_finetune_recipe(layers) -> dict:
+def gpu_finetune_recipe(augment) -> dict:
     """The portfolio's fine-tune on a GPU (a 176-class competition's GPU config, 0.968 on a fold): 20 epochs at batch
-    128. Where the competition's configs (``layers``) augment nothing in training, the device batch gets small affine
-    warps and the flips its TTA names: a competition that averages over a flip at test time says the flip keeps the
-    label, and one that names none gets none (a flipped digit is another one)."""
+    128. Where the competition's configs (their merged ``augment``) augment nothing in training, the device batch gets
+    small affine warps and the flips its TTA names: a competition that averages over a flip at test time says the flip
+    keeps the label, and one that names none gets none (a flipped digit is another one)."""
     recipe = {"model.params.epochs": 20, "model.params.batch_size": 128, "model.params.lr": 0.002,
               "model.params.head_lr_mult": 5.0, "model.params.weight_decay": 0.02, "model.params.warmup_epochs": 1}
-    augment = {}
-    for _, layer in layers:
-        augment.update(layer.get("augment") or {})
-    if not augment.get("train") and not augment.get("device"):
-        flips = [view for view in ("hflip", "vflip") if view in (augment.get("tta") or [])]
-        recipe["augment.device"] = flips + [GPU_WARP]
+    if not augment.train and not augment.device:
+        recipe["augment.device"] = [view for view in ("hflip", "vflip") if view in augment.tta] + [GPU_WARP]
     return recipe
 
 
