@@ -78,6 +78,11 @@ def mix_batch(x: torch.Tensor, y: torch.Tensor, n_classes: int, mixup: float, cu
     return x, lam * soft + (1 - lam) * soft[perm]
 
 
+def tta_view_count(tta: List[str]) -> int:
+    """How many views ``tta_views`` yields a batch: the original, a flip each, five crops."""
+    return 1 + ("hflip" in tta) + ("vflip" in tta) + 5 * ("crops" in tta)
+
+
 def tta_views(x: torch.Tensor, tta: List[str]):
     """The original batch plus each configured view: hflip, vflip, crops (4 corners + centre of a 1.14x zoom)."""
     yield x

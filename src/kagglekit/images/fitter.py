@@ -17,6 +17,7 @@ from ..core.runs import RunDir
 from ..core.targets import Targets
 from ..models import build_model
 from .run_config import ImageRunConfig
+from .augment import tta_view_count
 from .embeddings import embed
 from .finetune import ImageRows
 
@@ -42,7 +43,7 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
         test = model.predict_proba(ImageRows(test_cache.array, np.arange(len(test_cache.array))))
         predict_seconds = time.perf_counter() - start
         state, tta = model.state_, run.augment.tta
-        n_views = 1 + ("hflip" in tta) + ("vflip" in tta) + 5 * ("crops" in tta)
+        n_views = tta_view_count(tta)
         info = {
             "best_epoch": state["best_epoch"],
             "best_valid_acc_no_tta": state["best_acc"],
@@ -63,18 +64,18 @@ def finetune_fitter(run: ImageRunConfig, rd: RunDir, data: Dataset, targets: Tar
 def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, pd.DataFrame, float]:
     """Pooled features of the frozen ``image.embed_arch`` for train and test rows (computed once, cached beside the
     images), as tables; and the seconds spent computing them now."""
-    train_cache, test_cache = data.kind_data.train, data.kind_data.test
-    emb_train, s1 = embed(train_cache.array, train_cache.path, run.image.embed_arch, run.image.embed_pretrained,
+    train_cache, test_cache, rows = data.kind_data.train, data.kind_data.test, data.kind_data.rows
+    emb_train, s1 = embed(train_cache.array, train_cache.path, run.image.embed_arch, run.image.embed_pretrained, rows,
                           device=run.speed.device)
     emb_test, s2 = embed(test_cache.array, test_cache.path, run.image.embed_arch, run.image.embed_pretrained,
                          device=run.speed.device)
     columns = [f"e{i}" for i in range(emb_train.shape[1])]
     side = run.image.thumbnail
     if side:  # small pictures (handwriting, icons) keep their pixels, which ImageNet features blur
-        emb_train = np.hstack([emb_train, thumbnails(train_cache.array, side)])
+        emb_train = np.hstack([emb_train, thumbnails(train_cache.array[rows], side)])
         emb_test = np.hstack([emb_test, thumbnails(test_cache.array, side)])
         columns += [f"t{i}" for i in range(side * side)]
-    return (pd.DataFrame(emb_train[data.kind_data.rows], columns=columns), pd.DataFrame(emb_test, columns=columns),
+    return (pd.DataFrame(emb_train, columns=columns), pd.DataFrame(emb_test, columns=columns),
             s1 + s2)
 
 
