@@ -2,9 +2,10 @@
 # The GPU checks, run on a lent device machine (see README "GPU targets"): one fold of Classify Leaves with the
 # GPU EfficientNet-Lite0 config and the airbench-style CIFAR-10 net, each through `kagglekit bench` (accuracy, wall,
 # img/s against the bare reference loop, channels_last / torch.compile variants); `leaves-auto` runs the default
-# (model=auto: the portfolio, its ensemble) and AutoGluon best_quality at the same wall on the same fold. The data come as compact
+# (model=auto: the portfolio, its ensemble) and AutoGluon best_quality at the same wall on the same fold, as does
+# `cifar10-auto` (pass image.extension=.jpg: the compact copy keeps the shared JPEGs). The data come as compact
 # archives made by tests/device_data.py (git-ignored data/gpu/*.tgz); missing packages as wheels in .whl/.
-#   bash tests/device_check.sh leaves|cifar10|leaves-auto [extra key=value ...]
+#   bash tests/device_check.sh leaves|cifar10|leaves-auto|cifar10-auto [extra key=value ...]
 # Logs and run records go to $OUT (or /tmp/device-out).
 set -o pipefail
 what=$1; shift
@@ -24,7 +25,8 @@ case $what in
   leaves) comp=leaves; models=efficientnet_lite0;;
   cifar10) comp=cifar10; models=airbench;;
   leaves-auto) comp=leaves; models=auto;;
-  *) echo "usage: $0 leaves|cifar10|leaves-auto [key=value ...]"; exit 2;;
+  cifar10-auto) comp=cifar10; models=auto;;
+  *) echo "usage: $0 leaves|cifar10|leaves-auto|cifar10-auto [key=value ...]"; exit 2;;
 esac
 python3 -m kagglekit bench comp=$comp model=$models data_dir=/tmp/kkdata/$data "$@" 2>&1 | tee "$out/$what.log"
 rc=$?

@@ -21,8 +21,12 @@ TINY = ["data=sample", "model.params.pretrained=none", "model.params.epochs=6", 
 
 
 def test_leaves_layout_learns_and_submits(workdir):
-    res = train("leaves", "efficientnet_lite0", TINY + ["model.params.arch=test_efficientnet", "image.size=32", "tracker=mlflow"],
-                **QUIET)
+    from kagglekit.pipeline import estimate_seconds
+
+    args = TINY + ["model.params.arch=test_efficientnet", "image.size=32", "tracker=mlflow"]
+    assert estimate_seconds("leaves", "efficientnet_lite0", args, log=lambda *a: None) > 0  # priced before it starts
+    res = train("leaves", "efficientnet_lite0", args, **QUIET)
+    assert estimate_seconds("leaves", "efficientnet_lite0", args, log=lambda *a: None) == 0.0  # nothing left to fit
     rec = res.record
     assert rec["cv_mean"] > 0.5  # 6 classes: chance is 0.17
     sub = pd.read_csv(res.submission)
@@ -343,3 +347,18 @@ def test_a_crop_written_for_the_competitions_size_is_scaled_to_the_size_the_reci
     picture = np.zeros((96, 96, 3), np.uint8)
     assert build_pipeline(scaled, "augment.train")(image=picture)["image"].shape == (96, 96, 3)
     assert crops_sized_to(cifar, 32) == cifar  # at its own size nothing changes
+
+
+def test_embeddings_of_a_subset_are_computed_once_and_the_rest_added_later(tmp_path):
+    from kagglekit.images.embeddings import embed, embedding_path
+
+    pictures = np.random.default_rng(0).integers(0, 256, size=(12, 32, 32, 3), dtype=np.uint8)
+    cache = tmp_path / "train-abc.npy"
+    some, spent = embed(pictures, cache, "test_efficientnet", "none", rows=np.array([7, 2, 5]), device="cpu")
+    saved = np.load(embedding_path(cache, "test_efficientnet", "none"))
+    assert some.shape[0] == 3 and spent > 0
+    assert np.isnan(saved[:, 0]).sum() == 9 and not np.isnan(saved[[2, 5, 7]]).any()  # only the subset embedded
+    every, _ = embed(pictures, cache, "test_efficientnet", "none", device="cpu")  # the other 9 added
+    assert not np.isnan(every).any() and np.allclose(every[[7, 2, 5]], some, atol=1e-5)
+    again, spent = embed(pictures, cache, "test_efficientnet", "none", rows=np.array([0, 11]), device="cpu")
+    assert spent == 0.0 and np.array_equal(again, every[[0, 11]])

@@ -136,6 +136,19 @@ def test_picture_portfolio_on_a_gpu_fine_tunes_longer_with_the_flips_the_competi
     assert "affine" in extra["augment.device"][-1]
     config = load_config("leaves", name, extra)
     assert config.augment.device == extra["augment.device"] and config.model.params["batch_size"] == 128
-    # CIFAR-10's config already augments in its loader: no device steps are added on top.
+    assert config.image.size == 128  # the competition's own size, above the GPU recipe's least
+    # CIFAR-10's config already augments in its loader: no device steps are added on top; its 32 px pictures are
+    # upsampled for the ImageNet backbone.
     (_, extra, _), *_ = get_task("image").portfolio(load_competition("cifar10"))
-    assert "augment.device" not in extra and extra["model.params.epochs"] == 20
+    assert "augment.device" not in extra and extra["model.params.epochs"] == 20 and extra["image.size"] == 64
+
+
+def test_picture_portfolio_on_a_cpu_prices_the_fine_tune_before_it_starts_and_skips_it_when_it_would_not_fit(workdir):
+    """On a CPU the fine-tune comes first, priced by a few timed training steps: over the budget, it is skipped with a
+    line (not stopped after an hour-long fold) and the probe on embeddings runs in its place."""
+    lines = []
+    best = run_portfolio("leaves", {"data": "sample", "image.size": 32}, seconds=1.0, members=["timm", "ridge"],
+                         progress=False, log=lines.append)
+    assert any(line.startswith("skip timm: about") and "by its own timed steps" in line for line in lines), lines
+    assert best.record["model"].startswith("ridge:emb") and best.cv_mean > 0.5  # 6 classes: chance is 0.17
+    assert not (runs_root() / "leaves" / "timm").exists()

@@ -48,12 +48,33 @@ def prepare(comp: Union[str, CompetitionSpec], config_name: str, overrides: Opti
     return spec, task, run, task.load(spec, run, log)
 
 
+def run_dir(spec: CompetitionSpec, run, data: Dataset, runs_base: Optional[Path] = None) -> RunDir:
+    """The folder of ``run`` on ``data`` (named by the config hash), whether or not it has started."""
+    return RunDir(spec.name, run.config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
+
+
+def estimate_seconds(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None,
+                     log: Callable = print) -> Optional[float]:
+    """About how long ``train`` with these arguments would take now, before it starts: the folds it has not finished
+    x the kind's measured seconds a fold (``Task.fold_seconds``); None where the kind has no such estimate."""
+    spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
+    task, run = load_run_config(spec, config_name, overrides)
+    if not task.estimates(run):
+        return None
+    ensure_sample(spec, run, log)
+    data = task.load(spec, run, log)
+    rd = run_dir(spec, run, data)
+    left = sum(not rd.fold_json(k).exists() for k in (run.cv.only_folds if run.cv.only_folds is not None
+                                                         else range(run.cv.n_splits)))
+    return left * task.fold_seconds(spec, run, data) if left else 0.0
+
+
 def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Optional[Path] = None):
     """The shared fold assignment and the run folder (named by the config hash), with config, folds and targets saved."""
     folds, fold_path = load_or_make_folds(spec.name, data.train, data.train_ids, spec.targets[0],
                                           "regression" if spec.task == "regression" else "classification",
                                           run.cv, run.seed, data.fingerprint)
-    rd = RunDir(spec.name, run.config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
+    rd = run_dir(spec, run, data, runs_base)
     rd.save_config(to_dict(run))
     rd.save_targets(targets)
     if not (rd.path / "folds.csv").exists():

@@ -5,8 +5,10 @@ Each member is an ordinary run on the shared folds (resumable, in `make compare`
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
 member whose estimate (its cost x the median seconds per cost unit of the members already run) exceeds what is left
 of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
-the skipped ones. What the members leave of the budget goes to the best member again, fitted with several seeds a
-fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
+the skipped ones. A member whose kind measures it before it starts (a fine-tune on a CPU, from a few timed
+training steps: ``Task.fold_seconds``) is priced by that instead, may run first, and runs only when it fits in
+``MEASURED_SHARE`` of what is left. What the members leave of the budget goes to the best member again, fitted with
+several seeds a fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from .core.paths import display, runs_root, submissions_root
 from .core.records import RunResult
 from .ensembles.build import ensemble
 from .models.registry import seeds_differ
-from .pipeline import train
+from .pipeline import estimate_seconds, train
 from .tasks import get_task, load_config
 
 DEFAULT_SECONDS = 900.0
 METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
+MEASURED_SHARE = 0.8  # a member priced before it starts may take this much of the budget left: the rest is the others'
 MIN_BAG_SEEDS, BAG_SEEDS = 3, 8  # the fewest seeds worth a bagged run of the best member, and the most it gets
 
 
@@ -69,17 +72,26 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
     started, done, skipped = time.perf_counter(), [], []  # done: (name, cost, result)
     for name, extra, cost in members:
         left = seconds - (time.perf_counter() - started)
-        if done:  # the first member always runs; the rest are priced by the seconds per cost unit so far
-            estimate = cost * _seconds_per_unit(done)
-            if left <= 0 or estimate > left:
-                skipped.append(name)
-                log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the budget "
-                    f"left (a larger time= adds it; finished members are reused)")
-                continue
+        settings = {**overrides, **extra}
         try:
-            settings = {**overrides, **extra}
+            measured = estimate_seconds(spec, name, settings, log=log)  # a fine-tune on a CPU, from timed steps
+            if measured is not None and measured > MEASURED_SHARE * left:
+                skipped.append(name)
+                log(f"skip {name}: about {measured:.0f} s by its own timed steps, {max(left, 0):.0f} s of the budget "
+                    f"left (a member priced before it starts may take {MEASURED_SHARE:.0%} of it; a larger time= adds "
+                    "it; finished members are reused)")
+                continue
+            if measured is None and done:  # the first member runs; the rest are priced by the seconds per cost unit
+                estimate = cost * _seconds_per_unit(done)
+                if left <= 0 or estimate > left:
+                    skipped.append(name)
+                    log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the "
+                        "budget left (a larger time= adds it; finished members are reused)")
+                    continue
+            if measured:
+                log(f"{name}: about {measured:.0f} s by its own timed steps, {left:.0f} s of the budget left")
             watch = _budget_watch(name, _folds_to_run(load_config(spec.name, name, settings)), started + seconds,
-                                  time.perf_counter()) if done else None  # the first member always finishes
+                                  time.perf_counter()) if done or measured is not None else None
             result = train(spec, name, settings, progress=progress, log=log, on_fold=watch)
         except OverBudget as exc:
             log(str(exc))

@@ -75,6 +75,15 @@ class Task:
         """``model=auto``'s members, fastest first: (config or model name, its overrides, cost relative to the others)."""
         raise UserError(f"model=auto: there is no portfolio for {self.kind} competitions; name a model (model=...).")
 
+    def estimates(self, run) -> bool:
+        """Whether ``fold_seconds`` can price ``run`` before it starts (else ``model=auto`` prices the member by the
+        seconds of the members already run)."""
+        return False
+
+    def fold_seconds(self, spec: CompetitionSpec, run, data: Dataset) -> float:
+        """About how long a fold of ``run`` will take on ``data``, measured before it starts."""
+        raise NotImplementedError
+
     def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:
         """How fast a finished run trained against a bare reference loop of the same model (``make bench``);
         None for kinds or models without one."""

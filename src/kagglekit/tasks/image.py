@@ -57,17 +57,29 @@ class ImageTask(Task):
         if where.layout == "pixels":  # the rows are pictures: table models on the raw pixel columns, and a small CNN
             return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("extra_trees", {}, 1.0),
                     ("timm", pixel_cnn_recipe(max(8, where.height, where.width)), 2.0)]
-        # A fine-tune, and on the frozen embeddings a logistic regression (a linear probe: on a 176-class subset as
-        # accurate as the booster that takes a minute a fold), a small net and a booster, each a member to ensemble.
-        # On a GPU the fine-tune runs first (the longer recipe, warps on the device batch; it costs about what the
-        # probes do). On a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs) costs 20-35x a probe, so
-        # the probes run first and price it: a set too large to fine-tune on this CPU within the budget skips it with
-        # a line instead of overrunning the budget by an hour.
+        # A fine-tune first, then on the frozen embeddings a logistic regression (a linear probe: on a 176-class
+        # subset as accurate as the booster that takes a minute a fold), a small net and a booster, each a member to
+        # ensemble. On a GPU the fine-tune gets the longer recipe (warps on the device batch) and costs about what the
+        # probes do. On a CPU the short recipe (96 px, a frozen-backbone epoch, 4 epochs) is priced before it starts
+        # from a few timed steps (``fold_seconds``): a 2,000-picture set fine-tunes within the default budget, while
+        # all of an 18,000-picture set (over an hour on 2 cores) is skipped with a line and the probes run instead.
         probes, booster = [("ridge", {}, 0.5), ("mlp", EMBEDDING_MLP, 0.5)], ("lightgbm", {}, 5.0)
         if torch_device("auto").type == "cuda":
             own = build_config(config_layers(spec.name, "timm"), ImageRunConfig, spec.name, "timm", self.kind)
-            return [("timm", gpu_finetune_recipe(own.augment), 1.0), *probes, booster]
-        return [*probes, ("timm", CPU_FINETUNE, 10.0), booster]
+            return [("timm", gpu_finetune_recipe(own), 1.0), *probes, booster]
+        return [("timm", CPU_FINETUNE, 10.0), *probes, booster]
+
+    def estimates(self, run) -> bool:
+        """A fine-tune on a CPU: on 2 cores the short recipe takes about 100 s a fold of 2,000 pictures but 15 minutes
+        a fold of an 18,000-picture set, which a budget must learn before the run starts, not after a fold."""
+        return get_entry(run.model.name).eats == "images" and torch_device(run.speed.device).type == "cpu"
+
+    def fold_seconds(self, spec, run, data):
+        """From a few timed training steps on this machine (``images.estimate``)."""
+        from ..images.estimate import finetune_fold_seconds
+
+        return finetune_fold_seconds(run, data.train[spec.targets[0]].nunique(), len(data.train), len(data.test),
+                                     torch_device(run.speed.device))
 
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_image_sample(spec, folder, seed)
@@ -138,16 +150,21 @@ EMBEDDING_MLP = {"model.params.hidden": [512], "model.params.dropout": 0.3, "mod
 CPU_FINETUNE = {"model.params.epochs": 4, "model.params.freeze_epochs": 1, "model.params.lr": 0.002,
                 "model.params.head_lr_mult": 5.0, "model.params.weight_decay": 0.02, "model.params.warmup_epochs": 0.3,
                 "image.size": 96}
+GPU_MIN_SIZE = 64  # CIFAR-10's fine-tune config upsamples its 32 px pictures to this
 GPU_WARP = {"affine": {"scale": [0.85, 1.15], "rotate": 15, "translate": 0.05, "p": 0.8}}
 
 
-def gpu_finetune_recipe(augment) -> dict:
+def gpu_finetune_recipe(own: ImageRunConfig) -> dict:
     """The portfolio's fine-tune on a GPU (a 176-class competition's GPU config, 0.968 on a fold): 20 epochs at batch
-    128. Where the competition's configs (their merged ``augment``) augment nothing in training, the device batch gets
-    small affine warps and the flips its TTA names: a competition that averages over a flip at test time says the flip
+    128, on pictures of at least ``GPU_MIN_SIZE`` px (an ImageNet backbone sees little in 32 px ones). ``own``: the
+    competition's own merged config of the member. Where it augments nothing in training, the device batch gets small
+    affine warps and the flips its TTA names: a competition that averages over a flip at test time says the flip
     keeps the label, and one that names none gets none (a flipped digit is another one)."""
     recipe = {"model.params.epochs": 20, "model.params.batch_size": 128, "model.params.lr": 0.002,
               "model.params.head_lr_mult": 5.0, "model.params.weight_decay": 0.02, "model.params.warmup_epochs": 1}
+    if own.image.size < GPU_MIN_SIZE:
+        recipe["image.size"] = GPU_MIN_SIZE
+    augment = own.augment
     if not augment.train and not augment.device:
         recipe["augment.device"] = [view for view in ("hflip", "vflip") if view in augment.tta] + [GPU_WARP]
     return recipe
