@@ -8,7 +8,8 @@ of the budget is skipped with one line; running again with a larger budget resum
 the skipped ones. A member whose kind measures it before it starts (a fine-tune on a CPU, from a few timed
 training steps: ``Task.fold_seconds``) is priced by that instead, may run first, and runs only when it fits in
 ``MEASURED_SHARE`` of what is left. What the members leave of the budget goes to the best member again, fitted with
-several seeds a fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
+several seeds a fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved
+beside the runs.
 """
 
 from __future__ import annotations
@@ -75,7 +76,7 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
         settings = {**overrides, **extra}
         try:
             measured = estimate_seconds(spec, name, settings, log=log)  # a fine-tune on a CPU, from timed steps
-            if measured is not None and measured > MEASURED_SHARE * left:
+            if measured and measured > MEASURED_SHARE * left:  # 0: its folds are all finished, and it resumes
                 skipped.append(name)
                 log(f"skip {name}: about {measured:.0f} s by its own timed steps, {max(left, 0):.0f} s of the budget "
                     f"left (a member priced before it starts may take {MEASURED_SHARE:.0%} of it; a larger time= adds "
