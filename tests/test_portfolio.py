@@ -152,3 +152,8 @@ def test_picture_portfolio_on_a_cpu_prices_the_fine_tune_before_it_starts_and_sk
     assert any(line.startswith("skip timm: about") and "by its own timed steps" in line for line in lines), lines
     assert best.record["model"].startswith("ridge:emb") and best.cv_mean > 0.5  # 6 classes: chance is 0.17
     assert not (runs_root() / "leaves" / "timm").exists()
+    lines.clear()  # a fine-tune that fits is priced, then runs first
+    tiny = {"data": "sample", "image.size": 32, "model.params.arch": "test_efficientnet", "model.params.pretrained":
+            "none", "model.params.epochs": 2, "model.params.batch_size": 16, "cv.n_splits": 3}
+    net = run_portfolio("leaves", tiny, seconds=600, members=["efficientnet_lite0"], progress=False, log=lines.append)
+    assert any(line.startswith("efficientnet_lite0: about") for line in lines) and net.record["n_folds"] == 3, lines
