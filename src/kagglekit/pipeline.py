@@ -64,8 +64,7 @@ def estimate_seconds(comp: Union[str, CompetitionSpec], config_name: str, overri
     ensure_sample(spec, run, log)
     data = task.load(spec, run, log)
     rd = run_dir(spec, run, data)
-    left = sum(not rd.fold_json(k).exists() for k in (run.cv.only_folds if run.cv.only_folds is not None
-                                                         else range(run.cv.n_splits)))
+    left = sum(not rd.fold_json(k).exists() for k in run.cv.folds_to_run())
     return left * task.fold_seconds(spec, run, data) if left else 0.0
 
 

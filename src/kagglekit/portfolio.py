@@ -162,7 +162,7 @@ class OverBudget(Exception):
 
 def _folds_to_run(config) -> int:
     """How many folds a member's run fits: ``cv.only_folds`` when set (a member that ran all it was asked is done)."""
-    return len(config.cv.only_folds) if config.cv.only_folds is not None else config.cv.n_splits
+    return len(config.cv.folds_to_run())
 
 
 def _budget_watch(name: str, folds: int, deadline: float, began: float) -> Callable:

@@ -41,6 +41,10 @@ class CVConfig:
     n_bins: int = 10  # target bins for stratified splits of a regression target
     only_folds: Optional[List[int]] = None  # train just these folds (quick checks); no submission
 
+    def folds_to_run(self) -> List[int]:
+        """The folds a run fits: ``only_folds`` when set, else every fold."""
+        return list(self.only_folds) if self.only_folds is not None else list(range(self.n_splits))
+
 
 @dataclass
 class DataConfig:
