@@ -4,7 +4,7 @@ as a table that any tabular model can learn from."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Tuple
+from typing import Callable, Optional, Tuple
 
 import numpy as np
 import pandas as pd
@@ -72,19 +72,21 @@ def embedding_tables(run: ImageRunConfig, data: Dataset) -> Tuple[pd.DataFrame, 
     columns = [f"e{i}" for i in range(emb_train.shape[1])]
     side = run.image.thumbnail
     if side:  # small pictures (handwriting, icons) keep their pixels, which ImageNet features blur
-        emb_train = np.hstack([emb_train, thumbnails(train_cache.array[rows], side)])
+        emb_train = np.hstack([emb_train, thumbnails(train_cache.array, side, rows)])
         emb_test = np.hstack([emb_test, thumbnails(test_cache.array, side)])
         columns += [f"t{i}" for i in range(side * side)]
     return (pd.DataFrame(emb_train, columns=columns), pd.DataFrame(emb_test, columns=columns),
             s1 + s2)
 
 
-def thumbnails(images: np.ndarray, side: int, batch: int = 512) -> np.ndarray:
-    """(N, side * side) float32 gray thumbnails (area means) of (N, H, W, C) uint8 pictures, read in batches."""
+def thumbnails(images: np.ndarray, side: int, rows: Optional[np.ndarray] = None, batch: int = 512) -> np.ndarray:
+    """(len(rows), side * side) float32 gray thumbnails (area means) of the (N, H, W, C) uint8 pictures ``rows``
+    (every picture when None), read in batches."""
     import torch.nn.functional as F
 
+    rows = np.arange(len(images)) if rows is None else np.asarray(rows)
     out = []
-    for i in range(0, len(images), batch):
-        x = torch.from_numpy(np.asarray(images[i:i + batch], np.float32)).mean(dim=3, keepdim=True).permute(0, 3, 1, 2)
+    for i in range(0, len(rows), batch):
+        x = torch.from_numpy(np.asarray(images[rows[i:i + batch]], np.float32)).mean(dim=3, keepdim=True).permute(0, 3, 1, 2)
         out.append(F.adaptive_avg_pool2d(x, side).reshape(len(x), -1).numpy())
     return np.concatenate(out) if out else np.zeros((0, side * side), np.float32)
