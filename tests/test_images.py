@@ -21,12 +21,19 @@ TINY = ["data=sample", "model.params.pretrained=none", "model.params.epochs=6", 
 
 
 def test_leaves_layout_learns_and_submits(workdir):
-    from kagglekit.pipeline import estimate_seconds
+    from kagglekit.pipeline import Price, price
 
     args = TINY + ["model.params.arch=test_efficientnet", "image.size=32", "tracker=mlflow"]
-    assert estimate_seconds("leaves", "efficientnet_lite0", args, log=lambda *a: None) > 0  # priced before it starts
+    asked = price("leaves", "efficientnet_lite0", args, log=lambda *a: None)  # priced before it starts, as asked
+    assert asked.settings == {} and asked.seconds > 0
+    assert (workdir / "runs/leaves/speed.json").exists()  # the timed speed is kept: a second call prices the same
+    assert price("leaves", "efficientnet_lite0", args, log=lambda *a: None) == asked
+    sized = price("leaves", "efficientnet_lite0", args, within=0.75 * asked.seconds, log=lambda *a: None)
+    assert 2 <= sized.settings["model.params.epochs"] < 6 and sized.seconds <= 0.75 * asked.seconds  # fewer epochs
+    least = price("leaves", "efficientnet_lite0", args, within=0.0, log=lambda *a: None)  # nothing fits: the cheapest
+    assert least.settings == {"model.params.epochs": 2} and 0 < least.seconds < sized.seconds
     res = train("leaves", "efficientnet_lite0", args, **QUIET)
-    assert estimate_seconds("leaves", "efficientnet_lite0", args, log=lambda *a: None) == 0.0  # nothing left to fit
+    assert price("leaves", "efficientnet_lite0", args, within=0.0, log=lambda *a: None) == Price({}, 0.0)  # resumes
     rec = res.record
     assert rec["cv_mean"] > 0.5  # 6 classes: chance is 0.17
     sub = pd.read_csv(res.submission)

@@ -1,7 +1,10 @@
 """model=auto: the portfolio runs as ordinary runs on shared folds, the ensemble honest CV prefers is submitted, the
 budget skips what would not fit, and a second call resumes instead of refitting."""
 
+import json
+
 import pandas as pd
+import yaml
 
 from kagglekit.commands import main
 from kagglekit.core.paths import runs_root, submissions_root
@@ -53,6 +56,10 @@ def test_a_member_is_stopped_between_folds_when_its_pace_would_overrun_the_budge
     roomy = _budget_watch("xgboost", 5, deadline=now + 200, began=now - 20)
     roomy(0, [0.9])  # 80 s more fits in 200 s: it goes on
     _budget_watch("xgboost", 5, deadline=now, began=now - 50)(4, [0.9] * 5)  # the last fold: nothing is left to stop
+    # 80 s more with 75 s left and 10 s of slack: it ends 5 s late rather than losing its finished folds
+    _budget_watch("xgboost", 5, deadline=now + 75, began=now - 20, slack=10)(0, [0.9])
+    with pytest.raises(OverBudget):
+        _budget_watch("xgboost", 5, deadline=now + 65, began=now - 20, slack=10)(0, [0.9])  # 15 s late: stopped
 
 
 def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
@@ -143,17 +150,42 @@ def test_picture_portfolio_on_a_gpu_fine_tunes_longer_with_the_flips_the_competi
     assert "augment.device" not in extra and extra["model.params.epochs"] == 20 and extra["image.size"] == 64
 
 
-def test_picture_portfolio_on_a_cpu_prices_the_fine_tune_before_it_starts_and_skips_it_when_it_would_not_fit(workdir):
-    """On a CPU the fine-tune comes first, priced by a few timed training steps: over the budget, it is skipped with a
-    line (not stopped after an hour-long fold) and the probe on embeddings runs in its place."""
+def test_picture_portfolio_on_a_cpu_prices_the_fine_tune_before_it_starts_and_skips_it_when_it_would_not_fit(
+        workdir, monkeypatch):
+    """On a CPU the cheap probes come first, then the fine-tune, priced by a few timed training steps: over the
+    budget, it is skipped with a line (not stopped after an hour-long fold) and the probes are what is submitted."""
+    import torch
+
+    import kagglekit.tasks.image as image
+    from kagglekit.core.competition import load_competition
+    from kagglekit.tasks import get_task
+
+    monkeypatch.setattr(image, "torch_device", lambda want="auto": torch.device("cpu"))
+    order = [name for name, _, _ in get_task("image").portfolio(load_competition("leaves"))]
+    assert order == ["ridge", "mlp", "timm", "lightgbm"]
     lines = []
     best = run_portfolio("leaves", {"data": "sample", "image.size": 32}, seconds=1.0, members=["timm", "ridge"],
                          progress=False, log=lines.append)
     assert any(line.startswith("skip timm: about") and "by its own timed steps" in line for line in lines), lines
     assert best.record["model"].startswith("ridge:emb") and best.cv_mean > 0.5  # 6 classes: chance is 0.17
     assert not (runs_root() / "leaves" / "timm").exists()
-    lines.clear()  # a fine-tune that fits is priced, then runs first
+    assert json.loads((runs_root() / "leaves" / "speed.json").read_text())  # the timed speed, kept
+
+
+def test_picture_portfolio_sizes_the_fine_tune_to_the_budget_and_resumes_the_same_run(workdir, monkeypatch):
+    """A fine-tune whose own epochs would not fit in its share of the budget runs with fewer (the dearest rung that
+    fits), and a second call with the same budget resumes that run instead of training another."""
+    from kagglekit.tasks.image import ImageTask
+
+    monkeypatch.setattr(ImageTask, "fold_seconds", lambda self, spec, run, data: 10.0 * run.model.params["epochs"])
     tiny = {"data": "sample", "image.size": 32, "model.params.arch": "test_efficientnet", "model.params.pretrained":
-            "none", "model.params.epochs": 2, "model.params.batch_size": 16, "cv.n_splits": 3}
-    net = run_portfolio("leaves", tiny, seconds=600, members=["efficientnet_lite0"], progress=False, log=lines.append)
-    assert any(line.startswith("efficientnet_lite0: about") for line in lines) and net.record["n_folds"] == 3, lines
+            "none", "model.params.epochs": 4, "model.params.batch_size": 16, "cv.n_splits": 3}
+    lines = []  # 3 folds x 4 epochs "cost" 120 s, x 3 epochs 90 s, x 2 epochs 60 s; 80% of 100 s fits 2 epochs
+    net = run_portfolio("leaves", tiny, seconds=100, members=["efficientnet_lite0"], progress=False, log=lines.append)
+    assert any(line.startswith("efficientnet_lite0: about 60 s by its own timed steps at model.params.epochs=2")
+               for line in lines), lines
+    saved = yaml.safe_load((net.run_dir / "config.yaml").read_text())  # the run's own config says what it ran
+    assert net.record["n_folds"] == 3 and saved["model"]["params"]["epochs"] == 2
+    lines.clear()
+    again = run_portfolio("leaves", tiny, seconds=100, members=["efficientnet_lite0"], progress=False, log=lines.append)
+    assert again.run_id == net.run_id and any(line.startswith("efficientnet_lite0: about 0 s") for line in lines), lines

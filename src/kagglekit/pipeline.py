@@ -7,13 +7,15 @@ per kind comes from its Task (``tasks.TASKS``); what differs per model from its 
 
 from __future__ import annotations
 
+import math
 import shutil
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 from .core.competition import CompetitionSpec, competition_fingerprint, competition_metric, load_competition
-from .core.config import Overrides, config_hash, to_dict
+from .core.config import Overrides, config_hash, flat_overrides, to_dict
 from .core.cv import run_cv
 from .core.dataset import Dataset
 from .core.files import sample_dir
@@ -53,19 +55,37 @@ def run_dir(spec: CompetitionSpec, run, data: Dataset, runs_base: Optional[Path]
     return RunDir(spec.name, run.config_name, config_hash(run, data.fingerprint, competition_fingerprint(spec)), runs_base)
 
 
-def estimate_seconds(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None,
-                     log: Callable = print) -> Optional[float]:
-    """About how long ``train`` with these arguments would take now, before it starts: the folds it has not finished
-    x the kind's measured seconds a fold (``Task.fold_seconds``); None where the kind has no such estimate."""
+@dataclass
+class Price:
+    """What a run will cost, known before it starts: the settings it runs with (a budget rung of its kind, added to
+    its overrides; ``{}``: as asked) and the seconds its unfinished folds take with them (0.0: all are finished)."""
+
+    settings: Dict[str, Any]
+    seconds: float
+
+
+def price(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None,
+          within: float = math.inf, log: Callable = print) -> Optional[Price]:
+    """About how long ``train`` with these arguments would take now, before it starts, sized to ``within`` seconds:
+    the first of the kind's budget rungs (``Task.budget_rungs``: the run as asked, then cheaper settings such as
+    fewer epochs) whose unfinished folds x the kind's measured seconds a fold (``Task.fold_seconds``) fit in it,
+    else the cheapest rung's price; None where the kind has no such estimate. A rung whose folds are all finished
+    costs 0, so a second call with the same budget resumes what the first chose, and a larger one may choose more."""
     spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
     task, run = load_run_config(spec, config_name, overrides)
     if not task.estimates(run):
         return None
     ensure_sample(spec, run, log)
-    data = task.load(spec, run, log)
-    rd = run_dir(spec, run, data)
-    left = sum(not rd.fold_json(k).exists() for k in run.cv.folds_to_run())
-    return left * task.fold_seconds(spec, run, data) if left else 0.0
+    data = task.load(spec, run, log)  # rungs change the model only: one load prices them all
+    asked = flat_overrides(overrides)
+    for rung in task.budget_rungs(run):
+        sized = load_run_config(spec, config_name, {**asked, **rung})[1] if rung else run
+        rd = run_dir(spec, sized, data)
+        left = sum(not rd.fold_json(k).exists() for k in sized.cv.folds_to_run())
+        cost = Price(dict(rung), left * task.fold_seconds(spec, sized, data) if left else 0.0)
+        if cost.seconds <= max(within, 0.0):
+            break
+    return cost
 
 
 def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Optional[Path] = None):

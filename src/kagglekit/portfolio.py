@@ -5,11 +5,11 @@ Each member is an ordinary run on the shared folds (resumable, in `make compare`
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
 member whose estimate (its cost x the median seconds per cost unit of the members already run) exceeds what is left
 of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
-the skipped ones. A member whose kind measures it before it starts (a fine-tune on a CPU, from a few timed
-training steps: ``Task.fold_seconds``) is priced by that instead, may run first, and runs only when it fits in
-``MEASURED_SHARE`` of what is left. What the members leave of the budget goes to the best member again, fitted with
-several seeds a fold (``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved
-beside the runs.
+the skipped ones. A member whose kind measures it before it starts (a fine-tune, from a few timed training steps:
+``pipeline.price``) is priced by that instead, may run first, and runs only when it fits in ``MEASURED_SHARE`` of
+what is left, at the dearest of its kind's budget rungs that fits there (a fine-tune: its own epochs, else fewer).
+What the members leave of the budget goes to the best member again, fitted with several seeds a fold
+(``_bag_best``). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
 """
 
 from __future__ import annotations
@@ -27,12 +27,13 @@ from .core.paths import display, runs_root, submissions_root
 from .core.records import RunResult
 from .ensembles.build import ensemble
 from .models.registry import seeds_differ
-from .pipeline import estimate_seconds, train
+from .pipeline import price, train
 from .tasks import get_task, load_config
 
 DEFAULT_SECONDS = 900.0
 METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
 MEASURED_SHARE = 0.8  # a member priced before it starts may take this much of the budget left: the rest is the others'
+OVERRUN_SHARE = 0.05  # a member whose pace ends it this share of the budget late finishes instead of being stopped
 MIN_BAG_SEEDS, BAG_SEEDS = 3, 8  # the fewest seeds worth a bagged run of the best member, and the most it gets
 
 
@@ -71,28 +72,34 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
     log(f"{spec.name} / auto: {', '.join(m[0] for m in members)} within {seconds:.0f} s (time=SECONDS to change), "
         f"then the ensemble honest CV prefers")
     started, done, skipped = time.perf_counter(), [], []  # done: (name, cost, result)
+    extras = {name: extra for name, extra, _ in members}  # a member's settings, with the rung its budget chose
     for name, extra, cost in members:
         left = seconds - (time.perf_counter() - started)
         settings = {**overrides, **extra}
         try:
-            measured = estimate_seconds(spec, name, settings, log=log)  # a fine-tune on a CPU, from timed steps
-            if measured and measured > MEASURED_SHARE * left:  # 0: its folds are all finished, and it resumes
-                skipped.append(name)
-                log(f"skip {name}: about {measured:.0f} s by its own timed steps, {max(left, 0):.0f} s of the budget "
-                    f"left (a member priced before it starts may take {MEASURED_SHARE:.0%} of it; a larger time= adds "
-                    "it; finished members are reused)")
-                continue
-            if measured is None and done:  # the first member runs; the rest are priced by the seconds per cost unit
+            # A fine-tune, priced by its own timed steps and sized to the share of the budget it may take (fewer
+            # epochs) before it starts; 0 s when its folds are all finished, and it resumes.
+            priced = price(spec, name, settings, within=MEASURED_SHARE * left, log=log)
+            if priced is not None:
+                extras[name] = {**extra, **priced.settings}
+                settings = {**settings, **priced.settings}
+                how = f"about {priced.seconds:.0f} s by its own timed steps{_at(priced.settings)}"
+                if priced.seconds > MEASURED_SHARE * max(left, 0):
+                    skipped.append(name)
+                    log(f"skip {name}: {how}, {max(left, 0):.0f} s of the budget left (a member priced before it "
+                        f"starts may take {MEASURED_SHARE:.0%} of it; a larger time= adds it; finished members are "
+                        "reused)")
+                    continue
+                log(f"{name}: {how}, {left:.0f} s of the budget left")
+            elif done:  # the first member runs; the rest are priced by the seconds per cost unit
                 estimate = cost * _seconds_per_unit(done)
                 if left <= 0 or estimate > left:
                     skipped.append(name)
                     log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the "
                         "budget left (a larger time= adds it; finished members are reused)")
                     continue
-            if measured:
-                log(f"{name}: about {measured:.0f} s by its own timed steps, {left:.0f} s of the budget left")
             watch = _budget_watch(name, _folds_to_run(load_config(spec.name, name, settings)), started + seconds,
-                                  time.perf_counter()) if done or measured is not None else None
+                                  time.perf_counter(), OVERRUN_SHARE * seconds) if done or priced is not None else None
             result = train(spec, name, settings, progress=progress, log=log, on_fold=watch)
         except OverBudget as exc:
             log(str(exc))
@@ -105,7 +112,7 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
         done.append((name, cost, result))
     if not done:
         raise UserError(f"model=auto: no member of {spec.name}'s portfolio could run ({', '.join(skipped)}).")
-    bagged = _bag_best(spec, done, {name: extra for name, extra, _ in members}, overrides, seconds, started, progress, log)
+    bagged = _bag_best(spec, done, extras, overrides, seconds, started, progress, log)
     if bagged is not None:
         done.append(bagged)
     candidates = [(name, "member", r) for name, _, r in done]
@@ -147,7 +154,7 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
         return None
     settings = {**overrides, **extras[name], "model.seeds": seeds}
     try:
-        watch = _budget_watch(label, _folds_to_run(config), started + seconds, time.perf_counter())
+        watch = _budget_watch(label, _folds_to_run(config), started + seconds, time.perf_counter(), OVERRUN_SHARE * seconds)
         return label, cost * seeds, train(spec, name, settings, progress=progress, log=log, on_fold=watch)
     except OverBudget as exc:
         log(str(exc))
@@ -165,18 +172,25 @@ def _folds_to_run(config) -> int:
     return len(config.cv.folds_to_run())
 
 
-def _budget_watch(name: str, folds: int, deadline: float, began: float) -> Callable:
+def _budget_watch(name: str, folds: int, deadline: float, began: float, slack: float = 0.0) -> Callable:
     """An ``on_fold`` callback that stops a member after a fold when its remaining folds, at the pace of its folds so
-    far, would end past the deadline (its finished folds stay on disk: a larger time= resumes them)."""
+    far, would end more than ``slack`` seconds past the deadline (its finished folds stay on disk: a larger time=
+    resumes them). The slack keeps a member that would end a few seconds late: stopped, its finished folds would be
+    thrown out of the ensemble."""
     def watch(k: int, scores: List[float]) -> None:
         now = time.perf_counter()
         pace = (now - began) / len(scores)
         left = max(folds - len(scores), 0)
-        if left and now + pace * left > deadline:
+        if left and now + pace * left > deadline + slack:
             raise OverBudget(f"stop {name} after {len(scores)} fold(s): about {pace * left:.0f} s more, "
                              f"{max(deadline - now, 0):.0f} s of the budget left (its finished folds are kept; a larger "
                              "time= resumes it)")
     return watch
+
+
+def _at(rung: dict) -> str:
+    """How a budget rung reads in a line: " at model.params.epochs=8" ("" for the run as asked)."""
+    return " at " + ", ".join(f"{k}={v}" for k, v in rung.items()) if rung else ""
 
 
 def _row(name: str, kind: str, result: RunResult) -> dict:

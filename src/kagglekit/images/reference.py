@@ -20,9 +20,17 @@ from .finetune import Normalizer, autocast_context
 def reference_img_s(arch: str, n_classes: int, size: int, batch_size: int, device: torch.device, optimizer: str = "adamw",
                     amp: bool = True, channels_last: bool = True, compile: bool = False, steps: int = 20,
                     warmup: int = 5) -> float:
-    """Training images/second of the bare loop (forward, loss, backward, optimizer step) after ``warmup`` steps."""
+    """Training images/second of the bare loop (forward, loss, backward, optimizer step) after ``warmup`` steps.
+    Torch's global random state is left as it was (the random weights and pictures draw from a forked one)."""
     cuda = device.type == "cuda"
-    torch.manual_seed(0)
+    with torch.random.fork_rng(devices=[device] if cuda else []):
+        torch.manual_seed(0)
+        return _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, channels_last, compile, steps,
+                            warmup)
+
+
+def _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, channels_last, compile, steps, warmup):
+    cuda = device.type == "cuda"
     model = create_backbone(arch, n_classes, "none").to(device)  # the weights do not change the speed
     if cuda and channels_last:
         model = model.to(memory_format=torch.channels_last)

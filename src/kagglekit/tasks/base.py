@@ -84,6 +84,11 @@ class Task:
         """About how long a fold of ``run`` will take on ``data``, measured before it starts."""
         raise NotImplementedError
 
+    def budget_rungs(self, run) -> List[dict]:
+        """The settings a budget may size ``run`` down to, as overrides, dearest first: ``{}`` (the run as asked), then
+        cheaper ones (a fine-tune: fewer epochs). They change the model only, never the data the run loads."""
+        return [{}]
+
     def speed_reference(self, rd: RunDir, record: dict) -> Optional[dict]:
         """How fast a finished run trained against a bare reference loop of the same model (``make bench``);
         None for kinds or models without one."""
