@@ -84,7 +84,7 @@ def test_a_plain_library_fit_learns_and_a_config_can_swap_its_model_for_it(workd
     config = RunDir.at(swapped.run_dir).load_config()
     assert config["model"] == {"name": "xgboost_plain", "params": {"n_estimators": 1000, "early_stopping_rounds": 50,
                                                                    "valid_fraction": 0.15}, "seeds": 1}
-    assert config["preprocess"]["categorical"] == "ordinal"  # the lightgbm config's own preprocessing is kept
+    assert config["preprocess"]["scale"] is False  # the lightgbm config's own preprocessing is kept (the default scales)
     assert swapped.record["cv_mean"] < 0.3  # RMSE of log prices; the mean scores about 0.4 on the sample
 
 
