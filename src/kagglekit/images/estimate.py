@@ -38,7 +38,7 @@ def finetune_fold_seconds(run, n_classes: int, n_train: int, n_test: int, device
     ``run.cv.n_splits`` folds: training on the fold's share with a validation pass an epoch, then predicting its
     validation rows and ``n_test`` test pictures with the TTA views. ``speed_file``: where timed speeds are kept."""
     params = _params(run)
-    rate = timed_img_s(run, params, max(n_classes, 2), device, speed_file)
+    rate = timed_img_s(run, max(n_classes, 2), device, speed_file)
     n_valid = n_train / run.cv.n_splits
     frozen = min(params.freeze_epochs, params.epochs)
     train = (n_train - n_valid) * (params.epochs - frozen + frozen / FROZEN_SPEEDUP) / rate
@@ -60,9 +60,10 @@ def epoch_rungs(run) -> List[int]:
     return rungs
 
 
-def timed_img_s(run, params, n_classes: int, device: torch.device, speed_file: Path) -> float:
+def timed_img_s(run, n_classes: int, device: torch.device, speed_file: Path) -> float:
     """Training images/second of ``run``'s loop on ``device``: the bare loop's from a few timed steps (about 10 s on 2
     CPU cores, once), times ``GPU_LOOP_SHARE`` on a GPU; read from ``speed_file`` when timed before."""
+    params = _params(run)
     threads = thread_count(run.speed.threads)
     torch.set_num_threads(threads)  # as the run will
     cuda = device.type == "cuda"
