@@ -107,6 +107,24 @@ def test_bench_prices_each_booster_against_its_plain_fit(workdir, tmp_path, monk
     assert not [line for line in table.splitlines() if "logistic" in line]  # only boosters have a plain fit
 
 
+def test_a_booster_on_a_machine_without_an_nvidia_driver_does_not_import_torch_to_learn_it():
+    """XGBoost and CatBoost ask whether there is a GPU; on a Linux machine without NVIDIA's device files the answer
+    must not cost importing torch (1.5-2 s a run)."""
+    import subprocess
+    import sys
+
+    from kagglekit.core.speed import cuda_possible
+
+    if cuda_possible():
+        pytest.skip("this machine could have a GPU: torch must be asked")
+    code = ("import sys\nfrom kagglekit.core.config import SpeedConfig\nfrom kagglekit.models import build_model\n"
+            "for m in ('xgboost', 'catboost', 'xgboost_plain'):\n"
+            "    build_model(m, {}, 'binary', 0, SpeedConfig(threads=1))\n"
+            "print('torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False", done.stderr[-2000:]
+
+
 def test_a_boosters_temperature_only_softens():
     from kagglekit.models.calibration import ProbabilityCalibrator
 

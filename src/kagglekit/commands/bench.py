@@ -119,6 +119,9 @@ def cmd_bench(own, overrides) -> None:
     metrics = [get_metric(m, spec.custom_metrics, spec.folder) for m in plan.get("metrics", [])]
     print(f"bench {comp} on {where}: {', '.join(configs)} {' '.join(extra)}"
           f"{' at ' + ', '.join(str(r or 'all') for r in row_counts) + ' rows' if plan.get('rows') else ''}", flush=True)
+    from ..models.plain_boosting import import_libraries
+
+    import_libraries()  # the boosters' imports fall on no one's fold seconds (whichever runs first paid them)
     total, results, bench_runs, priced = 0.0, {}, [], []
     for rows in row_counts:
         for name, own_overrides in configs.items():

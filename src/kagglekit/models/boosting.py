@@ -35,7 +35,7 @@ import numpy as np
 from ..core.errors import UserError
 from ..core.folds import inner_splits
 from ..core.metrics import get_metric
-from ..core.speed import thread_count
+from ..core.speed import gpu_count, thread_count
 from .calibration import ProbabilityCalibrator, place_classes
 from .linear_start import START_CHOICES, FittedInit, LinearEncoding, LinearStart, link
 from .registry import register_model, register_variant
@@ -50,14 +50,7 @@ def _gpu(speed) -> bool:
     """Use the GPU when asked for, or when there is one and the device is auto."""
     if speed.device == "cuda":
         return True
-    if speed.device != "auto":
-        return False
-    try:
-        import torch
-
-        return torch.cuda.is_available()
-    except ImportError:
-        return False
+    return speed.device == "auto" and gpu_count() > 0
 
 
 def _held_proba(probe, X_hold, n_classes: int, **kwargs) -> np.ndarray:
