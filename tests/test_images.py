@@ -255,7 +255,7 @@ def test_pixels_competition_trains_as_images_and_as_a_table_on_one_fold_file(wor
     table = train("digits", "logistic", ["data=sample"], **QUIET)
     from kagglekit.tasks.image import pixel_cnn_recipe
 
-    net = train("digits", "timm", {**pixel_cnn_recipe(8), "data": "sample", "model.params.epochs": 2}, **QUIET)
+    net = train("digits", "pixel_cnn", {**pixel_cnn_recipe(8), "data": "sample", "model.params.epochs": 2}, **QUIET)
     assert table.record["kind"] == "tabular" and net.record["kind"] == "image"
     assert table.record["folds_file"] == net.record["folds_file"]
     assert table.record["cv_mean"] > 0.15  # 10 classes: chance is 0.10
@@ -335,6 +335,17 @@ def test_new_recognises_class_folders_and_the_result_trains_with_no_edit(workdir
     spec = yaml.safe_load(text)
     assert spec["images"]["layout"] == "class_folders" and spec["kind"] == "image" and spec["task"] == "multiclass"
     assert "# columns, images in class folders: train/<class>/<file> (3 classes)" in text
+    assert spec["images"]["side"] == 32 and "pictures about 32 px a side" in text  # measured from the files
+    from kagglekit.tasks import get_task
+
+    names = [name for name, _, _ in get_task("image").portfolio(load_competition("plants"))]
+    assert "pixel_cnn" in names and names.index("pixel_cnn") < names.index("timm")  # small pictures: a CNN at 32 px
+    assert "pixel_cnn" not in [n for n, _, _ in get_task("image").portfolio(load_competition("seed"))]  # size unknown
+    from kagglekit.tasks.image import pixel_cnn_recipe
+
+    small = train("plants", "pixel_cnn", {**pixel_cnn_recipe(32), "data_dir": str(folder), "model.params.epochs": 1,
+                                          "folds": 3}, **QUIET)
+    assert small.record["kind"] == "image" and small.record["n_folds"] == 3
     res = train("plants", "timm", [f"data_dir={folder}", "model.params.arch=test_resnet", "model.params.pretrained=none",
                                    "model.params.epochs=1", "model.params.batch_size=16", "image.size=32", "folds=3"],
                 **QUIET)

@@ -383,5 +383,5 @@ def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
     assert main(["new", "comp=paths", f"data_dir={folder}"]) == 0
     text = (home / "competitions/paths/competition.yaml").read_text()
     spec = yaml.safe_load(text)
-    assert spec["kind"] == "image" and spec["images"] == {"layout": "path_column", "path_column": "image"}
+    assert spec["kind"] == "image" and spec["images"] == {"layout": "path_column", "path_column": "image", "side": 8}
     assert spec["id"] == "image" and "# columns, image paths 'image': 100% of values end in a picture suffix" in text

@@ -20,7 +20,7 @@ from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table
 from ..core.paths import competitions_dir, config_dir, display
-from ..images.data import IMAGE_SUFFIXES, image_path_column, pixel_columns
+from ..images.data import IMAGE_SUFFIXES, image_path_column, picture_side, pixel_columns
 from ..tabular.roles import guess_roles
 from ..tabular.validation import guess_validation
 from .args import need
@@ -65,12 +65,14 @@ def _guess_class_folders(folder: Path, name: str, dirs: Dict[str, str], sample_p
                         "class_folders).")
     sub_id, label = sample.columns
     classes = [d.name for d in (folder / dirs["train_dir"]).iterdir() if d.is_dir()]
+    side = picture_side(sorted(p for p in (folder / dirs["train_dir"]).glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES))
     return {"kaggle": name, "title": name, "kind": "image", "task": "binary" if len(classes) == 2 else "multiclass",
             "id": str(sub_id), "target": str(label), "metric": "accuracy", "submission": {"format": "label"},
-            "images": {"layout": "class_folders", **dirs},
+            "images": {"layout": "class_folders", **dirs, **({"side": side} if side else {})},
             "files": {"sample_submission": sample_path.name},
             "evidence": [f"images in class folders: {dirs['train_dir']}/<class>/<file> ({len(classes)} classes), "
-                         f"{dirs['test_dir']}/<file>; the sample's '{sub_id}' names the test files, '{label}' the class"]}
+                         f"{dirs['test_dir']}/<file>; the sample's '{sub_id}' names the test files, '{label}' the class"
+                         + (f"; pictures about {side} px a side" if side else "")]}
 
 
 def guess_competition(folder: Path, name: str) -> Dict:
@@ -141,8 +143,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
         evidence.append(f"pixels '{pixels[0]}'..'{pixels[-1]}': {len(pixels)} columns, a {side}x{side} picture a row")
     paths = None if pixels else image_path_column(train, folder)
     if paths:
-        spec.update(kind="image", images={"layout": "path_column", "path_column": paths[0]})
-        evidence.append(paths[1])
+        side = picture_side([folder / v for v in train[paths[0]].dropna().astype(str)])
+        spec.update(kind="image", images={"layout": "path_column", "path_column": paths[0], **({"side": side} if side else {})})
+        evidence.append(paths[1] + (f"; pictures about {side} px a side" if side else ""))
     spec["files"] = files
     skip = ([spec["id"]] if spec["id"] else []) + targets + pixels + ([paths[0]] if paths else [])
     validation = guess_validation(train, test, skip, task)

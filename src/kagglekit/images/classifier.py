@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Optional
 
-from ..models.registry import register_model
+from ..models.registry import register_model, register_variant
 
 
 @dataclass
@@ -86,3 +86,9 @@ def _check_timm(p: TimmParams):
                 eats="images", check=_check_timm)
 def build_timm(p: TimmParams, task: str, seed: int, speed):
     return TimmClassifier(p, task, seed, speed)
+
+
+# Small pictures (pixel CSVs, 8-32 px icons and handwriting): a small net from scratch at their own size, no frozen epoch.
+register_variant("pixel_cnn", "timm", "a small CNN from scratch (images/nets.py) for small pictures, at their own size",
+                 arch="pixel_cnn", pretrained="none", epochs=30, batch_size=64, lr=0.003, head_lr_mult=1.0,
+                 label_smoothing=0.1)

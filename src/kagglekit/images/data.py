@@ -184,3 +184,19 @@ def image_path_column(frame, folder: Path) -> Optional[Tuple[str, str]]:
             return col, (f"image paths '{col}': {suffixed:.0%} of values end in a picture suffix and {found} of the "
                          f"first {len(head)} name files in the data folder")
     return None
+
+
+def picture_side(paths: List[Path], sample: int = 50) -> Optional[int]:
+    """The pictures' own side in pixels: the median of the larger of width and height over up to ``sample`` of
+    ``paths`` spread across them (headers only); None when none opens."""
+    from PIL import Image
+
+    step = max(1, len(paths) // sample)
+    sides = []
+    for path in paths[::step][:sample]:
+        try:
+            with Image.open(path) as im:
+                sides.append(max(im.size))
+        except (OSError, ValueError):
+            continue
+    return int(np.median(sides)) if sides else None

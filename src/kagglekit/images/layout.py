@@ -28,6 +28,7 @@ class ImagesSpec:
     height: int = 28  # pixels layout: picture size and channels (1 gray, 3 RGB)
     width: int = 28
     channels: int = 1
+    side: Optional[int] = None  # other layouts: the pictures' own side in pixels (make new measures it); 32 or less adds pixel_cnn
 
     def check(self) -> Optional[str]:
         if self.layout not in LAYOUTS:
