@@ -108,3 +108,19 @@ def test_a_tuned_config_is_never_replaced_by_a_foreign_or_worse_study(workdir, c
     out["config"].write_text(text)
     again = tune("house-prices", "lasso", ["data=sample"], trials=3, log=lambda *a: None)
     assert again["config"] is None and out["config"].read_text() == text and committed.read_bytes() == before
+
+
+def test_new_measures_picture_sizes_only_inside_the_data_folder(tmp_path):
+    """`make new` opens a sample of the pictures a CSV names to learn their size: a path leading out of the data
+    folder (``../``) is not opened."""
+    import numpy as np
+    from PIL import Image
+
+    from kagglekit.images.data import picture_side
+
+    folder = tmp_path / "data"
+    folder.mkdir()
+    Image.fromarray(np.zeros((40, 20, 3), np.uint8)).save(tmp_path / "outside.png")
+    Image.fromarray(np.zeros((12, 12, 3), np.uint8)).save(folder / "inside.png")
+    assert picture_side([folder / "../outside.png"], folder) is None
+    assert picture_side([folder / "inside.png", folder / "../outside.png"], folder) == 12

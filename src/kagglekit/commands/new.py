@@ -65,7 +65,8 @@ def _guess_class_folders(folder: Path, name: str, dirs: Dict[str, str], sample_p
                         "class_folders).")
     sub_id, label = sample.columns
     classes = [d.name for d in (folder / dirs["train_dir"]).iterdir() if d.is_dir()]
-    side = picture_side(sorted(p for p in (folder / dirs["train_dir"]).glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES))
+    side = picture_side(sorted(p for p in (folder / dirs["train_dir"]).glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES),
+                        folder)
     return {"kaggle": name, "title": name, "kind": "image", "task": "binary" if len(classes) == 2 else "multiclass",
             "id": str(sub_id), "target": str(label), "metric": "accuracy", "submission": {"format": "label"},
             "images": {"layout": "class_folders", **dirs, **({"side": side} if side else {})},
@@ -143,7 +144,7 @@ def guess_competition(folder: Path, name: str) -> Dict:
         evidence.append(f"pixels '{pixels[0]}'..'{pixels[-1]}': {len(pixels)} columns, a {side}x{side} picture a row")
     paths = None if pixels else image_path_column(train, folder)
     if paths:
-        side = picture_side([folder / v for v in train[paths[0]].dropna().astype(str)])
+        side = picture_side([folder / v for v in train[paths[0]].dropna().astype(str)], folder)
         spec.update(kind="image", images={"layout": "path_column", "path_column": paths[0], **({"side": side} if side else {})})
         evidence.append(paths[1] + (f"; pictures about {side} px a side" if side else ""))
     spec["files"] = files

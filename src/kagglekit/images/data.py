@@ -186,14 +186,16 @@ def image_path_column(frame, folder: Path) -> Optional[Tuple[str, str]]:
     return None
 
 
-def picture_side(paths: List[Path], sample: int = 50) -> Optional[int]:
+def picture_side(paths: List[Path], within: Path, sample: int = 50) -> Optional[int]:
     """The pictures' own side in pixels: the median of the larger of width and height over up to ``sample`` of
-    ``paths`` spread across them (headers only); None when none opens."""
+    ``paths`` spread across them (headers only; a path leading out of ``within`` is not opened); None when none opens."""
     from PIL import Image
 
-    step = max(1, len(paths) // sample)
+    step, root = max(1, len(paths) // sample), within.resolve()
     sides = []
     for path in paths[::step][:sample]:
+        if root not in Path(path).resolve().parents:
+            continue
         try:
             with Image.open(path) as im:
                 sides.append(max(im.size))
