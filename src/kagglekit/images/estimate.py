@@ -22,7 +22,7 @@ import torch
 
 from ..core.io import atomic_write_text
 from ..core.speed import thread_count
-from ..models import get_entry
+from ..models.registry import model_params
 from .augment import tta_view_count
 from .reference import reference_img_s
 
@@ -37,7 +37,7 @@ def finetune_fold_seconds(run, n_classes: int, n_train: int, n_test: int, device
     """About how many seconds ``run`` (a fine-tune config) takes for one fold of a ``n_train``-picture set cut into
     ``run.cv.n_splits`` folds: training on the fold's share with a validation pass an epoch, then predicting its
     validation rows and ``n_test`` test pictures with the TTA views. ``speed_file``: where timed speeds are kept."""
-    params = _params(run)
+    params = model_params(run.model.name, run.model.params)
     rate = timed_img_s(run, max(n_classes, 2), device, speed_file)
     n_valid = n_train / run.cv.n_splits
     frozen = min(params.freeze_epochs, params.epochs)
@@ -50,7 +50,7 @@ def finetune_fold_seconds(run, n_classes: int, n_train: int, n_test: int, device
 def epoch_rungs(run) -> List[int]:
     """The epochs a budget may size ``run``'s fine-tune to, its own first, then about 0.7x, 0.5x, 0.35x and 0.25x of
     them: never under 2, nor under one epoch that trains the whole network after the frozen ones."""
-    params = _params(run)
+    params = model_params(run.model.name, run.model.params)
     least = max(2, params.freeze_epochs + 1)
     rungs: List[int] = [params.epochs]
     for share in EPOCH_SHARES[1:]:
@@ -63,7 +63,7 @@ def epoch_rungs(run) -> List[int]:
 def timed_img_s(run, n_classes: int, device: torch.device, speed_file: Path) -> float:
     """Training images/second of ``run``'s loop on ``device``: the bare loop's from a few timed steps (about 10 s on 2
     CPU cores, once), times ``GPU_LOOP_SHARE`` on a GPU; read from ``speed_file`` when timed before."""
-    params = _params(run)
+    params = model_params(run.model.name, run.model.params)
     threads = thread_count(run.speed.threads)
     torch.set_num_threads(threads)  # as the run will
     cuda = device.type == "cuda"
@@ -85,8 +85,3 @@ def _read(speed_file: Path) -> dict:
     except (OSError, ValueError):  # absent or damaged: time again
         return {}
     return saved if isinstance(saved, dict) else {}
-
-
-def _params(run):
-    entry = get_entry(run.model.name)
-    return entry.params(**{**entry.defaults, **run.model.params})

@@ -95,10 +95,15 @@ def validate_params(name: str, params: Dict[str, Any], sources: Dict[str, str] |
     return out
 
 
+def model_params(name: str, params: Dict[str, Any]) -> Any:
+    """``name``'s params dataclass: its registered defaults with ``params`` on top."""
+    entry = get_entry(name)
+    return entry.params(**{**entry.defaults, **params})
+
+
 def build_model(name: str, params: Dict[str, Any], task: str, seed: int, speed) -> Any:
     """An unfitted estimator for ``name`` with validated ``params``."""
-    entry = get_entry(name)
-    return entry.build(entry.params(**{**entry.defaults, **params}), task, seed, speed)
+    return get_entry(name).build(model_params(name, params), task, seed, speed)
 
 
 def names() -> List[str]:

@@ -92,7 +92,7 @@ class ImageTask(Task):
 
     def budget_rungs(self, run):
         """A fine-tune at its own epochs, then at fewer (``images.estimate.epoch_rungs``)."""
-        if get_entry(run.model.name).eats != "images":
+        if not self.estimates(run):
             return [{}]
         from ..images.estimate import epoch_rungs
 
