@@ -71,6 +71,34 @@ def test_the_start_race_ends_once_one_start_is_clearly_ahead():
     assert race["splits"] == 1  # decided on the first split: the loser was not probed again
 
 
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
+def test_the_two_starts_probed_side_by_side_choose_and_predict_as_probed_one_after_the_other(model, monkeypatch):
+    """With two threads the race's two probes of a split run at once, one thread each: the same choices (start, held
+    losses, tree count) and the same predictions as probing them in turn, and each probe fitted on one thread."""
+    import pandas as pd
+
+    from kagglekit.models.boosting import EarlyStopped
+
+    X, y = _classes(500, 3, seed=2)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    fits = []
+
+    def booster(concurrent: bool):
+        monkeypatch.setattr(EarlyStopped, "concurrent_probes", concurrent)
+        made = build_model(model, {"n_estimators": 300}, "multiclass", 0, SpeedConfig(threads=2))
+        probe = made._probe
+        monkeypatch.setattr(made, "_probe", lambda *a: fits.append((concurrent, made.threads)) or probe(*a))
+        return made.fit(X[:400], y[:400])
+
+    alone, together = booster(False), booster(True)
+    assert together.start_losses_ == alone.start_losses_ and alone.start_losses_ is not None  # both starts raced
+    assert (together.start_, together.best_iteration_) == (alone.start_, alone.best_iteration_)
+    np.testing.assert_allclose(together.predict_proba(X[400:]), alone.predict_proba(X[400:]), atol=1e-6)
+    raced = alone.start_losses_["splits"]  # the splits both starts were probed on
+    assert [t for c, t in fits if c].count(1) == 2 * raced and {t for c, t in fits if not c} == {2}
+    assert together.threads == 2  # the final fit has every thread again
+
+
 def test_the_record_says_what_the_probes_cost(workdir):
     res = train("hpc", "lightgbm", ["data=sample", "folds=3"], **QUIET)
     probes, finals = res.record["probe_seconds"], res.record["final_seconds"]

@@ -18,7 +18,8 @@ What bounds the cost: a probe stops when its held loss has not dropped by ``min_
 loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
 fit grows at most ``max_trees`` trees, iterations x trees per iteration (one per class), the learning rate rising up
 to 2x where that cuts the count; and leaf L2 is scaled by a class row's hessian (``_hessian_scale``), so that many
-small classes are not regularised into thousands of tiny steps. ``probe_seconds_`` and ``final_seconds_`` say what the
+small classes are not regularised into thousands of tiny steps. The race's two probes of a split run side by side
+on a thread each (``concurrent_probes``), where the library fits without the GIL. ``probe_seconds_`` and ``final_seconds_`` say what the
 choices cost; ``make bench`` prices them against the plain library fit (``plain_boosting.py``).
 """
 
@@ -84,6 +85,8 @@ def _prior_loss(y_fit: np.ndarray, y_hold: np.ndarray, classification: bool, n_c
 class EarlyStopped:
     """Base for boosters. Subclasses give ``_model(n_rows, n_iterations)``, ``_best`` (fit one probe) and
     ``_raw`` (raw scores with the start's margin included); ``_final`` when the final fit needs other inputs."""
+
+    concurrent_probes = True  # the library fits without the GIL and _best reads no state another probe sets
 
     def __init__(self, p, task: str, seed: int, threads: int):
         self.p, self.task, self.seed, self.threads = p, task, seed, threads
@@ -174,14 +177,32 @@ class EarlyStopped:
         return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(Z[fit], design=True),
                           linear.margin(Z[hold], design=True))
 
+    def _probes(self, X, y, fit, hold, starts):
+        """The probes of every start on one split. Where the fit has threads to spare and the library releases the
+        GIL, they run side by side, each on its share of the threads: on a few thousand rows a tree library gains
+        little from a second thread, while a second probe at once halves the wall."""
+        workers = min(len(starts), self.threads) if self.concurrent_probes else 1
+        if workers <= 1:
+            return [self._probe(X, y, fit, hold, s) for s in starts]
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads, self.threads = self.threads, max(1, self.threads // workers)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
+                return list(pool.map(lambda s: self._probe(X, y, fit, hold, s), starts))
+        finally:
+            self.threads = threads
+
     def _race(self, X, y, splits, starts, classification):
         """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
         same rows only until a paired test of their per-row held losses (|z| > 2) names a winner, or every split is
         done (the lower mean loss wins); then the winner alone is probed on the rest."""
         tried = {s: [] for s in starts}
+        if "linear" in starts:
+            self._encoded(X)  # once, before probes that may run side by side
         for fit, hold in splits:
-            for s in starts:
-                tried[s].append(self._probe(X, y, fit, hold, s))
+            for s, probe in zip(starts, self._probes(X, y, fit, hold, starts)):
+                tried[s].append(probe)
             if len(starts) > 1:
                 rows = np.concatenate([va for _, va in splits[:len(tried[starts[0]])]])
                 prior, linear = (_row_losses(np.concatenate([pr for _, pr in tried[s]]), y[rows], classification)
@@ -469,6 +490,8 @@ class GBRTParams(EarlyStoppingParams):
 class EarlyStoppedGBRT(EarlyStopped):
     """scikit-learn gradient boosting with the tree count chosen on inner splits (staged predictions of a probe that
     stops on its own when its internal split stops improving)."""
+
+    concurrent_probes = False  # _best reads the linear start _probe sets; the fit holds the GIL for much of its work
 
     def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, linear=None,
                tol: float = 1e-4):
