@@ -54,11 +54,29 @@ def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
 
     X, y = _classes(400, 2, seed=1)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost reads a frame
-    params = {"start": "prior", "calibrate": False, "n_estimators": 300, "early_stopping_rounds": 20}
+    params = {"start": "prior", "calibrate": False, "n_estimators": 300, "early_stopping_rounds": 20, "inner_cv_rounds": 20}
     eager = build_model(model, {**params, "min_improvement": 0.0}, "binary", 0, SPEED).fit(X, y)
     strict = build_model(model, {**params, "min_improvement": 0.9}, "binary", 0, SPEED).fit(X, y)
     # No round lowers the held log loss by 90% of the prior's: every probe stops after its first rounds.
     assert strict.best_iteration_ <= 3 < eager.best_iteration_
+
+
+def test_one_split_probes_wait_longer_than_the_raced_inner_folds(monkeypatch):
+    """Patience per probing path: a probe on the one 15% split (large sets, many classes) waits early_stopping_rounds
+    (at its doubled rate, half as many of its rounds); the up to four raced probes of a small set's inner 2-fold wait
+    inner_cv_rounds. Halving the one-split patience cost CV (a date-ordered series: 1.7422 -> 1.7915 held-back RMSE)."""
+    import lightgbm as lgb
+
+    waited = []
+    real = lgb.early_stopping
+    monkeypatch.setattr(lgb, "early_stopping", lambda rounds, **kw: waited.append(rounds) or real(rounds, **kw))
+    X, y = _classes(400, 2, seed=4)
+    params = {"early_stopping_rounds": 120, "inner_cv_rounds": 30, "start": "prior"}
+    build_model("lightgbm", params, "binary", 0, SPEED).fit(X, y)
+    assert waited and set(waited) == {30}  # the inner 2-fold, at the final rate
+    waited.clear()
+    build_model("lightgbm", {**params, "inner_folds": 0}, "binary", 0, SPEED).fit(X, y)
+    assert waited == [60]  # one split at twice the rate: 120 final-rate rounds
 
 
 def test_the_start_race_ends_once_one_start_is_clearly_ahead():

@@ -125,7 +125,7 @@ class EarlyStopped:
 
     def _rounds(self) -> int:
         """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate)."""
-        return max(10, int(np.ceil(self.p.early_stopping_rounds / self.probe_boost_)))
+        return max(10, int(np.ceil(self.patience_ / self.probe_boost_)))
 
     def _probe_cap(self) -> int:
         return max(10, int(np.ceil(self.cap_ / self.probe_boost_)))
@@ -235,6 +235,7 @@ class EarlyStopped:
         if p.early_stopping and n >= 40:
             cheap = n <= p.inner_cv_rows and self._trees_per_iteration() <= p.inner_cv_classes
             folds = p.inner_folds if cheap else 1
+            self.patience_ = p.inner_cv_rounds if folds > 1 else p.early_stopping_rounds
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)[:max(1, p.probe_splits)]
             held = np.concatenate([va for _, va in splits])
             starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
@@ -303,7 +304,8 @@ class EarlyStoppingParams:
     """How every booster chooses its tree count and scales its probabilities (each model's params extend this)."""
 
     early_stopping: bool = True  # choose the tree count on inner splits of the fold's training rows, then refit on all
-    early_stopping_rounds: int = 50
+    early_stopping_rounds: int = 100  # a probe on one split stops after this many rounds without improvement
+    inner_cv_rounds: int = 50  # the same for the raced inner k-fold of small sets (up to four probes a fold)
     min_improvement: float = 1e-4  # a probe's held loss must drop by this share of the prior's to count as better
     max_trees: int = 8000  # every fit's iterations x trees per iteration (one per class): bounds many-class cost; 0: none
     inner_valid_fraction: float = 0.15  # the held share when one inner split is used
@@ -362,10 +364,10 @@ def _check_boosting(p) -> Optional[str]:
     if p.start not in START_CHOICES or p.start_alpha <= 0:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
-            or not 0 < p.inner_valid_fraction < 0.5 or p.early_stopping_rounds < 1 or p.inner_folds < 0 \
+            or not 0 < p.inner_valid_fraction < 0.5 or min(p.early_stopping_rounds, p.inner_cv_rounds) < 1 or p.inner_folds < 0 \
             or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
-                "early_stopping_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1 and "
+                "early_stopping_rounds and inner_cv_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1 and "
                 "probe_speedup >= 1 are needed.")
     return None
 
@@ -483,6 +485,7 @@ class GBRTParams(EarlyStoppingParams):
     min_samples_leaf: Optional[int] = None  # null: from the row count, as LightGBM (5% of the rows, 5 to 20)
     loss: str = "huber"  # regression loss; classification always uses log-loss
     early_stopping_rounds: int = 50
+    inner_cv_rounds: int = 50
     max_trees: int = 6000  # binds from 5 classes up (1,500 iterations x 4 classes fit): its trees cost more than LightGBM's
     max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 
