@@ -291,15 +291,19 @@ def _evidence(project: Path, name: str) -> str:
     return "; ".join(head + [f"folds: {scheme.group(1) if scheme else 'kfold'}"])
 
 
+def _forget(comp: str, *parents: Path) -> None:
+    """Remove the competition's folder under each parent (its config, runs, submissions or picture cache)."""
+    for parent in parents:
+        shutil.rmtree(parent / comp, ignore_errors=True)
+
+
 def run(name: str, shape: Shape, env: dict, project: Path, work: Path, budget: Optional[float] = None) -> dict:
     folder = HERE / "competitions-data" / name
     answers = shape.build(folder)
     (HERE / "answers").mkdir(parents=True, exist_ok=True)
     answers.to_csv(HERE / "answers" / f"{name}.csv", index=False)
     comp = f"acc-{name}"
-    for old in (project / "competitions" / comp, project / "configs" / comp, work / "runs" / comp,
-                work / "submissions" / comp):
-        shutil.rmtree(old, ignore_errors=True)
+    _forget(comp, project / "competitions", project / "configs", work / "runs", work / "submissions")
     started = time.perf_counter()
     _kagglekit(env, "new", f"comp={comp}", f"data_dir={folder}")
     _kagglekit(env, "train", f"comp={comp}", "model=lightgbm", f"data_dir={folder}")
@@ -313,8 +317,7 @@ def run(name: str, shape: Shape, env: dict, project: Path, work: Path, budget: O
         # A workdir of its own, emptied: the default pays for every member and picture cache it uses, as on a fresh
         # machine, instead of resuming the `train model=lightgbm` run above (whose seconds AutoGluon would not get).
         fresh = work.parent / "work-auto"
-        for old in ("runs", "submissions", "data/cache"):
-            shutil.rmtree(fresh / old / comp, ignore_errors=True)
+        _forget(comp, fresh / "runs", fresh / "submissions", fresh / "data" / "cache")
         env = {**env, "KAGGLEKIT_WORKDIR": str(fresh)}
         started = time.perf_counter()
         row["auto_peak_mb"] = _kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}")

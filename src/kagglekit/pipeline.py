@@ -43,11 +43,21 @@ def prepare(comp: Union[str, CompetitionSpec], config_name: str, overrides: Opti
             log: Callable = print):
     """(spec, task, run config, data) for a run: what train and tune both start from. ``comp``: a loaded competition,
     or its name (loaded here, once)."""
-    spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
-    task, run = load_run_config(spec, config_name, overrides)
+    spec, task, run = configure(comp, config_name, overrides)
     check_tracking(run.tracking)
+    return spec, task, run, load_data(spec, task, run, log)
+
+
+def configure(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None):
+    """(spec, task, run config): the competition (loaded here when named) and the run's merged, checked config."""
+    spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
+    return (spec, *load_run_config(spec, config_name, overrides))
+
+
+def load_data(spec: CompetitionSpec, task, run, log: Callable = print) -> Dataset:
+    """The run's data, its generated sample written first when it asks for one that is not there yet."""
     ensure_sample(spec, run, log)
-    return spec, task, run, task.load(spec, run, log)
+    return task.load(spec, run, log)
 
 
 def run_dir(spec: CompetitionSpec, run, data: Dataset, runs_base: Optional[Path] = None) -> RunDir:
@@ -71,12 +81,10 @@ def price(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
     fewer epochs) whose unfinished folds x the kind's measured seconds a fold (``Task.fold_seconds``) fit in it,
     else the cheapest rung's price; None where the kind has no such estimate. A rung whose folds are all finished
     costs 0, so a second call with the same budget resumes what the first chose, and a larger one may choose more."""
-    spec = comp if isinstance(comp, CompetitionSpec) else load_competition(comp)
-    task, run = load_run_config(spec, config_name, overrides)
+    spec, task, run = configure(comp, config_name, overrides)
     if not task.estimates(run):
         return None
-    ensure_sample(spec, run, log)
-    data = task.load(spec, run, log)  # rungs change the model only: one load prices them all
+    data = load_data(spec, task, run, log)  # rungs change the model only: one load prices them all
     asked = flat_overrides(overrides)
     for rung in task.budget_rungs(run):
         sized = load_run_config(spec, config_name, {**asked, **rung})[1] if rung else run

@@ -25,6 +25,7 @@ from ..core.io import atomic_write_text
 from ..core.metrics import get_metric
 from ..core.paths import config_dir, display, project_home, runs_root
 from ..core.runs import RunDir
+from ..core.speed import gpu_count, gpu_name
 from ..models.autogluon import MIN_FOLD_SECONDS, same_wall_params
 from ..pipeline import train
 from ..tasks import get_task
@@ -51,11 +52,9 @@ def plan_for(comp: str, overrides: list) -> tuple:
         extra.append(f"data_dir={folder}")
     if "gpu" not in plan and "cpu" not in plan:
         return per_config(plan.get("configs") or available_configs(comp)), extra, f"{os.cpu_count()} CPU cores"
-    import torch
-
-    gpu = torch.cuda.is_available()
+    gpu = gpu_count() > 0
     profile = plan.get("gpu" if gpu else "cpu", {})
-    where = torch.cuda.get_device_name(0) if gpu else f"CPU only ({os.cpu_count()} cores): {profile.get('note', '')}"
+    where = gpu_name() if gpu else f"CPU only ({os.cpu_count()} cores): {profile.get('note', '')}"
     return per_config(profile.get("configs", available_configs(comp))), extra + list(profile.get("overrides", [])), where
 
 

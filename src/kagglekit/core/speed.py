@@ -67,3 +67,12 @@ def gpu_count() -> int:
     except ImportError:
         return 0
     return torch.cuda.device_count() if torch.cuda.is_available() else 0
+
+
+def gpu_name() -> str:
+    """The first CUDA device's name ("" without one)."""
+    if not gpu_count():
+        return ""
+    import torch
+
+    return torch.cuda.get_device_name(0)

@@ -67,15 +67,15 @@ class ImageTask(Task):
         # them out of the ensemble (a 2,000-picture subset at time=600: the fine-tune alone 0.532, the logistic
         # regression 0.568); then the short recipe (96 px, a frozen-backbone epoch, 4 epochs), which all of an
         # 18,000-picture set (over 20 minutes even at 2 epochs on 2 cores) skips with a line.
-        probes, booster = [("ridge", {}, 0.5), ("mlp", EMBEDDING_MLP, 0.5)], ("lightgbm", {}, 5.0)
+        cheap, booster = [("ridge", {}, 0.5), ("mlp", EMBEDDING_MLP, 0.5)], ("lightgbm", {}, 5.0)  # the probes first
         if where.side and where.side <= SMALL_PICTURE:
             # Tiny pictures (8 x 8 handwriting in class folders): upscaled for an ImageNet backbone they embed poorly and
             # fine-tune slowly; the small CNN at their own size is cheap and, on pixel CSVs, the best member.
-            probes.append(("pixel_cnn", pixel_cnn_recipe(max(8, where.side)), 2.0))
+            cheap.append(("pixel_cnn", pixel_cnn_recipe(max(8, where.side)), 2.0))
         if torch_device("auto").type == "cuda":
             own = build_config(config_layers(spec.name, "timm"), ImageRunConfig, spec.name, "timm", self.kind)
-            return [("timm", gpu_finetune_recipe(own), 1.0), *probes, booster]
-        return [*probes, ("timm", CPU_FINETUNE, 10.0), booster]
+            return [("timm", gpu_finetune_recipe(own), 1.0), *cheap, booster]
+        return [*cheap, ("timm", CPU_FINETUNE, 10.0), booster]
 
     def estimates(self, run) -> bool:
         """A fine-tune: on 2 CPU cores the short recipe takes about 100 s a fold of 2,000 pictures but 15 minutes a
