@@ -385,3 +385,24 @@ def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
     spec = yaml.safe_load(text)
     assert spec["kind"] == "image" and spec["images"] == {"layout": "path_column", "path_column": "image", "side": 8}
     assert spec["id"] == "image" and "# columns, image paths 'image': 100% of values end in a picture suffix" in text
+
+
+def test_a_log_metric_fits_the_logs_by_default_and_null_fits_the_target_as_given(home, workdir):
+    """A skewed positive target (prices): `new` guesses RMSE of logs, and with no target_transform set the models
+    fit the logs (auto: the metric's own space), as the hand-written Ames config does. Fitted on the raw prices, a
+    linear model scores far worse there and predicts prices at or below zero for some rows."""
+    rng = np.random.default_rng(5)
+    frame, signal = _features(600, rng)
+    frame["price"] = np.round(1000 * np.exp(1.2 * signal + 0.2 * rng.normal(size=600)), 2)
+    frame.insert(0, "id", np.arange(600))
+    train_rows, test_rows = frame.iloc[:450], frame.iloc[450:].drop(columns=["price"])
+    folder = workdir / "files"
+    _write(folder, train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "price": 1000.0}))
+    assert main(["new", "comp=prices", f"data_dir={folder}"]) == 0
+    assert yaml.safe_load((home / "competitions" / "prices" / "competition.yaml").read_text())["metric"] == "rmse_log"
+    logs = train("prices", "ridge", [f"data_dir={folder}"], **QUIET)
+    raw = train("prices", "ridge", [f"data_dir={folder}", "target_transform=null"], submit_file=False, **QUIET)
+    assert logs.record["cv_mean"] < 0.5 * raw.record["cv_mean"]
+    assert logs.record["cv_mean"] < 0.35  # the noise is 0.2 in log space
+    assert (np.load(raw.run_dir / "oof.npy") <= 0).any() and (np.load(logs.run_dir / "oof.npy") > 0).all()
+    assert pd.read_csv(logs.submission)["price"].gt(0).all()  # and its submission passes the sane-range check

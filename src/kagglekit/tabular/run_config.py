@@ -45,7 +45,9 @@ class GroupRangeConfig:
 class TabularRunConfig(RunConfig):
     """A tabular run: the common keys plus preprocessing, target transform and outlier rules."""
 
-    target_transform: Optional[str] = None  # regression: log1p | log | null (the space models are fitted in)
+    # regression: the space models are fitted in: log1p | log | null (the target as given) | auto (the metric's own
+    # space: log for rmse_log, log1p for rmsle, where every target value is inside it; else as given)
+    target_transform: Optional[str] = "auto"
     fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
     drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
     clip_predictions: bool = False  # regression: clip predictions to the fold's training target range

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from pathlib import Path
+from typing import Optional
 
 import numpy as np
 import pandas as pd
 
+from ..core.competition import competition_metric
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
@@ -25,6 +27,20 @@ from ..tabular.shift import adversarial_validation, shift_plot
 from .base import Task
 
 
+def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Optional[str]:
+    """The space regression models are fitted in: ``target_transform`` as set, or for ``auto`` the metric's own (an
+    RMSE of logs is minimised by fitting the logs; a model fitted on the raw target pays for every negative or tiny
+    prediction there), where every target value is inside it; None for classes."""
+    if spec.task != "regression":
+        return None
+    if target_transform != "auto":
+        return target_transform
+    space = competition_metric(spec).space
+    y = np.asarray(y, float)
+    inside = {"log": lambda: (y > 0).all(), "log1p": lambda: (y > -1).all()}
+    return space if space in inside and inside[space]() else None
+
+
 class TabularTask(Task):
     kind = "tabular"
     config_cls = TabularRunConfig
@@ -35,7 +51,7 @@ class TabularTask(Task):
         super().check_config(spec, run)
         p = run.preprocess
         check_choices({
-            "target_transform": (run.target_transform, (None, "log1p", "log")),
+            "target_transform": (run.target_transform, (None, "auto", "log1p", "log")),
             "preprocess.numeric_impute": (p.numeric_impute, ("median", "mean", "zero")),
             "preprocess.categorical": (p.categorical, ("onehot", "ordinal")),
             "preprocess.high_cardinality": (p.high_cardinality, ("target", "ordinal", "drop")),
@@ -57,7 +73,7 @@ class TabularTask(Task):
         if run.group_range.margin < 0 or run.group_range.min_rows < 1:
             raise UserError(f"group_range: margin={run.group_range.margin}, min_rows={run.group_range.min_rows}; "
                             "use a margin >= 0 and min_rows >= 1.")
-        if run.target_transform and spec.task != "regression":
+        if run.target_transform not in (None, "auto") and spec.task != "regression":
             raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
 
     def load(self, spec, run, log):
@@ -86,8 +102,9 @@ class TabularTask(Task):
         return write_sample(spec, folder, seed)
 
     def fold_fitter(self, spec, run: TabularRunConfig, data, targets, rd, progress, log):
-        if run.target_transform == "log" and (targets.y <= 0).any() or run.target_transform == "log1p" and (targets.y <= -1).any():
-            raise UserError(f"target_transform={run.target_transform} needs a positive target; {targets.columns} has values "
+        transform = fitted_space(run.target_transform, spec, targets.y)
+        if transform == "log" and (targets.y <= 0).any() or transform == "log1p" and (targets.y <= -1).any():
+            raise UserError(f"target_transform={transform} needs a positive target; {targets.columns} has values "
                             "out of its domain. Set target_transform=null.")
         keep = fit_mask(data.train, run.fit_filter)
         if (~keep).any():
@@ -100,7 +117,7 @@ class TabularTask(Task):
         problem = TableProblem(
             features=features, test=data.test, targets=targets,
             preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
-            target_transform=run.target_transform, drop_residual_sd=run.drop_residual_sd,
+            target_transform=transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
         return TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
