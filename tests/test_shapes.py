@@ -387,7 +387,7 @@ def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
     assert spec["id"] == "image" and "# columns, image paths 'image': 100% of values end in a picture suffix" in text
 
 
-def test_a_log_metric_fits_the_logs_by_default_and_null_fits_the_target_as_given(home, workdir):
+def test_a_log_metric_fits_the_logs_and_clips_to_the_training_range_by_default(home, workdir):
     """A skewed positive target (prices): `new` guesses RMSE of logs, and with no target_transform set the models
     fit the logs (auto: the metric's own space), as the hand-written Ames config does. Fitted on the raw prices, a
     linear model scores far worse there and predicts prices at or below zero for some rows."""
@@ -396,13 +396,20 @@ def test_a_log_metric_fits_the_logs_by_default_and_null_fits_the_target_as_given
     frame["price"] = np.round(1000 * np.exp(1.2 * signal + 0.2 * rng.normal(size=600)), 2)
     frame.insert(0, "id", np.arange(600))
     train_rows, test_rows = frame.iloc[:450], frame.iloc[450:].drop(columns=["price"])
+    test_rows.loc[test_rows.index[0], "a"] = 40.0  # a measuring error: 40 sd out
     folder = workdir / "files"
     _write(folder, train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "price": 1000.0}))
     assert main(["new", "comp=prices", f"data_dir={folder}"]) == 0
     assert yaml.safe_load((home / "competitions" / "prices" / "competition.yaml").read_text())["metric"] == "rmse_log"
     logs = train("prices", "ridge", [f"data_dir={folder}"], **QUIET)
-    raw = train("prices", "ridge", [f"data_dir={folder}", "target_transform=null"], submit_file=False, **QUIET)
+    raw = train("prices", "ridge", [f"data_dir={folder}", "target_transform=null", "clip_predictions=false"],
+                submit_file=False, **QUIET)
     assert logs.record["cv_mean"] < 0.5 * raw.record["cv_mean"]
     assert logs.record["cv_mean"] < 0.35  # the noise is 0.2 in log space
     assert (np.load(raw.run_dir / "oof.npy") <= 0).any() and (np.load(logs.run_dir / "oof.npy") > 0).all()
-    assert pd.read_csv(logs.submission)["price"].gt(0).all()  # and its submission passes the sane-range check
+    # Predictions stay in the fold's training range by default (clip_predictions): the outlier row is not priced at
+    # exp(1.2 x 40) x 1000, which the sane-range check would refuse, losing the member.
+    prices = pd.read_csv(logs.submission)["price"]
+    assert prices.gt(0).all() and prices.max() <= train_rows["price"].max() + 1e-6
+    unclipped = train("prices", "ridge", [f"data_dir={folder}", "clip_predictions=false"], submit_file=False, **QUIET)
+    assert np.load(unclipped.run_dir / "test.npy").max() > 10 * train_rows["price"].max()

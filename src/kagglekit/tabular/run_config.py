@@ -50,7 +50,8 @@ class TabularRunConfig(RunConfig):
     target_transform: Optional[str] = "auto"
     fit_filter: Optional[str] = None  # pandas query: matching rows are left out of fitting, never of scoring
     drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
-    clip_predictions: bool = False  # regression: clip predictions to the fold's training target range
+    clip_predictions: bool = True  # regression: clip predictions to the fold's training target range (a linear fit
+    # in log space extrapolates outliers to wild prices; trees stay inside it anyway)
     group_range: GroupRangeConfig = field(default_factory=GroupRangeConfig)  # regression: and to their group's range
     calibration: Optional[str] = None  # classification: temperature | platt | isotonic, fitted on an inner split of each fold
     calibration_fraction: float = 0.2  # share of a fold's training rows the calibration map is fitted on
