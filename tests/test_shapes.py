@@ -119,6 +119,17 @@ def test_new_refuses_to_overwrite_and_names_what_it_cannot_guess(home, workdir, 
     assert "not a path" in capsys.readouterr().err
 
 
+def test_new_with_force_keeps_the_users_folds_and_says_what_the_files_suggest(home, workdir):
+    folder = make_case("label", workdir / "files")
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
+    defaults = home / "configs" / "case" / "defaults.yaml"
+    defaults.write_text("cv:\n  scheme: kfold\n  n_splits: 3\n")  # the user's own
+    assert main(["new", "comp=case", f"data_dir={folder}", "force=true"]) == 0
+    assert defaults.read_text() == "cv:\n  scheme: kfold\n  n_splits: 3\n"
+    header = (home / "competitions" / "case" / "competition.yaml").read_text()
+    assert "kept as it was: kfold): the files suggest stratified" in header
+
+
 def test_tabular_classification_ensembles_on_probabilities(home, workdir):
     from kagglekit.ensembles import ensemble
 
@@ -261,10 +272,11 @@ def test_lightgbm_early_stops_on_an_inner_split_and_says_where(workdir):
     assert res.record["cv_mean"] > 0.6
 
 
-@pytest.mark.parametrize("relation", ["later_period", "unseen_groups"])
+@pytest.mark.parametrize("relation", ["later_period", "unseen_groups", "unseen_people"])
 def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(relation, home, workdir):
     """Test rows that are the next period get time folds on their date column (declared a date); test rows of keys
-    train never shows get group folds on that key. The evidence is a comment in configs/NAME/defaults.yaml."""
+    train never shows get group folds on that key, whatever its name (a panel's person number). The evidence is a
+    comment in configs/NAME/defaults.yaml."""
     rng = np.random.default_rng(1)
     n, n_test = 360, 90
     frame, score = _features(n + n_test, rng)
@@ -273,9 +285,13 @@ def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(rel
         when = pd.date_range("2021-01-01", periods=n + n_test, freq="6h", tz="UTC")
         frame["when"] = [t.isoformat().replace("+00:00", "Z") for t in when]
         expect = {"scheme": "time", "time_column": "when"}
-    else:
+    elif relation == "unseen_groups":
         frame["store_id"] = np.concatenate([rng.integers(0, 60, n), rng.integers(100, 130, n_test)])
         expect = {"scheme": "group", "group_column": "store_id"}
+    if relation == "unseen_people":  # a panel: a person's rows over the years, test persons never in train
+        frame["year"] = np.tile(np.arange(1980, 1986), (n + n_test) // 6)
+        frame["nr"] = np.repeat(np.arange((n + n_test) // 6), 6) * 7 + 13  # a key not named like one
+        expect = {"scheme": "group", "group_column": "nr"}
     train_rows, test_rows = frame.iloc[:n].copy(), frame.iloc[n:].copy()
     train_rows["price"] = score[:n] * 10 + 100
     folder = _write(workdir / "files" / relation, train_rows, test_rows,
@@ -289,14 +305,14 @@ def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(rel
     spec = yaml.safe_load(written)
     assert spec.get("columns", {}).get("date", []) == (["when"] if relation == "later_period" else [])
     assert f"defaults.yaml): {expect['scheme']}, " in written  # the folds and their evidence, in the header too
-    if relation == "unseen_groups":
-        assert "# columns, group key 'store_id':" in written
+    if relation != "later_period":
+        assert f"# columns, group key '{expect['group_column']}':" in written
     res = train(f"case-{relation}", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=80"], **QUIET)
     folds = pd.read_csv(res.run_dir / "folds.csv")["fold"].to_numpy()
     if relation == "later_period":  # each fold a contiguous period
         assert all(np.all(np.diff(np.flatnonzero(folds == k)) == 1) for k in range(5))
-    else:  # no store in two folds
-        stores = train_rows["store_id"].to_numpy()
+    else:  # no store (person) in two folds
+        stores = train_rows[expect["group_column"]].to_numpy()
         assert all(len(set(folds[stores == s])) == 1 for s in np.unique(stores))
     assert res.record["cv_mean"] < 0.8 * train_rows["price"].std()
 
@@ -413,3 +429,19 @@ def test_a_log_metric_fits_the_logs_and_clips_to_the_training_range_by_default(h
     assert prices.gt(0).all() and prices.max() <= train_rows["price"].max() + 1e-6
     unclipped = train("prices", "ridge", [f"data_dir={folder}", "clip_predictions=false"], submit_file=False, **QUIET)
     assert np.load(unclipped.run_dir / "test.npy").max() > 10 * train_rows["price"].max()
+
+
+def test_a_whole_number_column_with_gaps_in_test_is_not_taken_for_unseen_groups():
+    """Test's copy of an integer column with a gap reads as floats (730.0): compared as numbers, its values are the
+    ones train shows, so a measurement such as a garage area is no group key; a panel's person number still is."""
+    from kagglekit.tabular.validation import guess_validation
+
+    rng = np.random.default_rng(3)
+    area = pd.Series(rng.integers(0, 150, 900) * 4)  # about 150 values, each on several rows
+    train_rows = pd.DataFrame({"id": np.arange(600), "area": area[:600], "y": rng.normal(size=600)})
+    test_rows = pd.DataFrame({"id": np.arange(600, 900), "area": area[600:].astype(float).to_numpy()})
+    test_rows.loc[0, "area"] = np.nan
+    assert guess_validation(train_rows, test_rows, ["id"], "regression").cv["scheme"] == "kfold"
+    test_rows["area"] = test_rows["area"] + 10_000  # now values train never shows: a key
+    assert guess_validation(train_rows, test_rows, ["id"], "regression").cv == {"scheme": "group", "group_column": "area",
+                                                                               "n_splits": 5}

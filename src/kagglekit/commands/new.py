@@ -18,7 +18,7 @@ from ..core.competition import check_name
 from ..core.config import parse_overrides
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
-from ..core.files import COMPRESSED, found_instead, locate_table, read_table
+from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import IMAGE_SUFFIXES, image_path_column, picture_side, pixel_columns
 from ..tabular.roles import guess_roles
@@ -170,13 +170,18 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
         raise UserError(f"{display(target)} exists; pass force=true to overwrite it.")
     spec = guess_competition(folder, name)
     validation, evidence = spec.pop("validation"), spec.pop("evidence", [])
+    defaults = config_dir() / name / "defaults.yaml"
+    kept = (read_yaml(defaults) or {}).get("cv") if defaults.exists() else None
+    if kept is not None and {k: kept.get(k) for k in validation.cv} != validation.cv:  # theirs stays; say what differs
+        folds = [f"# folds ({display(defaults)}, kept as it was: {kept.get('scheme')}): the files suggest "
+                 f"{validation.cv.get('scheme')}, {validation.evidence[0] if validation.evidence else ''}; delete the file "
+                 "and run `make new` again to take the guess\n"]
+    else:
+        folds = [f"# folds ({display(defaults)}): {validation.cv.get('scheme')}, {line}\n" for line in validation.evidence[:1]]
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
               "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n"
-              + "".join(f"# columns, {line}\n" for line in evidence)
-              + "".join(f"# folds ({display(config_dir() / name / 'defaults.yaml')}): {validation.cv.get('scheme')}, "
-                        f"{line}\n" for line in validation.evidence[:1]))
+              + "".join(f"# columns, {line}\n" for line in evidence) + "".join(folds))
     atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
-    defaults = config_dir() / name / "defaults.yaml"
     if not defaults.exists():  # a user's own defaults are never replaced
         why = "".join(f"# {line}\n" for line in validation.evidence)
         atomic_write_text(defaults, f"# {name}: shared settings of every model config here. Folds guessed from how test "

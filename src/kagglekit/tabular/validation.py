@@ -40,22 +40,29 @@ def _after(train: pd.Series, test: pd.Series) -> Optional[str]:
 
 def _unseen_groups(train: pd.Series, test: pd.Series) -> Optional[str]:
     """Evidence that the test rows are groups the train rows never show (a key repeated across rows), or None."""
-    keys = train.dropna().astype(str)
+    numbers = pd.api.types.is_numeric_dtype(train) and pd.api.types.is_numeric_dtype(test)
+    # As numbers when both are (a test column with gaps reads as floats: 730.0 is train's 730), else as text.
+    keys, asked = (train.dropna().astype(float), test.dropna().astype(float)) if numbers \
+        else (train.dropna().astype(str), test.dropna().astype(str))
     n_groups = keys.nunique()
     if n_groups < 20 or n_groups > 0.5 * len(keys):
         return None  # a handful of levels is a category, one per row an id
-    unseen = ~test.dropna().astype(str).isin(set(keys))
+    unseen = ~asked.isin(set(keys))
     if unseen.mean() < 0.9:
         return None
     return (f"{n_groups} groups of {len(keys) / n_groups:.1f} train rows on average; {unseen.mean():.0%} of test rows "
             "belong to groups train never shows")
 
 
-def _could_be_a_key(name: str, values: pd.Series) -> bool:
-    """Text columns, and whole numbers named like a key (``store_id``, ``UserID``): not measurements or pixels."""
-    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
-        return True
-    return pd.api.types.is_integer_dtype(values) and "id" in name.lower().replace("_", "")[-4:]
+def _named_like_a_key(name: str) -> bool:
+    return "id" in name.lower().replace("_", "")[-4:]  # store_id, UserID
+
+
+def _could_be_a_key(values: pd.Series) -> bool:
+    """Text columns and whole numbers, not measurements: a key's test values are mostly ones train never shows, which
+    ``_unseen_groups`` then checks (a pixel or a count shows the same values in both)."""
+    return pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values) \
+        or pd.api.types.is_integer_dtype(values)
 
 
 def guess_validation(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str], task: str) -> ValidationGuess:
@@ -71,9 +78,12 @@ def guess_validation(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: Li
             why = _after(train[col], test[col])
             if why:
                 return ValidationGuess({"scheme": "time", "time_column": col, "n_splits": 5}, [f"{col}: {why}"], dates)
-    for col in shared:
-        if col in dates or not _could_be_a_key(col, train[col]):
+    for col in sorted(shared, key=lambda c: not _named_like_a_key(c)):  # columns named like a key first
+        if col in dates or not _could_be_a_key(train[col]):
             continue
+        if pd.api.types.is_integer_dtype(train[col]) and not _named_like_a_key(col) \
+                and train[col].value_counts().median() < 2:
+            continue  # whole numbers most of which occur once (square feet): a measurement, not a person's number
         why = _unseen_groups(train[col], test[col])
         if why:
             return ValidationGuess({"scheme": "group", "group_column": col, "n_splits": 5}, [f"{col}: {why}"], dates)
