@@ -65,15 +65,20 @@ def _guess_class_folders(folder: Path, name: str, dirs: Dict[str, str], sample_p
                         "class_folders).")
     sub_id, label = sample.columns
     classes = [d.name for d in (folder / dirs["train_dir"]).iterdir() if d.is_dir()]
-    side = picture_side(sorted(p for p in (folder / dirs["train_dir"]).glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES),
-                        folder)
+    images, line = _with_side(
+        {"layout": "class_folders", **dirs},
+        f"images in class folders: {dirs['train_dir']}/<class>/<file> ({len(classes)} classes), {dirs['test_dir']}/<file>; "
+        f"the sample's '{sub_id}' names the test files, '{label}' the class",
+        sorted(p for p in (folder / dirs["train_dir"]).glob("*/*") if p.suffix.lower() in IMAGE_SUFFIXES), folder)
     return {"kaggle": name, "title": name, "kind": "image", "task": "binary" if len(classes) == 2 else "multiclass",
             "id": str(sub_id), "target": str(label), "metric": "accuracy", "submission": {"format": "label"},
-            "images": {"layout": "class_folders", **dirs, **({"side": side} if side else {})},
-            "files": {"sample_submission": sample_path.name},
-            "evidence": [f"images in class folders: {dirs['train_dir']}/<class>/<file> ({len(classes)} classes), "
-                         f"{dirs['test_dir']}/<file>; the sample's '{sub_id}' names the test files, '{label}' the class"
-                         + (f"; pictures about {side} px a side" if side else "")]}
+            "images": images, "files": {"sample_submission": sample_path.name}, "evidence": [line]}
+
+
+def _with_side(images: Dict, evidence: str, pictures: List[Path], folder: Path) -> tuple:
+    """(images section, evidence line) with the pictures' own side (``picture_side``) added where any could be read."""
+    side = picture_side(pictures, folder)
+    return ({**images, "side": side}, f"{evidence}; pictures about {side} px a side") if side else (images, evidence)
 
 
 def guess_competition(folder: Path, name: str) -> Dict:
@@ -144,9 +149,10 @@ def guess_competition(folder: Path, name: str) -> Dict:
         evidence.append(f"pixels '{pixels[0]}'..'{pixels[-1]}': {len(pixels)} columns, a {side}x{side} picture a row")
     paths = None if pixels else image_path_column(train, folder)
     if paths:
-        side = picture_side([folder / v for v in train[paths[0]].dropna().astype(str)], folder)
-        spec.update(kind="image", images={"layout": "path_column", "path_column": paths[0], **({"side": side} if side else {})})
-        evidence.append(paths[1] + (f"; pictures about {side} px a side" if side else ""))
+        images, line = _with_side({"layout": "path_column", "path_column": paths[0]}, paths[1],
+                                  [folder / v for v in train[paths[0]].dropna().astype(str)], folder)
+        spec.update(kind="image", images=images)
+        evidence.append(line)
     spec["files"] = files
     skip = ([spec["id"]] if spec["id"] else []) + targets + pixels + ([paths[0]] if paths else [])
     validation = guess_validation(train, test, skip, task)

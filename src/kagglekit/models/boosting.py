@@ -485,7 +485,6 @@ class GBRTParams(EarlyStoppingParams):
     min_samples_leaf: Optional[int] = None  # null: from the row count, as LightGBM (5% of the rows, 5 to 20)
     loss: str = "huber"  # regression loss; classification always uses log-loss
     early_stopping_rounds: int = 50
-    inner_cv_rounds: int = 50
     max_trees: int = 6000  # binds from 5 classes up (1,500 iterations x 4 classes fit): its trees cost more than LightGBM's
     max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 

@@ -58,11 +58,13 @@ def _named_like_a_key(name: str) -> bool:
     return "id" in name.lower().replace("_", "")[-4:]  # store_id, UserID
 
 
-def _could_be_a_key(values: pd.Series) -> bool:
-    """Text columns and whole numbers, not measurements: a key's test values are mostly ones train never shows, which
-    ``_unseen_groups`` then checks (a pixel or a count shows the same values in both)."""
-    return pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values) \
-        or pd.api.types.is_integer_dtype(values)
+def _could_be_a_key(name: str, values: pd.Series) -> bool:
+    """Text columns, whole numbers named like a key, and other whole numbers most of whose values occur on several rows
+    (a panel's person number; not square feet, most of which occur once). Whether test shows values train never does
+    is ``_unseen_groups``'s check (a pixel or a count shows the same values in both)."""
+    if pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values):
+        return True
+    return pd.api.types.is_integer_dtype(values) and (_named_like_a_key(name) or values.value_counts().median() >= 2)
 
 
 def guess_validation(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str], task: str) -> ValidationGuess:
@@ -79,11 +81,8 @@ def guess_validation(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: Li
             if why:
                 return ValidationGuess({"scheme": "time", "time_column": col, "n_splits": 5}, [f"{col}: {why}"], dates)
     for col in sorted(shared, key=lambda c: not _named_like_a_key(c)):  # columns named like a key first
-        if col in dates or not _could_be_a_key(train[col]):
+        if col in dates or not _could_be_a_key(col, train[col]):
             continue
-        if pd.api.types.is_integer_dtype(train[col]) and not _named_like_a_key(col) \
-                and train[col].value_counts().median() < 2:
-            continue  # whole numbers most of which occur once (square feet): a measurement, not a person's number
         why = _unseen_groups(train[col], test[col])
         if why:
             return ValidationGuess({"scheme": "group", "group_column": col, "n_splits": 5}, [f"{col}: {why}"], dates)
