@@ -317,25 +317,36 @@ def test_new_writes_the_folds_the_test_rows_call_for_and_trains_with_no_edit(rel
     assert res.record["cv_mean"] < 0.8 * train_rows["price"].std()
 
 
-def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
-    """A short-message source classification (ROC AUC): the text column is declared text (its evidence in the file's
-    header), a per-row hash column is dropped, the zoned timestamp is a date, and LightGBM learns from the words."""
-    rng = np.random.default_rng(3)
-    n, n_test = 400, 100
+def _messages(n, seed=3):
+    """(frame, label): short messages whose words say spam or not, sent 37 minutes apart, a per-row hash, a town."""
+    rng = np.random.default_rng(seed)
     spam = ["win", "free", "prize", "cash", "offer", "click", "now", "urgent"]
     ham = ["meeting", "lunch", "report", "tomorrow", "thanks", "see", "you", "project"]
     filler = ["the", "a", "to", "for", "and", "is", "on", "we"]
-    label = rng.integers(0, 2, n + n_test)
+    label = rng.integers(0, 2, n)
     words = [" ".join(rng.choice((spam if y else ham), 3).tolist() + rng.choice(filler, 5).tolist()) for y in label]
-    when = pd.date_range("2022-05-01", periods=n + n_test, freq="37min", tz="UTC")
-    frame = pd.DataFrame({"id": np.arange(n + n_test), "message": words,
+    when = pd.date_range("2022-05-01", periods=n, freq="37min", tz="UTC")
+    frame = pd.DataFrame({"id": np.arange(n), "message": words,
                           "sent": [t.isoformat().replace("+00:00", "Z") for t in when],
-                          "hash": [f"h{rng.integers(1e12):x}{i}" for i in range(n + n_test)],
-                          "city": rng.choice([f"town{k}" for k in range(60)], n + n_test)})
+                          "hash": [f"h{rng.integers(1e12):x}{i}" for i in range(n)],
+                          "city": rng.choice([f"town{k}" for k in range(60)], n)})
+    return frame, label
+
+
+def _message_competition(workdir, name, target, n=400, n_test=100):
+    """A `make new` competition of messages; ``target(frame, label)`` gives the training rows' answers."""
+    frame, label = _messages(n + n_test)
     train_rows, test_rows = frame.iloc[:n].copy(), frame.iloc[n:].copy()
-    train_rows["spam"] = label[:n]
-    folder = _write(workdir / "files" / "sms", train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "spam": 0.5}))
-    assert main(["new", "comp=sms", f"data_dir={folder}"]) == 0
+    train_rows["spam"] = target(frame, label)[:n]
+    folder = _write(workdir / "files" / name, train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "spam": 0.5}))
+    assert main(["new", f"comp={name}", f"data_dir={folder}"]) == 0
+    return folder
+
+
+def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
+    """A short-message source classification (ROC AUC): the text column is declared text (its evidence in the file's
+    header), a per-row hash column is dropped, the zoned timestamp is a date, and LightGBM learns from the words."""
+    folder = _message_competition(workdir, "sms", lambda frame, label: label)
     text = (home / "competitions/sms/competition.yaml").read_text()
     spec = yaml.safe_load(text)
     assert spec["columns"]["text"] == ["message"] and spec["columns"]["date"] == ["sent"]
@@ -343,6 +354,30 @@ def test_new_finds_free_text_and_keys_and_the_text_is_learned(home, workdir):
     assert "# columns, high-cardinality 'city': 60 levels" in text and "city" not in str(spec["columns"])
     res = train("sms", "lightgbm", [f"data_dir={folder}", "model.params.n_estimators=100"], **QUIET)
     assert res.record["cv_mean"] > 0.9  # chance is 0.5; the words decide
+
+
+def test_catboost_reads_the_words_and_the_hour_and_never_a_dropped_column(home, workdir):
+    """CatBoost keeps its own categories but gets dates and free text as numbers (a tweet or a timestamp read as a
+    category is a level of one row, nothing to learn): it learns a target set by the words, and one set by the hour
+    of the day, far above chance; the hash `new` dropped and the id never reach it."""
+    from kagglekit.core.competition import ColumnsSpec
+    from kagglekit.tabular.preprocess import CategoryFrame, infer_roles
+    from kagglekit.tabular.run_config import PreprocessConfig
+
+    frame, label = _messages(300)
+    columns = ColumnsSpec(text=["message"], date=["sent"], drop=["hash"])
+    roles = infer_roles(frame, columns, ["id"], 30)
+    pre = CategoryFrame(roles, columns, PreprocessConfig(), "binary", 0, drop=["id", "hash"])
+    fitted = pre.fit_transform(frame.iloc[:200], label[:200])
+    assert list(pre.transform(frame.iloc[200:]).columns) == list(fitted.columns)
+    assert {"id", "hash", "message", "sent"}.isdisjoint(fitted.columns) and fitted["city"].equals(frame["city"][:200])
+    assert "date__sent_hour" in fitted.columns and any("text_model" in c for c in fitted.columns)
+
+    night = lambda f, label: (pd.to_datetime(f["sent"]).dt.hour < 12).astype(int).to_numpy()  # noqa: E731
+    for name, target in (("words", lambda f, label: label), ("hours", night)):
+        folder = _message_competition(workdir, name, target)
+        res = train(name, "catboost", [f"data_dir={folder}", "model.params.n_estimators=200"], **QUIET)
+        assert res.record["cv_mean"] > 0.9, name  # chance is 0.5
 
 
 def test_free_text_stays_sparse_tfidf_for_linear_models_and_svd_for_the_rest(home, workdir):

@@ -656,8 +656,8 @@ class _CatBoostStop:
 
 
 class EarlyStoppedCatBoost(EarlyStopped):
-    """CatBoost on the raw feature frame (its own ordered target statistics for categories), tree count chosen on
-    inner splits; on the GPU when there is one."""
+    """CatBoost on the feature frame (its own ordered target statistics for categories; dates, text and lists made
+    into numbers by ``CategoryFrame``), tree count chosen on inner splits; on the GPU when there is one."""
 
     def __init__(self, p, task, seed, threads, gpu: bool):
         super().__init__(p, task, seed, threads)
@@ -735,7 +735,7 @@ def _check_catboost(p: CatBoostParams):
     return _check_extra(p, fixed, known=known) or _check_boosting(p)
 
 
-@register_model("catboost", CatBoostParams, "CatBoost on the raw features (native categories; GPU when present), tree "
-                "count and start chosen on inner splits", check=_check_catboost, eats="frame")
+@register_model("catboost", CatBoostParams, "CatBoost on the features (native categories; GPU when present), tree "
+                "count and start chosen on inner splits", check=_check_catboost, eats="categories")
 def build_catboost(p: CatBoostParams, task: str, seed: int, speed):
     return EarlyStoppedCatBoost(p, task, seed, thread_count(speed.threads), _gpu(speed))

@@ -110,7 +110,7 @@ class PlainBooster(FramedPredictions):
 
 
 def _register(library: str) -> None:
-    eats = "frame" if library == "catboost" else "table"
+    eats = "categories" if library == "catboost" else "table"
 
     @register_model(f"{library}_plain", PlainParams, f"{library} at the library's defaults, early stopping on one 15% "
                     "split, no refit: the reference `make bench` prices the booster against", check=_check_plain, eats=eats)

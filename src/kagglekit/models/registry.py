@@ -2,7 +2,8 @@
 
 Every entry returns an object with ``fit`` and ``predict`` (and ``predict_proba`` for classifiers).
 ``eats`` tells the Task what to feed it: ``table`` (the fold's preprocessed numeric matrix),
-``frame`` (the raw feature frame: the model preprocesses itself) or ``images`` (the cached pictures).
+``frame`` (the raw feature frame: the model preprocesses itself), ``categories`` (the feature frame with its
+categories as they are, its dates, text and lists made into numbers) or ``images`` (the cached pictures).
 Builders import their heavy libraries only when called, so listing models and checking configs stay fast.
 """
 
@@ -16,7 +17,7 @@ from omegaconf.errors import OmegaConfBaseException
 
 from ..core.errors import UserError
 
-EATS = ("table", "frame", "images")
+EATS = ("table", "frame", "categories", "images")
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,8 @@
 
 It serves every Task that can hand it a table: tabular competitions, and image competitions through
 frozen-backbone embeddings. Models that ``eat`` a ``table`` get the fold's preprocessed matrix; those
-that eat a ``frame`` (AutoGluon) get the raw feature frame.
+that eat a ``frame`` (AutoGluon) get the raw feature frame; those that eat ``categories`` (CatBoost, RealMLP, TabM)
+the frame with its dates, free text and lists made into numbers (``CategoryFrame``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from ..core.targets import Targets
 from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
 from .run_config import GroupRangeConfig, PreprocessConfig
-from .preprocess import RawFrame, build_preprocessor, infer_roles
+from .preprocess import CategoryFrame, RawFrame, build_preprocessor, infer_roles
 from .ranges import GroupRange, group_keys
 from .reports import fold_importance
 
@@ -69,7 +70,7 @@ class TableFoldFitter:
         self.regression, self.multilabel = t.task == "regression", t.task == "multilabel"
         self.forward, self.inverse = TRANSFORMS[problem.target_transform if self.regression else None]
         self.keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
-        self.raw = get_entry(model_name).eats == "frame"
+        self.eats = get_entry(model_name).eats
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
         if self.by_group is not None:
             self.groups = group_keys(problem.features[self.by_group.column])
@@ -92,13 +93,17 @@ class TableFoldFitter:
         model = build_averaged(self.model_name, self.params, task, self.seed + k, self.speed, self.seeds)
         if self.model_dir and getattr(model, "keeps_files", False):  # AutoGluon: its files in a folder of the run
             model.set_params(path=self.model_dir / f"fold_{k}{sub}")
-        if self.raw:  # AutoGluon, CatBoost: they read the raw frame
-            pre = RawFrame(problem.drop)
+        drop = problem.drop + [c for c in problem.columns.drop if c not in problem.drop]
+        if self.eats == "frame":  # AutoGluon: it reads the raw frame
+            pre = RawFrame(drop)
         else:
             # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
             roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels)
-            pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k,
-                                     sparse_ok=get_entry(self.model_name).sparse)
+            if self.eats == "categories":
+                pre = CategoryFrame(roles, problem.columns, problem.preprocess, task, self.seed + k, drop)
+            else:
+                pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k,
+                                         sparse_ok=get_entry(self.model_name).sparse)
         X = pre.fit_transform(problem.features.iloc[rows], y[rows])
         model.fit(X, y[rows])
         return pre, model, X

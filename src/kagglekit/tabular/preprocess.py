@@ -399,7 +399,7 @@ def build_preprocessor(
 
 
 class RawFrame(BaseEstimator, TransformerMixin):
-    """For models that preprocess themselves (AutoGluon): the feature frame minus the id column."""
+    """For models that preprocess themselves (AutoGluon): the feature frame minus the id and dropped columns."""
 
     def __init__(self, drop: List[str] = None):
         self.drop = drop
@@ -409,3 +409,46 @@ class RawFrame(BaseEstimator, TransformerMixin):
 
     def transform(self, X):
         return X.drop(columns=[c for c in (self.drop or []) if c in X.columns])
+
+
+DERIVED_ROLES = ("date", "text", "multi")
+
+
+class CategoryFrame(BaseEstimator, TransformerMixin):
+    """For models with their own category handling (CatBoost, RealMLP, TabM): the feature frame with its numbers and
+    categories as they are, and what such a model cannot read made into numbers as the table models get them (each
+    date column its calendar parts, each free-text column its words' SVD components and the cross-fitted text model's
+    scores, each list column its item indicators). Without this a tweet or a timestamp is a category of one row.
+    ``roles`` come from the fitted rows (``infer_roles``); ``drop``: ids and dropped columns."""
+
+    def __init__(self, roles: Dict[str, List[str]], columns: ColumnsSpec, cfg: PreprocessConfig, task: str,
+                 seed: int = 0, drop: List[str] = None):
+        self.roles, self.columns, self.cfg, self.task, self.seed, self.drop = roles, columns, cfg, task, seed, drop
+
+    def _derived(self) -> List[str]:
+        return [c for role in DERIVED_ROLES for c in self.roles.get(role, [])]
+
+    def _kept(self, X) -> pd.DataFrame:
+        gone = set(self.drop or []) | set(self._derived())
+        return X.drop(columns=[c for c in X.columns if c in gone])
+
+    def _joined(self, X, parts: np.ndarray) -> pd.DataFrame:
+        names = self.parts_.get_feature_names_out()
+        return pd.concat([self._kept(X), pd.DataFrame(parts, columns=names, index=X.index)], axis=1)
+
+    def fit(self, X, y=None):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        self.parts_ = None
+        if not self._derived():
+            return self._kept(X)
+        only = {role: (cols if role in DERIVED_ROLES else []) for role, cols in self.roles.items()}
+        self.parts_ = build_preprocessor(only, self.columns, self.cfg, self.task, self.seed)
+        return self._joined(X, self.parts_.fit_transform(X, y))  # the text model cross-fits here
+
+    def transform(self, X):
+        if self.parts_ is None:
+            return self._kept(X)
+        return self._joined(X, self.parts_.transform(X))

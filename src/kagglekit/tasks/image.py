@@ -28,7 +28,7 @@ TTA_VIEWS = ("hflip", "vflip", "crops")
 class ImageTask(Task):
     kind = "image"
     config_cls = ImageRunConfig
-    eats = ("images", "table", "frame")
+    eats = ("images", "table", "frame", "categories")
     native = ("images",)  # table models here learn from a frozen backbone's embeddings
     spec_sections = {"images": ImagesSpec}
 

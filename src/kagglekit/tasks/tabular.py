@@ -44,8 +44,8 @@ def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Option
 class TabularTask(Task):
     kind = "tabular"
     config_cls = TabularRunConfig
-    eats = ("table", "frame")
-    native = ("table", "frame")
+    eats = ("table", "frame", "categories")
+    native = ("table", "frame", "categories")
 
     def check_config(self, spec, run: TabularRunConfig) -> None:
         super().check_config(spec, run)
