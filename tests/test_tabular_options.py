@@ -87,3 +87,31 @@ def test_roles_are_guessed_from_generated_columns_with_their_evidence():
     lines = "\n".join(guess.evidence)
     assert "text 'review': 100% distinct, 7 words on average" in lines and "20..190: codes" in lines
     assert "a different single token in every row" in lines
+
+
+def test_a_high_cardinality_columns_encodings_reach_a_net_on_the_numbers_scale_and_the_mlp_learns_a_year():
+    """Target encodings are in the target's units (a year: about 2,000); with `preprocess.scale` they are scaled as
+    the numbers are, so the mlp learns from them, and sklearn's encoder is driven without deprecated arguments."""
+    import warnings
+
+    import pandas as pd
+
+    from kagglekit.core.competition import ColumnsSpec
+    from kagglekit.tabular.preprocess import build_preprocessor, infer_roles
+    from kagglekit.tabular.run_config import PreprocessConfig
+
+    rng = np.random.default_rng(0)
+    artist = rng.integers(0, 200, 1500)
+    frame = pd.DataFrame({"artist": [f"a{k}" for k in artist], "size": rng.normal(size=1500)})
+    year = 1900 + artist * 0.5 + frame["size"].to_numpy() + rng.normal(scale=2, size=1500)
+    roles = infer_roles(frame, ColumnsSpec(), [], 30)
+    assert roles["high_cardinality"] == ["artist"]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FutureWarning)
+        X = build_preprocessor(roles, ColumnsSpec(), PreprocessConfig(), "regression", 0).fit_transform(frame[:1000], year[:1000])
+    assert np.abs(X.mean(axis=0)).max() < 0.1 and np.abs(X.std(axis=0) - 1).max() < 0.1
+    net = build_model("mlp", {"max_epochs": 60}, "regression", 0, SpeedConfig(threads=1))
+    pre = build_preprocessor(roles, ColumnsSpec(), PreprocessConfig(), "regression", 0)
+    net.fit(pre.fit_transform(frame[:1000], year[:1000]), year[:1000])
+    rmse = np.sqrt(np.mean((net.predict(pre.transform(frame[1000:])) - year[1000:]) ** 2))
+    assert rmse < 0.5 * year.std(), rmse  # the constant's error is the sd (about 29 years)

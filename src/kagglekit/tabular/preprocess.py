@@ -19,6 +19,7 @@ from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.impute import SimpleImputer
+from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
@@ -316,7 +317,6 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
         return self
 
     def fit_transform(self, X, y=None, **fit_params):
-        from sklearn.model_selection import KFold
 
         Z, y = self._fit(X, y)
         out = np.zeros((len(y), self._width()))
@@ -370,9 +370,13 @@ def build_preprocessor(
     if roles["high_cardinality"] and cfg.high_cardinality != "drop":
         if cfg.high_cardinality == "target":
             target_type = "continuous" if task == "regression" else ("binary" if task == "binary" else "auto")
-            # sklearn's TargetEncoder cross-fits inside fit_transform, so a row never sees its own target.
+            # sklearn's TargetEncoder cross-fits inside fit_transform, so a row never sees its own target; its
+            # splits are the ones its deprecated shuffle=True, random_state=seed made (the same encodings).
+            splits = (KFold if target_type == "continuous" else StratifiedKFold)(5, shuffle=True, random_state=seed)
+            # Encodings are in the target's units (a year: about 2,000): scaled as the numbers are, or a net's
+            # inputs start far from the range its initialisation expects.
             high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
-                                 TargetEncoder(target_type=target_type, shuffle=True, random_state=seed))
+                                 TargetEncoder(target_type=target_type, cv=splits), *([StandardScaler()] if cfg.scale else []))
         else:
             high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
                                  OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
