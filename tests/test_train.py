@@ -102,3 +102,13 @@ def test_kernel_ridge_is_refused_for_classes_with_one_line(workdir):
 
     with pytest.raises(UserError, match="kernel_ridge is a regression model"):
         train("credit", "kernel_ridge", ["data=sample"], progress=False, log=lambda *a: None)
+
+
+@pytest.mark.parametrize("hidden", [False, True])
+def test_progress_bars_show_unless_tqdm_disable_is_set(hidden, workdir, monkeypatch, capsys):
+    """Our bars pass tqdm an explicit disable=, which beats its TQDM_DISABLE variable: we honour it ourselves."""
+    monkeypatch.setenv("TQDM_DISABLE", "1" if hidden else "")
+    train("house-prices", "mlp", ["data.sample=true", "model.params.max_epochs=3", "cv.only_folds=[0]"],
+          progress=True, log=lambda *a: None)
+    err = capsys.readouterr().err
+    assert ("folds" in err and "epochs" in err) != hidden, err[-500:]

@@ -15,6 +15,7 @@ from tqdm.auto import tqdm
 from .errors import UserError
 from .executors import EXECUTORS
 from .metrics import Metric
+from .progress import bar_hidden
 from .runs import RunDir
 from .version import code_version, describe
 
@@ -101,7 +102,7 @@ def run_cv(
         resumed.append(k)
         log.info("fold %d: resumed from %s", k, run.fold_json(k).name)
     scores: dict = {}
-    bar = tqdm(total=len(todo), desc=f"{run.config_name} folds", disable=not progress)
+    bar = tqdm(total=len(todo), desc=f"{run.config_name} folds", disable=bar_hidden(progress))
 
     def report(k: int, score: float) -> None:
         scores[k] = score

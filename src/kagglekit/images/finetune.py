@@ -27,6 +27,7 @@ from tqdm.auto import tqdm
 from ..core.errors import UserError
 from ..core.io import atomic_write_bytes, atomic_write_text
 from ..core.metrics import get_metric
+from ..core.progress import bar_hidden
 from ..core.paths import display
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, crops_sized_to, mix_batch, tta_views
@@ -168,7 +169,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         if ranks.lead:
             log(f"resuming at epoch {state['epoch'] + 1}/{p.epochs} from {ckpt.name}")
 
-    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=not (clf.progress and ranks.lead))
+    bar = tqdm(range(state["epoch"], p.epochs), desc="epochs", leave=False, disable=bar_hidden(clf.progress and ranks.lead))
     for epoch in bar:
         # Every random source restarts from (seed, epoch): a resumed epoch draws what an uninterrupted one would.
         # Ranks draw the same batch order, but their own dropout and augmentation (per-rank seeds).
@@ -185,7 +186,7 @@ def fine_tune(clf, train: ImageRows, y: np.ndarray, valid: Tuple[ImageRows, np.n
         model.train()
         start, loss_sum, batches, seen = time.perf_counter(), torch.zeros((), device=device), 0, 0
         steps_bar = tqdm(total=len(feed), desc=f"epoch {epoch + 1}", leave=False, unit="batch",
-                         disable=not (clf.progress and ranks.lead and len(feed) >= 20))  # long epochs only
+                         disable=bar_hidden(clf.progress and ranks.lead and len(feed) >= 20))  # long epochs only
         for batch, target in feed.epoch(order, ranks):
             x = norm(batch)
             if on_device is not None:

@@ -12,6 +12,7 @@ from typing import List
 
 import numpy as np
 
+from ..core.progress import bar_hidden
 from ..core.speed import thread_count, torch_device
 from .registry import register_model
 
@@ -73,7 +74,7 @@ class TorchMLP:
         net = self._net(X.shape[1], n_out).to(dev)
         opt = torch.optim.AdamW(net.parameters(), lr=p.lr, weight_decay=p.weight_decay)
         best, best_state, stale = float("inf"), None, 0
-        bar = tqdm(range(p.max_epochs), desc="epochs", leave=False, disable=not p.progress)
+        bar = tqdm(range(p.max_epochs), desc="epochs", leave=False, disable=bar_hidden(p.progress))
         for epoch in bar:
             net.train()
             perm = torch.randperm(len(fit), device=dev)

@@ -14,6 +14,7 @@ from typing import Callable, Optional
 from ..core.config import combine_overrides
 from ..core.errors import UserError
 from ..core.paths import runs_root
+from ..core.progress import bar_hidden
 from ..pipeline import train
 from .space import load_space, suggest
 from .study import FINISHED, StudyJob, n_finished, open_study
@@ -44,7 +45,7 @@ def run_worker(job: StudyJob, worker: int = 0, progress: bool = False) -> None:
     base = runs_root() / comp / "tune"
     deadline = None if job.timeout is None else time.time() + job.timeout
     live = (TrialState.COMPLETE, TrialState.PRUNED, TrialState.RUNNING, TrialState.WAITING)
-    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=not progress)
+    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc=f"trials (worker {worker})", disable=bar_hidden(progress))
     idle_since = None
     while deadline is None or time.time() < deadline:
         fail_stale_trials(study)  # a dead worker's trial: failed now, and queued again by the retry callback
@@ -132,7 +133,7 @@ def watch(study, trials: int, alive: Callable[[], bool], every: float = 2.0, pro
     """A progress bar over the study's finished trials (and its best value) while the workers run elsewhere."""
     from tqdm.auto import tqdm
 
-    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc="trials (all workers)", disable=not progress)
+    bar = tqdm(total=trials, initial=min(trials, n_finished(study)), desc="trials (all workers)", disable=bar_hidden(progress))
     while True:
         running = alive()
         now = study.get_trials(deepcopy=False)  # one look at the database per round
