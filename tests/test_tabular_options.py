@@ -80,10 +80,12 @@ def test_roles_are_guessed_from_generated_columns_with_their_evidence():
         "price": rng.normal(100, 10, n),  # an amount
         "colour": rng.choice(["red", "blue"], n),  # a small category
         "token": [f"k{rng.integers(1e9):x}{i}" for i in range(n)],  # one distinct token per row
+        "title": [f"{rng.choice(vocab)} {rng.choice(vocab)} {i}"[: 12 + i % 7] for i in range(n)],  # short, all distinct
+        "maker": [f"{rng.choice(vocab)} {rng.choice(vocab)}" for _ in range(n)],  # two words, 100 levels: a category
     })
     test = train.iloc[:20].assign(token=[f"t{i}" for i in range(20)])
     guess = guess_roles(train, test, skip=[])
-    assert guess.columns == {"text": ["review"], "categorical": ["subclass"], "drop": ["token"]}
+    assert guess.columns == {"text": ["review", "title"], "categorical": ["subclass"], "drop": ["token"]}
     lines = "\n".join(guess.evidence)
     assert "text 'review': 100% distinct, 7 words on average" in lines and "20..190: codes" in lines
     assert "a different single token in every row" in lines

@@ -3,8 +3,9 @@ carry no signal.
 
 Numbers, categories and their cardinality are read off dtypes at every run (``preprocess.infer_roles``); what cannot
 be is guessed here once, written to competition.yaml by `make new` with its evidence so a user can correct it:
-free text (most cells distinct, several words each) gets TF-IDF features instead of being a category of one row
-each; a text column unique per row with one token per cell (a hash, a row key) is dropped.
+free text (most cells distinct, several words each; or nearly every cell distinct, two words or more: titles, names)
+gets TF-IDF features instead of being a category of one row each; a text column unique per row with one token per
+cell (a hash, a row key) is dropped.
 """
 
 from __future__ import annotations
@@ -63,7 +64,7 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
             continue
         distinct = text.nunique() / len(text)
         words = text.str.split().str.len().mean()
-        if distinct >= 0.5 and words >= 3:
+        if distinct >= 0.5 and words >= 3 or distinct >= 0.9 and words >= 2:  # sentences; or titles and names
             out.columns.setdefault("text", []).append(col)
             out.evidence.append(f"text '{col}': {distinct:.0%} distinct, {words:.0f} words on average")
         elif distinct == 1.0 and words <= 1 and (test is None or col not in test.columns
