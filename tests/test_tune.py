@@ -84,8 +84,10 @@ def test_a_failing_worker_is_reported_with_its_message(workdir, configs):
         tune("house-prices", "lasso", ["data=sample", "fit_filter='NoSuchColumn > 3'"], trials=2, workers=2, **QUIET)
 
 
-def test_several_workers_are_watched_with_one_bar_of_finished_trials_and_the_best(capsys):
+def test_several_workers_are_watched_with_one_bar_of_finished_trials_and_the_best(capsys, monkeypatch):
     import optuna
+
+    monkeypatch.delenv("TQDM_DISABLE", raising=False)  # conftest hides bars; this one is the subject
 
     from kagglekit.tuning import watch
 
