@@ -1,11 +1,10 @@
 """RealMLP and TabM from pytabkit (the tabular nets that lead TabArena), with the library's tuned defaults.
 
 Both read the feature frame (dates, free text and lists made into numbers as the boosters get them) and bring their
-own preprocessing (robust scaling with smooth clipping, category
-embeddings or one-hot); what they lack is handled here, fitted on the rows they are given: missing numbers take the
-column's median, categories are fixed at fit (a level unseen then is missing at predict). Early stopping and the
-epoch count are the library's (its validation split is carved from the fold's training rows, never the fold's
-validation rows).
+own preprocessing (robust scaling with smooth clipping, category embeddings or one-hot); what they lack is handled
+here, fitted on the rows they are given: missing numbers take the column's median, categories are fixed at fit (a
+level unseen then is missing at predict). Early stopping and the epoch count are the library's (its validation split
+is carved from the fold's training rows, never the fold's validation rows).
 """
 
 from __future__ import annotations

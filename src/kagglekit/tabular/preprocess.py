@@ -317,7 +317,6 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
         return self
 
     def fit_transform(self, X, y=None, **fit_params):
-
         Z, y = self._fit(X, y)
         out = np.zeros((len(y), self._width()))
         for fit_rows, held in KFold(min(self.folds, len(y)), shuffle=True, random_state=self.seed).split(Z):
