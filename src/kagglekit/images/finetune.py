@@ -27,8 +27,8 @@ from tqdm.auto import tqdm
 from ..core.errors import UserError
 from ..core.io import atomic_write_bytes, atomic_write_text
 from ..core.metrics import get_metric
-from ..core.progress import bar_hidden
 from ..core.paths import display
+from ..core.progress import bar_hidden
 from ..core.speed import thread_count, torch_device
 from .augment import build_pipeline, crops_sized_to, mix_batch, tta_views
 from .backbones import create_backbone

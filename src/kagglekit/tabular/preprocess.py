@@ -432,8 +432,7 @@ class CategoryFrame(BaseEstimator, TransformerMixin):
         return [c for role in DERIVED_ROLES for c in self.roles.get(role, [])]
 
     def _kept(self, X) -> pd.DataFrame:
-        gone = set(self.drop or []) | set(self._derived())
-        return X.drop(columns=[c for c in X.columns if c in gone])
+        return RawFrame(list(self.drop or []) + self._derived()).transform(X)
 
     def _joined(self, X, parts: np.ndarray) -> pd.DataFrame:
         names = self.parts_.get_feature_names_out()

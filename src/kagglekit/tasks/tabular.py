@@ -27,6 +27,9 @@ from ..tabular.shift import adversarial_validation, shift_plot
 from .base import Task
 
 
+_DOMAIN = {"log": lambda y: bool((y > 0).all()), "log1p": lambda y: bool((y > -1).all())}  # targets a space can take
+
+
 def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Optional[str]:
     """The space regression models are fitted in: ``target_transform`` as set, or for ``auto`` the metric's own (an
     RMSE of logs is minimised by fitting the logs; a model fitted on the raw target pays for every negative or tiny
@@ -36,9 +39,7 @@ def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Option
     if target_transform != "auto":
         return target_transform
     space = competition_metric(spec).space
-    y = np.asarray(y, float)
-    inside = {"log": lambda: (y > 0).all(), "log1p": lambda: (y > -1).all()}
-    return space if space in inside and inside[space]() else None
+    return space if space in _DOMAIN and _DOMAIN[space](np.asarray(y, float)) else None
 
 
 class TabularTask(Task):
@@ -106,7 +107,7 @@ class TabularTask(Task):
 
     def fold_fitter(self, spec, run: TabularRunConfig, data, targets, rd, progress, log):
         transform = fitted_space(run.target_transform, spec, targets.y)
-        if transform == "log" and (targets.y <= 0).any() or transform == "log1p" and (targets.y <= -1).any():
+        if transform in _DOMAIN and not _DOMAIN[transform](targets.y):
             raise UserError(f"target_transform={transform} needs a positive target; {targets.columns} has values "
                             "out of its domain. Set target_transform=null.")
         keep = fit_mask(data.train, run.fit_filter)
