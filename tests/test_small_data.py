@@ -136,6 +136,31 @@ def test_a_forest_chooses_leaf_size_and_features_on_out_of_bag_loss_and_the_reco
         train("credit", "random_forest", ["data=sample", "model.params.min_samples_leaf=[0, 2]"], **QUIET)
 
 
+def test_forest_candidates_are_compared_small_and_only_the_winner_is_grown_to_the_forest_a_full_fit_grows(workdir):
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(400, 6))
+    y = (X[:, 0] + rng.normal(scale=1.5, size=400) > 0).astype(int)
+    speed, base = SpeedConfig(threads=1), {"n_estimators": 60, "linear_weight": 0}
+    chosen = build_model("extra_trees", {**base, "choose_trees": 15}, "binary", 0, speed).fit(X[:300], y[:300])
+    assert len(chosen.forest_.estimators_) == 60 and not chosen.forest_.warm_start
+    settings = [{"min_samples_leaf": m, "max_features": f} for m in (1, 3) for f in (0.5, "sqrt")]
+    small = [build_model("extra_trees", {**base, "n_estimators": 15, **s}, "binary", 0, speed).fit(X[:300], y[:300])
+             for s in settings]
+    winner = settings[int(np.argmin([f._out_of_bag(f.forest_, y[:300], None, 0.0)[0] for f in small]))]
+    assert {k: v for k, v in chosen.chosen_params_.items() if k != "linear_weight"} == winner  # chosen at 15 trees
+    full = build_model("extra_trees", {**base, **winner}, "binary", 0, speed).fit(X[:300], y[:300])
+    assert np.array_equal(chosen.predict_proba(X[300:]), full.predict_proba(X[300:]))  # grown: the full fit's trees
+
+    target = X[:, 0] * 2 + rng.normal(scale=0.5, size=400)
+    grid = {"min_samples_leaf": [1, 8], "choose_trees": 10, "n_estimators": 40}
+    regressor = build_model("random_forest", grid, "regression", 0, speed).fit(X[:300], target[:300])
+    alone = build_model("random_forest", {"n_estimators": 40, **regressor.chosen_params_}, "regression", 0, speed)
+    assert np.array_equal(regressor.predict(X[300:]), alone.fit(X[:300], target[:300]).predict(X[300:]))
+
+
 def _dense_linear(n: int, seed: int, regression: bool = False):
     """Rows whose target is a sum of ten small slopes: what a linear model finds at once and trees must piece together."""
     rng = np.random.default_rng(seed)

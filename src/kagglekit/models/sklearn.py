@@ -69,6 +69,9 @@ class ForestParams:
     linear_weight: Any = None
     linear_rows: int = 2000
     choose_rows: int = 20000  # above this many training rows only the last candidate pair is fitted (each costs a forest)
+    # Several candidates are compared out of bag at this many trees and only the winner is grown on to n_estimators
+    # (a warm start: the very trees a full fit grows), so choosing costs a fraction of the forest it chooses.
+    choose_trees: int = 100
 
 
 def _candidates(value, classification_default: list, regression_default, regression: bool) -> list:
@@ -97,9 +100,11 @@ class SmoothedForestClassifier:
     fold's training rows."""
 
     def __init__(self, forests: list, prior_weight: float, calibrate: bool, settings: Optional[list] = None,
-                 linear_weight: Any = 0.0, linear_rows: int = 0, seed: int = 0, choose_rows: int = 20000):
+                 linear_weight: Any = 0.0, linear_rows: int = 0, seed: int = 0, choose_rows: int = 20000,
+                 choose_trees: int = 100):
         self.forests, self.prior_weight, self.calibrate, self.settings = forests, prior_weight, calibrate, settings
         self.linear_weight, self.linear_rows, self.seed, self.choose_rows = linear_weight, linear_rows, seed, choose_rows
+        self.choose_trees = choose_trees
 
     def _linear_weights(self, n_rows: int) -> list:
         default = [0.0, 0.25, 0.5, 0.75] if n_rows <= self.linear_rows else [0.0]
@@ -122,25 +127,24 @@ class SmoothedForestClassifier:
         return get_metric("logloss").fn(truth, proba), calibrator
 
     def fit(self, X, y):
-        best, linear = None, None
         weights = self._linear_weights(len(y))
+        self.classes_ = np.unique(y)
+        codes = np.searchsorted(self.classes_, y)
+        self.prior_ = np.bincount(codes, minlength=len(self.classes_)) / len(y)
+        linear = cross_fitted_proba(X, codes, len(self.classes_), 1.0, self.seed) if any(weights) else None
         candidates = _affordable(self.forests, len(y), self.choose_rows)
-        for i, forest in candidates:
-            forest.fit(X, y)
-            if best is None:
-                self.classes_ = forest.classes_
-                self.prior_ = np.bincount(np.searchsorted(self.classes_, y), minlength=len(self.classes_)) / len(y)
-                codes = np.searchsorted(self.classes_, y)
-                if any(weights):
-                    linear = cross_fitted_proba(X, codes, len(self.classes_), 1.0, self.seed)
-            if len(candidates) == 1 and not self.calibrate and weights == [0.0]:
-                best = (0.0, None, forest, i, 0.0)
-                break
-            for weight in weights:
-                loss, calibrator = self._out_of_bag(forest, codes, linear, weight)
-                if best is None or loss < best[0]:
-                    best = (loss, calibrator, forest, i, weight)
-        _, self.calibrator_, self.forest_, chosen, self.linear_weight_ = best
+        if len(candidates) == 1 and not self.calibrate and weights == [0.0]:
+            from sklearn.base import clone
+
+            chosen, self.forest_ = candidates[0][0], clone(candidates[0][1]).fit(X, y)
+            self.calibrator_, self.linear_weight_ = None, 0.0
+        else:
+            chosen, self.forest_ = _chosen_out_of_bag(
+                candidates, X, y, lambda f: min(self._out_of_bag(f, codes, linear, w)[0] for w in weights),
+                self.choose_trees)
+            # The linear share and the temperature are chosen on the grown forest's out-of-bag rows.
+            scored = [(w, *self._out_of_bag(self.forest_, codes, linear, w)) for w in weights]
+            self.linear_weight_, _, self.calibrator_ = min(scored, key=lambda s: s[1])
         self.linear_ = None
         if self.linear_weight_ > 0:
             task = "binary" if len(self.classes_) == 2 else "multiclass"
@@ -167,17 +171,15 @@ class SmoothedForestClassifier:
 class OutOfBagChosenRegressor:
     """Several candidate regression forests; keeps the one with the lowest out-of-bag squared error."""
 
-    def __init__(self, forests: list, settings: list, choose_rows: int = 20000):
-        self.forests, self.settings, self.choose_rows = forests, settings, choose_rows
+    def __init__(self, forests: list, settings: list, choose_rows: int = 20000, choose_trees: int = 100):
+        self.forests, self.settings, self.choose_rows, self.choose_trees = forests, settings, choose_rows, choose_trees
 
     def fit(self, X, y):
-        errors = []
-        candidates = _affordable(self.forests, len(y), self.choose_rows)
-        for _, forest in candidates:
-            forest.fit(X, y)
-            errors.append(float(np.nanmean((np.asarray(y) - forest.oob_prediction_) ** 2)))
-        chosen = candidates[int(np.argmin(errors))][0]
-        self.forest_, self.chosen_params_ = self.forests[chosen], self.settings[chosen]
+        y = np.asarray(y)
+        chosen, self.forest_ = _chosen_out_of_bag(
+            _affordable(self.forests, len(y), self.choose_rows), X, y,
+            lambda f: float(np.nanmean((y - f.oob_prediction_) ** 2)), self.choose_trees)
+        self.chosen_params_ = self.settings[chosen]
         return self
 
     def predict(self, X):
@@ -193,6 +195,23 @@ def _affordable(forests: list, n_rows: int, choose_rows: int) -> list:
     of the default grid: 3 rows a leaf, sqrt features), since each candidate costs a whole forest."""
     pairs = list(enumerate(forests))
     return pairs if n_rows <= choose_rows else pairs[-1:]
+
+
+def _chosen_out_of_bag(candidates: list, X, y, loss, trees: int) -> tuple:
+    """(index, fitted forest) of the candidate whose out-of-bag ``loss`` is lowest. Several candidates are compared
+    as copies of ``trees`` trees and only the winner is grown on to its own count: a warm start draws the random
+    state a full fit would, so it ends as the very forest a full fit grows, and choosing costs a fraction of it."""
+    from sklearn.base import clone
+
+    if len(candidates) == 1:
+        index, forest = candidates[0]
+        return index, clone(forest).fit(X, y)
+    small = [(i, clone(f).set_params(n_estimators=min(trees, f.n_estimators), warm_start=True)) for i, f in candidates]
+    index, winner = min(small, key=lambda pair: loss(pair[1].fit(X, y)))
+    full = dict(candidates)[index].n_estimators
+    if full > winner.n_estimators:
+        winner.set_params(n_estimators=full).fit(X, y)
+    return index, winner.set_params(warm_start=False)
 
 
 def _forest(kind: str):
@@ -211,8 +230,8 @@ def _forest(kind: str):
                        max_depth=p.max_depth, **s, **oob) for s in settings]
         if not regression:
             return SmoothedForestClassifier(forests, p.prior_weight, p.calibrate, settings, p.linear_weight, p.linear_rows, seed,
-                                            p.choose_rows)
-        return forests[0] if len(forests) == 1 else OutOfBagChosenRegressor(forests, settings, p.choose_rows)
+                                            p.choose_rows, p.choose_trees)
+        return forests[0] if len(forests) == 1 else OutOfBagChosenRegressor(forests, settings, p.choose_rows, p.choose_trees)
 
     return build
 
