@@ -105,6 +105,27 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
         assert np.load(res.run_dir / "oof.npy").shape == (400, 2)
 
 
+def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):
+    """UCI's "?" for a missing number: `new` lists it in read_csv.na_values with its evidence, so the column is a
+    number to every run (a ridge fit learns its slope) instead of a category of every distinct value."""
+    rng = np.random.default_rng(4)
+    frame, _ = _features(520, rng)
+    frame.insert(0, "id", np.arange(520))
+    frame["y"] = 3 * frame["a"] + frame["b"] + rng.normal(0, 0.3, 520)
+    frame["a"] = frame["a"].round(4).astype(object).where(rng.random(520) > 0.15, "?")
+    folder = _write(workdir / "files", frame.iloc[:400], frame.iloc[400:].drop(columns=["y"]),
+                    pd.DataFrame({"id": frame["id"].iloc[400:], "y": 0.0}))
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
+    written = (home / "competitions" / "case" / "competition.yaml").read_text()
+    assert yaml.safe_load(written)["read_csv"] == {"na_values": ["?"]}
+    assert "numbers 'a': 1" in written and "are '?': read as missing" in written
+    as_numbers = train("case", "ridge", [f"data_dir={folder}"], **QUIET).cv_mean
+    path = home / "competitions" / "case" / "competition.yaml"
+    path.write_text(written.replace("read_csv:\n  na_values:\n  - '?'\n", ""))  # as before: "?" a category level
+    as_levels = train("case", "ridge", [f"data_dir={folder}"], **QUIET).cv_mean
+    assert as_numbers < 0.6 * as_levels, (as_numbers, as_levels)
+
+
 def test_new_refuses_to_overwrite_and_names_what_it_cannot_guess(home, workdir, capsys):
     folder = make_case("label", workdir / "files")
     assert main(["new", "comp=case", f"data_dir={folder}"]) == 0

@@ -21,7 +21,7 @@ from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
 from ..images.data import IMAGE_SUFFIXES, image_path_column, picture_side, pixel_columns
-from ..tabular.roles import guess_roles
+from ..tabular.roles import guess_roles, missing_markers
 from ..tabular.validation import guess_validation
 from .args import need
 
@@ -99,6 +99,11 @@ def guess_competition(folder: Path, name: str) -> Dict:
     test = read_table(test_path, name) if test_path else None
     sub_id, pred_cols = sample.columns[0], list(sample.columns[1:])
     spec: Dict = {"kaggle": name, "title": name}
+    markers = missing_markers([train] + ([test] if test is not None else []), [sub_id])
+    if markers.columns:  # read as the runs will read them: those columns are numbers
+        spec["read_csv"] = {"na_values": markers.columns["na_values"]}
+        train = read_table(train_path, name, **spec["read_csv"])
+        test = read_table(test_path, name, **spec["read_csv"]) if test_path else None
     files = {"train": train_path.name, "test": test_path.name if test_path else "", "sample_submission": sample_path.name}
     train_id = _match(sub_id, list(train.columns))
     in_test = test is not None and sub_id in test.columns
@@ -162,8 +167,8 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec["columns"] = columns
     groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \
         if validation.cv.get("scheme") == "group" else []
-    spec["evidence"] = evidence + [f"date '{c}': reads as dates and times" for c in validation.dates] + groups \
-        + roles.evidence
+    spec["evidence"] = evidence + markers.evidence + [f"date '{c}': reads as dates and times" for c in validation.dates] \
+        + groups + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 

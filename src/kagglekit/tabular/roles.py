@@ -40,6 +40,35 @@ def _codes(values: pd.Series) -> Optional[str]:
     return f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}: codes, not amounts"
 
 
+# Cells that stand for a missing number in files pandas does not read as missing by itself (UCI's "?", a dash).
+PLACEHOLDERS = {"?", "-", "--", "---", ".", "..", "na", "none", "missing", "unknown", "undefined", "nil"}
+NUMERIC_SHARE = 0.5  # a text column is numbers with placeholders when at least this share of its cells are numbers
+
+
+def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> RoleGuess:
+    """Placeholder cells (``PLACEHOLDERS``, spelt as the file spells them, " ?" included) in columns that are numbers
+    otherwise: ``columns['na_values']`` lists them for ``read_csv`` so the column reads as numbers with missing values
+    instead of a category of every distinct number; one line of evidence per column."""
+    out, tokens = RoleGuess(), set()
+    columns = [c for c in frames[0].columns if c not in skip]
+    for col in columns:
+        cells = pd.concat([f[col] for f in frames if col in f.columns]).dropna()
+        if not len(cells) or pd.api.types.is_numeric_dtype(cells):
+            continue
+        text = cells.astype(str)
+        number = pd.to_numeric(text, errors="coerce").notna()
+        others = text[~number]
+        if number.mean() < NUMERIC_SHARE or not others.str.strip().str.lower().isin(PLACEHOLDERS).all():
+            continue
+        found = sorted(others.unique())
+        tokens.update(found)
+        out.evidence.append(f"numbers '{col}': {(~number).mean():.0%} of its cells are {', '.join(map(repr, found))}: "
+                            "read as missing (read_csv.na_values)")
+    if tokens:
+        out.columns["na_values"] = sorted(tokens)
+    return out
+
+
 HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-hot levels: target-encoded in each fold
 
 
