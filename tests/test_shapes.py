@@ -117,11 +117,11 @@ def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):
                     pd.DataFrame({"id": frame["id"].iloc[400:], "y": 0.0}))
     assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
     written = (home / "competitions" / "case" / "competition.yaml").read_text()
-    assert yaml.safe_load(written)["read_csv"] == {"na_values": ["?"]}
+    assert yaml.safe_load(written)["read_csv"] == {"na_values": {"a": ["?"]}}
     assert "numbers 'a': 1" in written and "are '?': read as missing" in written
     as_numbers = train("case", "ridge", [f"data_dir={folder}"], **QUIET).cv_mean
     path = home / "competitions" / "case" / "competition.yaml"
-    path.write_text(written.replace("read_csv:\n  na_values:\n  - '?'\n", ""))  # as before: "?" a category level
+    path.write_text(written.replace("read_csv:\n  na_values:\n    a:\n    - '?'\n", ""))  # before: "?" a level
     as_levels = train("case", "ridge", [f"data_dir={folder}"], **QUIET).cv_mean
     assert as_numbers < 0.6 * as_levels, (as_numbers, as_levels)
 

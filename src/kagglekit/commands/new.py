@@ -99,9 +99,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
     test = read_table(test_path, name) if test_path else None
     sub_id, pred_cols = sample.columns[0], list(sample.columns[1:])
     spec: Dict = {"kaggle": name, "title": name}
-    markers = missing_markers([train] + ([test] if test is not None else []), [sub_id])
-    if markers.columns:  # read as the runs will read them: those columns are numbers
-        spec["read_csv"] = {"na_values": markers.columns["na_values"]}
+    markers, marked = missing_markers([train] + ([test] if test is not None else []), [sub_id])
+    if markers:  # read as the runs will read them: those columns are numbers
+        spec["read_csv"] = {"na_values": markers}
         train = read_table(train_path, name, **spec["read_csv"])
         test = read_table(test_path, name, **spec["read_csv"]) if test_path else None
     files = {"train": train_path.name, "test": test_path.name if test_path else "", "sample_submission": sample_path.name}
@@ -167,7 +167,7 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec["columns"] = columns
     groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \
         if validation.cv.get("scheme") == "group" else []
-    spec["evidence"] = evidence + markers.evidence + [f"date '{c}': reads as dates and times" for c in validation.dates] \
+    spec["evidence"] = evidence + marked + [f"date '{c}': reads as dates and times" for c in validation.dates] \
         + groups + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec

@@ -11,7 +11,7 @@ cell (a hash, a row key) is dropped.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
 
@@ -45,13 +45,12 @@ PLACEHOLDERS = {"?", "-", "--", "---", ".", "..", "na", "none", "missing", "unkn
 NUMERIC_SHARE = 0.5  # a text column is numbers with placeholders when at least this share of its cells are numbers
 
 
-def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> RoleGuess:
-    """Placeholder cells (``PLACEHOLDERS``, spelt as the file spells them, " ?" included) in columns that are numbers
-    otherwise: ``columns['na_values']`` lists them for ``read_csv`` so the column reads as numbers with missing values
-    instead of a category of every distinct number; one line of evidence per column."""
-    out, tokens = RoleGuess(), set()
-    columns = [c for c in frames[0].columns if c not in skip]
-    for col in columns:
+def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> Tuple[Dict[str, List[str]], List[str]]:
+    """(``read_csv``'s ``na_values`` by column, evidence lines): the placeholder cells (``PLACEHOLDERS``, spelt as the
+    file spells them, " ?" included) of columns that are numbers otherwise, so each reads as numbers with missing
+    values instead of a category of every distinct number. Only those columns: a category's level "unknown" stays."""
+    markers, evidence = {}, []
+    for col in [c for c in frames[0].columns if c not in skip]:
         cells = pd.concat([f[col] for f in frames if col in f.columns]).dropna()
         if not len(cells) or pd.api.types.is_numeric_dtype(cells):
             continue
@@ -60,13 +59,10 @@ def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> RoleGuess:
         others = text[~number]
         if number.mean() < NUMERIC_SHARE or not others.str.strip().str.lower().isin(PLACEHOLDERS).all():
             continue
-        found = sorted(others.unique())
-        tokens.update(found)
-        out.evidence.append(f"numbers '{col}': {(~number).mean():.0%} of its cells are {', '.join(map(repr, found))}: "
-                            "read as missing (read_csv.na_values)")
-    if tokens:
-        out.columns["na_values"] = sorted(tokens)
-    return out
+        markers[col] = sorted(others.unique())
+        evidence.append(f"numbers '{col}': {(~number).mean():.0%} of its cells are {', '.join(map(repr, markers[col]))}: "
+                        "read as missing (read_csv.na_values)")
+    return markers, evidence
 
 
 HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-hot levels: target-encoded in each fold
