@@ -85,3 +85,25 @@ def test_time_folds_and_date_parts_read_zoned_and_mixed_timestamps():
     hours = parts[:, 4][np.argsort(order)]  # the hour of day, as each moment was spelled: the same UTC hour
     assert np.allclose(hours, [m.hour for m in moments])
     assert np.allclose(parts[:, 6] ** 2 + parts[:, 7] ** 2, 1)  # the hour on a circle
+
+
+def test_day_first_dates_read_one_way_for_a_whole_column_and_test_follows_train():
+    """``22/01/2001`` says the column puts the day first, so ``05/01/2001`` is 5 January, not 1 May: time folds are
+    periods, `new`'s guess sees test as the next period, and the test rows' date parts are read as train's were."""
+    from kagglekit.core.dates import day_first, parse_dates
+    from kagglekit.tabular.preprocess import DateParts
+    from kagglekit.tabular.validation import guess_validation
+
+    days = pd.date_range("2001-01-01", periods=150, freq="D")
+    spell = lambda d: pd.Series(d.strftime("%d/%m/%Y"))  # noqa: E731
+    assert day_first(spell(days)) is True and day_first(pd.Series(days.strftime("%m/%d/%Y"))) is False
+    assert day_first(pd.Series(days.strftime("%Y-%m-%d"))) is None
+    assert (parse_dates(spell(days)) == pd.Series(days)).all()
+    train = pd.DataFrame({"date": spell(days[:120]), "y": np.arange(120.0)})
+    test = pd.DataFrame({"date": spell(days[120:126])})  # 1-6 May: every field 12 or less, read as train reads
+    guess = guess_validation(train, test, ["y"], "regression")
+    assert guess.cv["scheme"] == "time" and "test is a later period" in guess.evidence[0]
+    parts = DateParts().fit(train[["date"]]).transform(test[["date"]])
+    assert (parts[:, 1] == 5).all() and (parts[:, 2] == np.arange(121, 127)).all()  # May, days 121-126 of the year
+    folds = assign_folds(train, "y", "regression", CVConfig(n_splits=4, scheme="time", time_column="date"), 0)
+    assert [sorted(np.flatnonzero(folds == k))[0] for k in range(4)] == [0, 30, 60, 90]

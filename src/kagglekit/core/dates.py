@@ -2,19 +2,38 @@
 
 from __future__ import annotations
 
+from typing import Optional
+
 import pandas as pd
 
 
-def parse_dates(values: pd.Series) -> pd.Series:
+def day_first(values: pd.Series) -> Optional[bool]:
+    """Whether ``n/n/yyyy`` dates (slashes, dots or dashes) put the day first: True when some first field is above 12
+    and no second one is (``22/01/2001``), False when some second field is above 12 (``01/22/2001``), None when the
+    cells do not say (ISO dates, or every field 12 or less)."""
+    if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_datetime64_any_dtype(values):
+        return None
+    fields = values.dropna().astype(str).str.extract(r"^\s*(\d{1,2})[-/.](\d{1,2})[-/.]\d{2,4}\b").dropna().astype(int)
+    if fields.empty:
+        return None
+    if (fields[1] > 12).any():
+        return False
+    return True if (fields[0] > 12).any() else None
+
+
+def parse_dates(values: pd.Series, dayfirst: Optional[bool] = None) -> pd.Series:
     """Dates and times as naive UTC timestamps, whatever their spelling: ISO strings with or without a zone (``Z``,
-    ``+02:00``: converted to UTC), several formats in one column, or epoch seconds; what cannot be read is NaT."""
+    ``+02:00``: converted to UTC), several formats in one column, or epoch seconds; what cannot be read is NaT.
+    ``dayfirst``: how ``n/n/yyyy`` cells read (None: as ``day_first`` finds in these cells, else month first), one
+    way for the whole column, so that ``05/01`` and ``22/01`` are not read as May and January."""
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         return pd.to_datetime(values, unit="s", errors="coerce")
     if isinstance(values.dtype, pd.DatetimeTZDtype):
         return values.dt.tz_convert("UTC").dt.tz_localize(None)
     if pd.api.types.is_datetime64_dtype(values):
         return values
-    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed")
+    dayfirst = bool(day_first(values)) if dayfirst is None else dayfirst
+    parsed = pd.to_datetime(values, errors="coerce", utc=True, format="mixed", dayfirst=dayfirst)
     return parsed.dt.tz_localize(None)
 
 

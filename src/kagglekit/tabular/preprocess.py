@@ -24,7 +24,7 @@ from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEncoder, StandardScaler, TargetEncoder
 
 from ..core.competition import ColumnsSpec
-from ..core.dates import parse_dates
+from ..core.dates import day_first, parse_dates
 from ..models.calibration import place_classes
 from .run_config import PreprocessConfig
 
@@ -153,16 +153,18 @@ DATE_PARTS = ("year", "month", "doy", "days", "hour", "dow", "hour_sin", "hour_c
 class DateParts(BaseEstimator, TransformerMixin):
     """Calendar parts of each date column (year, month, day of year, day of week, hour), elapsed days since 1970
     (with the time of day as a fraction) and the hour and the day of the year on a circle (23:00 is next to 00:00,
-    31 December to 1 January). Nothing is fitted."""
+    31 December to 1 January). Fitted: which way each column writes ``n/n/yyyy`` (day or month first), so that the
+    test rows are read as the training rows were."""
 
     def fit(self, X, y=None):
         self.columns_ = list(X.columns)
+        self.day_first_ = {col: bool(day_first(X[col])) for col in self.columns_}
         return self
 
     def transform(self, X):
         parts = []
         for col in self.columns_:
-            d = parse_dates(X[col])
+            d = parse_dates(X[col], getattr(self, "day_first_", {}).get(col))  # a model pickled before: as its cells say
             days = (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
             hour = d.dt.hour + d.dt.minute / 60.0
             turn_hour, turn_day = 2 * np.pi * hour / 24.0, 2 * np.pi * (d.dt.dayofyear - 1) / 365.25

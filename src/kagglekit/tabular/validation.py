@@ -12,7 +12,7 @@ from typing import Dict, List, Optional
 
 import pandas as pd
 
-from ..core.dates import looks_like_dates, parse_dates
+from ..core.dates import day_first, looks_like_dates, parse_dates
 
 
 @dataclass
@@ -32,7 +32,8 @@ def date_columns(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[s
 
 def _after(train: pd.Series, test: pd.Series) -> Optional[str]:
     """Evidence that the test rows come after the train rows in time, or None."""
-    a, b = parse_dates(train).dropna(), parse_dates(test).dropna()
+    order = day_first(pd.concat([train, test]))  # one reading of n/n/yyyy for both files
+    a, b = parse_dates(train, bool(order)).dropna(), parse_dates(test, bool(order)).dropna()
     if a.empty or b.empty or b.min() < a.quantile(0.99):
         return None
     return f"test dates start {b.min():%Y-%m-%d}, train dates end {a.max():%Y-%m-%d}: test is a later period"
