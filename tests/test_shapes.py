@@ -126,6 +126,30 @@ def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):
     assert as_numbers < 0.6 * as_levels, (as_numbers, as_levels)
 
 
+def test_amounts_written_with_signs_commas_and_percents_read_as_numbers_target_included(home, workdir):
+    """"$1,234.50", "12.5%", "1,234": `new` lists them (the target too) under columns.amounts with evidence, the task is
+    regression, and the run learns from the numbers; a decimal comma ("1,5") is not taken for an amount."""
+    rng = np.random.default_rng(6)
+    n = 360
+    rate, size = rng.uniform(1, 30, n), rng.integers(500, 5000, n)
+    price = 40 * size + 900 * rate + rng.normal(0, 800, n)
+    frame = pd.DataFrame({"id": np.arange(n), "rate": [f"{r:.1f}%" for r in rate], "size": [f"{v:,}" for v in size],
+                          "ratio": [f"{v:.1f}".replace(".", ",") for v in rng.uniform(0, 2, n)],
+                          "price": [f"${v:,.2f}" for v in price]})
+    folder = _write(workdir / "files", frame.iloc[:300], frame.iloc[300:].drop(columns=["price"]),
+                    pd.DataFrame({"id": frame["id"].iloc[300:], "price": 0.0}))
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
+    written = (home / "competitions" / "case" / "competition.yaml").read_text()
+    spec = yaml.safe_load(written)
+    assert sorted(spec["columns"]["amounts"]) == ["price", "rate", "size"]
+    assert (spec["task"], spec["metric"]) == ("regression", "rmse")
+    assert "amounts 'size': '" in written and "amounts 'price' (the target): read as numbers" in written
+    res = train("case", "ridge", [f"data_dir={folder}"], **QUIET)
+    assert res.cv_mean < 0.25 * price.std(), (res.cv_mean, price.std())
+    sub = pd.read_csv(res.submission)
+    assert sub["price"].between(price.min() - 5000, price.max() + 5000).all()
+
+
 def test_new_refuses_to_overwrite_and_names_what_it_cannot_guess(home, workdir, capsys):
     folder = make_case("label", workdir / "files")
     assert main(["new", "comp=case", f"data_dir={folder}"]) == 0

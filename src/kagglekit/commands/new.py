@@ -17,6 +17,7 @@ import yaml
 from ..core.competition import check_name
 from ..core.config import parse_overrides
 from ..core.errors import UserError
+from ..core.dataset import looks_like_amounts, read_amounts
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
@@ -121,6 +122,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
             raise UserError(f"cannot tell the target: the sample's columns {pred_cols} are not in {train_path.name} and "
                             f"it has {len(extra)} columns test.csv lacks ({extra[:5]}). Write competition.yaml by hand.")
         targets, class_columns = extra, True
+    amounts = [t for t in targets if looks_like_amounts(train[t])]  # a price written "$1,234": a number to predict
+    for t in amounts:
+        train[t] = read_amounts(train[t])
     y = train[targets[0]]
     numeric = pd.api.types.is_numeric_dtype(y)
     distinct = y.nunique()
@@ -163,6 +167,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
     validation = guess_validation(train, test, skip, task)
     roles = guess_roles(train, test, skip + validation.dates)
     columns = {**({"date": validation.dates} if validation.dates else {}), **roles.columns}
+    if amounts:
+        columns["amounts"] = amounts + columns.get("amounts", [])
+        roles.evidence.extend(f"amounts '{t}' (the target): read as numbers" for t in amounts)
     if columns:
         spec["columns"] = columns
     groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \

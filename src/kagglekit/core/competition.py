@@ -47,6 +47,7 @@ class ColumnsSpec:
     multi: List[str] = field(default_factory=list)  # "a, b, c" lists (item indicators)
     date: List[str] = field(default_factory=list)  # any spelling (zoned ISO as UTC, epoch seconds): calendar parts, hour, cycles, days
     drop: List[str] = field(default_factory=list)  # never fed to a model
+    amounts: List[str] = field(default_factory=list)  # numbers written "$1,234.50" or "12.5%": read as 1234.5 and 12.5
     multi_separator: str = ", "  # between the items of a multi column
 
 

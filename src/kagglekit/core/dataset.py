@@ -105,6 +105,27 @@ def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> Non
                             "Drop those rows or fix the file.")
 
 
+# A number with a currency sign, thousands commas or a percent sign; a decimal comma ("1,5") is not one.
+AMOUNT = r"^\s*[-+]?[$€£¥]?\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?\s*$"
+
+
+def looks_like_amounts(values: pd.Series, share: float = 0.95) -> bool:
+    """Text cells that are numbers written with a currency sign, thousands commas or a percent sign ("$1,234.50",
+    "12.5%") in at least ``share`` of the non-empty cells, and not plain numbers all (pandas reads those itself)."""
+    if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+        return False
+    text = values.dropna().astype(str)
+    if len(text) < 5:
+        return False
+    return bool(text.str.match(AMOUNT).mean() >= share and text.str.contains(r"[$€£¥,%]", regex=True).any())
+
+
+def read_amounts(values: pd.Series) -> pd.Series:
+    """The numbers of amount cells ("$1,234.50" is 1234.5, "12.5%" is 12.5); a cell that is not one is missing."""
+    text = values.astype("string").str.replace(r"[\s$€£¥,%+]", "", regex=True)
+    return pd.to_numeric(text, errors="coerce").astype(float)
+
+
 def read_sample_submission(spec: CompetitionSpec, folder: Path, path: Optional[Path] = None) -> pd.DataFrame:
     """The sample submission (or a submission file at ``path``) with its id column as text, byte for byte: Kaggle
     compares ids as text, and ``001461`` is not ``1461``."""
@@ -129,6 +150,10 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
         test = sample[[spec.submission_id]].rename(columns={spec.submission_id: spec.id})
     elif spec.id and need_test_id and spec.submission_id == spec.id:
         require_columns(test, [spec.id], test_path, "id")
+    for col in spec.columns.amounts:  # before the targets are checked: a price target is an amount too
+        for frame in (train, test):
+            if col in frame.columns:
+                frame[col] = read_amounts(frame[col])
     check_targets(spec, train, train_path)
     if spec.id:
         for frame, path in ((train, train_path), (test, test_path)):

@@ -15,6 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
 
+from ..core.dataset import looks_like_amounts
 from .run_config import PreprocessConfig
 
 
@@ -68,6 +69,13 @@ def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> Tuple[Dict[s
 HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-hot levels: target-encoded in each fold
 
 
+def _example(values: pd.Series) -> str:
+    """One cell that shows how the column writes its amounts (a sign, commas or a percent)."""
+    text = values.dropna().astype(str)
+    marked = text[text.str.contains(r"[$€£¥,%]", regex=True)]
+    return repr((marked if len(marked) else text).iloc[0])
+
+
 def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:
     """Free-text, id-like text, numeric-code and high-cardinality columns among ``train``'s features (``skip``: id,
     targets, dates, pixels, image paths). High cardinality needs no key (it is read off the levels at every run):
@@ -81,6 +89,10 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
         if codes:
             out.columns.setdefault("categorical", []).append(col)
             out.evidence.append(f"categorical '{col}': {codes}")
+            continue
+        if looks_like_amounts(values):
+            out.columns.setdefault("amounts", []).append(col)
+            out.evidence.append(f"amounts '{col}': {_example(values)} and the like: read as numbers")
             continue
         if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
             continue
