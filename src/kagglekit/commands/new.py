@@ -16,8 +16,8 @@ import yaml
 
 from ..core.competition import check_name
 from ..core.config import parse_overrides
-from ..core.errors import UserError
 from ..core.dataset import looks_like_amounts, read_amounts
+from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display

@@ -106,6 +106,7 @@ def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> Non
 
 
 # A number with a currency sign, thousands commas or a percent sign; a decimal comma ("1,5") is not one.
+AMOUNT_MARKS = r"[$€£¥,%]"  # what a plain number lacks
 AMOUNT = r"^\s*[-+]?[$€£¥]?\s*[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?\s*$"
 
 
@@ -117,12 +118,12 @@ def looks_like_amounts(values: pd.Series, share: float = 0.95) -> bool:
     text = values.dropna().astype(str)
     if len(text) < 5:
         return False
-    return bool(text.str.match(AMOUNT).mean() >= share and text.str.contains(r"[$€£¥,%]", regex=True).any())
+    return bool(text.str.match(AMOUNT).mean() >= share and text.str.contains(AMOUNT_MARKS, regex=True).any())
 
 
 def read_amounts(values: pd.Series) -> pd.Series:
     """The numbers of amount cells ("$1,234.50" is 1234.5, "12.5%" is 12.5); a cell that is not one is missing."""
-    text = values.astype("string").str.replace(r"[\s$€£¥,%+]", "", regex=True)
+    text = values.astype("string").str.replace(rf"\s|\+|{AMOUNT_MARKS}", "", regex=True)
     return pd.to_numeric(text, errors="coerce").astype(float)
 
 

@@ -133,15 +133,11 @@ class SmoothedForestClassifier:
         self.prior_ = np.bincount(codes, minlength=len(self.classes_)) / len(y)
         linear = cross_fitted_proba(X, codes, len(self.classes_), 1.0, self.seed) if any(weights) else None
         candidates = _affordable(self.forests, len(y), self.choose_rows)
+        chosen, self.forest_ = _chosen_out_of_bag(
+            candidates, X, y, lambda f: min(self._out_of_bag(f, codes, linear, w)[0] for w in weights), self.choose_trees)
         if len(candidates) == 1 and not self.calibrate and weights == [0.0]:
-            from sklearn.base import clone
-
-            chosen, self.forest_ = candidates[0][0], clone(candidates[0][1]).fit(X, y)
-            self.calibrator_, self.linear_weight_ = None, 0.0
+            self.calibrator_, self.linear_weight_ = None, 0.0  # nothing to choose (nor out-of-bag votes to read)
         else:
-            chosen, self.forest_ = _chosen_out_of_bag(
-                candidates, X, y, lambda f: min(self._out_of_bag(f, codes, linear, w)[0] for w in weights),
-                self.choose_trees)
             # The linear share and the temperature are chosen on the grown forest's out-of-bag rows.
             scored = [(w, *self._out_of_bag(self.forest_, codes, linear, w)) for w in weights]
             self.linear_weight_, _, self.calibrator_ = min(scored, key=lambda s: s[1])

@@ -164,7 +164,7 @@ class DateParts(BaseEstimator, TransformerMixin):
     def transform(self, X):
         parts = []
         for col in self.columns_:
-            d = parse_dates(X[col], getattr(self, "day_first_", {}).get(col))  # a model pickled before: as its cells say
+            d = parse_dates(X[col], self.day_first_[col])
             days = (d - pd.Timestamp("1970-01-01")) / pd.Timedelta(days=1)
             hour = d.dt.hour + d.dt.minute / 60.0
             turn_hour, turn_day = 2 * np.pi * hour / 24.0, 2 * np.pi * (d.dt.dayofyear - 1) / 365.25

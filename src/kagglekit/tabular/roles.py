@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Tuple
 
 import pandas as pd
 
-from ..core.dataset import looks_like_amounts
+from ..core.dataset import AMOUNT_MARKS, looks_like_amounts
 from .run_config import PreprocessConfig
 
 
@@ -72,7 +72,7 @@ HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-h
 def _example(values: pd.Series) -> str:
     """One cell that shows how the column writes its amounts (a sign, commas or a percent)."""
     text = values.dropna().astype(str)
-    marked = text[text.str.contains(r"[$€£¥,%]", regex=True)]
+    marked = text[text.str.contains(AMOUNT_MARKS, regex=True)]
     return repr((marked if len(marked) else text).iloc[0])
 
 
