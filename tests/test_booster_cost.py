@@ -180,3 +180,17 @@ def test_a_boosters_temperature_only_softens():
     timid[np.arange(400), y] = 0.7  # always right, never sure: the best temperature would sharpen
     assert ProbabilityCalibrator("temperature").fit(timid, y).temperature_ < 0.5
     assert ProbabilityCalibrator("temperature", min_temperature=1.0).fit(timid, y).temperature_ == pytest.approx(1.0, abs=1e-3)
+
+
+def test_xgboost_vector_grows_one_tree_a_round_for_every_class_and_learns():
+    """``xgboost_vector`` (vector leaves) grows one tree a round where ``xgboost`` grows one per class, and learns."""
+    import json
+
+    X, y = _classes(600, 6)
+    for name, per_round in (("xgboost", 6), ("xgboost_vector", 1)):
+        booster = build_model(name, {"start": "prior", "n_estimators": 300}, "multiclass", 0, SPEED).fit(X[:450], y[:450])
+        fitted = booster.model_.get_booster()
+        model = json.loads(bytes(fitted.save_raw("json")))["learner"]["gradient_booster"]["model"]
+        assert int(model["gbtree_model_param"]["num_trees"]) == fitted.num_boosted_rounds() * per_round, name
+        accuracy = (np.argmax(booster.predict_proba(X[450:]), axis=1) == y[450:]).mean()
+        assert accuracy > 0.6, (name, accuracy)  # chance is 1/6
