@@ -1,5 +1,6 @@
 """`model=auto`: the competition's portfolio, run fastest-first within a time budget, then the ensemble that honest CV
-prefers (or the best member, when no ensemble beats it), whose submission is written.
+prefers (or the best member, when it beats that ensemble by more than the noise of their fold scores), whose
+submission is written.
 
 Each member is an ordinary run on the shared folds (resumable, in `make compare`, reusable by `make ensemble`); the
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
@@ -123,13 +124,31 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
             log(f"ensemble {method}: not made ({exc})")
             continue
         candidates.append((f"ensemble {method}", "ensemble", made))
-    # The first best wins a tie, so a member is preferred to an ensemble that only equals it.
-    chosen_name, _, chosen = max(candidates, key=lambda c: _sign(metric) * c[2].cv_mean)
+    chosen_name, _, chosen = _submitted(candidates, _sign(metric))
     board = [_row(name, kind, r) for name, kind, r in candidates]
     table = pd.DataFrame(board).sort_values("cv_mean", ascending=not metric.greater_is_better, ignore_index=True)
     table["chosen"] = table["name"] == chosen_name
     _save(spec.name, table, chosen, skipped, metric.name, log)
     return chosen
+
+
+def _submitted(candidates: list, sign: float) -> tuple:
+    """The candidate to submit: the ensemble honest CV prefers, unless the best member beats it by more than the
+    standard error of their paired fold differences. The best member's CV is the best of many (optimistic by that
+    choice), the ensemble's is nested; where they are that close the ensemble, which averages, is the safer choice
+    (README: on two small tables the member that led by less scored worse on the held-back rows)."""
+
+    def best(kind: str):
+        return max((c for c in candidates if c[1] == kind), key=lambda c: sign * c[2].cv_mean, default=None)
+
+    member, mixed = best("member"), best("ensemble")
+    if mixed is None:
+        return member
+    folds = [np.asarray(c[2].fold_scores, float) for c in (member, mixed)]
+    if len(folds[0]) != len(folds[1]) or len(folds[0]) < 2 or not np.all(np.isfinite(folds)):
+        return member if sign * member[2].cv_mean > sign * mixed[2].cv_mean else mixed
+    ahead = sign * (folds[0] - folds[1])
+    return member if ahead.mean() > ahead.std(ddof=1) / np.sqrt(len(ahead)) else mixed
 
 
 def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, seconds: float, started: float,
