@@ -1,5 +1,6 @@
 """Every mistake a user can make gives one clear message (exit 2, no traceback) and loses no finished fold."""
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -36,6 +37,7 @@ def test_cli_prints_one_line_and_exits_2(workdir, capsys):
         (lambda d: d["train"].drop(columns=["Id"]), r"train.csv: missing id/target column\(s\) \['Id'\]"),
         (lambda d: d["train"].assign(SalePrice=["cheap"] * len(d["train"])), r"target 'SalePrice' must be numeric.*'cheap'"),
         (lambda d: d["train"].head(0), r"train.csv has a header but no rows"),
+        (lambda d: d["train"].assign(SalePrice=None), r"train.csv: no row has a value for target 'SalePrice'"),
     ],
 )
 def test_bad_train_csv(workdir, damage, message):
@@ -44,6 +46,22 @@ def test_bad_train_csv(workdir, damage, message):
     damage(frames).to_csv(folder / "train.csv", index=False)
     with pytest.raises(UserError, match=message):
         _run(f"data_dir={folder}")
+
+
+def test_rows_without_a_target_are_left_out_with_a_line(workdir):
+    """As AutoGluon does: a training row with an empty target cell has nothing to learn from; the run trains and
+    scores on the others, says how many it left out, and its OOF covers exactly the labelled rows."""
+    folder = sample_copy("house-prices", workdir / "gaps")
+    frame = pd.read_csv(folder / "train.csv")
+    frame.loc[[0, 5, 9], "SalePrice"] = None
+    frame.to_csv(folder / "train.csv", index=False)
+    lines = []
+    res = train("house-prices", "lasso", [f"data_dir={folder}"], progress=False, log=lines.append)
+    assert any(f"3 of {len(frame)} rows have no 'SalePrice': trained and scored without them" in line for line in lines)
+    oof_ids = pd.read_csv(res.run_dir / "oof.csv")["Id"]
+    assert len(oof_ids) == len(frame) - 3 and not set(frame["Id"].iloc[[0, 5, 9]]) & set(oof_ids)
+    constant = np.log(frame["SalePrice"].dropna()).std()  # RMSE of logs of predicting the mean
+    assert res.record["cv_mean"] < 0.8 * constant, (res.record["cv_mean"], constant)
 
 
 def test_empty_file(workdir):

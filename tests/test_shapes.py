@@ -126,6 +126,26 @@ def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):
     assert as_numbers < 0.6 * as_levels, (as_numbers, as_levels)
 
 
+def test_classes_of_one_and_two_rows_keep_stratified_folds_and_every_booster_trains(home, workdir):
+    """A class rarer than the folds (one row, two rows) no longer stops a new competition's first run: the folds stay
+    stratified (the two-row class in two folds), and models fitted on a fold whose rows lack a class give it
+    probability 0 in the submission's column, not an error."""
+    folder = make_case("class_proba", workdir / "files")
+    frame = pd.read_csv(folder / "train.csv")
+    frame.loc[0, "grade"], frame.loc[[1, 2], "grade"] = "single", "pair"
+    frame.to_csv(folder / "train.csv", index=False)
+    sample = pd.read_csv(folder / "sample_submission.csv").assign(single=0.2, pair=0.2)
+    sample.to_csv(folder / "sample_submission.csv", index=False)
+    assert main(["new", "comp=rare", f"data_dir={folder}"]) == 0
+    for model in ("lightgbm", "xgboost"):
+        res = train("rare", model, [f"data_dir={folder}", "model.params.n_estimators=60"], **QUIET)
+        folds = pd.read_csv(res.run_dir / "folds.csv", dtype={"id": str})
+        assert folds["fold"].iloc[[1, 2]].nunique() == 2  # the two-row class in two folds
+        assert res.record["cv_mean"] < np.log(5) - 0.3, (model, res.record["cv_mean"])
+        sub = pd.read_csv(res.submission)
+        assert list(sub.columns) == list(sample.columns) and np.allclose(sub.iloc[:, 1:].sum(axis=1), 1, atol=1e-6)
+
+
 def test_amounts_written_with_signs_commas_and_percents_read_as_numbers_target_included(home, workdir):
     """"$1,234.50", "12.5%", "1,234": `new` lists them (the target too) under columns.amounts with evidence, the task is
     regression, and the run learns from the numbers; a decimal comma ("1,5") is not taken for an amount."""

@@ -6,9 +6,9 @@ test rows. What a kind reads besides the tables (decoded pictures) goes in ``kin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,7 @@ class Dataset:
     fingerprint: str  # hash of what the run reads: runs and folds on other data never mix
     train_ids: np.ndarray  # id of each training row as text (the row number where there is no id column)
     kind_data: Any = None  # what a kind reads besides the tables, as its own typed object (images: PictureCaches)
+    notes: List[str] = field(default_factory=list)  # what reading changed (rows without a target left out), to print
 
 
 def subsample_positions(train: pd.DataFrame, target: Optional[str], n: int, seed: int) -> np.ndarray:
@@ -87,7 +88,7 @@ def check_submission_rows(spec: CompetitionSpec, test: pd.DataFrame, sample: pd.
 
 
 def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> None:
-    """Targets present in every row; numeric and finite for regression."""
+    """Targets (present in every row: ``labelled_rows`` came first) numeric and finite for regression."""
     for target in spec.targets:
         col = train[target]
         if spec.task == "regression":
@@ -100,9 +101,6 @@ def check_targets(spec: CompetitionSpec, train: pd.DataFrame, path: Path) -> Non
             if np.isinf(numeric.to_numpy(dtype=float)).any():
                 raise UserError(f"{display(path)}: target '{target}' has infinite values; fix or drop those rows.")
             train[target] = numeric
-        if train[target].isna().any():
-            raise UserError(f"{display(path)}: target '{target}' is missing in {int(train[target].isna().sum())} row(s). "
-                            "Drop those rows or fix the file.")
 
 
 # A number with a currency sign, thousands commas or a percent sign; a decimal comma ("1,5") is not one.
@@ -155,6 +153,7 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
         for frame in (train, test):
             if col in frame.columns:
                 frame[col] = read_amounts(frame[col])
+    train, notes = labelled_rows(spec, train, train_path)
     check_targets(spec, train, train_path)
     if spec.id:
         for frame, path in ((train, train_path), (test, test_path)):
@@ -164,4 +163,18 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
                                 "Kaggle would reject a submission with them. Fix the file.")
     check_submission_rows(spec, test, sample, test_path, sample_path)
     fingerprint = file_fingerprint([train_path] + ([test_path] if spec.files.test else [sample_path]))
-    return Dataset(train, test, sample, folder, fingerprint, row_ids(train, spec.id))
+    return Dataset(train, test, sample, folder, fingerprint, row_ids(train, spec.id), notes=notes)
+
+
+def labelled_rows(spec: CompetitionSpec, train: pd.DataFrame, path: Path):
+    """(the training rows whose targets are all present, notes): a row without a target has nothing to learn from
+    or score against, so it is left out with a line saying so (as AutoGluon does); none labelled is an error."""
+    unlabelled = train[spec.targets].isna().any(axis=1)
+    if not unlabelled.any():
+        return train, []
+    names = ", ".join(f"'{t}'" for t in spec.targets)
+    if unlabelled.all():
+        raise UserError(f"{display(path)}: no row has a value for target {names}; check `target:` in competition.yaml.")
+    note = (f"{display(path)}: {int(unlabelled.sum())} of {len(train)} rows have no {names}: trained and scored "
+            f"without them")
+    return train[~unlabelled].reset_index(drop=True), [note]

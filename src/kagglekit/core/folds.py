@@ -6,6 +6,7 @@ predictions be blended or stacked without leaking.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import List, Tuple
 
@@ -35,10 +36,9 @@ def assign_folds(train: pd.DataFrame, target: str, task: str, cv: CVConfig, seed
         if task == "regression":
             # Quantile bins make every fold see the whole range of the target.
             y = pd.qcut(y.rank(method="first"), q=min(cv.n_bins, n // k), labels=False)
-        if y.value_counts().min() < k:
-            raise UserError(f"stratified {k}-fold: some class of '{target}' has fewer than {k} rows; use cv.scheme=kfold "
-                            "or fewer folds.")
-        splits = StratifiedKFold(k, shuffle=True, random_state=seed).split(index, y)
+        with warnings.catch_warnings():  # a class of fewer than k rows goes to as many folds as it has rows
+            warnings.filterwarnings("ignore", "The least populated class", UserWarning)
+            splits = list(StratifiedKFold(k, shuffle=True, random_state=seed).split(index, y))
     elif cv.scheme == "group":
         _require(train, cv.group_column, "cv.group_column")
         splits = GroupKFold(k, shuffle=True, random_state=seed).split(index, groups=train[cv.group_column])
@@ -89,7 +89,8 @@ def inner_split(y: np.ndarray, fraction: float, seed: int, classification: bool)
     if classification:
         counts = np.unique(y, return_counts=True)[1]
         stratify = y if counts.min() >= 2 and round(fraction * len(y)) >= len(counts) else None
-    return train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=stratify)
+    fit, hold = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=stratify)
+    return _every_class_fitted([(fit, hold)], y)[0] if classification else (fit, hold)
 
 
 def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classification: bool) -> List[Tuple[np.ndarray, np.ndarray]]:
@@ -99,4 +100,15 @@ def inner_splits(y: np.ndarray, fraction: float, folds: int, seed: int, classifi
     counts = np.unique(y, return_counts=True)[1] if classification else None
     if classification and counts.min() >= folds:
         return list(StratifiedKFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y)), y))
-    return list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y))))
+    splits = list(KFold(folds, shuffle=True, random_state=seed).split(np.zeros(len(y))))
+    return _every_class_fitted(splits, np.asarray(y)) if classification else splits
+
+
+def _every_class_fitted(splits: List[Tuple[np.ndarray, np.ndarray]], y: np.ndarray) -> List[Tuple[np.ndarray, np.ndarray]]:
+    """The splits with each held row of a class its fit rows lack moved to the fit rows: a booster cannot score held
+    rows of a class it was not fitted on (XGBoost stops), and a class of one row has nothing to hold out."""
+    out = []
+    for fit, hold in splits:
+        unseen = ~np.isin(y[hold], y[fit])
+        out.append((np.sort(np.concatenate([fit, hold[unseen]])), hold[~unseen]) if unseen.any() else (fit, hold))
+    return out
