@@ -38,15 +38,15 @@ class ShiftReport:
 
 
 def _codes(both: pd.DataFrame) -> pd.DataFrame:
-    out = pd.DataFrame(index=both.index)
+    out = {}  # columns gathered first: a frame grown column by column is slow and warns on wide tables
     for col in both.columns:
         values = both[col]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
             out[col] = values.astype(float)
         else:
-            out[col] = pd.Series(pd.factorize(values.astype(str), sort=True)[0], index=both.index).astype(float)
-            out.loc[values.isna().to_numpy(), col] = np.nan
-    return out
+            codes = pd.Series(pd.factorize(values.astype(str), sort=True)[0], index=both.index).astype(float)
+            out[col] = codes.mask(values.isna())
+    return pd.DataFrame(out, index=both.index)
 
 
 def _alone_auc(x: pd.Series, y: np.ndarray) -> float:
