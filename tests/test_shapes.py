@@ -146,6 +146,31 @@ def test_classes_of_one_and_two_rows_keep_stratified_folds_and_every_booster_tra
         assert list(sub.columns) == list(sample.columns) and np.allclose(sub.iloc[:, 1:].sum(axis=1), 1, atol=1e-6)
 
 
+def test_a_timestamp_id_is_a_date_feature_and_train_only_counts_are_dropped(home, workdir):
+    """Bike-sharing's shape: the id is the hour's timestamp (the only clock the rows have) and train.csv also has two
+    counts that add up to the target, absent from test.csv. `new` makes the id a date feature too, follows it with
+    time folds and lists the two counts under columns.drop; the first run learns the hour from the id."""
+    rng = np.random.default_rng(5)
+    n = 900
+    when = pd.date_range("2011-01-01", periods=n, freq="h")
+    busy = np.asarray((when.hour >= 7) & (when.hour <= 19))
+    frame = pd.DataFrame({"datetime": when.strftime("%Y-%m-%d %H:%M:%S"), "temp": rng.normal(20, 5, n)})
+    frame["casual"], frame["registered"] = rng.poisson(3, n), rng.poisson(np.where(busy, 40, 5))
+    frame["count"] = frame["casual"] + frame["registered"]
+    test = frame.iloc[700:].drop(columns=["casual", "registered", "count"])
+    folder = _write(workdir / "files", frame.iloc[:700], test, pd.DataFrame({"datetime": test["datetime"], "count": 0}))
+    assert main(["new", "comp=bikes", f"data_dir={folder}"]) == 0
+    spec = yaml.safe_load((home / "competitions" / "bikes" / "competition.yaml").read_text())
+    assert spec["id"] == "datetime" and spec["columns"]["date"] == ["datetime"]
+    assert spec["columns"]["drop"] == ["casual", "registered"]
+    cv = yaml.safe_load((home / "configs" / "bikes" / "defaults.yaml").read_text())["cv"]
+    assert (cv["scheme"], cv["time_column"]) == ("time", "datetime")
+    res = train("bikes", "lightgbm", [f"data_dir={folder}"], **QUIET)
+    assert res.record["cv_mean"] < 0.6 * frame["count"].iloc[:700].std(), res.record["cv_mean"]  # the hour is learned
+    sub = pd.read_csv(res.submission)
+    assert sub["datetime"].tolist() == test["datetime"].tolist()
+
+
 def test_amounts_written_with_signs_commas_and_percents_read_as_numbers_target_included(home, workdir):
     """"$1,234.50", "12.5%", "1,234": `new` lists them (the target too) under columns.amounts with evidence, the task is
     regression, and the run learns from the numbers; a decimal comma ("1,5") is not taken for an amount."""

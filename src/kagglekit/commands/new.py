@@ -17,6 +17,7 @@ import yaml
 from ..core.competition import check_name
 from ..core.config import parse_overrides
 from ..core.dataset import looks_like_amounts, read_amounts
+from ..core.dates import looks_like_dates
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
@@ -163,10 +164,19 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec.update(kind="image", images=images)
         evidence.append(line)
     spec["files"] = files
-    skip = ([spec["id"]] if spec["id"] else []) + targets + pixels + ([paths[0]] if paths else [])
+    # An id written as dates (a timestamp per row, as in bike-sharing demand) is the rows' time: a date feature too,
+    # and what time folds follow.
+    dated_id = bool(spec["id"]) and looks_like_dates(train[spec["id"]]) and \
+        (test is None or spec["id"] not in test.columns or looks_like_dates(test[spec["id"]]))
+    skip = ([spec["id"]] if spec["id"] and not dated_id else []) + targets + pixels + ([paths[0]] if paths else [])
     validation = guess_validation(train, test, skip, task)
-    roles = guess_roles(train, test, skip + validation.dates)
+    train_only = [c for c in extra if c not in targets]  # given in train.csv only (counts that add up to the target)
+    roles = guess_roles(train, test, skip + validation.dates + train_only)
     columns = {**({"date": validation.dates} if validation.dates else {}), **roles.columns}
+    if train_only:
+        columns["drop"] = train_only + columns.get("drop", [])
+        roles.evidence.append(f"{', '.join(repr(c) for c in train_only)}: in {train_path.name} only (test.csv lacks "
+                              "them): not features (columns.drop)")
     if amounts:
         columns["amounts"] = amounts + columns.get("amounts", [])
         roles.evidence.extend(f"amounts '{t}' (the target): read as numbers" for t in amounts)
@@ -174,7 +184,8 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec["columns"] = columns
     groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \
         if validation.cv.get("scheme") == "group" else []
-    spec["evidence"] = evidence + marked + [f"date '{c}': reads as dates and times" for c in validation.dates] \
+    spec["evidence"] = evidence + marked + [f"date '{c}': reads as dates and times" + (" (the id too: a feature as well)" if c == spec["id"] else "")
+                                   for c in validation.dates] \
         + groups + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec

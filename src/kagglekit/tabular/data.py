@@ -74,8 +74,11 @@ def load_table_data(spec: CompetitionSpec, run: TabularRunConfig, read_csv=None,
             data.train, data.test = add(data.train.copy()), add(data.test.copy())
         except KeyError as exc:
             raise UserError(f"{spec.folder / spec.features}: column {exc} is missing from the data in {display(folder)}.") from None
-    missing = [c for c in data.train.columns if c not in data.test.columns and c not in spec.targets and c != spec.id]
+    missing = [c for c in data.train.columns if c not in data.test.columns and c not in spec.targets and c != spec.id
+               and c not in spec.columns.drop]
     if missing:
         raise UserError(f"{display(folder / spec.files.test)} lacks feature column(s) {missing[:8]} that "
-                        f"{spec.files.train} has; models cannot predict without them. Re-download the files.")
+                        f"{spec.files.train} has; models cannot predict without them. If the competition gives them in "
+                        f"train only, list them under columns.drop in {display(spec.folder / 'competition.yaml')}; "
+                        "else re-download the files.")
     return data

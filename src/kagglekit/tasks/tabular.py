@@ -120,7 +120,8 @@ class TabularTask(Task):
                             "features, target excluded). Name one of its columns, or set group_range.column=null.")
         problem = TableProblem(
             features=features, test=data.test, targets=targets,
-            preprocess=run.preprocess, columns=spec.columns, drop=[spec.id] if spec.id else [], keep=keep,
+            preprocess=run.preprocess, columns=spec.columns, keep=keep,
+            drop=[spec.id] if spec.id and spec.id not in spec.columns.date else [],  # a date id is a feature too
             target_transform=transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
