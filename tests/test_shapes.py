@@ -51,6 +51,9 @@ def make_case(kind: str, folder, n=400, n_test=120, seed=0):
     if kind == "label":  # string labels, a label column
         tr["species"] = np.where(s_tr > 0.3, "oak", np.where(s_tr < -0.5, "ash", "elm"))
         return _write(folder, tr, te, pd.DataFrame({"id": ids, "species": "oak"}))
+    if kind == "renamed_label":  # the sample names its one prediction column its own way
+        tr["species"] = np.where(s_tr > 0.3, "oak", np.where(s_tr < -0.5, "ash", "elm"))
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "Category": "oak"}))
     if kind == "binary_proba":  # P(positive) column, ROC AUC
         tr["default"] = (s_tr + rng.normal(0, 0.5, n) > 0).astype(int)
         return _write(folder, tr, te, pd.DataFrame({"id": ids, "default": 0.5}))
@@ -69,6 +72,7 @@ def make_case(kind: str, folder, n=400, n_test=120, seed=0):
 
 EXPECT = {  # kind: (task, metric, format, chance score, better is higher)
     "label": ("multiclass", "accuracy", "label", 0.45, True),
+    "renamed_label": ("multiclass", "accuracy", "label", 0.45, True),
     "binary_proba": ("binary", "roc_auc", "proba", 0.5, True),
     "class_proba": ("multiclass", "logloss", "class_proba", np.log(3), False),
     "several_targets": ("regression", "rmse", "value", None, False),
@@ -97,8 +101,8 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
         assert sub["default"].between(0, 1).all() and sub["default"].nunique() > 10
     if kind == "row_number_id":
         assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= {0, 1, 2}
-    if kind == "label":
-        assert set(sub["species"]) <= {"oak", "ash", "elm"}
+    if kind in ("label", "renamed_label"):
+        assert set(sub.iloc[:, 1]) <= {"oak", "ash", "elm"} and sub.iloc[:, 1].nunique() > 1
     if kind == "several_targets":
         truth = pd.read_csv(folder / "train.csv")
         assert cv < 0.5 * truth[["y1", "y2"]].std().mean()

@@ -122,7 +122,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
         if len(extra) != 1:
             raise UserError(f"cannot tell the target: the sample's columns {pred_cols} are not in {train_path.name} and "
                             f"it has {len(extra)} columns test.csv lacks ({extra[:5]}). Write competition.yaml by hand.")
-        targets, class_columns = extra, True
+        # train's one extra column is the target: one probability column per class when the sample has several,
+        # else the sample names its one prediction column its own way ("Predicted", "Category")
+        targets, class_columns = extra, len(pred_cols) > 1
     amounts = [t for t in targets if looks_like_amounts(train[t])]  # a price written "$1,234": a number to predict
     for t in amounts:
         train[t] = read_amounts(train[t])
