@@ -194,3 +194,15 @@ def test_xgboost_vector_grows_one_tree_a_round_for_every_class_and_learns():
         assert int(model["gbtree_model_param"]["num_trees"]) == fitted.num_boosted_rounds() * per_round, name
         accuracy = (np.argmax(booster.predict_proba(X[450:]), axis=1) == y[450:]).mean()
         assert accuracy > 0.6, (name, accuracy)  # chance is 1/6
+
+
+def test_many_classes_race_the_two_starts_above_the_small_set_size_and_few_classes_do_not():
+    """Above inner_cv_rows a booster of few classes starts from the prior unraced; one of many classes (more trees a
+    round than inner_cv_classes) still races the prior against the linear start on its one split."""
+    params = {"n_estimators": 100, "inner_cv_rows": 100}
+    X, y = _classes(400, 6, seed=3)
+    many = build_model("lightgbm", params, "multiclass", 0, SPEED).fit(X, y)
+    assert many.start_losses_ is not None and set(many.start_losses_) >= {"prior", "linear"}
+    X, y = _classes(400, 3, seed=3)
+    few = build_model("lightgbm", params, "multiclass", 0, SPEED).fit(X, y)
+    assert few.start_losses_ is None and few.start_ == "prior"

@@ -10,9 +10,9 @@ temperature (``calibrate``), at no extra fit, that only softens: boosters fitted
 overconfident, and the final fit is surer than its probes, never less.
 
 Where boosting starts (``start``): from the prior (the libraries' own base score) or from a ``LinearStart`` fitted on
-the same rows, whose margin the trees are added to. ``auto`` races the two on small sets (``_race``: split by split
-until a paired test of their held losses decides, or every split is done; only the winner is probed on the rest)
-and starts from the prior on larger ones.
+the same rows, whose margin the trees are added to. ``auto`` races the two on small sets and on many classes
+(``_race``: split by split until a paired test of their held losses decides, or every split is done; only the winner
+is probed on the rest) and starts from the prior on larger sets of few classes.
 
 What bounds the cost: a probe stops when its held loss has not dropped by ``min_improvement`` of the prior's held
 loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
@@ -238,7 +238,10 @@ class EarlyStopped:
             self.patience_ = p.inner_cv_rounds if folds > 1 else p.early_stopping_rounds
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)[:max(1, p.probe_splits)]
             held = np.concatenate([va for _, va in splits])
-            starts = ["prior", "linear"] if p.start == "auto" and n <= p.inner_cv_rows else [start]
+            # Many classes race the starts at any size: the tree budget caps their iterations, and a linear start
+            # carries what a few trees a class cannot (176 classes, 2,400 rows: 0.652 accuracy from it, 0.466 without).
+            race = p.start == "auto" and (n <= p.inner_cv_rows or self._trees_per_iteration() > p.inner_cv_classes)
+            starts = ["prior", "linear"] if race else [start]
             if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
                 starts = ["prior"]  # margins need every class in every probe's rows
             # A faster rate favours the linear start (it needs fewer trees) and misjudges small sets' counts, so the
