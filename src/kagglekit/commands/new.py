@@ -186,9 +186,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
         spec["columns"] = columns
     groups = [f"group key '{validation.cv['group_column']}': {validation.evidence[0].split(': ', 1)[1]} (group folds)"] \
         if validation.cv.get("scheme") == "group" else []
-    spec["evidence"] = evidence + marked + [f"date '{c}': reads as dates and times" + (" (the id too: a feature as well)" if c == spec["id"] else "")
-                                   for c in validation.dates] \
-        + groups + roles.evidence
+    dates = [f"date '{c}': reads as dates and times" + (" (the id too: a feature as well)" if c == spec["id"] else "")
+             for c in validation.dates]
+    spec["evidence"] = evidence + marked + dates + groups + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 
