@@ -535,12 +535,14 @@ def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
 def test_a_log_metric_fits_the_logs_and_clips_to_the_training_range_by_default(home, workdir):
     """A skewed positive target (prices): `new` guesses RMSE of logs, and with no target_transform set the models
     fit the logs (auto: the metric's own space), as the hand-written Ames config does. Fitted on the raw prices, a
-    linear model scores far worse there and predicts prices at or below zero for some rows."""
+    linear model scores far worse there and predicts prices at or below zero for some rows. Rows without a price
+    (left out of training) do not change the guess."""
     rng = np.random.default_rng(5)
     frame, signal = _features(600, rng)
     frame["price"] = np.round(1000 * np.exp(1.2 * signal + 0.2 * rng.normal(size=600)), 2)
     frame.insert(0, "id", np.arange(600))
-    train_rows, test_rows = frame.iloc[:450], frame.iloc[450:].drop(columns=["price"])
+    train_rows, test_rows = frame.iloc[:450].copy(), frame.iloc[450:].drop(columns=["price"])
+    train_rows.loc[train_rows.index[[3, 30]], "price"] = None
     test_rows.loc[test_rows.index[0], "a"] = 40.0  # a measuring error: 40 sd out
     folder = workdir / "files"
     _write(folder, train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "price": 1000.0}))

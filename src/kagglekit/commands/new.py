@@ -140,8 +140,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
     spec.update(task=task, target=targets[0] if len(targets) == 1 else targets)
     sample_values = pd.to_numeric(sample[pred_cols[0]], errors="coerce")
     fractional = sample_values.notna().all() and not np.allclose(sample_values, np.round(sample_values))
-    if task == "regression":
-        fmt, metric = "value", ("rmse_log" if (train[targets].to_numpy() > 0).all() and float(y.skew()) > 1 else "rmse")
+    if task == "regression":  # a skewed positive amount is scored on logs; rows left without a target say nothing
+        labelled = train[targets].dropna().to_numpy()
+        fmt, metric = "value", ("rmse_log" if (labelled > 0).all() and float(y.skew()) > 1 else "rmse")
     elif class_columns:
         fmt, metric = "class_proba", "logloss"
     elif task == "multilabel":
