@@ -48,6 +48,17 @@ def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
     assert accuracy > 0.5  # chance is 1/8
 
 
+def test_gbrt_probes_more_classes_than_its_own_stopping_split_can_hold():
+    """30 classes of 8 rows: a probe's 204 fit rows would give scikit-learn's stratified stopping split 21 rows for 30
+    classes ("test_size should be greater or equal to the number of classes"). The probe grows its cap instead, its
+    held rows pick the count, and the model learns."""
+    X, y = _classes(300, 30)
+    booster = build_model("gbrt", {"n_estimators": 200}, "multiclass", 0, SPEED).fit(X[:240], y[:240])
+    assert 1 <= booster.best_iteration_ <= booster.cap_
+    accuracy = (np.argmax(booster.predict_proba(X[240:]), axis=1) == y[240:]).mean()
+    assert accuracy > 0.3  # chance is 1/30
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
     import pandas as pd
@@ -206,3 +217,25 @@ def test_many_classes_race_the_two_starts_above_the_small_set_size_and_few_class
     X, y = _classes(400, 3, seed=3)
     few = build_model("lightgbm", params, "multiclass", 0, SPEED).fit(X, y)
     assert few.start_losses_ is None and few.start_ == "prior"
+
+
+@pytest.mark.parametrize("model,share", [("lightgbm", "colsample_bytree"), ("xgboost", "colsample_bytree"),
+                                         ("catboost", "rsm")])
+def test_many_classes_score_at_most_class_columns_columns_a_tree_and_few_classes_keep_their_share(model, share):
+    """Every column a tree scores is paid once per class: above inner_cv_classes classes a tree (CatBoost: a level)
+    sees at most class_columns of a wide table's columns; a binary target keeps the configured share."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(360, 96, n_informative=12, n_classes=6, n_clusters_per_class=1, class_sep=2.0,
+                               random_state=0)
+    if model == "catboost":  # it is fitted on the feature frame
+        import pandas as pd
+
+        X = pd.DataFrame(X, columns=[f"c{i}" for i in range(X.shape[1])])
+    params = {"n_estimators": 60, "class_columns": 24}
+    many = build_model(model, params, "multiclass", 0, SPEED).fit(X[:300], y[:300])
+    assert many.model_.get_params()[share] == pytest.approx(24 / 96)
+    assert (np.argmax(many.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.5  # chance is 1/6
+    two = build_model(model, params, "binary", 0, SPEED).fit(X[:300], (y[:300] > 2).astype(int))
+    configured = build_model(model, {}, "binary", 0, SPEED).p
+    assert two.model_.get_params()[share] == getattr(configured, share)
