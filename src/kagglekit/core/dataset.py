@@ -6,9 +6,9 @@ test rows. What a kind reads besides the tables (decoded pictures) goes in ``kin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, List, Optional
+from typing import Any, Callable, Optional
 
 import numpy as np
 import pandas as pd
@@ -30,7 +30,6 @@ class Dataset:
     fingerprint: str  # hash of what the run reads: runs and folds on other data never mix
     train_ids: np.ndarray  # id of each training row as text (the row number where there is no id column)
     kind_data: Any = None  # what a kind reads besides the tables, as its own typed object (images: PictureCaches)
-    notes: List[str] = field(default_factory=list)  # what reading changed (rows without a target left out), to print
 
 
 def subsample_positions(train: pd.DataFrame, target: Optional[str], n: int, seed: int) -> np.ndarray:
@@ -133,8 +132,9 @@ def read_sample_submission(spec: CompetitionSpec, folder: Path, path: Optional[P
 
 
 def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Optional[dict] = None,
-                           need_test_id: bool = True) -> Dataset:
-    """Read train, test (or the sample's ids when there is no test file) and the sample submission; check them."""
+                           need_test_id: bool = True, log: Optional[Callable] = None) -> Dataset:
+    """Read train, test (or the sample's ids when there is no test file) and the sample submission; check them.
+    ``log``: where to say what reading changed (training rows without a target left out)."""
     read_csv = spec.read_csv if read_csv is None else read_csv
     train_path, sample_path = locate_table(folder / spec.files.train), locate_table(folder / spec.files.sample_submission)
     test_path = locate_table(folder / spec.files.test) if spec.files.test else sample_path
@@ -154,6 +154,8 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
             if col in frame.columns:
                 frame[col] = read_amounts(frame[col])
     train, notes = labelled_rows(spec, train, train_path)
+    for note in notes if log else ():
+        log(note)
     check_targets(spec, train, train_path)
     if spec.id:
         for frame, path in ((train, train_path), (test, test_path)):
@@ -163,7 +165,7 @@ def read_competition_files(spec: CompetitionSpec, folder: Path, read_csv: Option
                                 "Kaggle would reject a submission with them. Fix the file.")
     check_submission_rows(spec, test, sample, test_path, sample_path)
     fingerprint = file_fingerprint([train_path] + ([test_path] if spec.files.test else [sample_path]))
-    return Dataset(train, test, sample, folder, fingerprint, row_ids(train, spec.id), notes=notes)
+    return Dataset(train, test, sample, folder, fingerprint, row_ids(train, spec.id))
 
 
 def labelled_rows(spec: CompetitionSpec, train: pd.DataFrame, path: Path):

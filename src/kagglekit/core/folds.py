@@ -79,16 +79,20 @@ def load_or_make_folds(comp: str, train: pd.DataFrame, ids: np.ndarray, target: 
     return folds, path
 
 
+def can_stratify(y: np.ndarray, held: int) -> bool:
+    """Whether ``held`` of these class labels can be held out stratified (scikit-learn's rule): every class has two
+    rows, and each side of the split has room for a row of every class."""
+    counts = np.unique(np.asarray(y), return_counts=True)[1]
+    return bool(counts.min() >= 2 and len(counts) <= held <= len(y) - len(counts))
+
+
 def inner_split(y: np.ndarray, fraction: float, seed: int, classification: bool) -> tuple:
     """Positions (fit, hold) splitting a fold's training rows for early stopping or calibration; stratified when
     every class has two rows. The fold's validation rows are never among them."""
     from sklearn.model_selection import train_test_split
 
     y = np.asarray(y)
-    stratify = None
-    if classification:
-        counts = np.unique(y, return_counts=True)[1]
-        stratify = y if counts.min() >= 2 and round(fraction * len(y)) >= len(counts) else None
+    stratify = y if classification and can_stratify(y, round(fraction * len(y))) else None
     fit, hold = train_test_split(np.arange(len(y)), test_size=fraction, random_state=seed, stratify=stratify)
     return _every_class_fitted([(fit, hold)], y)[0] if classification else (fit, hold)
 

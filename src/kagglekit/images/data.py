@@ -118,9 +118,7 @@ def load_image_data(spec: CompetitionSpec, run: ImageRunConfig, log=print) -> Da
         data = Dataset(train, test, sample, folder, "", row_ids(train, spec.id))
         data.fingerprint = files_key(train_paths + folder_test_paths)
     else:
-        data = read_competition_files(spec, folder, read_csv={}, need_test_id=layout != "pixels")
-        for note in data.notes:
-            log(note)
+        data = read_competition_files(spec, folder, read_csv={}, need_test_id=layout != "pixels", log=log)
     keep = np.arange(len(data.train))
     subset = run.data.rows or im.subset
     if subset and subset < len(data.train):

@@ -34,7 +34,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 import numpy as np
 
 from ..core.errors import UserError
-from ..core.folds import inner_splits
+from ..core.folds import can_stratify, inner_splits
 from ..core.metrics import get_metric
 from ..core.speed import gpu_count, thread_count
 from .calibration import ProbabilityCalibrator, place_classes
@@ -538,12 +538,7 @@ class EarlyStoppedGBRT(EarlyStopped):
         """Whether scikit-learn can carve its stopping split from these rows: for classes it stratifies a
         ``validation_fraction`` share, which needs two rows of every class and a class's row on each side (99 classes
         of 680 rows: 68 held rows cannot hold them all)."""
-        if self.task == "regression":
-            return True
-        counts = np.bincount(np.asarray(y_fit, int))
-        present = int((counts > 0).sum())
-        held = int(np.ceil(_GBRT_VALIDATION * len(y_fit)))
-        return counts[counts > 0].min() >= 2 and present <= held <= len(y_fit) - present
+        return self.task == "regression" or can_stratify(y_fit, int(np.ceil(_GBRT_VALIDATION * len(y_fit))))
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # The margins only say that this probe is started: its init is the linear start _probe fitted on these rows.

@@ -59,9 +59,7 @@ def check_columns(spec: CompetitionSpec, data: Dataset, log) -> None:
 def load_table_data(spec: CompetitionSpec, run: TabularRunConfig, read_csv=None, log=print) -> Dataset:
     """Read train, test and sample submission from the run's data folder and add the competition's features."""
     folder = resolve_data_dir(spec.name, run.data.dir, run.data.sample)
-    data = read_competition_files(spec, folder, read_csv)
-    for note in data.notes:
-        log(note)
+    data = read_competition_files(spec, folder, read_csv, log=log)
     if run.data.rows:
         if run.data.rows < 10:
             raise UserError(f"data.rows={run.data.rows}: a subsample needs at least 10 rows.")
