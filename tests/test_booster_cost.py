@@ -219,11 +219,13 @@ def test_many_classes_race_the_two_starts_above_the_small_set_size_and_few_class
     assert few.start_losses_ is None and few.start_ == "prior"
 
 
-@pytest.mark.parametrize("model,share", [("lightgbm", "colsample_bytree"), ("xgboost", "colsample_bytree"),
-                                         ("catboost", "rsm")])
-def test_many_classes_score_at_most_class_columns_columns_a_tree_and_few_classes_keep_their_share(model, share):
-    """Every column a tree scores is paid once per class: above inner_cv_classes classes a tree (CatBoost: a level)
-    sees at most class_columns of a wide table's columns; a binary target keeps the configured share."""
+@pytest.mark.parametrize("model,share,bins,own", [("lightgbm", "colsample_bytree", "max_bin", 255),
+                                                   ("xgboost", "colsample_bytree", "max_bin", 256),
+                                                   ("catboost", "rsm", "border_count", None)])
+def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_own(model, share, bins, own):
+    """Every column and bin a tree scores is paid once per class: above inner_cv_classes classes a tree (CatBoost: a
+    level) sees at most class_columns of a wide table's columns, and a column at most one bin per 32 rows (at least
+    32); a binary target keeps the configured share and the library's own bins."""
     from sklearn.datasets import make_classification
 
     X, y = make_classification(360, 96, n_informative=12, n_classes=6, n_clusters_per_class=1, class_sep=2.0,
@@ -235,7 +237,45 @@ def test_many_classes_score_at_most_class_columns_columns_a_tree_and_few_classes
     params = {"n_estimators": 60, "class_columns": 24}
     many = build_model(model, params, "multiclass", 0, SPEED).fit(X[:300], y[:300])
     assert many.model_.get_params()[share] == pytest.approx(24 / 96)
+    assert many.model_.get_params()[bins] == 32  # 300 rows: 9 by the rule, raised to its floor
     assert (np.argmax(many.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.5  # chance is 1/6
     two = build_model(model, params, "binary", 0, SPEED).fit(X[:300], (y[:300] > 2).astype(int))
     configured = build_model(model, {}, "binary", 0, SPEED).p
     assert two.model_.get_params()[share] == getattr(configured, share)
+    assert two.model_.get_params().get(bins) == own
+    if model == "catboost":  # symmetric trees: 2^depth leaves with a value per class, at most log2(50 rows a class)
+        assert (many.model_.get_params()["depth"], two.model_.get_params()["depth"]) == (5, 6)
+
+
+def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
+    """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0), once its first fold took longer than
+    workers take to start (here: any time), the other folds run one a core in worker processes, and every fold file
+    is what one process writes. A model that uses every thread (LightGBM) stays in one process."""
+    from kagglekit.core import executors
+    from kagglekit.core.executors import side_by_side
+
+    spawned = []
+    real = executors.process_folds
+    monkeypatch.setattr(executors, "WORKER_START_SECONDS", 0.0)
+    monkeypatch.setattr(executors, "physical_cores", lambda: 2)
+    monkeypatch.setattr(executors, "process_folds", lambda pending, *a, **kw: spawned.append(list(pending)) or
+                        real(pending, *a, **kw))
+    args = ["data=sample", "folds=3"]
+    serial = train("credit", "gbrt", args + ["speed.parallel=1"], runs_base=tmp_path / "serial", **QUIET)
+    assert spawned == []
+    auto = train("credit", "gbrt", args, runs_base=tmp_path / "auto", **QUIET)
+    assert spawned == [[1, 2]]  # fold 0 here, then folds 1 and 2 at once
+    for k in range(3):
+        one, other = RunDir.at(serial.run_dir).load_fold(k), RunDir.at(auto.run_dir).load_fold(k)
+        for name in ("valid_idx", "valid_pred", "test_pred"):
+            np.testing.assert_array_equal(one[name], other[name])
+    assert auto.record["cv_mean"] == serial.record["cv_mean"] > 0.6  # ROC AUC; chance is 0.5
+
+    class Fitter:
+        one_thread = False
+
+    assert side_by_side(Fitter(), 4, 100.0) == 1
+    Fitter.one_thread = True
+    assert side_by_side(Fitter(), 4, 100.0) == 2 and side_by_side(Fitter(), 1, 100.0) == 1
+    monkeypatch.setattr(executors, "WORKER_START_SECONDS", 4.0)
+    assert side_by_side(Fitter(), 4, 3.0) == 1  # saves 6 s of two folds: less than two workers' start

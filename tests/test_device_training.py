@@ -65,8 +65,8 @@ def test_bad_device_augmentation_and_feed_are_refused_before_training(workdir):
         load_config("cifar10", "resnet18", ["speed.feed=device"])
     with pytest.raises(UserError, match="bad value speed.feed='gpu'"):
         load_config("cifar10", "airbench", ["feed=gpu"])
-    with pytest.raises(UserError, match="speed.parallel=0"):
-        load_config("cifar10", "airbench", ["parallel=0"])
+    with pytest.raises(UserError, match="speed.parallel=-1"):
+        load_config("cifar10", "airbench", ["parallel=-1"])
 
 
 def test_epoch_batches_cover_every_row_once():

@@ -71,7 +71,8 @@ class SpeedConfig:
     threads: int = 0  # CPU threads for tree libraries and torch; 0: one per physical core
     device: str = "auto"  # auto | cpu | cuda
     executor: str = "local"  # local | ray: where a run's folds are fitted
-    parallel: int = 1  # local executor: folds fitted at once in worker processes (one GPU each when there are GPUs)
+    parallel: int = 0  # local executor: folds fitted at once in worker processes (one GPU each when there are GPUs); 0: one
+    # at a time, except a model that fits on one thread, whose later folds run one a core once its first fold was slow
     ray_address: Optional[str] = None  # executor=ray: auto or host:port of a cluster; null starts a local Ray
     fold_cpus: int = 1  # executor=ray: CPUs each fold declares (and the threads it uses)
     fold_gpus: float = 0.0  # executor=ray: GPUs each fold declares (1 for image runs on a GPU machine)
@@ -253,8 +254,9 @@ def check_common(run: RunConfig) -> None:
     check_choices({"cv.scheme": (run.cv.scheme, ("kfold", "stratified", "group", "time")),
                    "speed.device": (run.speed.device, ("auto", "cpu", "cuda")),
                    "speed.executor": (run.speed.executor, ("local", "ray"))})
-    if run.speed.parallel < 1:
-        raise UserError(f"speed.parallel={run.speed.parallel}: the number of folds fitted at once, 1 or more.")
+    if run.speed.parallel < 0:
+        raise UserError(f"speed.parallel={run.speed.parallel}: the number of folds fitted at once, 1 or more (0: "
+                        "chosen for the model).")
     if run.cv.n_splits < 2:
         raise UserError(f"cv.n_splits={run.cv.n_splits}: K-fold needs at least 2 folds.")
     if not 0 <= run.seed < 2**32:

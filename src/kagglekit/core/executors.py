@@ -1,6 +1,11 @@
 """Where a run's folds are fitted: here, one after another (``local``) or ``speed.parallel`` at once in worker
 processes (one GPU each when there are GPUs), or as Ray tasks (``speed.executor=ray``).
 
+``speed.parallel`` 0 (the default) chooses: one fold at a time, except where the fold fitter says its model fits on
+one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support vector machine), which would leave
+the other cores idle. Then, once the first fold has taken long enough to pay a worker's start, the rest run one a
+core. A one-thread model's fold is the same wherever it runs, so the files do not depend on the choice.
+
 Either way the driver scores and saves each fold in the run folder as it arrives, so the files are the same,
 and a finished fold is never fitted again. Ray retries a fold whose worker died.
 """
@@ -34,14 +39,48 @@ def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int):
     return out, time.perf_counter() - start
 
 
+WORKER_START_SECONDS = 4.0  # a spawned worker's imports and its copy of the data (about 3 s on 2 cores), rounded up
+
+
+def side_by_side(fit_fold: Callable, left: int, fold_seconds: float) -> int:
+    """How many of ``left`` folds to fit at once after a first fold of ``fold_seconds`` (``speed.parallel`` 0): one a
+    core for a model that fits on one thread, where the time saved exceeds two workers' start, else 1."""
+    workers = min(physical_cores(), left)
+    if not getattr(fit_fold, "one_thread", False) or workers < 2:
+        return 1
+    saved = fold_seconds * (left - np.ceil(left / workers))
+    return workers if saved > 2 * WORKER_START_SECONDS else 1
+
+
+def memory_allows(payload: bytes, workers: int) -> bool:
+    """Whether ``workers`` copies of a pickled fold fitter (times 4 for what a fit makes of its data) fit in the memory
+    this machine has free."""
+    try:
+        with open("/proc/meminfo") as f:
+            free = next(int(line.split()[1]) * 1024 for line in f if line.startswith("MemAvailable:"))
+    except (OSError, StopIteration, ValueError):
+        return False
+    return 4 * workers * len(payload) < free
+
+
 def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
-    """The pending folds on this machine: one after another, or ``speed.parallel`` at once in worker processes."""
-    if getattr(speed, "parallel", 1) > 1 and len(pending) > 1:
-        yield from process_folds(pending, fit_fold, folds, speed)
+    """The pending folds on this machine: one after another, or ``speed.parallel`` at once in worker processes (0:
+    ``side_by_side`` decides after the first fold)."""
+    parallel = getattr(speed, "parallel", 1)
+    if parallel > 1 and len(pending) > 1:
+        yield from process_folds(pending, fit_fold, folds, speed, parallel)
         return
-    for k in pending:
+    for i, k in enumerate(pending):
         out, seconds = _timed_fold(fit_fold, k, folds, 0)
         yield k, out, seconds
+        rest = pending[i + 1:]
+        if i > 0 or parallel != 0 or not rest:
+            continue
+        workers = side_by_side(fit_fold, len(rest), seconds)
+        payload = dumps_sharing_memmaps(fit_fold) if workers > 1 else b""
+        if workers > 1 and memory_allows(payload, workers):
+            yield from process_folds(rest, fit_fold, folds, speed, workers, payload)
+            return
 
 
 def _reduce_memmap(array: np.memmap):
@@ -78,20 +117,21 @@ def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):
     return _timed_fold(pickle.loads(payload), k, folds, 0)
 
 
-def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
-    """``speed.parallel`` folds at once in fresh (spawned) worker processes, yielded as each finishes. With GPUs,
-    worker i sees only GPU i mod count; the cores are shared out between the workers."""
+def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed, workers: int,
+                  payload: bytes = b"") -> Iterator[Tuple[int, object, float]]:
+    """``workers`` folds at once in fresh (spawned) worker processes, yielded as each finishes (``payload``: the
+    fitter already pickled). With GPUs, worker i sees only GPU i mod count; the cores are shared out between them."""
     from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
     from multiprocessing import get_context
 
-    n = min(speed.parallel, len(pending))
+    n = min(workers, len(pending))
     context = get_context("spawn")  # CUDA cannot be used in a forked child
     slots = context.Queue()
     for slot in range(n):
         slots.put(slot)
     threads = max(1, physical_cores() // n) if not speed.threads else max(1, speed.threads // n)
-    payload = dumps_sharing_memmaps(fit_fold)
+    payload = payload or dumps_sharing_memmaps(fit_fold)
     with ProcessPoolExecutor(n, mp_context=context, initializer=_claim_slot, initargs=(slots, gpu_count(), threads)) as pool:
         waiting = {pool.submit(_fold_in_worker, payload, k, folds): k for k in pending}
         try:
@@ -102,8 +142,9 @@ def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, spe
                     out, seconds = future.result()
                     yield k, out, seconds
         except BrokenProcessPool:
-            raise UserError(f"a fold's worker process died (parallel={n}); the finished folds are saved: run the same "
-                            "command again to fit the rest, with fewer parallel folds if memory ran out.") from None
+            raise UserError(f"a fold's worker process died ({n} folds at once); the finished folds are saved: run the "
+                            "same command again to fit the rest, with fewer at once (speed.parallel=1: one at a time) "
+                            "if memory ran out.") from None
         finally:
             for future in waiting:
                 future.cancel()

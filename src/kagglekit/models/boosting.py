@@ -18,9 +18,12 @@ What bounds the cost: a probe stops when its held loss has not dropped by ``min_
 loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
 fit grows at most ``max_trees`` trees, iterations x trees per iteration (one per class), the learning rate rising up
 to 2x where that cuts the count; and leaf L2 is scaled by a class row's hessian (``_hessian_scale``), so that many
-small classes are not regularised into thousands of tiny steps. The race's two probes of a split run side by side
-on a thread each (``concurrent_probes``), where the library fits without the GIL. ``probe_seconds_`` and ``final_seconds_`` say what the
-choices cost; ``make bench`` prices them against the plain library fit (``plain_boosting.py``).
+small classes are not regularised into thousands of tiny steps. Every column and bin a tree scores is paid once per
+class, so many classes score fewer of both (``_column_share``, ``_class_bins``), and CatBoost's symmetric trees,
+with a value per class in each leaf, are no deeper than the rows a class can fill (``_class_depth``). The race's two
+probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL.
+``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
+library fit (``plain_boosting.py``).
 """
 
 from __future__ import annotations
@@ -109,6 +112,14 @@ class EarlyStopped:
         if not self.p.class_columns or not columns or not self._many_classes():
             return share
         return float(min(share, self.p.class_columns / columns))
+
+    def _class_bins(self, own: int) -> int:
+        """Histogram bins (CatBoost: borders) a column: ``own``, and with many classes at most one per 32 of the fold's
+        rows (at least 32), because every bin's split search is paid once per class (99 classes of 1,600 rows: an
+        XGBoost fit 2x faster at 50 bins than at 256, log loss as good or better; README, Models)."""
+        if not self._many_classes():
+            return own
+        return int(min(own, max(32, self.n_rows_ // 32)))
 
     def _budget(self) -> Tuple[int, float]:
         """(iteration cap, learning-rate scale): the cap keeps iterations x trees per iteration within max_trees;
@@ -241,7 +252,7 @@ class EarlyStopped:
         classification = self.task != "regression"
         if classification:
             self.n_classes_ = int(np.max(y)) + 1
-        self.n_columns_ = X.shape[1]
+        self.n_columns_, self.n_rows_ = X.shape[1], n
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
         self.start_losses_, self.encoding_, self.design_, self.probe_linear_, self.probe_boost_ = None, None, None, None, 1.0
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
@@ -413,7 +424,7 @@ class LightGBMParams(EarlyStoppingParams):
     reg_alpha: float = 0.0
     reg_lambda: float = 1.0
     min_split_gain: float = 0.0
-    max_bin: int = 255
+    max_bin: Optional[int] = None  # null: 255, and above inner_cv_classes classes one per 32 rows (at least 32)
     extra: Dict[str, Any] = field(default_factory=dict)  # any other LightGBM parameter, passed through
 
 
@@ -435,8 +446,9 @@ def _lightgbm_names():
 
 
 def _check_lightgbm(p: LightGBMParams):
-    if p.num_leaves < 2 or not 0 < p.colsample_bytree <= 1 or p.reg_alpha < 0 or p.reg_lambda < 0:
-        return "num_leaves >= 2, colsample_bytree in (0, 1], reg_alpha and reg_lambda >= 0 are needed."
+    if p.num_leaves < 2 or not 0 < p.colsample_bytree <= 1 or p.reg_alpha < 0 or p.reg_lambda < 0 or \
+            (p.max_bin is not None and p.max_bin < 2):
+        return "num_leaves >= 2, colsample_bytree in (0, 1], reg_alpha and reg_lambda >= 0, max_bin >= 2 are needed."
     if p.extra:
         canonical, known = _lightgbm_names()
         return _check_extra(p, ("random_state", "verbose", "n_jobs"), canonical, known) or _check_boosting(p)
@@ -457,6 +469,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
         kwargs = {k: v for k, v in vars(p).items() if k not in _CONTROL}
         kwargs.update(learning_rate=self._rate(n_rows), n_estimators=n_iterations, reg_lambda=p.reg_lambda * self._hessian_scale(),
                       colsample_bytree=self._column_share(p.colsample_bytree),
+                      max_bin=p.max_bin if p.max_bin is not None else self._class_bins(255),
                       min_child_samples=p.min_child_samples if p.min_child_samples is not None else _size_aware_leaf(n_rows))
         cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
         return cls(random_state=self.seed, verbose=-1, n_jobs=self.threads, **kwargs, **p.extra)
@@ -568,7 +581,7 @@ def _check_gbrt(p: GBRTParams):
 
 
 @register_model("gbrt", GBRTParams, "scikit-learn gradient boosting (huber loss for regression), tree count and start chosen on inner splits",
-                check=_check_gbrt)
+                check=_check_gbrt, one_thread=True)
 def build_gbrt(p: GBRTParams, task: str, seed: int, speed):
     return EarlyStoppedGBRT(p, task, seed, 1)
 
@@ -584,7 +597,7 @@ class XGBoostParams(EarlyStoppingParams):
     reg_alpha: float = 0.0
     reg_lambda: float = 1.0
     gamma: float = 0.0
-    max_bin: int = 256
+    max_bin: Optional[int] = None  # null: 256, and above inner_cv_classes classes one per 32 rows (at least 32)
     extra: Dict[str, Any] = field(default_factory=dict)  # any other XGBoost parameter, passed through
 
 
@@ -602,6 +615,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         kwargs = {k: v for k, v in vars(p).items() if k not in _CONTROL}
         kwargs.update(n_estimators=n_iterations, learning_rate=self._rate(n_rows), reg_lambda=p.reg_lambda * self._hessian_scale(),
                       colsample_bytree=self._column_share(p.colsample_bytree),
+                      max_bin=p.max_bin if p.max_bin is not None else self._class_bins(256),
                       min_child_weight=p.min_child_weight * self._hessian_scale())
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
@@ -625,6 +639,8 @@ class EarlyStoppedXGBoost(EarlyStopped):
 
 
 def _check_xgboost(p: XGBoostParams):
+    if p.max_bin is not None and p.max_bin < 2:
+        return "max_bin >= 2 is needed."
     # XGBoost lists no parameter names; one it does not use is named when the fit runs (_extra_refusals).
     fixed = ("tree_method", "device", "random_state", "n_jobs", "callbacks", "verbosity")
     return _check_extra(p, fixed) or _check_boosting(p)
@@ -648,12 +664,12 @@ register_variant("xgboost_vector", "xgboost", "XGBoost with one tree a round hol
 class CatBoostParams(EarlyStoppingParams):
     n_estimators: int = 3000  # the most trees; early stopping picks fewer
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
-    depth: int = 6
+    depth: Optional[int] = None  # null: 6, and above inner_cv_classes classes at most log2(rows a class) (at least 4)
     l2_leaf_reg: float = 3.0
     subsample: float = 0.8
     rsm: float = 1.0  # share of features per level (CPU only); many classes: at most class_columns of them
-    one_hot_max_size: Optional[int] = None  # null: 4, or 10 above 4 classes (target statistics cost one per class)
-    border_count: Optional[int] = None  # null: CatBoost's own; above 4 classes under 2,000 rows one per 32 rows (at least 32)
+    one_hot_max_size: Optional[int] = None  # null: 4, or 10 above inner_cv_classes classes (target statistics cost one per class)
+    border_count: Optional[int] = None  # null: 254, and above inner_cv_classes classes one per 32 rows (at least 32)
     early_stopping_rounds: int = 150
     inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
     class_columns: int = 64  # a level scores every column of up to 64 (48 cost 32 classes of 58 columns 0.0015 log loss)
@@ -705,20 +721,29 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _hessian_scale(self) -> float:
         return 1.0  # its l2_leaf_reg is left as CatBoost sets it
 
+    def _class_depth(self, own: int) -> int:
+        """Tree depth: ``own``, and with many classes at most log2 of the fold's rows a class (at least 4). A symmetric
+        tree has 2^depth leaf nodes, each with a value per class, so it needs about a leaf's worth of rows in every class;
+        99 classes of 16 rows a class: log loss 2.29 at depth 6, 1.84 at 4, in 0.4x the time (README, Models)."""
+        if not self._many_classes():
+            return own
+        return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration())))))
+
     def _model(self, n_rows: int, n_iterations: int):
         import catboost as cb
 
         p = self.p
-        kwargs = dict(iterations=n_iterations, learning_rate=self._rate(n_rows), depth=p.depth,
+        kwargs = dict(iterations=n_iterations, learning_rate=self._rate(n_rows), depth=p.depth if p.depth is not None else self._class_depth(6),
                       l2_leaf_reg=p.l2_leaf_reg, random_seed=self.seed,
                       thread_count=self.threads, verbose=False, allow_writing_files=False,
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
         if not self.gpu:
             kwargs["rsm"] = self._column_share(p.rsm)
-        many = self._trees_per_iteration() > 4  # every border's split search is paid once per class
-        if p.border_count is not None or many and n_rows < 2000:
-            kwargs["border_count"] = p.border_count if p.border_count is not None else max(32, n_rows // 32)
-        kwargs["one_hot_max_size"] = p.one_hot_max_size if p.one_hot_max_size is not None else 10 if many else 4
+        borders = p.border_count if p.border_count is not None else self._class_bins(254)
+        if borders != 254 or p.border_count is not None:  # else CatBoost's own (254 on the CPU, 128 on the GPU)
+            kwargs["border_count"] = borders
+        kwargs["one_hot_max_size"] = p.one_hot_max_size if p.one_hot_max_size is not None else \
+            10 if self._many_classes() else 4  # target statistics are paid once per class
         if self.task == "regression":
             return cb.CatBoostRegressor(loss_function="RMSE", **kwargs, **p.extra)
         return cb.CatBoostClassifier(loss_function="Logloss" if self.task == "binary" else "MultiClass", **kwargs, **p.extra)
@@ -759,7 +784,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
 
 def _check_catboost(p: CatBoostParams):
-    if not 1 <= p.depth <= 16 or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1:
+    if (p.depth is not None and not 1 <= p.depth <= 16) or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1:
         return "depth in [1, 16], l2_leaf_reg >= 0 and rsm in (0, 1] are needed."
     if not p.extra:
         return _check_boosting(p)

@@ -31,19 +31,20 @@ class ModelEntry:
     sparse: bool = False  # fits on a sparse matrix as well as it does on a dense one (free text stays sparse TF-IDF)
     defaults: Dict[str, Any] = field(default_factory=dict)  # a variant's own defaults over the params dataclass's
     seeded: bool = True  # another seed makes another model (False: the same fit, so averaging seeds buys nothing)
+    one_thread: bool = False  # fits on one thread whatever it is given: its folds may run side by side (speed.parallel)
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False,
-                   seeded: bool = True):
+                   seeded: bool = True, one_thread: bool = False):
     """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input;
-    ``seeded``: its fit depends on the seed)."""
+    ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given)."""
     assert eats in EATS, eats
 
     def wrap(build):
-        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded)
+        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded, one_thread=one_thread)
         return build
 
     return wrap

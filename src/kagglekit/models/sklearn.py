@@ -291,7 +291,7 @@ class SVRParams:
 
 
 @register_model("svr", SVRParams, "scikit-learn support vector machine (RBF kernel); SVC for classification",
-                seeded=False)
+                seeded=False, one_thread=True)
 def build_svr(p: SVRParams, task: str, seed: int, speed):
     from sklearn import svm
 
