@@ -50,13 +50,32 @@ def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
 
 def test_gbrt_probes_more_classes_than_its_own_stopping_split_can_hold():
     """30 classes of 8 rows: a probe's 204 fit rows would give scikit-learn's stratified stopping split 21 rows for 30
-    classes ("test_size should be greater or equal to the number of classes"). The probe grows its cap instead, its
-    held rows pick the count, and the model learns."""
+    classes ("test_size should be greater or equal to the number of classes"). The probe stops on its own held rows
+    instead (``_HeldRowsStop``), and the model learns."""
     X, y = _classes(300, 30)
     booster = build_model("gbrt", {"n_estimators": 200}, "multiclass", 0, SPEED).fit(X[:240], y[:240])
     assert 1 <= booster.best_iteration_ <= booster.cap_
     accuracy = (np.argmax(booster.predict_proba(X[240:]), axis=1) == y[240:]).mean()
     assert accuracy > 0.3  # chance is 1/30
+
+
+@pytest.mark.parametrize("task,k", [("regression", 0), ("binary", 2), ("multiclass", 5)])
+def test_gbrt_probes_follow_their_held_rows_tree_by_tree_as_scikit_learn_predicts_them(task, k):
+    """The monitor that stops GBRT's probes keeps the held rows' raw scores itself, tree by tree: at the iteration it
+    names best, its predictions are scikit-learn's own staged predictions, and it stops its patience after it."""
+    from sklearn.ensemble import GradientBoostingClassifier, GradientBoostingRegressor
+
+    from kagglekit.models.boosting import _HeldRowsStop
+
+    X, y = _classes(300, max(k, 2), seed=1)
+    if task == "regression":
+        y = X[:, 0] * 2 + np.sin(X[:, 1]) + np.random.default_rng(0).normal(0, 0.5, len(y))
+    cls = GradientBoostingRegressor if task == "regression" else GradientBoostingClassifier
+    stop = _HeldRowsStop(X[200:], y[200:], task, k, rounds=15, min_delta=0.0)
+    model = cls(n_estimators=400, learning_rate=0.3, max_depth=3, random_state=0).fit(X[:200], y[:200], monitor=stop)
+    staged = list(model.staged_predict(X[200:]) if task == "regression" else model.staged_predict_proba(X[200:]))
+    np.testing.assert_allclose(stop.held, staged[stop.best - 1], rtol=1e-6, atol=1e-9)
+    assert len(staged) == stop.best + 15 < 400  # stopped its patience after the best
 
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])

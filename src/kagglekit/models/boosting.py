@@ -37,7 +37,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 import numpy as np
 
 from ..core.errors import UserError
-from ..core.folds import can_stratify, inner_splits
+from ..core.folds import inner_splits
 from ..core.metrics import get_metric
 from ..core.speed import gpu_count, thread_count
 from .calibration import ProbabilityCalibrator, place_classes
@@ -148,8 +148,10 @@ class EarlyStopped:
         return base * self.probe_boost_
 
     def _rounds(self) -> int:
-        """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate)."""
-        return max(10, int(np.ceil(self.patience_ / self.probe_boost_)))
+        """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate), and
+        at most half the probe's cap: where many classes cut the cap to a few dozen iterations, a patience as long as
+        the cap would never stop a probe that is past its best (99 classes: GBRT's best at 3-15 of 25)."""
+        return max(10, min(int(np.ceil(self.patience_ / self.probe_boost_)), self._probe_cap() // 2))
 
     def _probe_cap(self) -> int:
         return max(10, int(np.ceil(self.cap_ / self.probe_boost_)))
@@ -522,24 +524,48 @@ class GBRTParams(EarlyStoppingParams):
     max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 
 
-_GBRT_VALIDATION = 0.1  # scikit-learn's validation_fraction, the share a probe holds out to stop on its own
+class _HeldRowsStop:
+    """scikit-learn gradient boosting's ``monitor``: after every iteration the held rows' loss (their raw scores kept
+    up to date tree by tree), and a stop once ``rounds`` iterations have not dropped it by more than ``min_delta`` (log
+    loss, or RMSE for regression), as the other libraries' probes stop; ``best`` counts iterations, ``held`` is the
+    held predictions there (probabilities, a column per class)."""
+
+    def __init__(self, X_hold, y_hold, task: str, n_classes: int, rounds: int, min_delta: float):
+        self.X, self.y = np.asarray(X_hold, dtype=np.float32), y_hold
+        self.task, self.n_classes, self.rounds, self.min_delta = task, n_classes, rounds, min_delta
+        self.best, self.best_loss, self.held, self.raw = 0, np.inf, None, None
+
+    def __call__(self, i: int, model, _locals) -> bool:
+        if self.raw is None:
+            self.raw = model._raw_predict_init(self.X)  # the init's raw scores; no public call answers mid-fit
+        for k, tree in enumerate(model.estimators_[i]):
+            self.raw[:, k] += model.learning_rate * tree.predict(self.X)
+        if self.task == "regression":
+            held = self.raw[:, 0].copy()
+            loss = float(np.sqrt(np.mean((self.y - held) ** 2)))
+        else:
+            raw = self.raw[:, 0] if self.raw.shape[1] == 1 else self.raw
+            held = place_classes(link(raw, self.task), model.classes_, self.n_classes)
+            loss = _held_loss(held, self.y, True)
+        if loss < self.best_loss - self.min_delta:
+            self.best, self.best_loss, self.held = i + 1, loss, held
+        return i + 1 - self.best >= self.rounds
 
 
 class EarlyStoppedGBRT(EarlyStopped):
-    """scikit-learn gradient boosting with the tree count chosen on inner splits (staged predictions of a probe that
-    stops on its own when its internal split stops improving)."""
+    """scikit-learn gradient boosting with the tree count chosen on inner splits (a probe's held loss followed tree by
+    tree, ``_HeldRowsStop``)."""
 
     concurrent_probes = False  # _best reads the linear start _probe sets; the fit holds the GIL for much of its work
 
-    def _model(self, n_rows: int, n_iterations: int, stop_rounds: Optional[int] = None, linear=None,
-               tol: float = 1e-4):
+    def _model(self, n_rows: int, n_iterations: int, linear=None):
         from sklearn import ensemble as en
 
         p = self.p
         kwargs = dict(init=FittedInit(linear) if linear is not None else None, n_estimators=n_iterations, learning_rate=self._rate(n_rows),
                       max_depth=p.max_depth, subsample=p.subsample, max_features=p.max_features,
                       min_samples_leaf=p.min_samples_leaf if p.min_samples_leaf is not None else _size_aware_leaf(n_rows),
-                      n_iter_no_change=stop_rounds, validation_fraction=_GBRT_VALIDATION, tol=tol, random_state=self.seed)
+                      random_state=self.seed)
         if self.task == "regression":
             return en.GradientBoostingRegressor(loss=p.loss, **kwargs)
         return en.GradientBoostingClassifier(**kwargs)
@@ -547,25 +573,15 @@ class EarlyStoppedGBRT(EarlyStopped):
     def _tree_budget(self) -> int:
         return self.p.max_class_trees if self._many_classes() and self.p.max_trees else self.p.max_trees
 
-    def _can_stop_inside(self, y_fit) -> bool:
-        """Whether scikit-learn can carve its stopping split from these rows: for classes it stratifies a
-        ``validation_fraction`` share, which needs two rows of every class and a class's row on each side (99 classes
-        of 680 rows: 68 held rows cannot hold them all)."""
-        return self.task == "regression" or can_stratify(y_fit, int(np.ceil(_GBRT_VALIDATION * len(y_fit))))
-
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # The margins only say that this probe is started: its init is the linear start _probe fitted on these rows.
-        rounds = self._rounds() if self._can_stop_inside(y_fit) else None  # else it grows its cap; the held rows pick
-        probe = self._model(len(y_fit), self._probe_cap(), rounds, self.probe_linear_ if m_fit is not None else None,
-                            tol=self._min_delta(y_fit, y_hold))
-        probe.fit(X_fit, y_fit)
-        if self.task == "regression":
-            staged = list(probe.staged_predict(X_hold))
-        else:
-            staged = [place_classes(pr, probe.classes_, self.n_classes_) for pr in probe.staged_predict_proba(X_hold)]
-        losses = [_held_loss(pred, y_hold, self.task != "regression") for pred in staged]
-        best = int(np.argmin(losses))
-        return best + 1, staged[best]
+        # It fits on all its rows and stops on the held ones, as the other libraries' probes do (scikit-learn's own
+        # stopping would hold out a stratified tenth of the fit rows, which 99 classes of 680 rows cannot fill).
+        stop = _HeldRowsStop(X_hold, y_hold, self.task, getattr(self, "n_classes_", 0), self._rounds(),
+                             self._min_delta(y_fit, y_hold))
+        probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
+        probe.fit(X_fit, y_fit, monitor=stop)
+        return stop.best, stop.held
 
     def _final(self, X, y, model, margin):
         return model.set_params(init=FittedInit(self.linear_) if margin is not None else None).fit(X, y)
