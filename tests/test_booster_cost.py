@@ -269,7 +269,7 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
 def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
     """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0), once its first fold took longer than
     workers take to start (here: any time), the other folds run one a core in worker processes, and every fold file
-    is what one process writes. A model that uses every thread (LightGBM) stays in one process."""
+    is what one process writes. A fitter that does not say its model fits on one thread stays in one process."""
     from kagglekit.core import executors
     from kagglekit.core.executors import side_by_side
 

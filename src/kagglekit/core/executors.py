@@ -73,10 +73,10 @@ def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed
     for i, k in enumerate(pending):
         out, seconds = _timed_fold(fit_fold, k, folds, 0)
         yield k, out, seconds
-        rest = pending[i + 1:]
-        if i > 0 or parallel != 0 or not rest:
+        if i > 0 or parallel != 0:
             continue
-        workers = side_by_side(fit_fold, len(rest), seconds)
+        rest = pending[1:]
+        workers = side_by_side(fit_fold, len(rest), seconds)  # 1 when nothing is left
         payload = dumps_sharing_memmaps(fit_fold) if workers > 1 else b""
         if workers > 1 and memory_allows(payload, workers):
             yield from process_folds(rest, fit_fold, folds, speed, workers, payload)

@@ -70,8 +70,9 @@ class TableFoldFitter:
         self.regression, self.multilabel = t.task == "regression", t.task == "multilabel"
         self.forward, self.inverse = TRANSFORMS[problem.target_transform if self.regression else None]
         self.keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
-        self.eats = get_entry(model_name).eats
-        self.one_thread = get_entry(model_name).one_thread  # its folds may run side by side (core/executors.py)
+        entry = get_entry(model_name)
+        self.eats = entry.eats
+        self.one_thread = entry.one_thread  # its folds may run side by side (core/executors.py)
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
         if self.by_group is not None:
             self.groups = group_keys(problem.features[self.by_group.column])
