@@ -78,6 +78,32 @@ def test_gbrt_probes_follow_their_held_rows_tree_by_tree_as_scikit_learn_predict
     assert len(staged) == stop.best + 15 < 400  # stopped its patience after the best
 
 
+def test_a_gbrt_start_far_behind_stops_once_its_pace_cannot_reach_the_other_and_the_race_chooses_the_same(monkeypatch):
+    """GBRT probes its starts one after the other, the linear start first; the prior's probe then stops as soon as its
+    pace of the last iterations, kept up to its cap, would not reach the linear start's held loss. On 20 classes that
+    a linear model separates well that cut is taken early, and the race picks the same start, iteration count and
+    predictions as it does with the cut switched off."""
+    from kagglekit.models import boosting
+
+    X, y = _classes(800, 20, seed=2)
+    lengths = []
+    real = boosting._HeldRowsStop.__call__
+    monkeypatch.setattr(boosting._HeldRowsStop, "__call__",
+                        lambda self, i, m, loc: lengths.append((self.rival, i + 1)) or real(self, i, m, loc))
+    params = {"max_class_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
+    cut = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
+    assert cut.start_ == "linear" and cut.start_losses_["linear"] < cut.start_losses_["prior"]
+    first, second = ([n for r, n in lengths if (r == np.inf) == linear] for linear in (True, False))
+    assert max(second) < 25 / 2 < max(first)  # of a probe's 25 iterations (twice the rate): the prior's cut short
+    lengths.clear()
+    monkeypatch.setattr(boosting._HeldRowsStop, "behind", lambda self, done: False)
+    whole = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
+    assert max(n for r, n in lengths if r != np.inf) > max(second)
+    assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
+    np.testing.assert_array_equal(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]))
+    assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # the cut probe is scored where it stopped
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
     import pandas as pd

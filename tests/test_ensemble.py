@@ -9,10 +9,25 @@ from kagglekit.pipeline import train
 QUIET = dict(progress=False, log=lambda *a: None)
 
 
+@pytest.fixture(scope="module")
+def _trained(tmp_path_factory):
+    """Three runs on the generated sample, trained once for the module in a workdir of their own."""
+    folder = tmp_path_factory.mktemp("three_runs")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("KAGGLEKIT_WORKDIR", str(folder))
+        runs = [train("house-prices", m, ["data=sample"] + x, **QUIET)
+                for m, x in [("lasso", []), ("lightgbm", ["model.params.n_estimators=150"]), ("svr", [])]]
+    return folder, runs
+
+
 @pytest.fixture
-def three_runs(workdir):
-    return [train("house-prices", m, ["data=sample"] + x, **QUIET)
-            for m, x in [("lasso", []), ("lightgbm", ["model.params.n_estimators=150"]), ("svr", [])]]
+def three_runs(_trained, workdir):
+    """The module's three runs, copied into this test's workdir (each test may add runs and ensembles of its own)."""
+    import shutil
+
+    folder, runs = _trained
+    shutil.copytree(folder, workdir, dirs_exist_ok=True)
+    return runs
 
 
 def test_blend_weights_are_valid_and_favour_the_better_member():

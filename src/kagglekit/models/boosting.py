@@ -21,7 +21,8 @@ to 2x where that cuts the count; and leaf L2 is scaled by a class row's hessian 
 small classes are not regularised into thousands of tiny steps. Every column and bin a tree scores is paid once per
 class, so many classes score fewer of both (``_column_share``, ``_class_bins``), and CatBoost's symmetric trees,
 with a value per class in each leaf, are no deeper than the rows a class can fill (``_class_depth``). The race's two
-probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL.
+probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
+where they run one after the other (GBRT), the second stops once its pace cannot reach the first's held loss.
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``).
 """
@@ -528,12 +529,19 @@ class _HeldRowsStop:
     """scikit-learn gradient boosting's ``monitor``: after every iteration the held rows' loss (their raw scores kept
     up to date tree by tree), and a stop once ``rounds`` iterations have not dropped it by more than ``min_delta`` (log
     loss, or RMSE for regression), as the other libraries' probes stop; ``best`` counts iterations, ``held`` is the
-    held predictions there (probabilities, a column per class)."""
+    held predictions there (probabilities, a column per class).
 
-    def __init__(self, X_hold, y_hold, task: str, n_classes: int, rounds: int, min_delta: float):
+    With a ``rival`` (the best held loss another start reached on the same rows) it also stops once it cannot reach
+    that loss by its ``cap`` even at its pace of the last few iterations: a boosting loss drops ever more slowly, so
+    that pace bounds what is left (100 classes from the prior: 4.52 -> 3.91 in 25 iterations against the linear
+    start's 1.91, cut at 6)."""
+
+    def __init__(self, X_hold, y_hold, task: str, n_classes: int, rounds: int, min_delta: float,
+                 rival: float = np.inf, cap: int = 0):
         self.X, self.y = np.asarray(X_hold, dtype=np.float32), y_hold
         self.task, self.n_classes, self.rounds, self.min_delta = task, n_classes, rounds, min_delta
-        self.best, self.best_loss, self.held, self.raw = 0, np.inf, None, None
+        self.rival, self.cap, self.window = rival, cap, max(3, rounds // 4)
+        self.best, self.best_loss, self.held, self.raw, self.lows = 0, np.inf, None, None, []
 
     def __call__(self, i: int, model, _locals) -> bool:
         if self.raw is None:
@@ -549,7 +557,17 @@ class _HeldRowsStop:
             loss = _held_loss(held, self.y, True)
         if loss < self.best_loss - self.min_delta:
             self.best, self.best_loss, self.held = i + 1, loss, held
-        return i + 1 - self.best >= self.rounds
+        self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
+        return i + 1 - self.best >= self.rounds or self.behind(i + 1)
+
+    def behind(self, done: int) -> bool:
+        """Whether the lowest loss so far, falling at its pace over the last ``window`` iterations until the cap, would
+        still be above the rival's (judged once ``2 x window`` iterations are done)."""
+        w = self.window
+        if not np.isfinite(self.rival) or done < 2 * w:
+            return False
+        pace = (self.lows[-w - 1] - self.lows[-1]) / w
+        return self.lows[-1] - pace * max(0, self.cap - done) > self.rival
 
 
 class EarlyStoppedGBRT(EarlyStopped):
@@ -557,6 +575,14 @@ class EarlyStoppedGBRT(EarlyStopped):
     tree, ``_HeldRowsStop``)."""
 
     concurrent_probes = False  # _best reads the linear start _probe sets; the fit holds the GIL for much of its work
+
+    def _probes(self, X, y, fit, hold, starts):
+        """The starts' probes one after the other, the linear start first: each later one stops as soon as it cannot
+        reach the best held loss an earlier one reached (``_HeldRowsStop``), so a start far behind costs a few
+        iterations instead of its cap."""
+        self.rival_ = np.inf
+        done = {s: self._probe(X, y, fit, hold, s) for s in sorted(starts, key=lambda s: s != "linear")}
+        return [done[s] for s in starts]
 
     def _model(self, n_rows: int, n_iterations: int, linear=None):
         from sklearn import ensemble as en
@@ -578,9 +604,10 @@ class EarlyStoppedGBRT(EarlyStopped):
         # It fits on all its rows and stops on the held ones, as the other libraries' probes do (scikit-learn's own
         # stopping would hold out a stratified tenth of the fit rows, which 99 classes of 680 rows cannot fill).
         stop = _HeldRowsStop(X_hold, y_hold, self.task, getattr(self, "n_classes_", 0), self._rounds(),
-                             self._min_delta(y_fit, y_hold))
+                             self._min_delta(y_fit, y_hold), getattr(self, "rival_", np.inf), self._probe_cap())
         probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
         probe.fit(X_fit, y_fit, monitor=stop)
+        self.rival_ = min(getattr(self, "rival_", np.inf), stop.best_loss)
         return stop.best, stop.held
 
     def _final(self, X, y, model, margin):
