@@ -94,7 +94,7 @@ def test_a_gbrt_start_far_behind_stops_once_its_pace_cannot_reach_the_other_and_
     cut = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
     assert cut.start_ == "linear" and cut.start_losses_["linear"] < cut.start_losses_["prior"]
     first, second = ([n for r, n in lengths if (r == np.inf) == linear] for linear in (True, False))
-    assert max(second) < 25 / 2 < max(first)  # of a probe's 25 iterations (twice the rate): the prior's cut short
+    assert max(first) == 25 > max(second)  # a probe's cap (50 at twice the rate): the prior's probe is cut short
     lengths.clear()
     monkeypatch.setattr(boosting._HeldRowsStop, "behind", lambda self, done: False)
     whole = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])

@@ -171,18 +171,22 @@ def test_ray_folds_give_the_local_files_and_a_killed_worker_is_rerun(local_ray, 
     np.testing.assert_array_equal(np.load(local.run_dir / "oof.npy"), np.load(remote.run_dir / "oof.npy"))
 
 
-def test_trials_run_as_ray_tasks(local_ray, workdir, tmp_path, monkeypatch):
+def test_trials_run_as_ray_tasks(workdir, tmp_path, monkeypatch):
+    ray = pytest.importorskip("ray")
     import optuna
 
     from kagglekit.tuning import data_fingerprint, tune
 
     shutil.copytree(ROOT / "configs", tmp_path / "configs")
     monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
-    local_ray.shutdown()  # the workers need this test's folders in their environment
-    local_ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
-                   runtime_env={"env_vars": {"PYTHONPATH": f"{ROOT / 'src'}", "TQDM_DISABLE": "1",
-                                             "KAGGLEKIT_WORKDIR": str(workdir), "KAGGLEKIT_CONFIGS": str(tmp_path / "configs")}})
-    out = tune("house-prices", "lasso", ["data=sample"], trials=4, workers=2, executor="ray", log=lambda *a: None)
+    # Not the local_ray fixture: the workers need this test's folders in their environment, set when Ray starts.
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+             runtime_env={"env_vars": {"PYTHONPATH": f"{ROOT / 'src'}", "TQDM_DISABLE": "1",
+                                       "KAGGLEKIT_WORKDIR": str(workdir), "KAGGLEKIT_CONFIGS": str(tmp_path / "configs")}})
+    try:
+        out = tune("house-prices", "lasso", ["data=sample"], trials=4, workers=2, executor="ray", log=lambda *a: None)
+    finally:
+        ray.shutdown()
     assert out["n_complete"] + out["n_pruned"] == 4
     url = f"sqlite:///{workdir / 'runs/house-prices/optuna.db'}"
     name = f"house-prices-lasso-{data_fingerprint('house-prices', 'lasso', ['data=sample'])}"
