@@ -16,6 +16,7 @@ from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
 SPEED = SpeedConfig(threads=1)
+FAST_GBRT = ["model.params.n_estimators=100", "model.params.learning_rate=0.1"]
 
 
 def _classes(n: int, k: int, seed: int = 0):
@@ -293,34 +294,36 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
 
 
 def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
-    """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0), once its first fold took longer than
-    workers take to start (here: any time), the other folds run one a core in worker processes, and every fold file
-    is what one process writes. A fitter that does not say its model fits on one thread stays in one process."""
+    """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0) its folds start here, and once the fold here
+    has run longer than the workers take to pay their start (here: at once), a worker on the other core joins in and
+    each fold left goes to whichever is free. Every fold file is what one process writes. A fitter that does not say
+    its model fits on one thread stays in one process."""
     from kagglekit.core import executors
-    from kagglekit.core.executors import side_by_side
 
-    spawned = []
-    real = executors.process_folds
+    pools = []
+    real = executors._worker_pool
     monkeypatch.setattr(executors, "WORKER_START_SECONDS", 0.0)
     monkeypatch.setattr(executors, "physical_cores", lambda: 2)
-    monkeypatch.setattr(executors, "process_folds", lambda pending, *a, **kw: spawned.append(list(pending)) or
-                        real(pending, *a, **kw))
-    args = ["data=sample", "folds=3"]
+    monkeypatch.setattr(executors, "_worker_pool", lambda n, share, speed: pools.append((n, share)) or real(n, share, speed))
+    args = ["data=sample", "folds=3"] + FAST_GBRT
     serial = train("credit", "gbrt", args + ["speed.parallel=1"], runs_base=tmp_path / "serial", **QUIET)
-    assert spawned == []
+    assert pools == []
     auto = train("credit", "gbrt", args, runs_base=tmp_path / "auto", **QUIET)
-    assert spawned == [[1, 2]]  # fold 0 here, then folds 1 and 2 at once
+    assert pools == [(1, 2)]  # one worker beside the fold here, each with one of the two cores
     for k in range(3):
         one, other = RunDir.at(serial.run_dir).load_fold(k), RunDir.at(auto.run_dir).load_fold(k)
         for name in ("valid_idx", "valid_pred", "test_pred"):
             np.testing.assert_array_equal(one[name], other[name])
     assert auto.record["cv_mean"] == serial.record["cv_mean"] > 0.6  # ROC AUC; chance is 0.5
 
-    class Fitter:
-        one_thread = False
+    pools.clear()
+    ridge = train("credit", "ridge", args[:2], runs_base=tmp_path / "ridge", **QUIET)  # not one_thread: no worker
+    assert pools == [] and ridge.record["cv_mean"] > 0.6
 
-    assert side_by_side(Fitter(), 4, 100.0) == 1
-    Fitter.one_thread = True
-    assert side_by_side(Fitter(), 4, 100.0) == 2 and side_by_side(Fitter(), 1, 100.0) == 1
-    monkeypatch.setattr(executors, "WORKER_START_SECONDS", 4.0)
-    assert side_by_side(Fitter(), 4, 3.0) == 1  # saves 6 s of two folds: less than two workers' start
+
+def test_workers_join_a_one_thread_models_folds_only_where_they_save_more_than_their_start():
+    from kagglekit.core.executors import folds_saved
+
+    assert folds_saved(4, 1) == 2  # 5 folds: 3 rounds on two cores instead of 5
+    assert folds_saved(1, 1) == 1  # 2 folds: the second beside the first
+    assert folds_saved(0, 1) == 0 and folds_saved(3, 3) == 3

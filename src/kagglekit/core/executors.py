@@ -3,8 +3,9 @@ processes (one GPU each when there are GPUs), or as Ray tasks (``speed.executor=
 
 ``speed.parallel`` 0 (the default) chooses: one fold at a time, except where the fold fitter says its model fits on
 one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support vector machine), which would leave
-the other cores idle. Then, once the first fold has taken long enough to pay a worker's start, the rest run one a
-core. A one-thread model's fold is the same wherever it runs, so the files do not depend on the choice.
+the other cores idle. Then its folds start here, on a thread, and once the fold here has run long enough to pay the
+workers' start, the other cores' workers join in (``_here_then_beside``). A one-thread model's fold is the same
+wherever it runs, so the files do not depend on the choice; such a fitter must be safe to call from a thread.
 
 Either way the driver scores and saves each fold in the run folder as it arrives, so the files are the same,
 and a finished fold is never fitted again. Ray retries a fold whose worker died.
@@ -42,16 +43,6 @@ def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int):
 WORKER_START_SECONDS = 4.0  # a spawned worker's imports and its copy of the data (about 3 s on 2 cores), rounded up
 
 
-def side_by_side(fit_fold: Callable, left: int, fold_seconds: float) -> int:
-    """How many of ``left`` folds to fit at once after a first fold of ``fold_seconds`` (``speed.parallel`` 0): one a
-    core for a model that fits on one thread, where the time saved exceeds two workers' start, else 1."""
-    workers = min(physical_cores(), left)
-    if not getattr(fit_fold, "one_thread", False) or workers < 2:
-        return 1
-    saved = fold_seconds * (left - np.ceil(left / workers))
-    return workers if saved > 2 * WORKER_START_SECONDS else 1
-
-
 def memory_allows(payload: bytes, workers: int) -> bool:
     """Whether ``workers`` copies of a pickled fold fitter (times 4 for what a fit makes of its data) fit in the memory
     this machine has free."""
@@ -64,23 +55,71 @@ def memory_allows(payload: bytes, workers: int) -> bool:
 
 
 def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
-    """The pending folds on this machine: one after another, or ``speed.parallel`` at once in worker processes (0:
-    ``side_by_side`` decides after the first fold)."""
+    """The pending folds on this machine: one after another, ``speed.parallel`` at once in worker processes, or (0, a
+    one-thread model) here first and beside it in workers once that pays (``_here_then_beside``)."""
     parallel = getattr(speed, "parallel", 1)
     if parallel > 1 and len(pending) > 1:
         yield from process_folds(pending, fit_fold, folds, speed, parallel)
-        return
-    for i, k in enumerate(pending):
-        out, seconds = _timed_fold(fit_fold, k, folds, 0)
-        yield k, out, seconds
-        if i > 0 or parallel != 0:
-            continue
-        rest = pending[1:]
-        workers = side_by_side(fit_fold, len(rest), seconds)  # 1 when nothing is left
-        payload = dumps_sharing_memmaps(fit_fold) if workers > 1 else b""
-        if workers > 1 and memory_allows(payload, workers):
-            yield from process_folds(rest, fit_fold, folds, speed, workers, payload)
-            return
+    elif parallel == 0 and len(pending) > 1 and getattr(fit_fold, "one_thread", False) and physical_cores() > 1:
+        yield from _here_then_beside(pending, fit_fold, folds, speed)
+    else:
+        for k in pending:
+            out, seconds = _timed_fold(fit_fold, k, folds, 0)
+            yield k, out, seconds
+
+
+def folds_saved(queued: int, workers: int) -> int:
+    """Folds' worth of wall saved by fitting the running fold and ``queued`` more on 1 + ``workers`` cores at once."""
+    total = queued + 1
+    return total - int(np.ceil(total / (workers + 1)))
+
+
+def _here_then_beside(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed):
+    """A one-thread model's folds: one at a time on a thread of this process; once the fold here has run long enough
+    that workers on the other cores would save more than two workers' start (its seconds so far times
+    ``folds_saved``), they start, and each fold left goes to whichever is free, here or a worker. Folds of a few
+    seconds never start a worker; long ones no longer wait for the first to end."""
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    queue, running, pool, payload = list(pending), {}, None, b""
+    here = ThreadPoolExecutor(1, thread_name_prefix="fold")
+
+    def submit(where):
+        k = queue.pop(0)
+        future = where.submit(_timed_fold, fit_fold, k, folds, 0) if where is here else \
+            where.submit(_fold_in_worker, payload, k, folds)
+        running[future] = (k, where, time.perf_counter())
+
+    try:
+        submit(here)
+        while running:
+            timeout, workers = None, min(physical_cores() - 1, len(queue))
+            if pool is None and workers:
+                began = next(t for _, where, t in running.values() if where is here)
+                timeout = max(0.0, began + 2 * WORKER_START_SECONDS / folds_saved(len(queue), workers) - time.perf_counter())
+            done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
+            if not done:  # the fold here has run long enough: workers would pay their start
+                payload = dumps_sharing_memmaps(fit_fold)
+                pool = _worker_pool(workers, workers + 1, speed) if memory_allows(payload, workers) else False
+                for _ in range(workers if pool else 0):
+                    submit(pool)
+                continue
+            for future in done:
+                k, where, _ = running.pop(future)
+                out, seconds = future.result()
+                yield k, out, seconds
+                if queue:
+                    submit(where)
+    except BrokenProcessPool:
+        raise UserError("a fold's worker process died; the finished folds are saved: run the same command again to fit "
+                        "the rest, one at a time (speed.parallel=1) if memory ran out.") from None
+    finally:
+        for future in running:
+            future.cancel()
+        here.shutdown(wait=True)
+        if pool:
+            pool.shutdown(wait=True)
 
 
 def _reduce_memmap(array: np.memmap):
@@ -117,22 +156,29 @@ def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):
     return _timed_fold(pickle.loads(payload), k, folds, 0)
 
 
-def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed, workers: int,
-                  payload: bytes = b"") -> Iterator[Tuple[int, object, float]]:
-    """``workers`` folds at once in fresh (spawned) worker processes, yielded as each finishes (``payload``: the
-    fitter already pickled). With GPUs, worker i sees only GPU i mod count; the cores are shared out between them."""
-    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-    from concurrent.futures.process import BrokenProcessPool
+def _worker_pool(n: int, share: int, speed):
+    """``n`` fresh (spawned) worker processes, each with its share of the cores among ``share`` fits at once."""
+    from concurrent.futures import ProcessPoolExecutor
     from multiprocessing import get_context
 
-    n = min(workers, len(pending))
     context = get_context("spawn")  # CUDA cannot be used in a forked child
     slots = context.Queue()
     for slot in range(n):
         slots.put(slot)
-    threads = max(1, physical_cores() // n) if not speed.threads else max(1, speed.threads // n)
+    threads = max(1, physical_cores() // share) if not speed.threads else max(1, speed.threads // share)
+    return ProcessPoolExecutor(n, mp_context=context, initializer=_claim_slot, initargs=(slots, gpu_count(), threads))
+
+
+def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed, workers: int,
+                  payload: bytes = b"") -> Iterator[Tuple[int, object, float]]:
+    """``workers`` folds at once in fresh (spawned) worker processes, yielded as each finishes (``payload``: the
+    fitter already pickled). With GPUs, worker i sees only GPU i mod count; the cores are shared out between them."""
+    from concurrent.futures import FIRST_COMPLETED, wait
+    from concurrent.futures.process import BrokenProcessPool
+
+    n = min(workers, len(pending))
     payload = payload or dumps_sharing_memmaps(fit_fold)
-    with ProcessPoolExecutor(n, mp_context=context, initializer=_claim_slot, initargs=(slots, gpu_count(), threads)) as pool:
+    with _worker_pool(n, n, speed) as pool:
         waiting = {pool.submit(_fold_in_worker, payload, k, folds): k for k in pending}
         try:
             while waiting:
