@@ -97,12 +97,32 @@ def test_a_gbrt_start_far_behind_stops_once_its_pace_cannot_reach_the_other_and_
     first, second = ([n for r, n in lengths if (r == np.inf) == linear] for linear in (True, False))
     assert max(first) == 25 > max(second)  # a probe's cap (50 at twice the rate): the prior's probe is cut short
     lengths.clear()
-    monkeypatch.setattr(boosting._HeldRowsStop, "behind", lambda self, done: False)
+    monkeypatch.setattr(boosting, "_behind", lambda *a: False)
     whole = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
     assert max(n for r, n in lengths if r != np.inf) > max(second)
     assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
     np.testing.assert_array_equal(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]))
     assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # the cut probe is scored where it stopped
+
+
+def test_xgboost_on_many_classes_probes_the_linear_start_first_and_cuts_a_prior_far_behind(monkeypatch):
+    """Above inner_cv_classes classes XGBoost probes its starts in turn, the linear start first on every thread, and
+    stops the prior's probe once it cannot catch up: the same choice and predictions as without the cut, the cut probe
+    scored where it stopped."""
+    from kagglekit.models import boosting
+
+    X, y = _classes(800, 20, seed=2)
+    params = {"max_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
+    cut = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
+    assert cut._in_turn() and cut.start_ == "linear"
+    monkeypatch.setattr(boosting, "_behind", lambda *a: False)
+    whole = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
+    assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
+    np.testing.assert_allclose(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]), rtol=1e-6)
+    assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # cut short: scored where it stopped
+    few = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2))
+    few.n_classes_ = 3
+    assert not few._in_turn()  # few classes: the two probes side by side, a thread each
 
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])

@@ -22,7 +22,7 @@ small classes are not regularised into thousands of tiny steps. Every column and
 class, so many classes score fewer of both (``_column_share``, ``_class_bins``), and CatBoost's symmetric trees,
 with a value per class in each leaf, are no deeper than the rows a class can fill (``_class_depth``). The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
-where they run one after the other (GBRT), the second stops once its pace cannot reach the first's held loss.
+where they run in turn (GBRT; XGBoost on many classes), the second stops once its pace cannot reach the first's.
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``).
 """
@@ -204,11 +204,24 @@ class EarlyStopped:
         return self._best(X_fit, y[fit], X_hold, y[hold], linear.margin(Z[fit], design=True),
                           linear.margin(Z[hold], design=True))
 
+    def _in_turn(self) -> bool:
+        """Whether the starts' probes run one after the other (the linear start first, each later one stopping once it
+        cannot reach an earlier one's held loss: ``rival_``) instead of side by side."""
+        return not self.concurrent_probes
+
     def _probes(self, X, y, fit, hold, starts):
         """The probes of every start on one split. Where the fit has threads to spare and the library releases the
         GIL, they run side by side, each on its share of the threads: on a few thousand rows a tree library gains
-        little from a second thread, while a second probe at once halves the wall."""
-        workers = min(len(starts), self.threads) if self.concurrent_probes else 1
+        little from a second thread, while a second probe at once halves the wall. In turn (``_in_turn``), each probe
+        after the first knows the best held loss before it (``rival_``: log loss, or RMSE for regression)."""
+        self.rival_ = np.inf
+        if self._in_turn():
+            done = {}
+            for s in sorted(starts, key=lambda s: s != "linear"):
+                done[s] = self._probe(X, y, fit, hold, s)
+                self.rival_ = min(self.rival_, self._held_score(done[s][1], y[hold]))
+            return [done[s] for s in starts]
+        workers = min(len(starts), self.threads)
         if workers <= 1:
             return [self._probe(X, y, fit, hold, s) for s in starts]
         from concurrent.futures import ThreadPoolExecutor
@@ -219,6 +232,11 @@ class EarlyStopped:
                 return list(pool.map(lambda s: self._probe(X, y, fit, hold, s), starts))
         finally:
             self.threads = threads
+
+    def _held_score(self, held: np.ndarray, y_hold: np.ndarray) -> float:
+        """A probe's held loss in the units its stopping follows: log loss, or RMSE for regression."""
+        loss = _held_loss(held, y_hold, self.task != "regression")
+        return loss if self.task != "regression" else float(np.sqrt(loss))
 
     def _race(self, X, y, splits, starts, classification):
         """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
@@ -525,6 +543,24 @@ class GBRTParams(EarlyStoppingParams):
     max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 
 
+def _window(rounds: int) -> int:
+    """Iterations a pace is judged over: a quarter of the patience, at least 3."""
+    return max(3, rounds // 4)
+
+
+def _behind(lows: list, rival: float, cap: int, window: int) -> bool:
+    """Whether a probe whose lowest held loss after each iteration is ``lows`` cannot reach ``rival`` by its ``cap``:
+    its lowest loss, falling at its mean pace since its first iteration until the cap, would still be above it (judged
+    once ``2 x window`` iterations are done). A boosting loss drops ever more slowly, so that pace bounds what is
+    left; the mean since the first iteration, not the last few, because a held loss can stall for a dozen iterations
+    and fall again (the recent pace of such a stall cut a binary probe that went on to win its race by 0.001)."""
+    done = len(lows)
+    if not np.isfinite(rival) or done < 2 * window:
+        return False
+    pace = (lows[0] - lows[-1]) / (done - 1)
+    return lows[-1] - pace * max(0, cap - done) > rival
+
+
 class _HeldRowsStop:
     """scikit-learn gradient boosting's ``monitor``: after every iteration the held rows' loss (their raw scores kept
     up to date tree by tree), and a stop once ``rounds`` iterations have not dropped it by more than ``min_delta`` (log
@@ -532,16 +568,14 @@ class _HeldRowsStop:
     held predictions there (probabilities, a column per class).
 
     With a ``rival`` (the best held loss another start reached on the same rows) it also stops once it cannot reach
-    that loss by its ``cap`` even at its mean pace so far: a boosting loss drops ever more slowly, so that pace bounds
-    what is left (100 classes from the prior: 4.52 -> 3.91 in 25 iterations against the linear start's 1.91, cut at
-    6). The mean since the first iteration, not the last few: a held loss can stall for a dozen iterations and then
-    fall again, and the recent pace of such a stall cut a binary probe that went on to win its race by 0.001."""
+    that loss by its ``cap`` (``_behind``; 100 classes from the prior: 4.52 -> 3.91 in 25 iterations against the
+    linear start's 1.91, cut at 6)."""
 
     def __init__(self, X_hold, y_hold, task: str, n_classes: int, rounds: int, min_delta: float,
                  rival: float = np.inf, cap: int = 0):
         self.X, self.y = np.asarray(X_hold, dtype=np.float32), y_hold
         self.task, self.n_classes, self.rounds, self.min_delta = task, n_classes, rounds, min_delta
-        self.rival, self.cap, self.window = rival, cap, max(3, rounds // 4)
+        self.rival, self.cap, self.window = rival, cap, _window(rounds)
         self.best, self.best_loss, self.held, self.raw, self.lows = 0, np.inf, None, None, []
 
     def __call__(self, i: int, model, _locals) -> bool:
@@ -559,15 +593,7 @@ class _HeldRowsStop:
         if loss < self.best_loss - self.min_delta:
             self.best, self.best_loss, self.held = i + 1, loss, held
         self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
-        return i + 1 - self.best >= self.rounds or self.behind(i + 1)
-
-    def behind(self, done: int) -> bool:
-        """Whether the lowest loss so far, falling at its mean pace since the first iteration until the cap, would
-        still be above the rival's (judged once ``2 x window`` iterations are done)."""
-        if not np.isfinite(self.rival) or done < 2 * self.window:
-            return False
-        pace = (self.lows[0] - self.lows[-1]) / (done - 1)
-        return self.lows[-1] - pace * max(0, self.cap - done) > self.rival
+        return i + 1 - self.best >= self.rounds or _behind(self.lows, self.rival, self.cap, self.window)
 
 
 class EarlyStoppedGBRT(EarlyStopped):
@@ -575,14 +601,6 @@ class EarlyStoppedGBRT(EarlyStopped):
     tree, ``_HeldRowsStop``)."""
 
     concurrent_probes = False  # _best reads the linear start _probe sets; the fit holds the GIL for much of its work
-
-    def _probes(self, X, y, fit, hold, starts):
-        """The starts' probes one after the other, the linear start first: each later one stops as soon as it cannot
-        reach the best held loss an earlier one reached (``_HeldRowsStop``), so a start far behind costs a few
-        iterations instead of its cap."""
-        self.rival_ = np.inf
-        done = {s: self._probe(X, y, fit, hold, s) for s in sorted(starts, key=lambda s: s != "linear")}
-        return [done[s] for s in starts]
 
     def _model(self, n_rows: int, n_iterations: int, linear=None):
         from sklearn import ensemble as en
@@ -607,7 +625,6 @@ class EarlyStoppedGBRT(EarlyStopped):
                              self._min_delta(y_fit, y_hold), getattr(self, "rival_", np.inf), self._probe_cap())
         probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
         probe.fit(X_fit, y_fit, monitor=stop)
-        self.rival_ = min(getattr(self, "rival_", np.inf), stop.best_loss)
         return stop.best, stop.held
 
     def _final(self, X, y, model, margin):
@@ -651,6 +668,12 @@ class EarlyStoppedXGBoost(EarlyStopped):
         super().__init__(p, task, seed, threads)
         self.gpu = gpu
 
+    def _in_turn(self) -> bool:
+        # Many classes: a tree a class an iteration, which XGBoost's threads share well, and a start race that is
+        # seldom close (99 classes: the prior's held log loss 4.14 against the linear start's 2.50), so the linear
+        # start's probe on every thread, then the prior's cut once it cannot catch up, beat the two side by side.
+        return super()._in_turn() or self._many_classes()
+
     def _model(self, n_rows: int, n_iterations: int, stop: Optional[list] = None):
         import xgboost as xgb
 
@@ -668,7 +691,8 @@ class EarlyStoppedXGBoost(EarlyStopped):
         import xgboost as xgb
 
         stop = xgb.callback.EarlyStopping(rounds=self._rounds(), min_delta=self._min_delta(y_fit, y_hold))
-        probe = self._model(len(y_fit), self._probe_cap(), [stop])
+        behind = _XGBoostBehind(getattr(self, "rival_", np.inf), self._probe_cap(), _window(self._rounds()))
+        probe = self._model(len(y_fit), self._probe_cap(), [stop, behind])
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
         best = int(probe.best_iteration) + 1
@@ -679,6 +703,28 @@ class EarlyStoppedXGBoost(EarlyStopped):
 
     def _margin_kwargs(self, margin):
         return {"base_margin": margin}
+
+
+def _XGBoostBehind(rival: float, cap: int, window: int):
+    """An XGBoost callback that stops a probe once it cannot reach ``rival``, the held loss (XGBoost's own log loss, or
+    RMSE) an earlier start's probe reached on the same rows (``_behind``)."""
+    import xgboost as xgb
+
+    class Behind(xgb.callback.TrainingCallback):
+        def __init__(self):
+            super().__init__()
+            self.lows = []
+
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            losses = next(iter(evals_log.values()), {})
+            name = next((m for m in ("mlogloss", "logloss", "rmse") if m in losses), None)
+            if name is None:  # an eval_metric of the user's (model.params.extra) in other units: never cut
+                return False
+            loss = losses[name][-1]
+            self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
+            return _behind(self.lows, rival, cap, window)
+
+    return Behind()
 
 
 def _check_xgboost(p: XGBoostParams):
