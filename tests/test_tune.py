@@ -26,6 +26,11 @@ def test_tuned_config_loads_and_trains(workdir, configs):
     res = train("house-prices", "lasso-tuned", QUICK, progress=False, log=lambda *a: None)
     assert res.record["cv_mean"] == pytest.approx(out["best_value"])  # the same CV as the best trial
     assert all(p.exists() for p in out["plots"])
+    # A trial's run keeps its tables but draws no pictures (a second of a small run each); the tuned run draws them.
+    trials = [p.parent for p in workdir.rglob("record.json") if p.parent != res.run_dir]
+    assert trials and all((t / "feature_importance.csv").exists() for t in trials)
+    assert not any(list(t.glob("*.png")) for t in trials) and sorted(p.name for p in res.run_dir.glob("*.png")) == \
+        ["feature_importance.png", "oof_residuals.png"]
 
 
 def test_study_resumes_after_interruption(workdir, configs, monkeypatch):

@@ -112,12 +112,13 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
 def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None, progress: bool = True,
           log: Callable = print,
           on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
-          wait_for_run: bool = False) -> RunResult:
+          wait_for_run: bool = False, plots: bool = True) -> RunResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
 
     ``on_fold(k, scores so far)`` runs after each fold (a tuner reports there); ``runs_base`` moves the run
     folder (default runs/<comp>); ``submit_file=False`` skips the submission (tuning trials); ``wait_for_run``: if another
-    process is training the same run, wait for it (then reuse its folds) instead of failing."""
+    process is training the same run, wait for it (then reuse its folds) instead of failing; ``plots=False`` skips the
+    run's pictures (tuning trials: a second of a small run each, for runs nobody looks at one by one)."""
     started = time.perf_counter()
     spec, task, run, data = prepare(comp, config_name, overrides, log)
     metric = competition_metric(spec)
@@ -140,7 +141,7 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
         f"(per fold: {', '.join(f'{s:.5f}' for s in result.fold_scores)})")
     complete = len(result.folds_run) == len(set(folds.tolist()))
     infos = result.infos
-    extra = task.reports(rd, run, data, targets, result.oof, infos, metric)
+    extra = task.reports(rd, run, data, targets, result.oof, infos, metric, plots)
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
     for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params"),
                         ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):

@@ -58,8 +58,10 @@ class Task:
     def model_label(self, run) -> str:
         return run.model.name
 
-    def reports(self, rd: RunDir, run, data: Dataset, targets: Targets, oof: np.ndarray, infos: List[dict], metric) -> dict:
-        """Extra files (plots) and record fields of a finished run (``metric``: the competition's, for its space)."""
+    def reports(self, rd: RunDir, run, data: Dataset, targets: Targets, oof: np.ndarray, infos: List[dict], metric,
+                plots: bool = True) -> dict:
+        """Extra files (tables; plots unless ``plots`` is off) and record fields of a finished run (``metric``: the
+        competition's, for its space)."""
         return {}
 
     def shift(self, spec: CompetitionSpec, run, out: Path, log: Callable):

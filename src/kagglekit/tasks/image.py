@@ -138,17 +138,20 @@ class ImageTask(Task):
         histories = [f["info"]["history"] for f in folds if f is not None and f["info"].get("history")]
         return compare_to_reference(config, len(record["classes"]), histories)
 
-    def reports(self, rd, run, data, targets, oof, infos, metric) -> dict:
+    def reports(self, rd, run, data, targets, oof, infos, metric, plots: bool = True) -> dict:
         done = ~np.isnan(oof).any(axis=1)
-        learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png",
-                        {i["fold"]: i["best_epoch"] for i in infos if "best_epoch" in i})
+        if plots:
+            learning_curves({i["fold"]: i["history"] for i in infos if i.get("history")}, rd.path / "learning_curves.png",
+                            {i["fold"]: i["best_epoch"] for i in infos if "best_epoch" in i})
         y, proba = targets.y[done], oof[done]
         if len(targets.classes) <= 40:
-            confusion_matrix_png(y, proba, targets.classes, rd.path / "confusion_matrix.png")
+            if plots:
+                confusion_matrix_png(y, proba, targets.classes, rd.path / "confusion_matrix.png")
         else:  # a 176 x 176 matrix is unreadable: the pairs mistaken most often instead
             table = confused_pairs(y, proba, targets.classes)
             atomic_write_text(rd.path / "confused_pairs.csv", table.to_csv(index=False))
-            confused_pairs_png(table, rd.path / "confused_pairs.png", float(np.mean(proba.argmax(1) == y)))
+            if plots:
+                confused_pairs_png(table, rd.path / "confused_pairs.png", float(np.mean(proba.argmax(1) == y)))
         return {
             "train_seconds": round(sum(i["train_seconds"] for i in infos), 2),
             "predict_seconds": round(sum(i["predict_seconds"] for i in infos), 2),

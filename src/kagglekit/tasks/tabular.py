@@ -89,12 +89,13 @@ class TabularTask(Task):
                 ("catboost", {}, 3.0), ("mlp", {}, 2.0), ("lightgbm_xt", {}, 1.0), ("realmlp", {}, 100.0),
                 ("tabm", {}, 300.0)]
 
-    def reports(self, rd, run, data, targets, oof, infos, metric) -> dict:
+    def reports(self, rd, run, data, targets, oof, infos, metric, plots: bool = True) -> dict:
         table = importance_table(infos)
         if table is not None:
             atomic_write_text(rd.path / "feature_importance.csv", table.to_csv(index=False))
-            importance_png(table, rd.path / "feature_importance.png", run.model.name)
-        if targets.task == "regression" and targets.n_outputs == 1:
+            if plots:
+                importance_png(table, rd.path / "feature_importance.png", run.model.name)
+        if plots and targets.task == "regression" and targets.n_outputs == 1:
             y, pred = targets.y.reshape(-1), oof.reshape(-1)
             done = np.isfinite(pred)
             ids = pd.read_csv(rd.path / "folds.csv", dtype={"id": str})["id"].to_numpy()

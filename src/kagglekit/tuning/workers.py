@@ -81,7 +81,7 @@ def run_worker(job: StudyJob, worker: int = 0, progress: bool = False) -> None:
         try:  # a retried trial's suggest_* calls return the failed trial's values (its fixed params)
             with heartbeats(storage, trial, heartbeat):  # two workers may draw the same values: the second waits, then reuses
                 result = train(comp, config_name, combine_overrides(overrides, suggest(trial, space)), progress=False, log=lambda *a: None,
-                               on_fold=on_fold, runs_base=base, submit_file=False, wait_for_run=True)
+                               on_fold=on_fold, runs_base=base, submit_file=False, wait_for_run=True, plots=False)
         except optuna.TrialPruned:
             study.tell(trial, state=TrialState.PRUNED)
         except BaseException as exc:
