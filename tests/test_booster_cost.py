@@ -90,14 +90,14 @@ def test_a_gbrt_start_far_behind_stops_once_its_pace_cannot_reach_the_other_and_
     lengths = []
     real = boosting._HeldRowsStop.__call__
     monkeypatch.setattr(boosting._HeldRowsStop, "__call__",
-                        lambda self, i, m, loc: lengths.append((self.rival, i + 1)) or real(self, i, m, loc))
+                        lambda self, i, m, loc: lengths.append((self.watch.rival, i + 1)) or real(self, i, m, loc))
     params = {"max_class_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
     cut = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
     assert cut.start_ == "linear" and cut.start_losses_["linear"] < cut.start_losses_["prior"]
     first, second = ([n for r, n in lengths if (r == np.inf) == linear] for linear in (True, False))
     assert max(first) == 25 > max(second)  # a probe's cap (50 at twice the rate): the prior's probe is cut short
     lengths.clear()
-    monkeypatch.setattr(boosting, "_behind", lambda *a: False)
+    monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
     whole = build_model("gbrt", params, "multiclass", 0, SPEED).fit(X[:600], y[:600])
     assert max(n for r, n in lengths if r != np.inf) > max(second)
     assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
@@ -115,7 +115,7 @@ def test_xgboost_on_many_classes_probes_the_linear_start_first_and_cuts_a_prior_
     params = {"max_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
     cut = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
     assert cut._in_turn() and cut.start_ == "linear"
-    monkeypatch.setattr(boosting, "_behind", lambda *a: False)
+    monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
     whole = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
     assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
     np.testing.assert_allclose(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]), rtol=1e-6)

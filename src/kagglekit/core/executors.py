@@ -169,15 +169,15 @@ def _worker_pool(n: int, share: int, speed):
     return ProcessPoolExecutor(n, mp_context=context, initializer=_claim_slot, initargs=(slots, gpu_count(), threads))
 
 
-def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed, workers: int,
-                  payload: bytes = b"") -> Iterator[Tuple[int, object, float]]:
-    """``workers`` folds at once in fresh (spawned) worker processes, yielded as each finishes (``payload``: the
-    fitter already pickled). With GPUs, worker i sees only GPU i mod count; the cores are shared out between them."""
+def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed,
+                  workers: int) -> Iterator[Tuple[int, object, float]]:
+    """``workers`` folds at once in fresh (spawned) worker processes, yielded as each finishes. With GPUs, worker i
+    sees only GPU i mod count; the cores are shared out between them."""
     from concurrent.futures import FIRST_COMPLETED, wait
     from concurrent.futures.process import BrokenProcessPool
 
     n = min(workers, len(pending))
-    payload = payload or dumps_sharing_memmaps(fit_fold)
+    payload = dumps_sharing_memmaps(fit_fold)
     with _worker_pool(n, n, speed) as pool:
         waiting = {pool.submit(_fold_in_worker, payload, k, folds): k for k in pending}
         try:

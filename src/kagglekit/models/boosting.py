@@ -543,22 +543,26 @@ class GBRTParams(EarlyStoppingParams):
     max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
 
 
-def _window(rounds: int) -> int:
-    """Iterations a pace is judged over: a quarter of the patience, at least 3."""
-    return max(3, rounds // 4)
+class _RivalWatch:
+    """Whether a probe can still reach ``rival``, the best held loss an earlier start's probe reached on the same rows.
+    ``behind(loss)`` after each iteration: true once the lowest loss so far, falling at its mean pace since the first
+    iteration until the ``cap``, would still be above the rival (judged once ``2 x window`` iterations are done, the
+    window a quarter of the probe's patience, at least 3). A boosting loss drops ever more slowly, so that pace bounds
+    what is left; the mean since the first iteration, not the last few, because a held loss can stall for a dozen
+    iterations and fall again (the recent pace of such a stall cut a binary probe that went on to win its race by
+    0.001)."""
 
+    def __init__(self, rival: float, cap: int, rounds: int):
+        self.rival, self.cap, self.window, self.lows = rival, cap, max(3, rounds // 4), []
 
-def _behind(lows: list, rival: float, cap: int, window: int) -> bool:
-    """Whether a probe whose lowest held loss after each iteration is ``lows`` cannot reach ``rival`` by its ``cap``:
-    its lowest loss, falling at its mean pace since its first iteration until the cap, would still be above it (judged
-    once ``2 x window`` iterations are done). A boosting loss drops ever more slowly, so that pace bounds what is
-    left; the mean since the first iteration, not the last few, because a held loss can stall for a dozen iterations
-    and fall again (the recent pace of such a stall cut a binary probe that went on to win its race by 0.001)."""
-    done = len(lows)
-    if not np.isfinite(rival) or done < 2 * window:
-        return False
-    pace = (lows[0] - lows[-1]) / (done - 1)
-    return lows[-1] - pace * max(0, cap - done) > rival
+    def behind(self, loss: float) -> bool:
+        lows = self.lows
+        lows.append(min(loss, lows[-1]) if lows else loss)
+        done = len(lows)
+        if not np.isfinite(self.rival) or done < 2 * self.window:
+            return False
+        pace = (lows[0] - lows[-1]) / (done - 1)
+        return lows[-1] - pace * max(0, self.cap - done) > self.rival
 
 
 class _HeldRowsStop:
@@ -568,15 +572,15 @@ class _HeldRowsStop:
     held predictions there (probabilities, a column per class).
 
     With a ``rival`` (the best held loss another start reached on the same rows) it also stops once it cannot reach
-    that loss by its ``cap`` (``_behind``; 100 classes from the prior: 4.52 -> 3.91 in 25 iterations against the
+    that loss by its ``cap`` (``_RivalWatch``; 100 classes from the prior: 4.52 -> 3.91 in 25 iterations against the
     linear start's 1.91, cut at 6)."""
 
     def __init__(self, X_hold, y_hold, task: str, n_classes: int, rounds: int, min_delta: float,
                  rival: float = np.inf, cap: int = 0):
         self.X, self.y = np.asarray(X_hold, dtype=np.float32), y_hold
         self.task, self.n_classes, self.rounds, self.min_delta = task, n_classes, rounds, min_delta
-        self.rival, self.cap, self.window = rival, cap, _window(rounds)
-        self.best, self.best_loss, self.held, self.raw, self.lows = 0, np.inf, None, None, []
+        self.watch = _RivalWatch(rival, cap, rounds)
+        self.best, self.best_loss, self.held, self.raw = 0, np.inf, None, None
 
     def __call__(self, i: int, model, _locals) -> bool:
         if self.raw is None:
@@ -592,8 +596,7 @@ class _HeldRowsStop:
             loss = _held_loss(held, self.y, True)
         if loss < self.best_loss - self.min_delta:
             self.best, self.best_loss, self.held = i + 1, loss, held
-        self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
-        return i + 1 - self.best >= self.rounds or _behind(self.lows, self.rival, self.cap, self.window)
+        return self.watch.behind(loss) or i + 1 - self.best >= self.rounds
 
 
 class EarlyStoppedGBRT(EarlyStopped):
@@ -622,7 +625,7 @@ class EarlyStoppedGBRT(EarlyStopped):
         # It fits on all its rows and stops on the held ones, as the other libraries' probes do (scikit-learn's own
         # stopping would hold out a stratified tenth of the fit rows, which 99 classes of 680 rows cannot fill).
         stop = _HeldRowsStop(X_hold, y_hold, self.task, getattr(self, "n_classes_", 0), self._rounds(),
-                             self._min_delta(y_fit, y_hold), getattr(self, "rival_", np.inf), self._probe_cap())
+                             self._min_delta(y_fit, y_hold), self.rival_, self._probe_cap())
         probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
         probe.fit(X_fit, y_fit, monitor=stop)
         return stop.best, stop.held
@@ -691,7 +694,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         import xgboost as xgb
 
         stop = xgb.callback.EarlyStopping(rounds=self._rounds(), min_delta=self._min_delta(y_fit, y_hold))
-        behind = _XGBoostBehind(getattr(self, "rival_", np.inf), self._probe_cap(), _window(self._rounds()))
+        behind = _XGBoostBehind(_RivalWatch(self.rival_, self._probe_cap(), self._rounds()))
         probe = self._model(len(y_fit), self._probe_cap(), [stop, behind])
         started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
         probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
@@ -705,24 +708,17 @@ class EarlyStoppedXGBoost(EarlyStopped):
         return {"base_margin": margin}
 
 
-def _XGBoostBehind(rival: float, cap: int, window: int):
-    """An XGBoost callback that stops a probe once it cannot reach ``rival``, the held loss (XGBoost's own log loss, or
-    RMSE) an earlier start's probe reached on the same rows (``_behind``)."""
+def _XGBoostBehind(watch: _RivalWatch):
+    """An XGBoost callback that stops a probe once ``watch`` says it cannot reach the held loss (XGBoost's own log loss,
+    or RMSE) an earlier start's probe reached on the same rows."""
     import xgboost as xgb
 
     class Behind(xgb.callback.TrainingCallback):
-        def __init__(self):
-            super().__init__()
-            self.lows = []
-
         def after_iteration(self, model, epoch, evals_log) -> bool:
             losses = next(iter(evals_log.values()), {})
             name = next((m for m in ("mlogloss", "logloss", "rmse") if m in losses), None)
-            if name is None:  # an eval_metric of the user's (model.params.extra) in other units: never cut
-                return False
-            loss = losses[name][-1]
-            self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
-            return _behind(self.lows, rival, cap, window)
+            # an eval_metric of the user's (model.params.extra) in other units: never cut
+            return name is not None and watch.behind(losses[name][-1])
 
     return Behind()
 
