@@ -67,6 +67,9 @@ def make_case(kind: str, folder, n=400, n_test=120, seed=0):
         tr, te = tr.drop(columns=["id"]), te.drop(columns=["id"])
         tr["label"] = (s_tr > 0).astype(int) + (s_tr > 1).astype(int)
         return _write(folder, tr, te, pd.DataFrame({"ImageId": np.arange(1, n_test + 1), "Label": 0}))
+    if kind == "top_labels":  # five classes, the sample ranks three a cell ("a b c"): MAP@3
+        tr["crop"] = np.select([s_tr > 1, s_tr > 0.3, s_tr > -0.3, s_tr > -1], ["rice", "maize", "wheat", "barley"], "rye")
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "crop": "maize wheat rice"}))
     raise ValueError(kind)
 
 
@@ -77,6 +80,7 @@ EXPECT = {  # kind: (task, metric, format, chance score, better is higher)
     "class_proba": ("multiclass", "logloss", "class_proba", np.log(3), False),
     "several_targets": ("regression", "rmse", "value", None, False),
     "row_number_id": ("multiclass", "accuracy", "label", 0.5, True),
+    "top_labels": ("multiclass", "map@3", "top_labels", (1 + 1 / 2 + 1 / 3) / 5, True),
 }
 
 
@@ -103,6 +107,13 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
         assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= {0, 1, 2}
     if kind in ("label", "renamed_label"):
         assert set(sub.iloc[:, 1]) <= {"oak", "ash", "elm"} and sub.iloc[:, 1].nunique() > 1
+    if kind == "top_labels":  # three distinct classes a cell, the most probable first, as the stored test prediction ranks them
+        cells = sub["crop"].str.split()
+        classes = np.array(res.record["classes"])
+        test_pred = np.load(res.run_dir / "test.npy")
+        assert (cells.str.len() == 3).all() and cells.map(lambda c: len(set(c)) == 3 and set(c) <= set(classes)).all()
+        assert (cells.str[0].to_numpy() == classes[test_pred.argmax(axis=1)]).all()
+        assert (cells.str[2].to_numpy() == classes[np.argsort(-test_pred, axis=1, kind="stable")[:, 2]]).all()
     if kind == "several_targets":
         truth = pd.read_csv(folder / "train.csv")
         assert cv < 0.5 * truth[["y1", "y2"]].std().mean()

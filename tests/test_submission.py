@@ -38,3 +38,14 @@ def test_labels_must_be_known_classes():
     sample = pd.DataFrame({"id": [1, 2], "label": ["cat", "cat"]})
     with pytest.raises(UserError, match="not among the classes"):
         validate_submission(pd.DataFrame({"id": [1, 2], "label": ["cat", "zebra"]}), sample, "id", "label", classes=["cat", "dog"])
+
+
+@pytest.mark.parametrize("cells, message", [(["cat dog", "dog zebra"], "not among the classes"),
+                                            (["cat dog", "dog dog"], "one label twice")])
+def test_ranked_labels_must_be_known_distinct_classes(cells, message):
+    """A MAP@K cell ("cat dog") is refused when a label is unknown or named twice; a good one passes."""
+    sample = pd.DataFrame({"id": [1, 2], "label": ["cat dog", "cat dog"]})
+    validate_submission(pd.DataFrame({"id": [1, 2], "label": ["cat dog", "dog cat"]}), sample, "id", "top_labels",
+                        classes=["cat", "dog"])
+    with pytest.raises(UserError, match=message):
+        validate_submission(pd.DataFrame({"id": [1, 2], "label": cells}), sample, "id", "top_labels", classes=["cat", "dog"])

@@ -22,6 +22,7 @@ from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
+from ..core.submission import labels_a_row
 from ..images.data import IMAGE_SUFFIXES, image_path_column, picture_side, pixel_columns
 from ..tabular.roles import guess_roles, missing_markers
 from ..tabular.validation import guess_validation
@@ -140,6 +141,8 @@ def guess_competition(folder: Path, name: str) -> Dict:
     spec.update(task=task, target=targets[0] if len(targets) == 1 else targets)
     sample_values = pd.to_numeric(sample[pred_cols[0]], errors="coerce")
     fractional = sample_values.notna().all() and not np.allclose(sample_values, np.round(sample_values))
+    # the sample ranks several classes in a cell ("a b c"): Kaggle's MAP@K layout
+    top = labels_a_row(sample[pred_cols[0]], y.dropna().unique()) if task == "multiclass" and len(pred_cols) == 1 else None
     if task == "regression":  # a skewed positive amount is scored on logs; rows left without a target say nothing
         labelled = train[targets].dropna().to_numpy()
         fmt, metric = "value", ("rmse_log" if (labelled > 0).all() and float(y.skew()) > 1 else "rmse")
@@ -149,6 +152,8 @@ def guess_competition(folder: Path, name: str) -> Dict:
         fmt, metric = ("proba", "roc_auc") if fractional else ("label", "accuracy")
     elif task == "binary" and fractional:
         fmt, metric = "proba", "roc_auc"
+    elif top:
+        fmt, metric = "top_labels", f"map@{top}"
     else:
         fmt, metric = "label", "accuracy"
     spec["metric"] = metric
@@ -189,7 +194,9 @@ def guess_competition(folder: Path, name: str) -> Dict:
         if validation.cv.get("scheme") == "group" else []
     dates = [f"date '{c}': reads as dates and times" + (" (the id too: a feature as well)" if c == spec["id"] else "")
              for c in validation.dates]
-    spec["evidence"] = evidence + marked + dates + groups + roles.evidence
+    ranked = [f"submission '{pred_cols[0]}': {top} class labels a cell, best first (e.g. {sample[pred_cols[0]].iloc[0]!r}): "
+              f"scored as MAP@{top}"] if fmt == "top_labels" else []
+    spec["evidence"] = evidence + ranked + marked + dates + groups + roles.evidence
     spec["validation"] = validation  # written to configs/NAME/defaults.yaml, not to competition.yaml
     return spec
 

@@ -63,7 +63,7 @@ def schema_markdown() -> str:
     for m in METRICS.values():
         lines.append(f"| `{m.name}` | {'higher' if m.greater_is_better else 'lower'} | {m.needs} | {m.space or 'as is'} | "
                      f"{m.description} |")
-    lines += ["", END]
+    lines += ["", "Any `map@K` (K from 1 to 99) is known too; its submissions are usually `top_labels`.", "", END]
     return "\n".join(lines)
 
 

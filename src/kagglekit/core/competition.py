@@ -25,7 +25,7 @@ from .metrics import get_metric
 from .paths import competitions_dir
 
 TASK_TYPES = ("regression", "binary", "multiclass", "multilabel")
-SUBMISSION_FORMATS = ("value", "label", "proba", "class_proba")
+SUBMISSION_FORMATS = ("value", "label", "proba", "class_proba", "top_labels")
 
 
 @dataclass
@@ -57,12 +57,14 @@ class SubmissionSpec:
 
     ``format``: value (regression numbers), label (the most probable class, written like the sample's
     labels), proba (P(positive) for binary; P(1) per column for multi-label), class_proba (one column
-    per class, named as the classes). Null: guessed from the task, the metric and the sample's columns.
+    per class, named as the classes), top_labels (the ``top`` most probable classes in one cell, best first,
+    separated by spaces: Kaggle's MAP@K layout). Null: guessed from the task, the metric and the sample's columns.
     """
 
     id: Optional[str] = None  # the sample submission's id column; default the competition's id
     columns: Optional[List[str]] = None  # prediction columns; default every sample column but the id
-    format: Optional[str] = None  # value, label, proba or class_proba; null: guessed
+    format: Optional[str] = None  # value, label, proba, class_proba or top_labels; null: guessed
+    top: Optional[int] = None  # top_labels: labels a row; null: K of a map@K metric, else as many as the sample's rows hold
     positive: Optional[str] = None  # binary proba: the class whose probability is written; default the larger label
 
 
@@ -177,6 +179,8 @@ def load_competition(name: str) -> CompetitionSpec:
         (spec.task in TASK_TYPES, f"task must be one of {', '.join(TASK_TYPES)}, not '{spec.task}'"),
         (spec.submission.format in (None,) + SUBMISSION_FORMATS,
          f"submission.format must be one of {', '.join(SUBMISSION_FORMATS)}, not '{spec.submission.format}'"),
+        (spec.submission.top is None or (isinstance(spec.submission.top, int) and spec.submission.top >= 1),
+         f"submission.top must be a whole number of labels, 1 or more, not {spec.submission.top!r}"),
         (len(spec.targets) == 1 or spec.task in ("regression", "multilabel"),
          "several target columns are for regression or multilabel tasks"),
     ]

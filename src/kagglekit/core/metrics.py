@@ -14,6 +14,7 @@ for where predictions are averaged over folds and combined by ensembles: ``log``
 from __future__ import annotations
 
 import importlib.util
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Dict, Optional
@@ -177,8 +178,12 @@ def get_metric(name: str, custom: Optional[Dict[str, dict]] = None, folder: Opti
     """A metric by name: the registry's, or one a competition defines in its own folder (``custom``)."""
     if custom and name in custom:
         return load_custom_metric(name, custom[name], folder)
+    top = re.fullmatch(r"map@([1-9][0-9]?)", str(name))
+    if top and name not in METRICS:  # any k, as Kaggle's MAP@K competitions ask
+        k = int(top.group(1))
+        return Metric(name, _map_at(k), True, "proba", None, f"mean average precision of the top {k} classes")
     if name not in METRICS:
-        raise UserError(f"unknown metric '{name}'; known: {', '.join(METRICS)}; or define it in the competition "
+        raise UserError(f"unknown metric '{name}'; known: {', '.join(METRICS)} (map@K for any K); or define it in the competition "
                         "folder (custom_metrics in competition.yaml).")
     return METRICS[name]
 

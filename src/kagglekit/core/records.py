@@ -18,7 +18,7 @@ from .metrics import Metric
 from .paths import display
 from .runs import RunDir
 from .secrets import mask_secrets
-from .submission import fill_submission, regression_range, submission_shape, write_submission
+from .submission import fill_submission, regression_range, submission_shape, top_count, write_submission
 from .targets import Targets
 from .tracking import track
 
@@ -149,11 +149,12 @@ def write_run_submission(spec: CompetitionSpec, metric: Metric, rd: RunDir, samp
            cv_mean: float) -> Path:
     """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/."""
     fmt, columns = submission_shape(spec, metric, targets.classes, sample)
-    sub = fill_submission(sample, spec, test, targets.classes, fmt, columns)
+    top = top_count(spec, metric, sample, columns[0]) if fmt == "top_labels" else 1
+    sub = fill_submission(sample, spec, test, targets.classes, fmt, columns, top)
     value_range = regression_range(targets.y, positive=metric.space is not None) if fmt == "value" else None
     name = f"{rd.config_name}-cv{cv_mean:.5f}-{rd.run_id}"
     return write_submission(sub, spec.name, name, sample=sample, id_col=spec.submission_id, fmt=fmt,
-                            value_range=value_range, classes=targets.classes if fmt == "label" else None)
+                            value_range=value_range, classes=targets.classes if fmt in ("label", "top_labels") else None)
 
 
 def describe_overrides(overrides) -> str:

@@ -19,6 +19,28 @@ from .metrics import Metric
 from .paths import display, submissions_root
 
 
+def labels_a_row(cells: pd.Series, classes) -> Optional[int]:
+    """K when every cell holds two or more class labels separated by spaces (Kaggle's MAP@K sample: "a b c"),
+    the most common count; else None. Labels are compared as text."""
+    names = {str(c) for c in classes}
+    tokens = cells.astype(str).str.split()
+    counts = tokens.str.len()
+    if len(cells) == 0 or cells.isna().any() or (counts < 2).any():
+        return None
+    if not set(t for row in tokens for t in row) <= names:
+        return None
+    return int(counts.mode().iloc[0])
+
+
+def top_count(spec: CompetitionSpec, metric: Metric, sample: pd.DataFrame, column: str) -> int:
+    """How many labels a top_labels cell holds: submission.top, else K of a map@K metric, else the sample's count."""
+    if spec.submission.top:
+        return int(spec.submission.top)
+    if metric.name.startswith("map@"):
+        return int(metric.name.split("@")[1])
+    return int(sample[column].astype(str).str.split().str.len().mode().iloc[0])
+
+
 def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np.ndarray],
                      sample: pd.DataFrame) -> Tuple[str, List[str]]:
     """(format, prediction columns) for this competition: from competition.yaml, else guessed."""
@@ -36,10 +58,12 @@ def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np
             fmt = "proba" if metric.needs == "proba" else "label"
         elif len(columns) > 1 and sorted(map(str, columns)) == sorted(names):
             fmt = "class_proba"
+        elif names and len(columns) == 1 and (metric.name.startswith("map@") or labels_a_row(sample[columns[0]], names)):
+            fmt = "top_labels"
         else:
             fmt = "proba" if spec.task == "binary" and metric.needs == "proba" else "label"
     expected = {"value": len(spec.targets), "label": len(spec.targets), "proba": len(spec.targets),
-                "class_proba": len(names)}[fmt]
+                "class_proba": len(names), "top_labels": 1}[fmt]
     if len(columns) != expected:
         raise UserError(f"competitions/{spec.name}/competition.yaml: submission format {fmt} writes {expected} column(s), "
                         f"but the sample submission has prediction columns {columns}; set submission.columns or .format.")
@@ -49,6 +73,9 @@ def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np
     if fmt == "proba" and spec.task == "binary" and spec.submission.positive is not None \
             and str(spec.submission.positive) not in names:
         raise UserError(f"submission.positive={spec.submission.positive!r} is not one of the classes {names}.")
+    if fmt == "top_labels" and not names:
+        raise UserError(f"competitions/{spec.name}/competition.yaml: submission format top_labels writes class labels, "
+                        f"but the task is {spec.task}; use a binary or multiclass task, or another format.")
     check_sample_values(spec, metric, sample, fmt, columns)
     return fmt, columns
 
@@ -79,10 +106,16 @@ def _like(values: np.ndarray, template: pd.Series) -> np.ndarray:
 
 
 def fill_submission(sample: pd.DataFrame, spec: CompetitionSpec, pred: np.ndarray, classes: Optional[np.ndarray],
-                    fmt: str, columns: List[str]) -> pd.DataFrame:
-    """The sample submission with its prediction columns replaced by ``pred`` (a run's stored test prediction)."""
+                    fmt: str, columns: List[str], top: int = 1) -> pd.DataFrame:
+    """The sample submission with its prediction columns replaced by ``pred`` (a run's stored test prediction);
+    ``top``: labels a top_labels cell holds."""
     sub = sample.copy()
     pred = np.asarray(pred)
+    if fmt == "top_labels":
+        order = np.argsort(-pred, axis=1, kind="stable")[:, :top]  # best first; ties in class order
+        names = np.asarray([str(c) for c in classes], dtype=object)
+        sub[columns[0]] = [" ".join(row) for row in names[order]]
+        return sub
     if fmt == "class_proba":
         by_name = {str(c): i for i, c in enumerate(classes)}
         for col in columns:
@@ -123,6 +156,15 @@ def validate_submission(sub: pd.DataFrame, sample: pd.DataFrame, id_col: Optiona
         values = sub[col]
         if values.isna().any():
             problems.append(f"{int(values.isna().sum())} missing value(s) in '{col}'")
+            continue
+        if fmt == "top_labels":
+            rows = values.astype(str).str.split()
+            known = {str(c) for c in classes} if classes is not None else None
+            unknown = set() if known is None else {t for row in rows for t in row} - known
+            if unknown:
+                problems.append(f"'{col}' has labels not among the classes: {sorted(unknown)[:5]}")
+            elif (rows.str.len() == 0).any() or (rows.map(lambda r: len(set(r)) != len(r))).any():
+                problems.append(f"'{col}' has a row with no label or one label twice")
             continue
         if fmt == "label":
             if classes is not None:

@@ -254,6 +254,9 @@ def describe_sample(spec: CompetitionSpec, train: pd.DataFrame) -> Dict[str, Any
         target_spec.update(base=float(np.log(y.median())) if (y > 0).all() else float(y.mean()), transform="exp"
                            if (y > 0).all() else None)
     out: Dict[str, Any] = {"n_train": min(600, len(train)), "n_test": 200, "columns": columns, "target": target_spec}
+    if spec.submission.format == "top_labels":  # "a b c": the sample's cells hold several labels
+        k = spec.submission.top or (int(spec.metric.split("@")[1]) if str(spec.metric).startswith("map@") else 3)
+        target_spec["submission_fill"] = " ".join(map(str, target_spec["classes"][:k]))
     if spec.submission.format == "class_proba":
         out["submission_columns"] = list(target_spec["classes"])
         target_spec["submission_fill"] = round(1.0 / len(target_spec["classes"]), 4)
