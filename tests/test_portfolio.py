@@ -2,6 +2,7 @@
 budget skips what would not fit, and a second call resumes instead of refitting."""
 
 import json
+import time
 
 import pandas as pd
 import yaml
@@ -64,8 +65,6 @@ def test_auto_is_the_command_lines_default_and_names_a_bad_budget(workdir, capsy
 
 
 def test_a_member_is_stopped_between_folds_when_its_pace_would_overrun_the_budget():
-    import time
-
     import pytest
 
     from kagglekit.portfolio import OverBudget, _budget_watch
@@ -132,11 +131,29 @@ def test_an_image_network_or_a_seedless_model_is_not_bagged_whatever_its_record_
     for comp, done in (("leaves", [ran("timm", "timm:tf_efficientnet_lite0", 0.9), ran("lightgbm", "lightgbm:emb", 0.5)]),
                        ("house-prices", [ran("ridge", "ridge", 0.11), ran("lightgbm", "lightgbm", 0.13)])):
         extras = {name: {} for name, _, _ in done}
-        assert portfolio._bag_best(load_competition(comp), done, extras, {}, 900.0, 0.0, False, print) is None
+        assert portfolio._bag_best(load_competition(comp), done, extras, {}, 900.0, time.perf_counter(), False, print) is None
+
+
+def test_the_seeds_never_start_past_what_the_clock_has_left(monkeypatch):
+    """The member's record leaves 898 of 900 s, but a member stopped part-way (no record) or a busy machine spent the
+    clock: no bagging. With the clock fresh the same call trains the seeds."""
+    from types import SimpleNamespace
+
+    import kagglekit.portfolio as portfolio
+    from kagglekit.core.competition import load_competition
+
+    trained, lines = [], []
+    monkeypatch.setattr(portfolio, "train", lambda *a, **k: trained.append(a) or SimpleNamespace(cv_mean=0.1))
+    done = [("lightgbm", 1.0, SimpleNamespace(cv_mean=0.12, record={"model": "lightgbm", "fit_seconds": 2.0}))]
+    spec = load_competition("house-prices")
+    assert portfolio._bag_best(spec, done, {"lightgbm": {}}, {}, 900.0, time.perf_counter() - 895, False, lines.append) is None
+    assert not trained and lines[-1].startswith("skip bagging lightgbm: 3 seeds would take about 7 s, 5 s of the budget"), lines
+    assert portfolio._bag_best(spec, done, {"lightgbm": {}}, {}, 900.0, time.perf_counter(), False, lines.append)[0] == \
+        "lightgbm x8 seeds"
+    assert len(trained) == 1
 
 
 def test_a_member_asked_for_one_fold_is_done_after_it_not_stopped_for_the_four_it_was_not_asked():
-    import time
 
     from kagglekit.portfolio import _budget_watch, _folds_to_run
     from kagglekit.tasks import load_config

@@ -156,20 +156,21 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
     """Spend what the members left of the budget on the best member again, fitted with several seeds a fold and their
     predictions averaged (``model.seeds``), as AutoGluon fills its time with more bagged fits: a steadier member for
     the ensemble (on a 3,563-row table, CatBoost 0.84592 ROC AUC alone, 0.84876 with 6 seeds). The seeds are priced
-    by the members' recorded seconds, not the wall clock, so that a second call with the same budget resumes the same
-    run. None when the best member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done``."""
+    by the members' recorded seconds, so that a second call with the same budget resumes the same run, and never
+    beyond what the clock has left. None when the best member cannot take seeds or too few fit; a ``(name, cost, result)`` entry of ``done``."""
     sign = _sign(competition_metric(spec))
     name, cost, best = max(done, key=lambda d: sign * d[2].cv_mean)
     config = load_config(spec.name, name, {**overrides, **extras[name]})
     if not seeds_differ(config.model.name):  # the registry's name (a record's "model" may say what it eats, too)
         return None
-    spent = sum(_seconds(r) for _, _, r in done)
+    # the clock too: a member stopped part-way (its folds not in a record) or a busy machine spent time no record holds
+    left = min(seconds - sum(_seconds(r) for _, _, r in done), started + seconds - time.perf_counter())
     each = max(_seconds(best), 1e-3) * 1.1  # a seed costs about one fit of the member, and a little to spare
-    seeds = int(min(BAG_SEEDS, (seconds - spent) // each))
+    seeds = int(min(BAG_SEEDS, left // each))
     label = f"{name} x{seeds} seeds"
     if seeds < MIN_BAG_SEEDS:
         log(f"skip bagging {name}: {MIN_BAG_SEEDS} seeds would take about {MIN_BAG_SEEDS * each:.0f} s, "
-            f"{max(seconds - spent, 0):.0f} s of the budget left")
+            f"{max(left, 0):.0f} s of the budget left")
         return None
     settings = {**overrides, **extras[name], "model.seeds": seeds}
     try:
