@@ -68,7 +68,7 @@ class ModelConfig:
 class SpeedConfig:
     """How fast, not what: none of these keys is part of the run id, so changing them resumes the same run."""
 
-    threads: int = 0  # CPU threads for tree libraries and torch; 0: one per physical core
+    threads: int = 0  # CPU threads for tree libraries and torch; 0: one per physical core other processes leave free
     device: str = "auto"  # auto | cpu | cuda
     executor: str = "local"  # local | ray: where a run's folds are fitted
     parallel: int = 0  # local executor: folds fitted at once in worker processes (one GPU each when there are GPUs); 0: one

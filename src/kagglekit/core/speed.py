@@ -1,10 +1,14 @@
-"""Thread counts and devices: one thread per physical core by default, never more than the machine has."""
+"""Thread counts and devices: one thread per physical core other processes leave free by default, never more than the
+machine has."""
 
 from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from pathlib import Path
+from typing import Optional, Tuple
 
 
 def physical_cores() -> int:
@@ -30,13 +34,56 @@ def grant_threads(n: int) -> None:
 
 
 def thread_count(requested: int) -> int:
-    """``speed.threads``: 0 means one per physical core; more than the cores available is capped, and so is
-    anything above what an executor granted this process (``grant_threads``: a Ray fold's ``fold_cpus``)."""
+    """``speed.threads``: 0 means one per physical core not kept busy by other processes (``cores_busy_elsewhere``);
+    more than the cores available is capped, and so is anything above what an executor granted this process
+    (``grant_threads``: a Ray fold's ``fold_cpus``)."""
     granted = int(os.environ.get(GRANT, "0") or 0)
     if granted:
         return min(granted, requested) if requested > 0 else granted
     cores = physical_cores()
-    return cores if requested <= 0 else min(requested, max(cores, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores))
+    if requested <= 0:
+        return max(1, cores - cores_busy_elsewhere())
+    return min(requested, max(cores, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else cores))
+
+
+# Why: LightGBM, XGBoost and torch wait for their OpenMP threads by spinning. When another process holds a core, a
+# thread of ours that waits spins through the other's time slice at every barrier: on 2 cores with two busy processes
+# beside it, a 100-tree LightGBM fit on 2 threads took 190 s against 2.9 s on 1 thread (1.1 s on 2 threads idle).
+BUSY_SHARE = 0.5  # a core counts as taken once other processes keep it this busy on average
+WINDOW_SECONDS = 0.5  # the shortest span a reading is taken over; a call sooner gets the last answer
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_lock = threading.Lock()
+
+
+def _cpu_reading() -> Optional[Tuple[float, float, float]]:
+    """(now, CPU seconds of every process on the machine, of this process and its waited-for children); None
+    where /proc/stat cannot be read (not Linux)."""
+    try:
+        with open("/proc/stat") as f:
+            user, nice, system, _idle, _iowait, irq, softirq = (int(v) for v in f.readline().split()[1:8])
+    except (OSError, ValueError):
+        return None
+    own = os.times()
+    return time.monotonic(), (user + nice + system + irq + softirq) / _TICK, \
+        own.user + own.system + own.children_user + own.children_system
+
+
+_last = {"reading": _cpu_reading(), "busy": 0}
+
+
+def cores_busy_elsewhere() -> int:
+    """Cores that other processes kept busy since the last reading (taken at import, then at each call at least
+    ``WINDOW_SECONDS`` apart): the machine's CPU time less this process's own, over the wall time between.
+    0 where it cannot be read."""
+    with _lock:
+        now = _cpu_reading()
+        before = _last["reading"]
+        if now is None or before is None:
+            return 0
+        if now[0] - before[0] >= WINDOW_SECONDS:
+            others = ((now[1] - before[1]) - (now[2] - before[2])) / (now[0] - before[0])
+            _last.update(reading=now, busy=max(0, int(others + 1 - BUSY_SHARE)))
+        return _last["busy"]
 
 
 def torch_device(name: str):

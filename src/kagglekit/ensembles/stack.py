@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..core.speed import physical_cores
+from ..core.speed import thread_count
 from ..models.calibration import place_classes
 from .registry import Combiner, register_ensemble
 
@@ -22,7 +22,7 @@ class StackCombiner(Combiner):
 
             cls = lgb.LGBMRegressor if self.task == "regression" else lgb.LGBMClassifier
             model = cls(n_estimators=200, learning_rate=0.05, num_leaves=7, min_child_samples=20, random_state=self.seed,
-                        verbose=-1, n_jobs=physical_cores())
+                        verbose=-1, n_jobs=thread_count(0))
         elif self.task == "regression":
             from sklearn.linear_model import Ridge
 

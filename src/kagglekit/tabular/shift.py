@@ -16,7 +16,7 @@ import pandas as pd
 
 from ..core.dates import parse_dates
 from ..core.plots import pyplot, save_figure
-from ..core.speed import physical_cores
+from ..core.speed import thread_count
 
 
 @dataclass
@@ -75,7 +75,7 @@ def adversarial_validation(train: pd.DataFrame, test: pd.DataFrame, drop: List[s
     oof, gain = np.zeros(len(y)), np.zeros(len(columns))
     for tr, va in StratifiedKFold(folds, shuffle=True, random_state=seed).split(X, y):
         model = lgb.LGBMClassifier(n_estimators=trees, learning_rate=0.05, num_leaves=15, min_child_samples=20,
-                                   colsample_bytree=0.8, random_state=seed, verbose=-1, n_jobs=physical_cores(),
+                                   colsample_bytree=0.8, random_state=seed, verbose=-1, n_jobs=thread_count(0),
                                    importance_type="gain")
         model.fit(X.iloc[tr], y[tr])
         oof[va] = model.predict_proba(X.iloc[va])[:, 1]
