@@ -38,6 +38,7 @@ class Metric:
     needs: str = "value"  # value | label | proba
     space: Optional[str] = None  # None | log | log1p: where predictions are averaged and ensembled
     description: str = ""
+    regression_loss: str = "squared"  # what a value metric scores: squared errors (the mean wins) or absolute (the median)
 
     @property
     def needs_proba(self) -> bool:
@@ -157,7 +158,7 @@ METRICS: Dict[str, Metric] = {
         Metric("rmse_log", _columns(_rmse_log), False, "value", "log", "RMSE between log(prediction) and log(target)"),
         Metric("rmsle", _columns(_rmsle), False, "value", "log1p", "RMSE between log1p(prediction) and log1p(target)"),
         Metric("mae", _columns(lambda y, p: np.mean(np.abs(np.asarray(y, float) - np.asarray(p, float)))), False, "value",
-               None, "mean absolute error"),
+               None, "mean absolute error", "absolute"),
         Metric("r2", _columns(_sk("r2_score")), True, "value", None, "coefficient of determination"),
         Metric("accuracy", _labels(lambda y, lab: np.mean(y == lab)), True, "label", None, "share of correct labels"),
         Metric("balanced_accuracy", _labels(_sk("balanced_accuracy_score")), True, "label", None, "mean recall per class"),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
 from typing import Optional
 
@@ -13,7 +13,7 @@ from ..core.competition import competition_metric
 from ..core.config import check_choices
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
-from ..models import get_entry
+from ..models import get_entry, model_params
 from ..models import names as model_names
 from ..models.calibration import METHODS as CALIBRATIONS
 from ..tabular.run_config import SKEW_TRANSFORMS, TabularRunConfig
@@ -40,6 +40,17 @@ def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Option
         return target_transform
     space = competition_metric(spec).space
     return space if space in _DOMAIN and _DOMAIN[space](np.asarray(y, float)) else None
+
+
+def fitted_loss(spec, model_name: str, params: dict) -> dict:
+    """A booster's params with ``regression_loss: auto`` made the metric's: absolute errors where the metric scores
+    them (MAE: the median wins, and LightGBM's l1 objective beat its l2 by 3-7% MAE on four tables, README), else
+    squared. Other models' params are returned as they are."""
+    names = {f.name for f in fields(get_entry(model_name).params)}
+    if spec.task != "regression" or "regression_loss" not in names or \
+            model_params(model_name, params).regression_loss != "auto":
+        return params
+    return {**params, "regression_loss": competition_metric(spec).regression_loss}
 
 
 class TabularTask(Task):
@@ -126,8 +137,8 @@ class TabularTask(Task):
             target_transform=transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
-        return TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
-                                 run.model.seeds)
+        return TableFoldFitter(problem, run.model.name, fitted_loss(spec, run.model.name, dict(run.model.params)), run.seed,
+                               run.speed, rd.path / "models", run.model.seeds)
 
     def shift(self, spec, run, out, log):
         data = load_table_data(spec, run, log=log)
