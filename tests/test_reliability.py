@@ -176,3 +176,17 @@ def test_a_tuning_trial_waits_for_a_twin_run_and_reuses_its_folds(workdir):
     threading.Timer(1.5, lambda: (fcntl.flock(f, fcntl.LOCK_UN), f.close())).start()  # the twin finishes
     out = train("house-prices", "lasso", ["data=sample"], wait_for_run=True, **QUIET)  # waits instead of failing
     assert out.record["n_folds"] == 5 and out.run_dir == res.run_dir
+
+
+def test_a_dead_worker_under_a_users_script_names_the_main_guard(monkeypatch, tmp_path):
+    """Spawned fold workers start by importing the script that runs; one that calls kagglekit at its top level runs
+    again in each and dies. The message names the script and the guard; under `python -m` it stays as it was."""
+    import sys
+    from types import SimpleNamespace
+
+    from kagglekit.core.executors import worker_died
+
+    monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__file__=str(tmp_path / "fit.py"), __spec__=None))
+    assert "If fit.py calls kagglekit at its top level" in worker_died("a fold's worker process died.")
+    monkeypatch.setitem(sys.modules, "__main__", SimpleNamespace(__file__=str(tmp_path / "fit.py"), __spec__="module"))
+    assert worker_died("a fold's worker process died.") == "a fold's worker process died."

@@ -17,7 +17,9 @@ import copyreg
 import io
 import mmap
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Callable, Iterator, List, Tuple
 
 import numpy as np
@@ -52,6 +54,18 @@ def memory_allows(payload: bytes, workers: int) -> bool:
     except (OSError, StopIteration, ValueError):
         return False
     return 4 * workers * len(payload) < free
+
+
+def worker_died(message: str) -> str:
+    """``message``, and where this process runs a script of the user's (not ``python -m kagglekit``) the usual cause:
+    spawned workers start by importing that script, so a call to kagglekit outside ``if __name__ == "__main__":``
+    runs again in each of them."""
+    main = sys.modules.get("__main__")
+    script = getattr(main, "__file__", None)
+    if not script or getattr(main, "__spec__", None) is not None or Path(script).resolve().is_relative_to(Path(sys.prefix).resolve()):
+        return message  # python -m ..., an interactive session, or a tool's entry point in the environment (pytest)
+    return (f"{message} If {Path(script).name} calls kagglekit at its top level, put the call under "
+            "`if __name__ == \"__main__\":` (each worker starts by importing that script).")
 
 
 def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
@@ -112,8 +126,8 @@ def _here_then_beside(pending: List[int], fit_fold: Callable, folds: np.ndarray,
                 if queue:
                     submit(where)
     except BrokenProcessPool:
-        raise UserError("a fold's worker process died; the finished folds are saved: run the same command again to fit "
-                        "the rest, one at a time (speed.parallel=1) if memory ran out.") from None
+        raise UserError(worker_died("a fold's worker process died; the finished folds are saved: run the same command "
+                                    "again to fit the rest, one at a time (speed.parallel=1) if memory ran out.")) from None
     finally:
         for future in running:
             future.cancel()
@@ -188,9 +202,9 @@ def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, spe
                     out, seconds = future.result()
                     yield k, out, seconds
         except BrokenProcessPool:
-            raise UserError(f"a fold's worker process died ({n} folds at once); the finished folds are saved: run the "
-                            "same command again to fit the rest, with fewer at once (speed.parallel=1: one at a time) "
-                            "if memory ran out.") from None
+            raise UserError(worker_died(f"a fold's worker process died ({n} folds at once); the finished folds are saved: "
+                                        "run the same command again to fit the rest, with fewer at once (speed.parallel=1: "
+                                        "one at a time) if memory ran out.")) from None
         finally:
             for future in waiting:
                 future.cancel()
