@@ -175,13 +175,18 @@ METRICS: Dict[str, Metric] = {
 }
 
 
+def map_k(name: str) -> Optional[int]:
+    """K of a ``map@K`` metric name (1 to 99), else None."""
+    top = re.fullmatch(r"map@([1-9][0-9]?)", str(name))
+    return int(top.group(1)) if top else None
+
+
 def get_metric(name: str, custom: Optional[Dict[str, dict]] = None, folder: Optional[Path] = None) -> Metric:
     """A metric by name: the registry's, or one a competition defines in its own folder (``custom``)."""
     if custom and name in custom:
         return load_custom_metric(name, custom[name], folder)
-    top = re.fullmatch(r"map@([1-9][0-9]?)", str(name))
-    if top and name not in METRICS:  # any k, as Kaggle's MAP@K competitions ask
-        k = int(top.group(1))
+    k = map_k(name)
+    if k and name not in METRICS:  # any k, as Kaggle's MAP@K competitions ask
         return Metric(name, _map_at(k), True, "proba", None, f"mean average precision of the top {k} classes")
     if name not in METRICS:
         raise UserError(f"unknown metric '{name}'; known: {', '.join(METRICS)} (map@K for any K); or define it in the competition "

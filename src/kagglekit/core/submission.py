@@ -15,7 +15,7 @@ import pandas as pd
 from .competition import CompetitionSpec
 from .errors import UserError
 from .io import atomic_write_text
-from .metrics import Metric
+from .metrics import Metric, map_k
 from .paths import display, submissions_root
 
 
@@ -24,21 +24,21 @@ def labels_a_row(cells: pd.Series, classes) -> Optional[int]:
     the most common count; else None. Labels are compared as text."""
     names = {str(c) for c in classes}
     tokens = cells.astype(str).str.split()
-    counts = tokens.str.len()
-    if len(cells) == 0 or cells.isna().any() or (counts < 2).any():
+    if len(cells) == 0 or cells.isna().any() or (tokens.str.len() < 2).any():
         return None
     if not set(t for row in tokens for t in row) <= names:
         return None
-    return int(counts.mode().iloc[0])
+    return _labels_a_cell(tokens)
+
+
+def _labels_a_cell(tokens: pd.Series) -> int:
+    """The most common number of labels in cells already split into labels."""
+    return int(tokens.str.len().mode().iloc[0])
 
 
 def top_count(spec: CompetitionSpec, metric: Metric, sample: pd.DataFrame, column: str) -> int:
     """How many labels a top_labels cell holds: submission.top, else K of a map@K metric, else the sample's count."""
-    if spec.submission.top:
-        return int(spec.submission.top)
-    if metric.name.startswith("map@"):
-        return int(metric.name.split("@")[1])
-    return int(sample[column].astype(str).str.split().str.len().mode().iloc[0])
+    return int(spec.submission.top or map_k(metric.name) or _labels_a_cell(sample[column].astype(str).str.split()))
 
 
 def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np.ndarray],
@@ -58,7 +58,7 @@ def submission_shape(spec: CompetitionSpec, metric: Metric, classes: Optional[np
             fmt = "proba" if metric.needs == "proba" else "label"
         elif len(columns) > 1 and sorted(map(str, columns)) == sorted(names):
             fmt = "class_proba"
-        elif names and len(columns) == 1 and (metric.name.startswith("map@") or labels_a_row(sample[columns[0]], names)):
+        elif names and len(columns) == 1 and (map_k(metric.name) or labels_a_row(sample[columns[0]], names)):
             fmt = "top_labels"
         else:
             fmt = "proba" if spec.task == "binary" and metric.needs == "proba" else "label"

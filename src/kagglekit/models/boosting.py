@@ -77,6 +77,12 @@ def _held_loss(held: np.ndarray, y: np.ndarray, classification: bool, absolute: 
     return float(np.mean(_row_losses(held, y, False, absolute)))
 
 
+def _stopping_loss(held: np.ndarray, y: np.ndarray, classification: bool, absolute: bool = False) -> float:
+    """A held loss in the units probes stop on: log loss, or for regression MAE (``absolute``) or RMSE."""
+    loss = _held_loss(held, y, classification, absolute)
+    return loss if classification or absolute else float(np.sqrt(loss))
+
+
 def _prior_loss(y_fit: np.ndarray, y_hold: np.ndarray, classification: bool, n_classes: int, absolute: bool = False) -> float:
     """The held rows' loss under the constant prediction fitted on the probe's rows (log loss of the class shares,
     RMSE around the mean, or absolute error around the median): the scale a probe's improvements are measured against."""
@@ -243,8 +249,7 @@ class EarlyStopped:
 
     def _held_score(self, held: np.ndarray, y_hold: np.ndarray) -> float:
         """A probe's held loss in the units its stopping follows: log loss, or RMSE (MAE) for regression."""
-        loss = _held_loss(held, y_hold, self.task != "regression", self.absolute)
-        return loss if self.task != "regression" or self.absolute else float(np.sqrt(loss))
+        return _stopping_loss(held, y_hold, self.task != "regression", self.absolute)
 
     def _race(self, X, y, splits, starts, classification):
         """(the winner's probes, the winning start, held losses or None). The starts are probed split by split on the
@@ -606,11 +611,10 @@ class _HeldRowsStop:
             self.raw[:, k] += model.learning_rate * tree.predict(self.X)
         if self.task == "regression":
             held = self.raw[:, 0].copy()
-            loss = _held_loss(held, self.y, False, True) if self.absolute else float(np.sqrt(np.mean((self.y - held) ** 2)))
         else:
             raw = self.raw[:, 0] if self.raw.shape[1] == 1 else self.raw
             held = place_classes(link(raw, self.task), model.classes_, self.n_classes)
-            loss = _held_loss(held, self.y, True)
+        loss = _stopping_loss(held, self.y, self.task != "regression", self.absolute)
         if loss < self.best_loss - self.min_delta:
             self.best, self.best_loss, self.held = i + 1, loss, held
         return self.watch.behind(loss) or i + 1 - self.best >= self.rounds

@@ -19,6 +19,7 @@ import yaml
 from ..core.competition import CompetitionSpec
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
+from ..core.metrics import map_k
 from ..core.samples import SAMPLE_NOTE, load_sample_spec
 
 def _number(rng, c: dict, n: int) -> np.ndarray:
@@ -255,7 +256,7 @@ def describe_sample(spec: CompetitionSpec, train: pd.DataFrame) -> Dict[str, Any
                            if (y > 0).all() else None)
     out: Dict[str, Any] = {"n_train": min(600, len(train)), "n_test": 200, "columns": columns, "target": target_spec}
     if spec.submission.format == "top_labels":  # "a b c": the sample's cells hold several labels
-        k = spec.submission.top or (int(spec.metric.split("@")[1]) if str(spec.metric).startswith("map@") else 3)
+        k = spec.submission.top or map_k(spec.metric) or 3
         target_spec["submission_fill"] = " ".join(map(str, target_spec["classes"][:k]))
     if spec.submission.format == "class_proba":
         out["submission_columns"] = list(target_spec["classes"])
