@@ -77,8 +77,8 @@ describe: $(STAMP) ## comp=X data_dir=PATH: write competitions/<comp>/sample.yam
 list: $(STAMP) ## competitions, their model configs and the registered models
 	$(RUN) list
 
-test: $(STAMP) ## run the test suite (generated data only; a few minutes on 2 cores)
-	PYTHONPATH=src $(PY) -m pytest -q tests
+test: $(STAMP) ## [workers=N]: the test suite (generated data only; about 6 minutes on 2 cores, 2 worker processes)
+	PYTHONPATH=src $(PY) -m pytest -q tests -n $(or $(workers),2) --dist worksteal
 
 faults: $(STAMP) ## the fault-injection table: each damaged input or run gives one clear line, exit 2, files intact
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/faults.py

@@ -1,6 +1,7 @@
 """Shared test helpers: a generated sample copied to a folder the test may damage."""
 
 import shutil
+import socket
 from pathlib import Path
 
 from kagglekit.core.competition import load_competition
@@ -14,3 +15,11 @@ def sample_copy(comp: str, dest: Path, seed: int = 0) -> Path:
     src = write_sample(spec, sample_dir(comp), seed=seed)
     shutil.copytree(src, dest)
     return dest
+
+
+def closed_port() -> int:
+    """A loopback port nothing listens on: one the system just handed out and that was closed again (a fixed port may
+    be taken by a test running beside this one in another worker)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -119,9 +119,15 @@ def test_download_fails_fast_when_offline(workdir, monkeypatch, tmp_path):
     from kagglekit.core.competition import load_competition
     from kagglekit.kaggle.download import download
 
+    from kagglekit.kaggle import client
+    from helpers import closed_port
+
     monkeypatch.setenv("KAGGLE_USERNAME", "someone")
     monkeypatch.setenv("KAGGLE_KEY", "not-a-key")
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")  # the API at localhost:7777, where nothing listens
+    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+    assert client.api_endpoint() == "http://localhost:7777"  # the variable moves the host our check calls
+    port = closed_port()  # not 7777 itself: another worker's fake Kaggle may listen there
+    monkeypatch.setattr(client, "api_endpoint", lambda: f"http://localhost:{port}")
     with pytest.raises(UserError, match="cannot reach localhost"):
         download(load_competition("house-prices"), tmp_path / "dl")
     assert not (tmp_path / "dl").exists()

@@ -1,7 +1,7 @@
 """The Kaggle loop (#10): submit and leaderboard through the real ``kaggle`` package, against a local HTTP server
 that answers as Kaggle's API does. Only the last hop is changed: requests' transport sends what the package built for
-api.kaggle.com to that server instead (a hosts-file entry, in effect), and KAGGLE_API_ENVIRONMENT=TEST points our
-reachability check at the same port."""
+api.kaggle.com to that server instead (a hosts-file entry, in effect), and our reachability check is pointed at the
+same port (a free one, so that tests in other workers never meet it)."""
 
 import json
 import threading
@@ -15,11 +15,12 @@ from requests.adapters import HTTPAdapter
 from kagglekit.commands import main
 from kagglekit.kaggle.submissions import leaderboard, read_log, submissions_log, submit
 from kagglekit.core.errors import UserError
+from kagglekit.kaggle import client
 from kagglekit.core.io import read_json
 from kagglekit.pipeline import train
+from helpers import closed_port
 
 QUIET = dict(progress=False, log=lambda *a: None)
-PORT = 7777  # where the kaggle package's TEST environment sends every call
 
 
 class FakeKaggle(BaseHTTPRequestHandler):
@@ -44,7 +45,7 @@ class FakeKaggle(BaseHTTPRequestHandler):
         if self.headers.get("Authorization") is None:
             return self._reply(401, {"message": "Unauthenticated"})
         if name == "StartSubmissionUpload":
-            return self._reply(200, {"token": f"blob-{len(server.calls)}", "createUrl": f"http://localhost:{PORT}/upload/{len(server.calls)}"})
+            return self._reply(200, {"token": f"blob-{len(server.calls)}", "createUrl": f"http://localhost:{server.server_address[1]}/upload/{len(server.calls)}"})
         if name == "CreateSubmission":
             ref = 1000 + len(server.submissions)
             server.submissions.append({"ref": ref, "description": body.get("submissionDescription"), "fileName": "submission.csv"})
@@ -61,7 +62,9 @@ class FakeKaggle(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def kaggle_env(monkeypatch, tmp_path):
-    monkeypatch.setenv("KAGGLE_API_ENVIRONMENT", "TEST")
+    """Credentials, and our reachability check pointed at a local port nothing listens on (until fake_kaggle)."""
+    port = closed_port()
+    monkeypatch.setattr(client, "api_endpoint", lambda: f"http://localhost:{port}")
     monkeypatch.setenv("KAGGLE_USERNAME", "competitor")
     monkeypatch.setenv("KAGGLE_KEY", "0123456789abcdef")
     monkeypatch.setenv("KAGGLE_CONFIG_DIR", str(tmp_path / "kaggle-config"))
@@ -74,11 +77,12 @@ def fake_kaggle(kaggle_env, monkeypatch):
     def to_local_server(self, request, **kwargs):
         url = urlsplit(request.url)
         if url.hostname in ("api.kaggle.com", "www.kaggle.com", "localhost"):
-            request.url = urlunsplit(url._replace(scheme="http", netloc=f"localhost:{PORT}"))
+            request.url = urlunsplit(url._replace(scheme="http", netloc=f"localhost:{server.server_address[1]}"))
         return send(self, request, **kwargs)
 
+    server = ThreadingHTTPServer(("127.0.0.1", 0), FakeKaggle)
     monkeypatch.setattr(HTTPAdapter, "send", to_local_server)
-    server = ThreadingHTTPServer(("127.0.0.1", PORT), FakeKaggle)
+    monkeypatch.setattr(client, "api_endpoint", lambda: f"http://localhost:{server.server_address[1]}")
     server.calls, server.uploads, server.submissions = [], [], []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
