@@ -56,6 +56,22 @@ def test_stacking_on_noise_members_is_no_better_than_chance():
     assert leaky < chance * 0.95
 
 
+def test_a_stack_scored_by_absolute_errors_fits_the_median():
+    """Under MAE the meta model fits absolute errors: on a skewed target a member that predicts the median is kept as
+    it is, where a squared-error meta model scales it up towards the mean (worse MAE)."""
+    rng = np.random.default_rng(3)
+    signal = rng.normal(0, 0.5, 1500)
+    y = np.exp(signal + rng.normal(0, 1.0, 1500))
+    P = np.stack([np.exp(signal), np.exp(signal) * rng.lognormal(0, 0.3, 1500)])
+    folds = np.arange(1500) % 5
+    mae, rmse = get_metric("mae"), get_metric("rmse")
+    for meta in ("ridge", "lightgbm"):
+        _, median_fit = honest_cv(P, y, folds, mae, lambda: get_combiner("stack", "regression", 0, meta))
+        squared, _ = honest_cv(P, y, folds, rmse, lambda: get_combiner("stack", "regression", 0, meta))
+        squared_fit = np.mean([mae.fn(y[folds == k], squared[folds == k]) for k in range(5)])
+        assert np.mean(median_fit) < 0.95 * squared_fit, (meta, np.mean(median_fit), squared_fit)
+
+
 def test_stacking_many_classes_keeps_every_class_column_when_a_fold_lacks_one():
     """A class whose few rows all sit in one fold is missing from the rows the meta model is fitted on for that fold:
     its column must still be there (probability 0), not the whole stack fail on a shape."""

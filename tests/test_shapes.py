@@ -12,6 +12,7 @@ import yaml
 from kagglekit.commands import main
 from kagglekit.core.errors import UserError
 from kagglekit.pipeline import train
+from conftest import FAST
 
 QUIET = dict(progress=False, log=lambda *a: None)
 
@@ -589,9 +590,9 @@ def test_a_whole_number_column_with_gaps_in_test_is_not_taken_for_unseen_groups(
                                                                                "n_splits": 5}
 
 
-@pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "mlp"])
 def test_a_mean_absolute_error_metric_fits_absolute_errors(model, home, workdir):
-    """With `metric: mae` a booster fits absolute errors (regression_loss auto): on a target with skewed noise the
+    """With `metric: mae` a booster or the mlp fits absolute errors (regression_loss auto): on a target with skewed noise the
     median, which MAE rewards, sits well below the mean, and the absolute-error fit scores better than the squared one
     on the same folds (`model.params.regression_loss=squared`)."""
     rng = np.random.default_rng(6)
@@ -604,7 +605,7 @@ def test_a_mean_absolute_error_metric_fits_absolute_errors(model, home, workdir)
     path = home / "competitions" / "errors" / "competition.yaml"
     path.write_text(path.read_text().replace("metric: rmse", "metric: mae"))  # as a user sets it from the rules
     assert yaml.safe_load(path.read_text())["metric"] == "mae"
-    fast = [f"data_dir={folder}", "model.params.learning_rate=0.1"]
+    fast = [f"data_dir={folder}"] + (FAST["mlp"] if model == "mlp" else ["model.params.learning_rate=0.1"])
     absolute = train("errors", model, fast, submit_file=False, **QUIET).record["cv_mean"]
     squared = train("errors", model, fast + ["model.params.regression_loss=squared"], submit_file=False, **QUIET).record["cv_mean"]
     assert absolute < 0.95 * squared, (absolute, squared)

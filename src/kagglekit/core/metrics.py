@@ -30,6 +30,16 @@ SPACES = {
 }
 
 
+REGRESSION_LOSSES = ("auto", "squared", "absolute")  # a model's regression_loss; auto: the metric's
+
+
+def check_regression_loss(loss: str):
+    """None, or what is wrong with a model's ``regression_loss``."""
+    if loss not in REGRESSION_LOSSES:
+        return f"regression_loss is one of {', '.join(REGRESSION_LOSSES)}, not '{loss}'."
+    return None
+
+
 @dataclass(frozen=True)
 class Metric:
     name: str

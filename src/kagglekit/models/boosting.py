@@ -39,7 +39,7 @@ import numpy as np
 
 from ..core.errors import UserError
 from ..core.folds import inner_splits
-from ..core.metrics import get_metric
+from ..core.metrics import check_regression_loss, get_metric
 from ..core.speed import gpu_count, thread_count
 from .calibration import ProbabilityCalibrator, place_classes
 from .linear_start import START_CHOICES, FittedInit, LinearEncoding, LinearStart, link
@@ -425,14 +425,11 @@ def _check_extra(p, fixed: Iterable[str], canonical=lambda key: key, known: Opti
     return None
 
 
-REGRESSION_LOSSES = ("auto", "squared", "absolute")
-
-
 def _check_boosting(p) -> Optional[str]:
     if p.start not in START_CHOICES or p.start_alpha <= 0:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
-    if p.regression_loss not in REGRESSION_LOSSES:
-        return f"regression_loss is one of {', '.join(REGRESSION_LOSSES)}, not '{p.regression_loss}'."
+    if check_regression_loss(p.regression_loss):
+        return check_regression_loss(p.regression_loss)
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or min(p.early_stopping_rounds, p.inner_cv_rounds) < 1 or p.inner_folds < 0 \
             or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1 or p.class_columns < 0:

@@ -12,6 +12,7 @@ from typing import List
 
 import numpy as np
 
+from ..core.metrics import check_regression_loss
 from ..core.progress import bar_hidden
 from ..core.speed import thread_count, torch_device
 from .registry import register_model
@@ -28,6 +29,7 @@ class MLPParams:
     patience: int = 40  # epochs without inner-holdout improvement before stopping
     valid_fraction: float = 0.15  # share of the fold's training rows held out for early stopping
     progress: bool = True  # epoch progress bar
+    regression_loss: str = "auto"  # squared | absolute | auto: absolute where the metric scores absolute errors (mae)
 
 
 class TorchMLP:
@@ -60,7 +62,8 @@ class TorchMLP:
             y = np.asarray(y, np.float32)
             self.y_mean_, self.y_std_ = float(y.mean()), float(y.std() or 1.0)
             target = torch.tensor((y - self.y_mean_) / self.y_std_).unsqueeze(1)
-            n_out, loss_fn = 1, torch.nn.MSELoss()
+            n_out = 1
+            loss_fn = torch.nn.L1Loss() if p.regression_loss == "absolute" else torch.nn.MSELoss()
         else:
             self.classes_ = np.unique(y)
             target = torch.tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
@@ -111,6 +114,10 @@ class TorchMLP:
         return self._forward(X).softmax(dim=1).numpy()
 
 
-@register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout")
+def _check_mlp(p: MLPParams):
+    return check_regression_loss(p.regression_loss)
+
+
+@register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout", check=_check_mlp)
 def build_mlp(p: MLPParams, task: str, seed: int, speed):
     return TorchMLP(p, task, seed, speed)

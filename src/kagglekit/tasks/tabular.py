@@ -43,9 +43,9 @@ def fitted_space(target_transform: Optional[str], spec, y: np.ndarray) -> Option
 
 
 def fitted_loss(spec, model_name: str, params: dict) -> dict:
-    """A booster's params with ``regression_loss: auto`` made the metric's: absolute errors where the metric scores
-    them (MAE: the median wins; LightGBM and XGBoost were better on four MAE tables, README), else squared. Other
-    models' params are returned as they are."""
+    """A model's params with ``regression_loss: auto`` (the boosters, the mlp) made the metric's: absolute errors where
+    the metric scores them (MAE: the median wins; LightGBM, XGBoost and the mlp were better on four MAE tables,
+    README), else squared. Other models' params are returned as they are."""
     if spec.task != "regression" or getattr(model_params(model_name, params), "regression_loss", None) != "auto":
         return params
     return {**params, "regression_loss": competition_metric(spec).regression_loss}
@@ -135,7 +135,10 @@ class TabularTask(Task):
             target_transform=transform, drop_residual_sd=run.drop_residual_sd,
             clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
-        return TableFoldFitter(problem, run.model.name, fitted_loss(spec, run.model.name, dict(run.model.params)), run.seed,
+        params = fitted_loss(spec, run.model.name, dict(run.model.params))
+        if not progress and hasattr(model_params(run.model.name, params), "progress"):
+            params["progress"] = False  # a run without bars hides its model's epoch bars too
+        return TableFoldFitter(problem, run.model.name, params, run.seed,
                                run.speed, rd.path / "models", run.model.seeds)
 
     def shift(self, spec, run, out, log):
