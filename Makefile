@@ -77,7 +77,7 @@ describe: $(STAMP) ## comp=X data_dir=PATH: write competitions/<comp>/sample.yam
 list: $(STAMP) ## competitions, their model configs and the registered models
 	$(RUN) list
 
-test: $(STAMP) ## [workers=N]: the test suite (generated data only; about 6 minutes on 2 cores, 2 worker processes)
+test: $(STAMP) ## [workers=N]: the test suite in 2 worker processes (generated data only; 6-8 minutes on 2 cores)
 	PYTHONPATH=src $(PY) -m pytest -q tests -n $(or $(workers),2) --dist worksteal
 
 faults: $(STAMP) ## the fault-injection table: each damaged input or run gives one clear line, exit 2, files intact
