@@ -603,6 +603,8 @@ def test_a_mean_absolute_error_metric_fits_absolute_errors(model, home, workdir)
                     pd.DataFrame({"id": frame["id"].iloc[600:], "y": 0.0}))
     assert main(["new", "comp=errors", f"data_dir={folder}"]) == 0
     path = home / "competitions" / "errors" / "competition.yaml"
+    hint = next(line for line in path.read_text().splitlines() if line.startswith("# metric:"))
+    assert "mae" in hint and "Evaluation page" in hint  # the guess's comment names the other metrics for values
     path.write_text(path.read_text().replace("metric: rmse", "metric: mae"))  # as a user sets it from the rules
     assert yaml.safe_load(path.read_text())["metric"] == "mae"
     fast = [f"data_dir={folder}"] + (FAST["mlp"] if model == "mlp" else ["model.params.learning_rate=0.1"])

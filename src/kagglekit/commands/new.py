@@ -20,6 +20,7 @@ from ..core.dataset import looks_like_amounts, read_amounts
 from ..core.dates import looks_like_dates
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
+from ..core.metrics import METRICS, get_metric
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
 from ..core.submission import labels_a_row
@@ -201,6 +202,17 @@ def guess_competition(folder: Path, name: str) -> Dict:
     return spec
 
 
+def _metric_line(guessed: str) -> str:
+    """A comment naming the metrics that score the same predictions as the guess: the files cannot say which one the
+    rules use, and the metric also decides what models fit (mae: absolute errors)."""
+    if guessed.startswith("map@"):
+        return ""  # ranked labels: map@K it is, K read off the sample
+    needs = get_metric(guessed).needs
+    others = [n for n, m in METRICS.items() if m.needs == needs and n != guessed and not n.startswith("map@")]
+    return (f"# metric: {guessed} is a guess; set the one the competition's Evaluation page names "
+            f"(for these predictions also: {', '.join(others)})\n") if others else ""
+
+
 def write_competition(name: str, folder: Path, force: bool = False) -> Path:
     """Write competitions/NAME/competition.yaml and configs/NAME/defaults.yaml from the files in ``folder``."""
     check_name(name)
@@ -219,7 +231,7 @@ def write_competition(name: str, folder: Path, force: bool = False) -> Path:
         folds = [f"# folds ({display(defaults)}): {validation.cv.get('scheme')}, {line}\n" for line in validation.evidence[:1]]
     header = (f"# Written by `make new comp={name} data_dir={folder}`: every value below is a guess from the files.\n"
               "# Check id, target, task, metric and submission (see the README's competition.yaml reference).\n"
-              + "".join(f"# columns, {line}\n" for line in evidence) + "".join(folds))
+              + _metric_line(spec["metric"]) + "".join(f"# columns, {line}\n" for line in evidence) + "".join(folds))
     atomic_write_text(target, header + yaml.safe_dump(spec, sort_keys=False))
     if not defaults.exists():  # a user's own defaults are never replaced
         why = "".join(f"# {line}\n" for line in validation.evidence)
