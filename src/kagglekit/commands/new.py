@@ -20,7 +20,7 @@ from ..core.dataset import looks_like_amounts, read_amounts
 from ..core.dates import looks_like_dates
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
-from ..core.metrics import METRICS, get_metric
+from ..core.metrics import METRICS, get_metric, map_k
 from ..core.files import COMPRESSED, found_instead, locate_table, read_table, read_yaml
 from ..core.paths import competitions_dir, config_dir, display
 from ..core.submission import labels_a_row
@@ -205,10 +205,10 @@ def guess_competition(folder: Path, name: str) -> Dict:
 def _metric_line(guessed: str) -> str:
     """A comment naming the metrics that score the same predictions as the guess: the files cannot say which one the
     rules use, and the metric also decides what models fit (mae: absolute errors)."""
-    if guessed.startswith("map@"):
+    if map_k(guessed):
         return ""  # ranked labels: map@K it is, K read off the sample
     needs = get_metric(guessed).needs
-    others = [n for n, m in METRICS.items() if m.needs == needs and n != guessed and not n.startswith("map@")]
+    others = [n for n, m in METRICS.items() if m.needs == needs and n != guessed and not map_k(n)]
     return (f"# metric: {guessed} is a guess; set the one the competition's Evaluation page names "
             f"(for these predictions also: {', '.join(others)})\n") if others else ""
 

@@ -428,8 +428,8 @@ def _check_extra(p, fixed: Iterable[str], canonical=lambda key: key, known: Opti
 def _check_boosting(p) -> Optional[str]:
     if p.start not in START_CHOICES or p.start_alpha <= 0:
         return f"start is one of {', '.join(START_CHOICES)} and start_alpha > 0."
-    if check_regression_loss(p.regression_loss):
-        return check_regression_loss(p.regression_loss)
+    if (problem := check_regression_loss(p.regression_loss)) is not None:
+        return problem
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or min(p.early_stopping_rounds, p.inner_cv_rounds) < 1 or p.inner_folds < 0 \
             or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1 or p.class_columns < 0:
