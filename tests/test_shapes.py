@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from sklearn.metrics import roc_auc_score
 
 from kagglekit.commands import main
 from kagglekit.core.errors import UserError
@@ -61,6 +62,13 @@ def make_case(kind: str, folder, n=400, n_test=120, seed=0):
     if kind == "class_proba":  # one probability column per class, log loss
         tr["grade"] = np.where(s_tr > 0.5, "A", np.where(s_tr < -0.5, "C", "B"))
         return _write(folder, tr, te, pd.DataFrame({"id": ids, "B": 1 / 3, "A": 1 / 3, "C": 1 / 3}))
+    if kind == "multilabel":  # several 0/1 labels, a probability column each (mean ROC AUC); a 40-level column
+        shops = rng.choice([f"shop{i}" for i in range(40)], n + n_test)
+        tr["shop"], te["shop"] = shops[:n], shops[n:]
+        tr["wet"] = (s_tr + rng.normal(0, 0.5, n) > 0).astype(int)
+        tr["cold"] = (tr["a"] - tr["c"] + rng.normal(0, 0.5, n) > 0).astype(int)
+        tr["late"] = (np.isin(shops[:n], [f"shop{i}" for i in range(15)]) ^ (rng.random(n) < 0.15)).astype(int)
+        return _write(folder, tr, te, pd.DataFrame({"id": ids, "wet": 0.5, "cold": 0.5, "late": 0.5}))
     if kind == "several_targets":  # two regression targets
         tr["y1"], tr["y2"] = s_tr * 10 + 50, -s_tr * 3 + 7
         return _write(folder, tr, te, pd.DataFrame({"id": ids, "y1": 0.0, "y2": 0.0}))
@@ -79,6 +87,7 @@ EXPECT = {  # kind: (task, metric, format, chance score, better is higher)
     "renamed_label": ("multiclass", "accuracy", "label", 0.45, True),
     "binary_proba": ("binary", "roc_auc", "proba", 0.5, True),
     "class_proba": ("multiclass", "logloss", "class_proba", np.log(3), False),
+    "multilabel": ("multilabel", "roc_auc", "proba", 0.5, True),
     "several_targets": ("regression", "rmse", "value", None, False),
     "row_number_id": ("multiclass", "accuracy", "label", 0.5, True),
     "top_labels": ("multiclass", "map@3", "top_labels", (1 + 1 / 2 + 1 / 3) / 5, True),
@@ -103,7 +112,7 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
     if fmt == "class_proba":
         assert np.allclose(sub[["B", "A", "C"]].sum(axis=1), 1, atol=1e-6)
     if fmt == "proba":
-        assert sub["default"].between(0, 1).all() and sub["default"].nunique() > 10
+        assert all(sub[c].between(0, 1).all() and sub[c].nunique() > 10 for c in sample.columns[1:])
     if kind == "row_number_id":
         assert pd.api.types.is_integer_dtype(sub["Label"]) and set(sub["Label"]) <= {0, 1, 2}
     if kind in ("label", "renamed_label"):
@@ -119,6 +128,21 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
         truth = pd.read_csv(folder / "train.csv")
         assert cv < 0.5 * truth[["y1", "y2"]].std().mean()
         assert np.load(res.run_dir / "oof.npy").shape == (400, 2)
+
+
+def test_a_forest_fits_a_multilabel_target_whole_with_a_target_encoding_per_label(home, workdir):
+    """Forests take every label at once: one fit a fold (its record one choice a fold, a linear share per label, and
+    the forest's feature importances), the 40-level column target-encoded once per label, each label learnt."""
+    folder = make_case("multilabel", workdir / "files" / "labels")
+    assert main(["new", "comp=labels", f"data_dir={folder}"]) == 0
+    res = train("labels", "extra_trees", [f"data_dir={folder}", "model.params.n_estimators=40"], **QUIET)
+    assert res.record["cv_mean"] > 0.75
+    assert [len(c["linear_weight"]) for c in res.record["chosen_params"]] == [3] * len(res.record["fold_scores"])
+    oof, truth = np.load(res.run_dir / "oof.npy"), pd.read_csv(folder / "train.csv")
+    assert oof.shape == (400, 3)
+    assert min(roc_auc_score(truth[c], oof[:, j]) for j, c in enumerate(["wet", "cold", "late"])) > 0.7
+    features = pd.read_csv(res.run_dir / "feature_importance.csv")["feature"].tolist()  # one forest's importances
+    assert {f"high__shop_label{j}" for j in range(3)} <= set(features), features
 
 
 def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):

@@ -125,7 +125,7 @@ def test_a_forest_chooses_leaf_size_and_features_on_out_of_bag_loss_and_the_reco
     assert {k: v for k, v in chosen.chosen_params_.items() if k != "linear_weight"} in settings
     singles = [build_model("random_forest", {"n_estimators": 60, "linear_weight": 0, **s}, "binary", 0, speed).fit(X[:300], y[:300])
                for s in settings]
-    losses = [single._out_of_bag(single.forest_, y[:300], None, 0.0)[0] for single in singles]
+    losses = [single.finish_.score(single.forest_.oob_decision_function_, y[:300], None, 0.0)[0] for single in singles]
     best = singles[int(np.argmin(losses))]
     assert not hasattr(best, "chosen_params_")  # one candidate: nothing chosen
     assert np.array_equal(chosen.predict_proba(X[300:]), best.predict_proba(X[300:]))  # the lowest out-of-bag loss wins
@@ -149,7 +149,7 @@ def test_forest_candidates_are_compared_small_and_only_the_winner_is_grown_to_th
     settings = [{"min_samples_leaf": m, "max_features": f} for m in (1, 3) for f in (0.5, "sqrt")]
     small = [build_model("extra_trees", {**base, "n_estimators": 15, **s}, "binary", 0, speed).fit(X[:300], y[:300])
              for s in settings]
-    winner = settings[int(np.argmin([f._out_of_bag(f.forest_, y[:300], None, 0.0)[0] for f in small]))]
+    winner = settings[int(np.argmin([f.finish_.score(f.forest_.oob_decision_function_, y[:300], None, 0.0)[0] for f in small]))]
     assert {k: v for k, v in chosen.chosen_params_.items() if k != "linear_weight"} == winner  # chosen at 15 trees
     full = build_model("extra_trees", {**base, **winner}, "binary", 0, speed).fit(X[:300], y[:300])
     assert np.array_equal(chosen.predict_proba(X[300:]), full.predict_proba(X[300:]))  # grown: the full fit's trees
@@ -251,6 +251,30 @@ def test_a_forest_mixes_in_a_linear_model_when_its_out_of_bag_rows_say_so(workdi
     assert all("linear_weight" in c for c in res.record["chosen_params"])
     with pytest.raises(UserError, match="linear_weight"):
         train("credit", "random_forest", ["data=sample", "model.params.linear_weight=1.5"], **QUIET)
+
+
+def test_a_multilabel_forest_is_one_forest_for_every_label_each_label_finished_on_its_own(workdir):
+    """One forest for all the labels; each varied label its own out-of-bag linear share and temperature (a label that
+    follows a slope takes the linear model's share, one that follows a step does not); a constant label is predicted
+    as its constant, and a single varied label works as well."""
+    from sklearn.metrics import roc_auc_score
+
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    X, slope = _dense_linear(1000, 8)
+    step = (np.abs(X[:, 0]) > 1).astype(int)  # a forest's split, no slope
+    Y = np.column_stack([slope, step, np.zeros(len(X), dtype=int)])
+    speed = SpeedConfig(threads=1)
+    forest = build_model("extra_trees", {"n_estimators": 60}, "multilabel", 0, speed).fit(X[:400], Y[:400])
+    assert forest.forest_.n_outputs_ == 2 and len(forest.forest_.estimators_) == 60
+    weights = forest.chosen_params_["linear_weight"]
+    assert len(weights) == 2 and weights[0] > weights[1]
+    proba = forest.predict_proba(X[400:])
+    assert proba.shape == (600, 3) and np.all(proba[:, 2] == 0) and 0 < proba[:, :2].min() and proba[:, :2].max() < 1
+    assert min(roc_auc_score(Y[400:, j], proba[:, j]) for j in range(2)) > 0.8
+    one = build_model("random_forest", {"n_estimators": 30}, "multilabel", 0, speed).fit(X[:400], Y[:400, [1, 2]])
+    assert one.predict_proba(X[400:]).shape == (600, 2) and roc_auc_score(Y[400:, 1], one.predict_proba(X[400:])[:, 0]) > 0.8
 
 
 def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir, tmp_path, monkeypatch, capsys):

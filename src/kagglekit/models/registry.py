@@ -32,19 +32,24 @@ class ModelEntry:
     defaults: Dict[str, Any] = field(default_factory=dict)  # a variant's own defaults over the params dataclass's
     seeded: bool = True  # another seed makes another model (False: the same fit, so averaging seeds buys nothing)
     one_thread: bool = False  # fits on one thread whatever it is given: its folds may run side by side (speed.parallel)
+    # Fits every label of a multilabel target at once: built for task "multilabel", fit(X, Y) takes one 0/1 column per
+    # label and predict_proba gives one probability per label (False: the fitter fits it once per label, as binary).
+    multilabel: bool = False
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False,
-                   seeded: bool = True, one_thread: bool = False):
+                   seeded: bool = True, one_thread: bool = False, multilabel: bool = False):
     """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input;
-    ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given)."""
+    ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given; ``multilabel``:
+    it fits all the labels of a multilabel target at once)."""
     assert eats in EATS, eats
 
     def wrap(build):
-        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded, one_thread=one_thread)
+        REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded, one_thread=one_thread,
+                                    multilabel=multilabel)
         return build
 
     return wrap

@@ -1,4 +1,5 @@
-"""The tabular fold fitter: preprocessing and model fitted on a fold's training rows only, once per target column.
+"""The tabular fold fitter: preprocessing and model fitted on a fold's training rows only, once per target column
+(or once for all the labels of a multilabel target, for models that take them whole).
 
 It serves every Task that can hand it a table: tabular competitions, and image competitions through
 frozen-backbone embeddings. Models that ``eat`` a ``table`` get the fold's preprocessed matrix; those
@@ -52,6 +53,20 @@ class TableProblem:
     calibration_fraction: float = 0.2
 
 
+def _add_fit_info(info: dict, model, pre, X_fit) -> None:
+    """The fold's record: its feature count and importances, and what the model's fit chose, as fit reports it."""
+    info["n_features"] = int(X_fit.shape[1])
+    importance = fold_importance(model, pre, X_fit.shape[1])
+    if importance is not None:
+        info["importance"] = importance
+    for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_",
+                 "probe_seconds_", "final_seconds_"):
+        if hasattr(model, attr):
+            info[attr.rstrip("_")] = getattr(model, attr)
+    if hasattr(model, "device_"):  # where a torch model trained
+        info["device"] = str(model.device_)
+
+
 def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
     """Probabilities in columns 0..C-1, whatever classes this fold's model saw."""
     return place_classes(proba, getattr(model, "classes_", np.arange(proba.shape[1])), n_classes)
@@ -60,7 +75,7 @@ def _place_proba(model, proba: np.ndarray, n_classes: int) -> np.ndarray:
 class TableFoldFitter:
     """``fitter(k, train_idx, valid_idx) -> FoldOutput`` for one model on a table (``seeds`` > 1: that many fits with
     different seeds per fold, predictions averaged); preprocessing, calibration and clipping fitted on the fold's
-    training rows only, once per target column."""
+    training rows only, once per target column (a multilabel target's labels at once for models that take them whole)."""
 
     def __init__(self, problem: TableProblem, model_name: str, params: dict, seed: int, speed,
                  model_dir: Optional[Path] = None, seeds: int = 1):
@@ -73,6 +88,7 @@ class TableFoldFitter:
         entry = get_entry(model_name)
         self.eats = entry.eats
         self.one_thread = entry.one_thread  # its folds may run side by side (core/executors.py)
+        self.takes_labels = entry.multilabel  # a multilabel target whole, not label by label
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
         if self.by_group is not None:
             self.groups = group_keys(problem.features[self.by_group.column])
@@ -138,16 +154,7 @@ class TableFoldFitter:
             fit_idx = fit_idx[inlier]
             pre, model, X_fit = self._fit_one(fit_idx, y, task, k, sub)
             info["n_fit"] = len(fit_idx)
-        info["n_features"] = int(X_fit.shape[1])
-        importance = fold_importance(model, pre, X_fit.shape[1])
-        if importance is not None:
-            info["importance"] = importance
-        for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_",
-                     "probe_seconds_", "final_seconds_"):
-            if hasattr(model, attr):  # what the fold's fit chose, as fit reports it
-                info[attr.rstrip("_")] = getattr(model, attr)
-        if hasattr(model, "device_"):  # where a torch model trained
-            info["device"] = str(model.device_)
+        _add_fit_info(info, model, pre, X_fit)
         X_valid, X_test = pre.transform(problem.features.iloc[valid_idx]), pre.transform(problem.test)
         if task == "regression":
             valid, test = self._clip_regression(fit_idx, y, valid_idx, model.predict(X_valid), model.predict(X_test), info)
@@ -158,9 +165,21 @@ class TableFoldFitter:
             valid, test = calibrator.transform(valid), calibrator.transform(test)
         return (valid[:, 1], test[:, 1], info) if self.multilabel else (valid, test, info)
 
+    def _fit_labels(self, k, train_idx, valid_idx, Y) -> FoldOutput:
+        """Every label of a multilabel target in one fit, for a model that takes them whole (one forest for all)."""
+        fit_idx = train_idx[self.keep[train_idx]]
+        pre, model, X_fit = self._fit_one(fit_idx, Y, "multilabel", k, "")
+        info = {"n_fit": len(fit_idx)}
+        _add_fit_info(info, model, pre, X_fit)
+        features = self.problem.features
+        return FoldOutput(model.predict_proba(pre.transform(features.iloc[valid_idx])),
+                          model.predict_proba(pre.transform(self.problem.test)), info)
+
     def __call__(self, k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
         t = self.problem.targets
         y_all = self.forward(t.y) if self.regression else t.y
+        if self.multilabel and self.takes_labels and y_all.ndim == 2 and not self.problem.calibration:
+            return self._fit_labels(k, train_idx, valid_idx, y_all)
         if y_all.ndim == 1:
             task = "regression" if self.regression else t.task
             valid, test, info = self._fit_column(k, train_idx, valid_idx, y_all, task)

@@ -370,14 +370,15 @@ def build_preprocessor(
         transformers.append(("cat", categorical, roles["categorical"]))
     if roles["high_cardinality"] and cfg.high_cardinality != "drop":
         if cfg.high_cardinality == "target":
-            target_type = "continuous" if task == "regression" else ("binary" if task == "binary" else "auto")
+            target_type = "continuous" if task == "regression" else ("binary" if task in ("binary", "multilabel") else "auto")
             # sklearn's TargetEncoder cross-fits inside fit_transform, so a row never sees its own target; its
             # splits are the ones its deprecated shuffle=True, random_state=seed made (the same encodings).
             splits = (KFold if target_type == "continuous" else StratifiedKFold)(5, shuffle=True, random_state=seed)
+            encoder = TargetEncoder(target_type=target_type, cv=splits)
             # Encodings are in the target's units (a year: about 2,000): scaled as the numbers are, or a net's
             # inputs start far from the range its initialisation expects.
             high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
-                                 TargetEncoder(target_type=target_type, cv=splits), *([StandardScaler()] if cfg.scale else []))
+                                 EachLabel(encoder) if task == "multilabel" else encoder, *([StandardScaler()] if cfg.scale else []))
         else:
             high = make_pipeline(FunctionTransformer(category_strings, feature_names_out="one-to-one"),
                                  OrdinalEncoder(handle_unknown="use_encoded_value", unknown_value=-1))
@@ -401,6 +402,30 @@ def build_preprocessor(
                                                                                        if cfg.scale else [])), [col]))
     return ColumnTransformer(transformers, remainder="drop", sparse_threshold=1.0 if sparse_text else 0.0,
                              verbose_feature_names_out=True)
+
+
+class EachLabel(BaseEstimator, TransformerMixin):
+    """A target-reading ``encoder`` fitted once per label of a multilabel target (``y``: one 0/1 column per label),
+    its encodings side by side: a model that fits every label at once sees each label's encoding."""
+
+    def __init__(self, encoder):
+        self.encoder = encoder
+
+    def fit(self, X, y):
+        self.fit_transform(X, y)
+        return self
+
+    def fit_transform(self, X, y=None, **fit_params):
+        Y = np.asarray(y)
+        self.encoders_ = [clone(self.encoder) for _ in range(Y.shape[1])]
+        return np.hstack([e.fit_transform(X, Y[:, j]) for j, e in enumerate(self.encoders_)])
+
+    def transform(self, X):
+        return np.hstack([e.transform(X) for e in self.encoders_])
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray([f"{name}_label{j}" for j, e in enumerate(self.encoders_)
+                           for name in e.get_feature_names_out(input_features)])
 
 
 class RawFrame(BaseEstimator, TransformerMixin):
