@@ -130,17 +130,24 @@ def test_new_competition_from_files_trains_and_submits(kind, home, workdir):
         assert np.load(res.run_dir / "oof.npy").shape == (400, 2)
 
 
-def test_a_forest_fits_a_multilabel_target_whole_with_a_target_encoding_per_label(home, workdir):
-    """Forests take every label at once: one fit a fold (its record one choice a fold, a linear share per label, and
-    the forest's feature importances), the 40-level column target-encoded once per label, each label learnt."""
+@pytest.mark.parametrize("model", ["extra_trees", "mlp"])
+def test_a_multilabel_target_is_fitted_whole_by_the_models_that_take_it(model, home, workdir):
+    """Forests and the mlp take every label at once: one fit a fold (its record one choice a fold: the forest's linear
+    share per label and its feature importances, the mlp's best epoch), the 40-level column target-encoded once per
+    label, each label learnt."""
     folder = make_case("multilabel", workdir / "files" / "labels")
     assert main(["new", "comp=labels", f"data_dir={folder}"]) == 0
-    res = train("labels", "extra_trees", [f"data_dir={folder}", "model.params.n_estimators=40"], **QUIET)
+    fast = ["model.params.n_estimators=40"] if model == "extra_trees" else FAST["mlp"]
+    res = train("labels", model, [f"data_dir={folder}", *fast], **QUIET)
     assert res.record["cv_mean"] > 0.75
-    assert [len(c["linear_weight"]) for c in res.record["chosen_params"]] == [3] * len(res.record["fold_scores"])
     oof, truth = np.load(res.run_dir / "oof.npy"), pd.read_csv(folder / "train.csv")
     assert oof.shape == (400, 3)
     assert min(roc_auc_score(truth[c], oof[:, j]) for j, c in enumerate(["wet", "cold", "late"])) > 0.7
+    folds = len(res.record["fold_scores"])
+    if model == "mlp":
+        assert len(res.record["best_epochs"]) == folds and all(isinstance(e, int) for e in res.record["best_epochs"])
+        return
+    assert [len(c["linear_weight"]) for c in res.record["chosen_params"]] == [3] * folds
     features = pd.read_csv(res.run_dir / "feature_importance.csv")["feature"].tolist()  # one forest's importances
     assert {f"high__shop_label{j}" for j in range(3)} <= set(features), features
 

@@ -33,7 +33,8 @@ class MLPParams:
 
 
 class TorchMLP:
-    """sklearn-style estimator: ``fit(X, y)``, ``predict(X)`` (regression) or ``predict_proba(X)``."""
+    """sklearn-style estimator: ``fit(X, y)``, ``predict(X)`` (regression) or ``predict_proba(X)``; a multilabel
+    target (``y`` one 0/1 column per label) is one network with a logit per label."""
 
     def __init__(self, params: MLPParams, task: str, seed: int, speed):
         self.params, self.task, self.seed, self.speed = params, task, seed, speed
@@ -64,6 +65,9 @@ class TorchMLP:
             target = torch.tensor((y - self.y_mean_) / self.y_std_).unsqueeze(1)
             n_out = 1
             loss_fn = torch.nn.L1Loss() if p.regression_loss == "absolute" else torch.nn.MSELoss()
+        elif self.task == "multilabel":  # one logit per label, each label's own cross-entropy
+            target = torch.tensor(np.asarray(y, np.float32))
+            n_out, loss_fn = target.shape[1], torch.nn.BCEWithLogitsLoss()
         else:
             self.classes_ = np.unique(y)
             target = torch.tensor(np.searchsorted(self.classes_, y), dtype=torch.long)
@@ -111,13 +115,16 @@ class TorchMLP:
         return self._forward(X).numpy()[:, 0] * self.y_std_ + self.y_mean_
 
     def predict_proba(self, X):
-        return self._forward(X).softmax(dim=1).numpy()
+        """Class probabilities (multilabel: each label's probability, a column each)."""
+        logits = self._forward(X)
+        return (logits.sigmoid() if self.task == "multilabel" else logits.softmax(dim=1)).numpy()
 
 
 def _check_mlp(p: MLPParams):
     return check_regression_loss(p.regression_loss)
 
 
-@register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout", check=_check_mlp)
+@register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout; one network for all "
+                "the labels of a multilabel target", check=_check_mlp, multilabel=True)
 def build_mlp(p: MLPParams, task: str, seed: int, speed):
     return TorchMLP(p, task, seed, speed)
