@@ -13,6 +13,7 @@ import pandas as pd
 
 from .competition import CompetitionSpec
 from .dataset import row_ids
+from .decisions import decide_labels, decides_labels
 from .io import atomic_save_npy, atomic_write_text, write_json
 from .metrics import Metric
 from .paths import display
@@ -84,26 +85,42 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
                kind: Optional[str], overrides: str, submit_file: bool = True, tracking=None, config: Optional[dict] = None,
                log=print, **extra) -> RunResult:
     """The one end of every run, trained or ensembled: scores, OOF and test predictions, the submission, the record
-    and the tracker. A partial run (``cv.only_folds``) writes its scores only."""
-    oof_score = metric.fn(targets.y, folds.oof) if folds.complete else None
-    scores = write_scores(rd, metric, folds.fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
+    and the tracker. A partial run (``cv.only_folds``) writes its scores only. Under a label metric that the most
+    probable class does not maximise (F1, kappa, ...) the labels are chosen for it on out-of-fold rows
+    (``core/decisions.py``): the CV is of those labels, cross-fitted, and the submission's are the rule's."""
+    fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
+    if folds.complete and decides_labels(metric, submission_shape(spec, metric, targets.classes, sample)[0]):
+        fold_scores, scored_oof, submitted, decision = _labels_for_metric(rd, metric, targets, folds, log)
+    oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
+    scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
     submission = None
     if folds.complete:
         write_predictions(spec, rd, train_ids, sample, folds.oof, folds.test, targets)
         if submit_file:
-            submission = write_run_submission(spec, metric, rd, sample, folds.test, targets, scores["mean"])
+            submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"])
             log(f"submission: {display(submission)}")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     disk_mb = round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2)
     record = make_record(spec, rd, model, metric, scores, time.perf_counter() - started, data=data, fingerprint=fingerprint,
                          folds_file=folds_file, targets=targets, submission=submission, kind=kind, disk_mb=disk_mb,
-                         overrides=overrides, **extra)
+                         overrides=overrides, **decision, **extra)
     if folds.complete:
         write_json(rd.path / "record.json", record)
         if tracking is not None:
             track(tracking, config or {}, {**record, "fold_seconds": scores["fold_seconds"]}, folds.infos, rd.path, log)
     return RunResult(rd.path, record, submission)
+
+
+def _labels_for_metric(rd: RunDir, metric: Metric, targets: Targets, folds: FinishedFolds, log) -> tuple:
+    """(fold scores, OOF labels, test labels, record entries) with the labels chosen for ``metric`` on the run's
+    out-of-fold rows, each fold's by a rule fitted on the other folds."""
+    decided = decide_labels(metric, targets.y, folds.oof, folds.test,
+                            pd.read_csv(rd.path / "folds.csv")["fold"].to_numpy(dtype=int))
+    argmax = float(np.mean(folds.fold_scores))
+    log(f"labels chosen for {metric.name} on out-of-fold rows ({decided.rule['kind']}): CV "
+        f"{np.mean(decided.fold_scores):.5f} ± {np.std(decided.fold_scores):.5f}, the most probable class {argmax:.5f}")
+    return decided.fold_scores, decided.oof, decided.test, {"decision": decided.rule, "cv_argmax": argmax}
 
 
 def write_scores(rd: RunDir, metric: Metric, fold_scores: List[float], fold_seconds: List[float], oof_score, **extra) -> dict:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from ..core.competition import competition_metric, load_competition
 from ..core.dataset import read_sample_submission
+from ..core.decisions import chooses_labels
 from ..core.files import recorded_data_dir
 from ..core.metrics import Metric, get_metric
 from ..core.records import FinishedFolds, RunResult, finish_run
@@ -27,13 +28,15 @@ from .members import load_members, member_targets
 from .registry import Combiner, get_combiner
 
 
-def honest_cv(P_oof: np.ndarray, y: np.ndarray, folds: np.ndarray, metric: Metric, combiner: Callable[[], Combiner]):
-    """Fit a fresh combiner on the other folds' OOF rows, score the held-out fold; (OOF prediction, fold scores)."""
+def honest_cv(P_oof: np.ndarray, y: np.ndarray, folds: np.ndarray, metric: Metric, combiner: Callable[[], Combiner],
+              fit_metric: Optional[Metric] = None):
+    """Fit a fresh combiner on the other folds' OOF rows (by ``fit_metric``, default ``metric``), score the held-out
+    fold by ``metric``; (OOF prediction, fold scores)."""
     out = np.zeros(P_oof.shape[1:])
     scores = []
     for k in sorted(set(folds.tolist())):
         tr, va = folds != k, folds == k
-        out[va] = combiner().fit(P_oof[:, tr], y[tr], metric).apply(P_oof[:, va])
+        out[va] = combiner().fit(P_oof[:, tr], y[tr], fit_metric or metric).apply(P_oof[:, va])
         scores.append(metric.fn(y[va], out[va]))
     return out, scores
 
@@ -54,9 +57,12 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
     # In the metric's own space a log metric is a plain RMSE: the combiners fit there.
     y_space = metric.to_space(targets.y) if metric.space else targets.y
     space_metric = get_metric("rmse") if metric.space else metric
+    # Labels chosen for the metric afterwards (core/decisions.py): the combiners fit the probabilities, since the most
+    # probable class's F1 or kappa is flat where a class is rare.
+    fit_metric = get_metric("logloss") if chooses_labels(metric) else space_metric
     oof_space, fold_scores = honest_cv(P_oof, y_space, folds, space_metric,
-                                       lambda: get_combiner(method, targets.task, seed, meta))
-    final = get_combiner(method, targets.task, seed, meta).fit(P_oof, y_space, space_metric)
+                                       lambda: get_combiner(method, targets.task, seed, meta), fit_metric)
+    final = get_combiner(method, targets.task, seed, meta).fit(P_oof, y_space, fit_metric)
     weights = final.member_weights
 
     ids = [m.record["run_id"] for m in members]

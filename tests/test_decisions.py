@@ -1,0 +1,102 @@
+"""Labels chosen for the metric (core/decisions.py): thresholds, class weights and cut points fitted on out-of-fold
+rows beat the most probable class under F1, balanced accuracy and kappa, on rows the rule never saw; a run's CV is
+of cross-fitted labels and its submission holds the rule's."""
+
+import numpy as np
+import pandas as pd
+import pytest
+import yaml
+
+from kagglekit.commands import main
+from kagglekit.core.decisions import LabelRule, decide_labels
+from kagglekit.core.metrics import get_metric
+from kagglekit.ensembles import ensemble
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+def _softmax(z):
+    e = np.exp(z - z.max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _drawn(n, seed, logits_of):
+    """Rows whose labels are drawn from the very probabilities handed to the rule (calibrated: argmax is the Bayes
+    rule for accuracy, and still not the best labels for these metrics)."""
+    rng = np.random.default_rng(seed)
+    proba = _softmax(logits_of(rng.normal(size=(n, 1))))
+    return np.array([rng.choice(proba.shape[1], p=p) for p in proba]), proba
+
+
+@pytest.mark.parametrize("metric, logits", [
+    ("f1", lambda s: np.column_stack([np.zeros(len(s)), 1.5 * s[:, 0] - 2.5])),  # a rare positive class
+    ("balanced_accuracy", lambda s: np.column_stack([np.zeros(len(s)), s[:, 0] - 1.5, 2 * s[:, 0] - 3.5])),
+    ("macro_f1", lambda s: np.column_stack([np.zeros(len(s)), s[:, 0] - 1.5, 2 * s[:, 0] - 3.5])),
+    ("qwk", lambda s: np.column_stack([k * 1.2 * s[:, 0] - 0.6 * k * k for k in range(5)])),  # an ordered scale
+])
+def test_a_fitted_rule_beats_the_most_probable_class_on_rows_it_never_saw(metric, logits):
+    m = get_metric(metric)
+    y_fit, p_fit = _drawn(3000, 0, logits)
+    y_new, p_new = _drawn(3000, 1, logits)
+    rule = LabelRule(ordered=metric == "qwk").fit(y_fit, p_fit, m)
+    assert rule.describe()["kind"] == ("cuts" if metric == "qwk" else "weights")
+    assert m.fn(y_new, rule.decide(p_new)) > m.fn(y_new, p_new) + 0.02
+
+
+def test_each_multilabel_column_gets_its_own_threshold():
+    rng = np.random.default_rng(2)
+    score = rng.normal(size=(4000, 2))
+    proba = 1 / (1 + np.exp(-np.column_stack([2 * score[:, 0] - 3, 2 * score[:, 1]])))  # one rare label, one even
+    y = (rng.random(proba.shape) < proba).astype(int)
+    m = get_metric("f1")
+    rule = LabelRule().fit(y[:2000], proba[:2000], m)
+    low, even = rule.describe()["values"]
+    assert low < 0.4 and abs(even - 0.5) < 0.2
+    assert m.fn(y[2000:], rule.decide(proba[2000:])) > m.fn(y[2000:], proba[2000:]) + 0.01
+
+
+def _rare_positive_case(folder, n=600, n_test=200):
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(n + n_test, 4))
+    frame = pd.DataFrame(x, columns=list("abcd"))
+    frame.insert(0, "id", np.arange(n + n_test))
+    frame["churn"] = (x[:, 0] + 0.7 * x[:, 1] + rng.logistic(size=n + n_test) * 0.7 > 1.8).astype(int)
+    folder.mkdir(parents=True)
+    frame.iloc[:n].to_csv(folder / "train.csv", index=False)
+    frame.iloc[n:].drop(columns=["churn"]).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": frame["id"].iloc[n:], "churn": 0}).to_csv(folder / "sample_submission.csv", index=False)
+    return folder, frame
+
+
+def test_a_run_and_an_ensemble_under_f1_report_cross_fitted_labels_and_submit_the_rules(workdir, tmp_path, monkeypatch):
+    for name in ("competitions", "configs"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("KAGGLEKIT_COMPETITIONS", str(tmp_path / "competitions"))
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    folder, frame = _rare_positive_case(workdir / "files")
+    assert main(["new", "comp=churn", f"data_dir={folder}"]) == 0
+    path = tmp_path / "competitions" / "churn" / "competition.yaml"
+    spec = yaml.safe_load(path.read_text())
+    assert spec["submission"]["format"] == "label"
+    path.write_text(yaml.safe_dump({**spec, "metric": "f1"}))
+    args = [f"data_dir={folder}", "model.params.n_estimators=80", "model.params.learning_rate=0.1"]
+    res = train("churn", "lightgbm", args, **QUIET)
+    rec = res.record
+    assert rec["decision"]["kind"] == "weights" and rec["cv_mean"] > rec["cv_argmax"] + 0.03
+    # The CV is the cross-fitted one: each fold's labels by a rule fitted on the other folds.
+    oof, folds = np.load(res.run_dir / "oof.npy"), pd.read_csv(res.run_dir / "folds.csv")["fold"].to_numpy()
+    y = frame["churn"].to_numpy()[:600]
+    again = decide_labels(get_metric("f1"), y, oof, None, folds)
+    assert np.allclose(again.fold_scores, rec["fold_scores"])
+    sub, test = pd.read_csv(res.submission), np.load(res.run_dir / "test.npy")
+    threshold = rec["decision"]["values"][0]
+    assert (sub["churn"].to_numpy() == (test[:, 1] > threshold)).all() and sub["churn"].sum() > test.argmax(axis=1).sum()
+    first = res.submission.read_bytes()
+    assert train("churn", "lightgbm", args, **QUIET).submission.read_bytes() == first  # resumed: the same labels
+    ridge = train("churn", "ridge", [f"data_dir={folder}"], **QUIET)
+    made = ensemble("churn", run_ids=[res.run_id, ridge.run_id], method="hill", log=lambda *a: None).record
+    assert made["decision"]["kind"] == "weights" and made["cv_mean"] > made["cv_argmax"] + 0.03
+    path.write_text(yaml.safe_dump({**spec, "metric": "accuracy"}))  # argmax is already accuracy's best
+    plain = train("churn", "lightgbm", args, **QUIET).record
+    assert "decision" not in plain
