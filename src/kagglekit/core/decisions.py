@@ -10,6 +10,7 @@ CV stays honest); the rule fitted on every row decides the test labels. Stored p
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from typing import List, Optional
 
@@ -20,6 +21,7 @@ from .metrics import Metric
 ARGMAX_METRICS = ("accuracy",)  # the most probable class is already the best decision
 ORDERED_METRICS = ("qwk",)  # classes on a scale: cut points on the expected class
 PASSES = 3  # coordinate-ascent sweeps over the class weights or cut points
+MAX_TRIALS = 600  # metric evaluations a fit may spend (above 11 classes: fewer sweeps), so a rule costs seconds
 
 
 def chooses_labels(metric: Metric) -> bool:
@@ -45,7 +47,11 @@ class LabelRule:
         self.ordered = ordered
 
     def fit(self, y: np.ndarray, proba: np.ndarray, metric: Metric) -> "LabelRule":
-        y, proba = np.asarray(y), np.asarray(proba, float)
+        with warnings.catch_warnings():  # trial labels that miss a class are expected, and scikit-learn warns of each
+            warnings.simplefilter("ignore")
+            return self._fit(np.asarray(y), np.asarray(proba, float), metric)
+
+    def _fit(self, y: np.ndarray, proba: np.ndarray, metric: Metric) -> "LabelRule":
         self.kind_ = "thresholds" if y.ndim == 2 else ("cuts" if self.ordered and proba.shape[1] > 2 else "weights")
         if self.kind_ == "thresholds":  # a multi-label metric is a mean over its columns: each column on its own
             self.thresholds_ = [_best(lambda t: metric.fn(y[:, [j]], (proba[:, [j]] > t).astype(float)),
@@ -56,9 +62,11 @@ class LabelRule:
         elif proba.shape[1] == 2:  # a threshold on P(positive), written as the weights of the two classes
             t = _best(lambda t: metric.fn(y, one_hot((proba[:, 1] > t).astype(int), 2)), _grid(proba[:, 1]), 0.5)
             self.weights_ = np.array([t, 1 - t])
-        else:
-            self.weights_ = np.exp(_ascend(np.zeros(proba.shape[1]),
-                                           lambda w: metric.fn(y, self._weigh(proba, np.exp(w))), _log_weight_values))
+        else:  # from equal weights or the inverse class shares (balanced accuracy's rule), whichever scores higher
+            score = lambda w: metric.fn(y, self._weigh(proba, np.exp(w)))  # noqa: E731
+            shares = np.bincount(y.astype(int), minlength=proba.shape[1]) / len(y)
+            start = max([np.zeros(proba.shape[1]), -np.log(np.clip(shares, 1e-3, None))], key=score)
+            self.weights_ = np.exp(_ascend(start, score, _log_weight_values))
         return self
 
     @staticmethod
@@ -105,16 +113,19 @@ def _cut_values(c: np.ndarray, i: int) -> np.ndarray:
 
 def _ascend(start: np.ndarray, score, values) -> np.ndarray:
     """Coordinate ascent: each coordinate in turn set to the value of ``values(x, i)`` that scores highest (the
-    current one kept on ties), ``PASSES`` sweeps."""
-    x, best = start.astype(float).copy(), score(start)
+    current one kept on ties), ``PASSES`` sweeps or ``MAX_TRIALS`` evaluations, whichever ends first."""
+    x, best, trials = start.astype(float).copy(), score(start), 0
     for _ in range(PASSES):
         for i in range(len(x)):
             for v in values(x, i):
                 trial = x.copy()
                 trial[i] = v
                 s = score(trial)
+                trials += 1
                 if s > best:
                     x, best = trial, s
+                if trials >= MAX_TRIALS:
+                    return x
     return x
 
 
