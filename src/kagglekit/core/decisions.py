@@ -34,14 +34,14 @@ def decides_labels(metric: Metric, fmt: str) -> bool:
     return chooses_labels(metric) and fmt == "label"
 
 
-def one_hot(codes: np.ndarray, n_classes: int) -> np.ndarray:
+def _one_hot(codes: np.ndarray, n_classes: int) -> np.ndarray:
     return np.eye(n_classes)[codes]
 
 
 class LabelRule:
     """``fit(y, proba, metric)`` on out-of-fold rows, then ``decide(proba)``: the labels as the metric reads them
     (one-hot rows for classes, 0/1 columns for multi-label targets), so a metric and a submission read them as they
-    read probabilities."""
+    read probabilities. ``kind_`` is thresholds, cuts or weights, ``values_`` its numbers."""
 
     def __init__(self, ordered: bool = False):
         self.ordered = ordered
@@ -54,44 +54,42 @@ class LabelRule:
     def _fit(self, y: np.ndarray, proba: np.ndarray, metric: Metric) -> "LabelRule":
         self.kind_ = "thresholds" if y.ndim == 2 else ("cuts" if self.ordered and proba.shape[1] > 2 else "weights")
         if self.kind_ == "thresholds":  # a multi-label metric is a mean over its columns: each column on its own
-            self.thresholds_ = [_best(lambda t: metric.fn(y[:, [j]], (proba[:, [j]] > t).astype(float)),
-                                      _grid(proba[:, j]), 0.5) for j in range(y.shape[1])]
+            self.values_ = np.array([_best(lambda t: metric.fn(y[:, [j]], (proba[:, [j]] > t).astype(float)),
+                                      _grid(proba[:, j]), 0.5) for j in range(y.shape[1])])
         elif self.kind_ == "cuts":
             n = proba.shape[1]
-            self.cuts_ = _ascend(np.arange(n - 1) + 0.5, lambda c: metric.fn(y, self._cut(proba, c)), _cut_values)
+            self.values_ = _ascend(np.arange(n - 1) + 0.5, lambda c: metric.fn(y, self._cut(proba, c)), _cut_values)
         elif proba.shape[1] == 2:  # a threshold on P(positive), written as the weights of the two classes
-            t = _best(lambda t: metric.fn(y, one_hot((proba[:, 1] > t).astype(int), 2)), _grid(proba[:, 1]), 0.5)
-            self.weights_ = np.array([t, 1 - t])
+            t = _best(lambda t: metric.fn(y, _one_hot((proba[:, 1] > t).astype(int), 2)), _grid(proba[:, 1]), 0.5)
+            self.values_ = np.array([t, 1 - t])
         else:  # from equal weights or the inverse class shares (balanced accuracy's rule), whichever scores higher
             score = lambda w: metric.fn(y, self._weigh(proba, np.exp(w)))  # noqa: E731
             shares = np.bincount(y.astype(int), minlength=proba.shape[1]) / len(y)
             start = max([np.zeros(proba.shape[1]), -np.log(np.clip(shares, 1e-3, None))], key=score)
-            self.weights_ = np.exp(_ascend(start, score, _log_weight_values))
+            self.values_ = np.exp(_ascend(start, score, _log_weight_values))
         return self
 
     @staticmethod
     def _cut(proba, cuts):
-        return one_hot(np.searchsorted(np.sort(cuts), proba @ np.arange(proba.shape[1])), proba.shape[1])
+        return _one_hot(np.searchsorted(np.sort(cuts), proba @ np.arange(proba.shape[1])), proba.shape[1])
 
     @staticmethod
     def _weigh(proba, weights):
-        return one_hot((proba * weights).argmax(axis=1), proba.shape[1])
+        return _one_hot((proba * weights).argmax(axis=1), proba.shape[1])
 
     def decide(self, proba: np.ndarray) -> np.ndarray:
         proba = np.asarray(proba, float)
         if self.kind_ == "thresholds":
-            return (proba > np.asarray(self.thresholds_)).astype(float)
-        return self._cut(proba, self.cuts_) if self.kind_ == "cuts" else self._weigh(proba, self.weights_)
+            return (proba > self.values_).astype(float)
+        return self._cut(proba, self.values_) if self.kind_ == "cuts" else self._weigh(proba, self.values_)
 
     def describe(self) -> dict:
         """The rule for the record."""
-        values = {"thresholds": getattr(self, "thresholds_", None), "cuts": getattr(self, "cuts_", None),
-                  "weights": getattr(self, "weights_", None)}[self.kind_]
-        return {"kind": self.kind_, "values": [round(float(v), 5) for v in np.ravel(values)]}
+        return {"kind": self.kind_, "values": [round(float(v), 5) for v in self.values_]}
 
 
 def _grid(p: np.ndarray, n: int = 99) -> np.ndarray:
-    """Candidate thresholds: the scores' quantiles (every distinct score on small sets) and 0.5."""
+    """Candidate thresholds: ``n`` quantiles of the scores, and 0.5."""
     return np.unique(np.concatenate([np.quantile(p, np.linspace(0.005, 0.995, n)), [0.5]]))
 
 
