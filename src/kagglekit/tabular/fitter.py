@@ -19,6 +19,7 @@ import pandas as pd
 from ..core.competition import ColumnsSpec
 from ..core.cv import FoldOutput
 from ..core.folds import inner_split
+from ..core.speed import blas_threads_for
 from ..core.targets import Targets
 from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
@@ -176,6 +177,10 @@ class TableFoldFitter:
                           model.predict_proba(pre.transform(self.problem.test)), info)
 
     def __call__(self, k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
+        with blas_threads_for(len(train_idx), self.problem.features.shape[1]):
+            return self._fit_fold(k, train_idx, valid_idx)
+
+    def _fit_fold(self, k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
         t = self.problem.targets
         y_all = self.forward(t.y) if self.regression else t.y
         if self.multilabel and self.takes_labels and y_all.ndim == 2 and not self.problem.calibration:
