@@ -12,14 +12,15 @@ from .registry import register_model
 
 @dataclass
 class LinearParams:
-    alpha: float = 1.0  # regularisation strength (classification: C = 1 / alpha)
+    # Regularisation strength (classification: C = 1 / alpha); null: chosen on the fold's training rows (linear_path.py).
+    alpha: Optional[float] = None
     l1_ratio: float = 0.5  # elasticnet only
     max_iter: int = 50000
 
 
 def _check_linear(p: LinearParams):
-    if p.alpha <= 0 or not 0 <= p.l1_ratio <= 1 or p.max_iter < 1:
-        return "alpha > 0, l1_ratio in [0, 1] and max_iter >= 1 are needed."
+    if (p.alpha is not None and p.alpha <= 0) or not 0 <= p.l1_ratio <= 1 or p.max_iter < 1:
+        return "alpha > 0 (or null: chosen on the training rows), l1_ratio in [0, 1] and max_iter >= 1 are needed."
     return None
 
 
@@ -27,6 +28,8 @@ def _linear(kind: str):
     def build(p: LinearParams, task: str, seed: int, speed):
         from sklearn import linear_model as lm
 
+        if p.alpha is None:
+            return _chosen(kind, p, task, seed)
         if task != "regression":
             l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
             # L2 alone converges in a few hundred L-BFGS steps on any size; SAGA (needed for L1) can take thousands of
@@ -40,6 +43,20 @@ def _linear(kind: str):
         return lm.ElasticNet(alpha=p.alpha, l1_ratio=p.l1_ratio, max_iter=p.max_iter, random_state=seed)
 
     return build
+
+
+def _chosen(kind: str, p: LinearParams, task: str, seed: int):
+    """The linear model of this kind with its regularisation chosen on the rows it is fitted on."""
+    from .linear_path import ChosenElasticNet, ChosenLasso, ChosenLogistic, ChosenRidge
+
+    if task != "regression":
+        return ChosenLogistic(l1_ratio={"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind],
+                                 max_iter=p.max_iter, random_state=seed)
+    if kind == "ridge":
+        return ChosenRidge()
+    if kind == "lasso":
+        return ChosenLasso(max_iter=p.max_iter, random_state=seed)
+    return ChosenElasticNet(l1_ratio=p.l1_ratio, max_iter=p.max_iter, random_state=seed)
 
 
 for _kind in ("ridge", "lasso", "elasticnet"):

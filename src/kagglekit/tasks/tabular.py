@@ -94,7 +94,7 @@ class TabularTask(Task):
         # 1.1 s, RealMLP 113 s, TabM 379 s): the nets come last and are skipped when the budget cannot hold them.
         # LightGBM with random thresholds is a second configuration of it, as in AutoGluon's portfolio: worse alone
         # on most tables, but the best single model on small noisy ones (olive) and another view for the ensembles.
-        return [("ridge", {}, 0.3), ("lightgbm", {}, 1.0), ("xgboost", {}, 1.2), ("extra_trees", {}, 1.0),
+        return [("ridge", {}, 0.6), ("lightgbm", {}, 1.0), ("xgboost", {}, 1.2), ("extra_trees", {}, 1.0),
                 ("catboost", {}, 3.0), ("mlp", {}, 2.0), ("lightgbm_xt", {}, 1.0), ("realmlp", {}, 100.0),
                 ("tabm", {}, 300.0)]
 

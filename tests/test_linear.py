@@ -1,0 +1,97 @@
+"""The linear models choose their regularisation on the rows they are fitted on (``alpha: null``, the default), the
+run records the choice, and fits on small tables give numpy's BLAS one thread (core/speed.py)."""
+
+import numpy as np
+import pandas as pd
+import yaml
+from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.metrics import log_loss
+from threadpoolctl import threadpool_info
+
+from kagglekit.commands import main
+from kagglekit.core.speed import SMALL_BLAS_CELLS, blas_threads_for
+from kagglekit.models.linear_path import ChosenLogistic, ChosenRidge
+from kagglekit.pipeline import train
+
+QUIET = dict(progress=False, log=lambda *a: None)
+
+
+def _linear_rows(n, p, informative, noise, seed, classes=False):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, p))
+    signal = X[:, :informative] @ rng.normal(size=informative)
+    if classes:
+        return X, (signal + noise * rng.logistic(size=n) > 0).astype(int)
+    return X, signal + noise * rng.normal(size=n)
+
+
+def test_ridge_takes_a_weak_penalty_for_an_almost_exact_target_and_a_strong_one_for_mostly_noise():
+    X, y = _linear_rows(400, 60, 60, 0.01, 0)  # every column counts, almost no noise: the least squares fit
+    exact = ChosenRidge().fit(X[:300], y[:300])
+    X2, y2 = _linear_rows(400, 60, 2, 3.0, 1)  # two columns count, much noise: shrink the other 58
+    noisy = ChosenRidge().fit(X2[:300], y2[:300])
+    assert exact.chosen_params_["alpha"] < 0.1 < 10 < noisy.chosen_params_["alpha"]
+    for model, X_, y_ in ((exact, X, y), (noisy, X2, y2)):
+        fixed = Ridge(alpha=1.0).fit(X_[:300], y_[:300])
+        assert np.mean((model.predict(X_[300:]) - y_[300:]) ** 2) < np.mean((fixed.predict(X_[300:]) - y_[300:]) ** 2)
+
+
+def test_logistic_regression_chooses_its_c_on_inner_folds_and_beats_c_1_on_unseen_rows():
+    X, y = _linear_rows(1200, 80, 3, 1.0, 2, classes=True)  # 77 columns of noise and 240 rows to fit: shrink hard
+    chosen = ChosenLogistic(random_state=0).fit(X[:240], y[:240])
+    fixed = LogisticRegression(C=1.0, max_iter=5000).fit(X[:240], y[:240])
+    assert chosen.chosen_params_["alpha"] > 1
+    assert log_loss(y[240:], chosen.predict_proba(X[240:])) < log_loss(y[240:], fixed.predict_proba(X[240:])) - 0.02
+    path = chosen.path_  # held-out log loss by alpha: the chosen is the least, and the weak end was not all walked
+    assert min(path, key=path.get) == f"{chosen.alpha_:.3g}" and len(path) < 8
+    assert set(np.unique(chosen.predict(X[240:]))) <= {0, 1} and chosen.predict_proba(X[:5]).shape == (5, 2)
+
+
+def test_string_classes_come_back_as_given():
+    X, y = _linear_rows(300, 5, 3, 0.5, 3, classes=True)
+    labels = np.array(["no", "yes"])[y]
+    model = ChosenLogistic(random_state=0).fit(X, labels)
+    assert list(model.classes_) == ["no", "yes"] and set(model.predict(X)) == {"no", "yes"}
+    assert (model.predict(X) == labels).mean() > 0.7  # chance is about 0.5
+
+
+def _blas_threads():
+    return [lib["num_threads"] for lib in threadpool_info() if lib["user_api"] == "blas"]
+
+
+def test_a_small_tables_fit_gets_one_blas_thread_and_a_large_one_keeps_the_librarys_count():
+    before = _blas_threads()
+    with blas_threads_for(1000, 50):
+        assert set(_blas_threads()) == {1}
+    with blas_threads_for(SMALL_BLAS_CELLS, 2):  # above the bound: untouched
+        assert _blas_threads() == before
+    assert _blas_threads() == before
+
+
+def _wide_noisy_case(folder, n=240, n_test=100):
+    X, y = _linear_rows(n + n_test, 60, 3, 1.0, 4, classes=True)
+    frame = pd.DataFrame(X, columns=[f"x{j}" for j in range(X.shape[1])])
+    frame.insert(0, "id", np.arange(n + n_test))
+    frame["label"] = y
+    folder.mkdir(parents=True)
+    frame.iloc[:n].to_csv(folder / "train.csv", index=False)
+    frame.iloc[n:].drop(columns=["label"]).to_csv(folder / "test.csv", index=False)
+    pd.DataFrame({"id": frame["id"].iloc[n:], "label": 0.5}).to_csv(folder / "sample_submission.csv", index=False)
+    return folder
+
+
+def test_the_ridge_member_chooses_its_penalty_in_each_fold_records_it_and_beats_the_old_fixed_one(workdir, tmp_path,
+                                                                                                   monkeypatch):
+    for name in ("competitions", "configs"):
+        (tmp_path / name).mkdir()
+    monkeypatch.setenv("KAGGLEKIT_COMPETITIONS", str(tmp_path / "competitions"))
+    monkeypatch.setenv("KAGGLEKIT_CONFIGS", str(tmp_path / "configs"))
+    folder = _wide_noisy_case(workdir / "files")
+    assert main(["new", "comp=wide", f"data_dir={folder}"]) == 0
+    chosen = train("wide", "ridge", [f"data_dir={folder}"], **QUIET)
+    fixed = train("wide", "ridge", [f"data_dir={folder}", "model.params.alpha=1.0"], **QUIET)
+    folds = [yaml.safe_load((chosen.run_dir / f"fold_{k}.json").read_text()) for k in range(5)]
+    assert all(f["chosen_params"]["alpha"] > 1 for f in folds)  # 57 of 60 columns are noise: shrink
+    assert "chosen_params" not in yaml.safe_load((fixed.run_dir / "fold_0.json").read_text())
+    better = 1 if chosen.record["greater_is_better"] else -1
+    assert better * (chosen.cv_mean - fixed.cv_mean) > 0
