@@ -1,4 +1,4 @@
-"""Options of table runs from issue #9: seed averaging of a member, and a fitted skew transform."""
+"""Options of table runs from issue #9: seed averaging of a member, and the skew transforms."""
 
 import numpy as np
 import pytest
@@ -41,6 +41,25 @@ def test_model_seeds_is_a_run_of_its_own_and_records_each_members_choice(workdir
     assert info["importance"] and len(info["best_iteration"]) == 3
     with pytest.raises(UserError, match="model.seeds"):
         train("house-prices", "lasso", ["data=sample", "model.seeds=0"], **QUIET)
+
+
+def test_log1p_takes_a_long_right_tail_and_leaves_a_left_skewed_column_as_it_is():
+    from sklearn.linear_model import LinearRegression
+
+    from kagglekit.tabular.preprocess import SkewedColumns
+
+    rng = np.random.default_rng(2)
+    right = rng.lognormal(sigma=1.0, size=600)
+    left = 10 - np.clip(rng.lognormal(sigma=0.8, size=600), 0, 9.9)  # non-negative, a long left tail
+    X = np.column_stack([right, left])
+    assert skew(right) > 0.75 and skew(left) < -0.75
+    step = SkewedColumns(0.75, "log1p").fit(X)
+    assert step.columns_.tolist() == [0]  # log1p of the left tail would lengthen it
+    out = step.transform(X)
+    assert np.array_equal(out[:, 1], left) and abs(skew(out[:, 0])) < skew(right)
+    y = 3 * left  # a target linear in the left-skewed column stays linear in what the model is given
+    assert LinearRegression().fit(out, y).score(out, y) > 0.999999
+    assert SkewedColumns(0.75, "yeo-johnson").fit(X).columns_.tolist() == [0, 1]  # a fitted power unskews either tail
 
 
 def test_yeo_johnson_is_fitted_on_the_training_rows_and_unskews_them():

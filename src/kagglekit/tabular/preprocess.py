@@ -70,8 +70,9 @@ def category_strings(X) -> np.ndarray:
 
 
 class SkewedColumns(BaseEstimator, TransformerMixin):
-    """Unskew non-negative columns whose skewness on the fitted rows exceeds ``threshold``: ``log1p``, or
-    ``yeo-johnson`` with each column's power fitted (maximum likelihood) on those rows."""
+    """Unskew non-negative columns whose skewness on the fitted rows exceeds ``threshold``: ``log1p`` of those with a
+    long right tail, or ``yeo-johnson`` of those skewed either way, each column's power fitted (maximum likelihood) on
+    those rows."""
 
     def __init__(self, threshold: float = 0.75, method: str = "log1p"):
         self.threshold, self.method = threshold, method
@@ -81,7 +82,10 @@ class SkewedColumns(BaseEstimator, TransformerMixin):
         with np.errstate(all="ignore"), warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # constant columns: skew is undefined, treated as 0
             s = np.nan_to_num(skew(X, axis=0, nan_policy="omit"))
-        self.columns_ = np.flatnonzero((np.abs(s) > self.threshold) & (np.nanmin(X, axis=0) >= 0))
+        # log1p unskews a long right tail and lengthens a left one, so it takes only the right-skewed columns;
+        # Yeo-Johnson fits its power either way.
+        signed = s if self.method == "log1p" else np.abs(s)
+        self.columns_ = np.flatnonzero((signed > self.threshold) & (np.nanmin(X, axis=0) >= 0))
         self.n_features_in_ = X.shape[1]
         self.power_ = None
         if self.method == "yeo-johnson" and len(self.columns_):
