@@ -13,7 +13,9 @@ from .calibration import place_classes
 
 ALPHAS = np.logspace(-3, 3, 13)  # ridge's regularisation strengths, half a decade apart
 COARSE_ALPHAS = (100.0, 10.0, 1.0, 0.1, 0.01, 0.001)  # logistic regression's (C = 1 / alpha) first pass
-LARGE = 20_000  # above this many rows the logistic path is scored on one held-out fifth instead of 3 inner folds
+# Above this many cells (rows x columns: 20,000 rows of 250 columns, or 7,000 texts of 6,000 TF-IDF columns) the
+# logistic path is scored on one held-out fifth instead of 3 inner folds.
+LARGE_CELLS = 5_000_000
 
 
 class ChosenRidge(RidgeCV):
@@ -56,7 +58,7 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
     The strengths are tried a decade apart from strong to weak regularisation (``alphas``), each inner fold's model
     warm-started from the previous one, until the mean held-out log loss has not improved for ``patience`` steps (the
     weakly regularised end takes the most solver iterations and is only paid for where it helps); then the two
-    half-decade neighbours of the best. The final model walks the same path on every row, up to the chosen C."""
+    half-decade neighbours of the best; then one fit on every row, started from the inner models at that C."""
 
     def __init__(self, alphas=COARSE_ALPHAS, l1_ratio: float = 0.0, max_iter: int = 50000, folds: int = 3,
                  patience: int = 1, random_state=None):
@@ -75,10 +77,11 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         classes = np.unique(y)
         codes = np.searchsorted(classes, y)
-        folds = self.folds if len(y) <= LARGE else 1
+        folds = self.folds if len(y) * X.shape[1] <= LARGE_CELLS else 1
         splits = inner_splits(codes, 0.2, folds, 0 if self.random_state is None else self.random_state, True)
         models = [self._model(1.0, warm=True) for _ in splits]
         losses = {}
+        kept = {}  # alpha -> the inner models' mean coefficients and intercepts (None: one lacked a class)
 
         def held_out_loss(alpha: float) -> None:
             loss = 0.0
@@ -87,6 +90,9 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
                 proba = place_classes(model.predict_proba(rows[hold]), model.classes_, len(classes))
                 loss += log_loss(codes[hold], np.clip(proba, 1e-15, 1), labels=np.arange(len(classes))) / len(splits)
             losses[alpha] = loss
+            whole = all(len(m.classes_) == len(classes) for m in models)
+            kept[alpha] = (np.mean([m.coef_ for m in models], axis=0), np.mean([m.intercept_ for m in models], axis=0)) \
+                if whole else None
 
         coarse = sorted(self.alphas, reverse=True)  # strongest regularisation first
         for step, alpha in enumerate(coarse):
@@ -99,16 +105,21 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
                 held_out_loss(float(alpha))
         self.alpha_ = float(min(losses, key=losses.get))
         self.path_ = {f"{a:.3g}": round(float(v), 6) for a, v in sorted(losses.items(), reverse=True)}
-        # The model scored at a C is where the solver stopped along the path to it (at its tolerance a weakly
-        # regularised fit stops in fewer steps from a warm start than from zeros, and scores differently), so the
-        # final model walks the same path on every row.
-        visited = list(losses)
-        self.model_ = self._model(1.0, warm=True)
-        for alpha in visited[:visited.index(self.alpha_) + 1]:
-            self.model_.set_params(C=1.0 / alpha).fit(X, codes)
+        self.model_ = self._final(X, codes, kept[self.alpha_], len(classes))
         self.classes_ = classes[self.model_.classes_]
         self.coef_, self.intercept_ = self.model_.coef_, self.model_.intercept_
         return self
+
+    def _final(self, X, codes, start, n_classes: int) -> LogisticRegression:
+        """The fit on every row at the chosen C, started where the inner models ended (their mean), as scikit-learn's
+        LogisticRegressionCV refits: at its tolerance lbfgs stops sooner from a warm start at weak regularisation than
+        from zeros, and a model started from zeros would not be the one the path scored (on a 32-class table of 1,600
+        rows, 0.0719 log loss against 0.0351)."""
+        model = self._model(self.alpha_, warm=True)
+        if start is not None:
+            model.coef_, model.intercept_ = start[0].copy(), start[1].copy()
+            model.classes_ = np.arange(n_classes)
+        return model.fit(X, codes)
 
     @property
     def chosen_params_(self) -> dict:
