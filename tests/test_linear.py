@@ -3,14 +3,17 @@ run records the choice, and fits on small tables give numpy's BLAS one thread (c
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_info
 
 from kagglekit.commands import main
+from kagglekit.core.config import SpeedConfig
 from kagglekit.core.speed import SMALL_BLAS_CELLS, blas_threads_for
-from kagglekit.models.linear_path import ChosenLogistic, ChosenRidge
+from kagglekit.models import build_model
+from kagglekit.models.linear_path import ALPHAS, ChosenLogistic, ChosenRidge
 from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
@@ -27,9 +30,9 @@ def _linear_rows(n, p, informative, noise, seed, classes=False):
 
 def test_ridge_takes_a_weak_penalty_for_an_almost_exact_target_and_a_strong_one_for_mostly_noise():
     X, y = _linear_rows(400, 60, 60, 0.01, 0)  # every column counts, almost no noise: the least squares fit
-    exact = ChosenRidge().fit(X[:300], y[:300])
+    exact = ChosenRidge(alphas=ALPHAS).fit(X[:300], y[:300])
     X2, y2 = _linear_rows(400, 60, 2, 3.0, 1)  # two columns count, much noise: shrink the other 58
-    noisy = ChosenRidge().fit(X2[:300], y2[:300])
+    noisy = ChosenRidge(alphas=ALPHAS).fit(X2[:300], y2[:300])
     assert exact.chosen_params_["alpha"] < 0.1 < 10 < noisy.chosen_params_["alpha"]
     for model, X_, y_ in ((exact, X, y), (noisy, X2, y2)):
         fixed = Ridge(alpha=1.0).fit(X_[:300], y_[:300])
@@ -45,6 +48,19 @@ def test_logistic_regression_chooses_its_c_on_inner_folds_and_beats_c_1_on_unsee
     path = chosen.path_  # held-out log loss by alpha: the chosen is the least, and the weak end was not all walked
     assert min(path, key=path.get) == f"{chosen.alpha_:.3g}" and len(path) < 8
     assert set(np.unique(chosen.predict(X[240:]))) <= {0, 1} and chosen.predict_proba(X[:5]).shape == (5, 2)
+
+
+@pytest.mark.parametrize("name", ["ridge", "lasso", "elasticnet"])
+def test_each_linear_entry_without_an_alpha_chooses_one_and_a_given_alpha_is_kept(name):
+    X, y = _linear_rows(300, 30, 3, 0.5, 5)
+    chosen = build_model(name, {}, "regression", 0, SpeedConfig()).fit(X[:240], y[:240])
+    assert chosen.chosen_params_["alpha"] > 0 and np.corrcoef(chosen.predict(X[240:]), y[240:])[0, 1] > 0.8
+    X2, y2 = _linear_rows(300, 10, 3, 0.2, 7, classes=True)
+    classes = build_model(name, {}, "binary", 0, SpeedConfig()).fit(X2[:240], y2[:240])
+    assert classes.chosen_params_["C"] == 1 / classes.chosen_params_["alpha"]
+    assert (classes.predict(X2[240:]) == y2[240:]).mean() > 0.7
+    fixed = build_model(name, {"alpha": 0.5}, "regression", 0, SpeedConfig())
+    assert fixed.alpha == 0.5 and not hasattr(fixed, "chosen_params_")
 
 
 def test_string_classes_come_back_as_given():

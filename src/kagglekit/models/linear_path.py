@@ -19,11 +19,9 @@ LARGE_CELLS = 5_000_000
 
 
 class ChosenRidge(RidgeCV):
-    """``RidgeCV`` over ``ALPHAS`` (leave-one-out in closed form: about the price of one ridge fit) that reports its
-    choice as ``chosen_params_``."""
-
-    def __init__(self, alphas=tuple(ALPHAS)):
-        super().__init__(alphas=alphas)
+    """``RidgeCV`` (built with ``alphas=ALPHAS``: leave-one-out in closed form, about the price of one ridge fit) that
+    reports its choice as ``chosen_params_``. scikit-learn's constructor, unchanged: its CV estimators read their
+    parameters back by the constructor's signature."""
 
     @property
     def chosen_params_(self) -> dict:
@@ -31,10 +29,7 @@ class ChosenRidge(RidgeCV):
 
 
 class ChosenLasso(LassoCV):
-    """``LassoCV`` on 3 inner folds (its own alpha path) that reports its choice as ``chosen_params_``."""
-
-    def __init__(self, cv=3, max_iter=50000, random_state=None):
-        super().__init__(cv=cv, max_iter=max_iter, random_state=random_state)
+    """``LassoCV`` (built with ``cv=3``: its own alpha path) that reports its choice as ``chosen_params_``."""
 
     @property
     def chosen_params_(self) -> dict:
@@ -42,10 +37,7 @@ class ChosenLasso(LassoCV):
 
 
 class ChosenElasticNet(ElasticNetCV):
-    """``ElasticNetCV`` on 3 inner folds at one l1_ratio that reports its choice as ``chosen_params_``."""
-
-    def __init__(self, l1_ratio=0.5, cv=3, max_iter=50000, random_state=None):
-        super().__init__(l1_ratio=l1_ratio, cv=cv, max_iter=max_iter, random_state=random_state)
+    """``ElasticNetCV`` (built with ``cv=3`` at one l1_ratio) that reports its choice as ``chosen_params_``."""
 
     @property
     def chosen_params_(self) -> dict:
@@ -95,9 +87,12 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
                 if whole else None
 
         coarse = sorted(self.alphas, reverse=True)  # strongest regularisation first
-        for step, alpha in enumerate(coarse):
+        worse = 0  # steps in a row worse than the best so far; a flat stretch (L1's all-zero start) is not worse
+        for alpha in coarse:
+            best_so_far = min(losses.values(), default=np.inf)
             held_out_loss(alpha)
-            if step - coarse.index(min(losses, key=losses.get)) >= self.patience:
+            worse = worse + 1 if losses[alpha] > best_so_far + 1e-9 else 0
+            if worse >= self.patience:
                 break
         best = min(losses, key=losses.get)
         for alpha in (best * np.sqrt(10), best / np.sqrt(10)):

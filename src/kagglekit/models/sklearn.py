@@ -47,16 +47,16 @@ def _linear(kind: str):
 
 def _chosen(kind: str, p: LinearParams, task: str, seed: int):
     """The linear model of this kind with its regularisation chosen on the rows it is fitted on."""
-    from .linear_path import ChosenElasticNet, ChosenLasso, ChosenLogistic, ChosenRidge
+    from .linear_path import ALPHAS, ChosenElasticNet, ChosenLasso, ChosenLogistic, ChosenRidge
 
     if task != "regression":
         return ChosenLogistic(l1_ratio={"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind],
                                  max_iter=p.max_iter, random_state=seed)
     if kind == "ridge":
-        return ChosenRidge()
+        return ChosenRidge(alphas=ALPHAS)
     if kind == "lasso":
-        return ChosenLasso(max_iter=p.max_iter, random_state=seed)
-    return ChosenElasticNet(l1_ratio=p.l1_ratio, max_iter=p.max_iter, random_state=seed)
+        return ChosenLasso(cv=3, max_iter=p.max_iter, random_state=seed)
+    return ChosenElasticNet(l1_ratio=p.l1_ratio, cv=3, max_iter=p.max_iter, random_state=seed)
 
 
 for _kind in ("ridge", "lasso", "elasticnet"):
