@@ -50,8 +50,8 @@ def _chosen(kind: str, p: LinearParams, task: str, seed: int):
     from .linear_path import ALPHAS, ChosenElasticNet, ChosenLasso, ChosenLogistic, ChosenRidge
 
     if task != "regression":
-        return ChosenLogistic(l1_ratio={"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind],
-                                 max_iter=p.max_iter, random_state=seed)
+        l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
+        return ChosenLogistic(l1_ratio=l1_ratio, max_iter=p.max_iter, random_state=seed)
     if kind == "ridge":
         return ChosenRidge(alphas=ALPHAS)
     if kind == "lasso":
@@ -60,7 +60,8 @@ def _chosen(kind: str, p: LinearParams, task: str, seed: int):
 
 
 for _kind in ("ridge", "lasso", "elasticnet"):
-    register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification)",
+    register_model(_kind, LinearParams, f"scikit-learn {_kind} (logistic regression for classification), its penalty "
+                   "chosen on each fold's training rows unless alpha is set",
                    check=_check_linear, sparse=True, seeded=False)(_linear(_kind))
 
 
