@@ -31,11 +31,9 @@ def _linear(kind: str):
         if p.alpha is None:
             return _chosen(kind, p, task, seed)
         if task != "regression":
-            l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
-            # L2 alone converges in a few hundred L-BFGS steps on any size; SAGA (needed for L1) can take thousands of
-            # passes over 300,000 rows.
-            solver = "lbfgs" if l1_ratio == 0 else "saga"
-            return lm.LogisticRegression(C=1.0 / p.alpha, l1_ratio=l1_ratio, solver=solver, max_iter=p.max_iter, random_state=seed)
+            from .linear_path import logistic_regression
+
+            return logistic_regression(p.alpha, _l1_ratio(kind, p), p.max_iter, seed)
         if kind == "ridge":
             return lm.Ridge(alpha=p.alpha, random_state=seed)
         if kind == "lasso":
@@ -45,13 +43,17 @@ def _linear(kind: str):
     return build
 
 
+def _l1_ratio(kind: str, p: LinearParams) -> float:
+    """The L1 share of a logistic regression fitted for this linear kind."""
+    return {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
+
+
 def _chosen(kind: str, p: LinearParams, task: str, seed: int):
     """The linear model of this kind with its regularisation chosen on the rows it is fitted on."""
     from .linear_path import ALPHAS, ChosenElasticNet, ChosenLasso, ChosenLogistic, ChosenRidge
 
     if task != "regression":
-        l1_ratio = {"ridge": 0.0, "lasso": 1.0, "elasticnet": p.l1_ratio}[kind]
-        return ChosenLogistic(l1_ratio=l1_ratio, max_iter=p.max_iter, random_state=seed)
+        return ChosenLogistic(l1_ratio=_l1_ratio(kind, p), max_iter=p.max_iter, random_state=seed)
     if kind == "ridge":
         return ChosenRidge(alphas=ALPHAS)
     if kind == "lasso":
