@@ -149,7 +149,7 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
             extra[key] = [i[chosen] for i in infos]
     per_fold = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
     folds_done = FinishedFolds(result.oof, task.combine_test(metric, result.test_folds) if complete else None,
-                               result.fold_scores, result.fold_seconds, complete, infos, per_fold)
+                               result.fold_scores, result.fold_seconds, folds, complete, infos, per_fold)
     return finish_run(spec, rd, metric, targets, folds_done, model=label, started=started, train_ids=data.train_ids,
                       sample=data.sample_submission, data=data_label(run.data.sample, run.data.dir, data.folder),
                       fingerprint=data.fingerprint, folds_file=fold_path.name, kind=task.kind,

@@ -75,6 +75,7 @@ class FinishedFolds:
     test: Optional[np.ndarray]  # the combined test prediction; None unless every fold ran
     fold_scores: List[float]
     fold_seconds: List[float]
+    assignment: np.ndarray  # each row's fold
     complete: bool = True  # every fold ran: predictions, submission and record are written
     infos: List[dict] = field(default_factory=list)  # per fold, for the tracker
     per_fold: dict = field(default_factory=dict)  # more per-fold figures for scores.json (e.g. logloss_folds)
@@ -89,15 +90,16 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     probable class does not maximise (F1, kappa, ...) the labels are chosen for it on out-of-fold rows
     (``core/decisions.py``): the CV is of those labels, cross-fitted, and the submission's are the rule's."""
     fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
-    if folds.complete and decides_labels(metric, submission_shape(spec, metric, targets.classes, sample)[0]):
-        fold_scores, scored_oof, submitted, decision = _labels_for_metric(rd, metric, targets, folds, log)
+    shape = submission_shape(spec, metric, targets.classes, sample)
+    if folds.complete and decides_labels(metric, shape[0]):
+        fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets, folds, log)
     oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
     scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
     submission = None
     if folds.complete:
         write_predictions(spec, rd, train_ids, sample, folds.oof, folds.test, targets)
         if submit_file:
-            submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"])
+            submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"], shape)
             log(f"submission: {display(submission)}")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
@@ -112,11 +114,10 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     return RunResult(rd.path, record, submission)
 
 
-def _labels_for_metric(rd: RunDir, metric: Metric, targets: Targets, folds: FinishedFolds, log) -> tuple:
+def _labels_for_metric(metric: Metric, targets: Targets, folds: FinishedFolds, log) -> tuple:
     """(fold scores, OOF labels, test labels, record entries) with the labels chosen for ``metric`` on the run's
     out-of-fold rows, each fold's by a rule fitted on the other folds."""
-    decided = decide_labels(metric, targets.y, folds.oof, folds.test,
-                            pd.read_csv(rd.path / "folds.csv")["fold"].to_numpy(dtype=int))
+    decided = decide_labels(metric, targets.y, folds.oof, folds.test, np.asarray(folds.assignment, dtype=int))
     argmax = float(np.mean(folds.fold_scores))
     log(f"labels chosen for {metric.name} on out-of-fold rows ({decided.rule['kind']}): CV "
         f"{np.mean(decided.fold_scores):.5f} ± {np.std(decided.fold_scores):.5f}, the most probable class {argmax:.5f}")
@@ -163,9 +164,10 @@ def write_predictions(spec: CompetitionSpec, rd: RunDir, train_ids: np.ndarray, 
 
 
 def write_run_submission(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFrame, test: np.ndarray, targets: Targets,
-           cv_mean: float) -> Path:
-    """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/."""
-    fmt, columns = submission_shape(spec, metric, targets.classes, sample)
+           cv_mean: float, shape: tuple) -> Path:
+    """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/ (``shape``:
+    ``submission_shape``'s format and columns)."""
+    fmt, columns = shape
     top = top_count(spec, metric, sample, columns[0]) if fmt == "top_labels" else 1
     sub = fill_submission(sample, spec, test, targets.classes, fmt, columns, top)
     value_range = regression_range(targets.y, positive=metric.space is not None) if fmt == "value" else None

@@ -80,7 +80,7 @@ def ensemble(comp: str, run_ids: Optional[List[str]] = None, top: Optional[int] 
     (rd.path / "folds.csv").write_text((Path(first["run_dir"]) / "folds.csv").read_text())
     oof, test = metric.from_space(oof_space), metric.from_space(final.apply(P_test))  # rank rows already sum to 1
     train_ids = pd.read_csv(rd.path / "folds.csv", dtype={"id": str})["id"].to_numpy()
-    done = FinishedFolds(oof, test, fold_scores, [0.0] * len(fold_scores))
+    done = FinishedFolds(oof, test, fold_scores, [0.0] * len(fold_scores), folds)
     result = finish_run(spec, rd, metric, targets, done, model=f"ensemble:{method}", started=started, train_ids=train_ids,
                         sample=read_sample_submission(spec, recorded_data_dir(comp, first["data"])), data=first["data"],
                         fingerprint=first["data_fingerprint"], folds_file=first["folds_file"], kind=first.get("kind"),
