@@ -25,10 +25,11 @@ def fold_arrays(run_dir):
     return {k: rd.load_fold(k) for k in range(3)}
 
 
-def assert_same_folds(a, b):
+def assert_same_folds(a, b, rtol=0.0):
     for k in a:
-        for name in ("valid_idx", "valid_pred", "test_pred"):
-            np.testing.assert_array_equal(a[k][name], b[k][name])
+        np.testing.assert_array_equal(a[k]["valid_idx"], b[k]["valid_idx"])
+        for name in ("valid_pred", "test_pred"):
+            np.testing.assert_allclose(a[k][name], b[k][name], rtol=rtol, atol=0)
 
 
 def test_batch_steps_do_what_they_say():
@@ -78,14 +79,16 @@ def test_epoch_batches_cover_every_row_once():
 
 
 def test_device_feed_gives_the_loader_feed_result(workdir, tmp_path):
-    """Pictures resident on the device and a DataLoader draw the same batches: same folds, bit for bit."""
+    """Pictures resident on the device and a DataLoader draw the same batches: the same folds. To 1e-5, not bit for
+    bit: the two feeds hand the network tensors laid out differently in memory, and the CPU's convolution kernels may
+    then sum in another order (seen once in the full suite: 1e-6 relative); another batch would differ by far more."""
     args = TINY + ["augment.device=[hflip, {translate: 2}, {cutout: 4}]"]
     loader = train("cifar10", "resnet18", args + ["feed=loader"], runs_base=tmp_path / "loader", **QUIET)
     device = train("cifar10", "resnet18", args + ["feed=device"], runs_base=tmp_path / "device", **QUIET)
     assert loader.run_dir.name == device.run_dir.name  # the feed is a speed key: the same run id
     feeds = {fold["info"]["feed"] for run in (loader, device) for fold in fold_arrays(run.run_dir).values()}
     assert feeds == {"loader", "device"}
-    assert_same_folds(fold_arrays(loader.run_dir), fold_arrays(device.run_dir))
+    assert_same_folds(fold_arrays(loader.run_dir), fold_arrays(device.run_dir), rtol=1e-5)
     assert loader.record["cv_mean"] > 0.2  # 10 classes: chance is 0.10
 
 
@@ -118,14 +121,14 @@ def test_airbench_net_learns_with_device_augmentation_and_the_bench_compares_to_
 def test_ddp_on_two_gloo_processes_trains_each_fold_like_one_process(workdir, tmp_path):
     """gpus=2 without GPUs: two CPU ranks (gloo) train each fold together; rank 0 alone writes; the driver predicts.
     The same files come out, and the score is within noise of one process's (BN statistics are per rank)."""
-    # Two folds of three: each fold starts two ranks (a torch import each), the suite's costliest seconds.
-    args = TINY + ["model.params.epochs=6", "augment.device=[hflip]", "speed.threads=1", "cv.only_folds=[0,1]"]
+    # One fold of three: each fold starts two ranks (a torch import each), the suite's costliest seconds.
+    args = TINY + ["model.params.epochs=6", "augment.device=[hflip]", "speed.threads=1", "cv.only_folds=[0]"]
     one = train("cifar10", "resnet18", args, runs_base=tmp_path / "one", **QUIET)
     two = train("cifar10", "resnet18", args + ["gpus=2"], runs_base=tmp_path / "two", **QUIET)
     assert sorted(p.name for p in two.run_dir.iterdir()) == sorted(p.name for p in one.run_dir.iterdir())
     assert not list(two.run_dir.glob("*.ckpt")) and not list(two.run_dir.glob("*.pkl"))
-    assert not (two.run_dir / "fold_2.npz").exists()
-    folds = {k: RunDir.at(two.run_dir).load_fold(k) for k in (0, 1)}
+    assert not (two.run_dir / "fold_1.npz").exists()
+    folds = {0: RunDir.at(two.run_dir).load_fold(0)}
     for k, fold in folds.items():
         assert [h["epoch"] for h in fold["info"]["history"]] == list(range(1, 7))
         assert fold["valid_pred"].shape == (40, 10) and np.allclose(fold["valid_pred"].sum(1), 1, atol=1e-4)

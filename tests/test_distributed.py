@@ -49,7 +49,8 @@ def postgres():
 
 
 def _worker(env, url, trials):
-    cmd = [sys.executable, "-m", "kagglekit", "tune", "comp=house-prices", "model=lasso", "data=sample",
+    # Two folds a trial: a trial's folds are not what this tests, and five made it the suite's slowest test.
+    cmd = [sys.executable, "-m", "kagglekit", "tune", "comp=house-prices", "model=lasso", "data=sample", "folds=2",
            f"trials={trials}", f"storage={url}", "heartbeat=1"]
     return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
 
@@ -184,7 +185,8 @@ def test_trials_run_as_ray_tasks(workdir, tmp_path, monkeypatch):
              runtime_env={"env_vars": {"PYTHONPATH": f"{ROOT / 'src'}", "TQDM_DISABLE": "1",
                                        "KAGGLEKIT_WORKDIR": str(workdir), "KAGGLEKIT_CONFIGS": str(tmp_path / "configs")}})
     try:
-        out = tune("house-prices", "lasso", ["data=sample"], trials=4, workers=2, executor="ray", log=lambda *a: None)
+        out = tune("house-prices", "lasso", ["data=sample", "folds=2"], trials=4, workers=2, executor="ray",
+                   log=lambda *a: None)
     finally:
         ray.shutdown()
     assert out["n_complete"] + out["n_pruned"] == 4

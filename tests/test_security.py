@@ -98,7 +98,7 @@ def test_a_tuned_config_is_never_replaced_by_a_foreign_or_worse_study(workdir, c
     committed = configs / "house-prices/lasso-tuned.yaml"
     committed.write_text("# tuned by hand on the real data\nmodel:\n  name: lasso\n  params:\n    alpha: 0.0005\n")
     before = committed.read_bytes()
-    out = tune("house-prices", "lasso", ["data=sample"], trials=2, log=lambda *a: None)
+    out = tune("house-prices", "lasso", ["data=sample", "folds=2"], trials=2, log=lambda *a: None)
     assert committed.read_bytes() == before  # hand-written: kept byte for byte
     made = read_provenance(out["config"])
     assert out["config"].name.startswith("lasso-tuned-") and made["value"] == pytest.approx(out["best_value"])
@@ -106,7 +106,7 @@ def test_a_tuned_config_is_never_replaced_by_a_foreign_or_worse_study(workdir, c
     better = dict(made, value=made["value"] / 2)
     text = out["config"].read_text().replace(PROVENANCE + json.dumps(made), PROVENANCE + json.dumps(better))
     out["config"].write_text(text)
-    again = tune("house-prices", "lasso", ["data=sample"], trials=3, log=lambda *a: None)
+    again = tune("house-prices", "lasso", ["data=sample", "folds=2"], trials=3, log=lambda *a: None)
     assert again["config"] is None and out["config"].read_text() == text and committed.read_bytes() == before
 
 

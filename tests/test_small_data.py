@@ -297,7 +297,7 @@ def test_bench_runs_every_config_at_each_row_count_and_writes_the_table(workdir,
 
 
 def test_catboost_reads_the_raw_frame_with_its_categories_and_early_stops(workdir):
-    quick = ["data=sample", "folds=3", "model.params.early_stopping_rounds=40"]  # stopping is checked, not its patience
+    quick = ["data=sample", "folds=2", "model.params.early_stopping_rounds=40"]  # stopping is checked, not its patience
     res = train("credit", "catboost", quick + ["model.params.n_estimators=400"], **QUIET)
     assert res.record["cv_mean"] > 0.6 and all(1 <= c <= 400 for c in res.record["best_iterations"])
     sub = pd.read_csv(res.submission)

@@ -6,7 +6,7 @@ from kagglekit.pipeline import train
 from kagglekit.tuning import StudyJob, data_fingerprint, open_study, tune
 
 QUIET = dict(log=lambda *a: None)
-QUICK = ["data=sample", "folds=3"]  # where the number of folds is not what a test is about
+QUICK = ["data=sample", "folds=2"]  # where the number of folds is not what a test is about
 
 
 def _study(comp="house-prices", model="lasso", overrides=("data=sample",)):

@@ -61,7 +61,7 @@ def epoch_rungs(run) -> List[int]:
 
 
 def timed_img_s(run, n_classes: int, device: torch.device, speed_file: Path) -> float:
-    """Training images/second of ``run``'s loop on ``device``: the bare loop's from a few timed steps (about 10 s on 2
+    """Training images/second of ``run``'s loop on ``device``: the bare loop's from a few timed steps (about 6 s on 2
     CPU cores, once), times ``GPU_LOOP_SHARE`` on a GPU; read from ``speed_file`` when timed before."""
     params = model_params(run.model.name, run.model.params)
     threads = thread_count(run.speed.threads)
@@ -72,9 +72,12 @@ def timed_img_s(run, n_classes: int, device: torch.device, speed_file: Path) -> 
            f"amp={params.amp} channels_last={params.channels_last} on {where}")
     saved = _read(speed_file)
     if key not in saved:
-        steps, warmup = (20, 5) if cuda else (8, 2)  # 3 steps on 2 cores timed one loop at 54-70 img/s
+        # On a CPU a step of a real batch takes a second or more: time about 4 s of them (3 steps of batch 64 at 96 px
+        # gave 46-54 img/s on 2 cores, 8 steps 43-50), not a fixed count that took 15 s there.
+        steps, warmup, enough = (20, 5, 0.0) if cuda else (8, 1, 4.0)
         saved[key] = reference_img_s(params.arch, n_classes, run.image.size, params.batch_size, device,
-                                     params.optimizer, params.amp, params.channels_last, steps=steps, warmup=warmup)
+                                     params.optimizer, params.amp, params.channels_last, steps=steps, warmup=warmup,
+                                     enough_seconds=enough)
         atomic_write_text(speed_file, json.dumps(saved, indent=1, sort_keys=True) + "\n")
     return float(saved[key]) * (GPU_LOOP_SHARE if cuda else 1.0)
 

@@ -19,17 +19,19 @@ from .finetune import Normalizer, autocast_context
 
 def reference_img_s(arch: str, n_classes: int, size: int, batch_size: int, device: torch.device, optimizer: str = "adamw",
                     amp: bool = True, channels_last: bool = True, compile: bool = False, steps: int = 20,
-                    warmup: int = 5) -> float:
-    """Training images/second of the bare loop (forward, loss, backward, optimizer step) after ``warmup`` steps.
-    Torch's global random state is left as it was (the random weights and pictures draw from a forked one)."""
+                    warmup: int = 5, enough_seconds: float = 0.0) -> float:
+    """Training images/second of the bare loop (forward, loss, backward, optimizer step) over ``steps`` steps after
+    ``warmup`` ones, or fewer (at least 2) once ``enough_seconds`` have been timed. Torch's global random state is left
+    as it was (the random weights and pictures draw from a forked one)."""
     cuda = device.type == "cuda"
     with torch.random.fork_rng(devices=[device] if cuda else []):
         torch.manual_seed(0)
         return _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, channels_last, compile, steps,
-                            warmup)
+                            warmup, enough_seconds)
 
 
-def _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, channels_last, compile, steps, warmup):
+def _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, channels_last, compile, steps, warmup,
+                 enough_seconds):
     cuda = device.type == "cuda"
     model = create_backbone(arch, n_classes, "none").to(device)  # the weights do not change the speed
     if cuda and channels_last:
@@ -54,12 +56,15 @@ def _timed_steps(arch, n_classes, size, batch_size, device, optimizer, amp, chan
         step()
     if cuda:
         torch.cuda.synchronize(device)
-    start = time.perf_counter()
-    for _ in range(steps):
+    start, done = time.perf_counter(), 0
+    while done < steps:
         step()
+        done += 1
+        if enough_seconds and done >= 2 and time.perf_counter() - start >= enough_seconds:
+            break
     if cuda:
         torch.cuda.synchronize(device)
-    return steps * batch_size / (time.perf_counter() - start)
+    return done * batch_size / (time.perf_counter() - start)
 
 
 def loop_img_s(history: List[dict], freeze_epochs: int) -> float:
