@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import yaml
-from sklearn.linear_model import LogisticRegression, Ridge
+from sklearn.linear_model import LogisticRegression, Ridge, RidgeCV
 from sklearn.metrics import log_loss
 from threadpoolctl import threadpool_info
 
@@ -37,6 +37,27 @@ def test_ridge_takes_a_weak_penalty_for_an_almost_exact_target_and_a_strong_one_
     for model, X_, y_ in ((exact, X, y), (noisy, X2, y2)):
         fixed = Ridge(alpha=1.0).fit(X_[:300], y_[:300])
         assert np.mean((model.predict(X_[300:]) - y_[300:]) ** 2) < np.mean((fixed.predict(X_[300:]) - y_[300:]) ** 2)
+
+
+def test_ridge_on_a_wide_sparse_table_scores_its_path_on_inner_folds_and_chooses_as_leave_one_out_does():
+    """Past GCV_SIDE rows and columns (texts as TF-IDF) the closed form is cubic: the path is walked on inner folds
+    instead, and it lands where leave-one-out does, predicting unseen rows as well."""
+    import scipy.sparse as sp
+
+    from kagglekit.models.linear_path import GCV_SIDE
+
+    rng = np.random.default_rng(11)
+    n, p = GCV_SIDE + 300, GCV_SIDE + 100
+    X = sp.random(n + 600, p, density=0.01, format="csr", random_state=11)
+    y = X @ rng.normal(size=p) + 0.3 * rng.normal(size=n + 600)
+    walked = ChosenRidge(alphas=ALPHAS).fit(X[:n], y[:n])
+    assert walked.path_ and min(walked.path_, key=walked.path_.get) == f"{walked.alpha_:.3g}" and len(walked.path_) < 10
+    loo = RidgeCV(alphas=ALPHAS).fit(X[:n], y[:n])
+    assert abs(np.log10(walked.alpha_ / loo.alpha_)) <= 0.5, (walked.alpha_, loo.alpha_)
+    unseen = [np.mean((m.predict(X[n:]) - y[n:]) ** 2) for m in (walked, loo)]
+    assert unseen[0] <= 1.05 * unseen[1], unseen
+    assert walked.predict(X[n:]).shape == (600,) and walked.chosen_params_ == {"alpha": walked.alpha_}
+    assert ChosenRidge(alphas=ALPHAS).fit(X[:300], y[:300]).path_ is None  # a small side: the closed form
 
 
 def test_logistic_regression_chooses_its_c_on_inner_folds_and_beats_c_1_on_unseen_rows():

@@ -173,6 +173,26 @@ def test_numbers_with_a_placeholder_for_missing_read_as_numbers(home, workdir):
     assert as_numbers < 0.6 * as_levels, (as_numbers, as_levels)
 
 
+def test_a_class_named_like_its_target_column_keeps_both_in_the_prediction_files(home, workdir):
+    """A column ``dead`` whose classes are "alive" and "dead": the out-of-fold file has the true label in ``dead`` and
+    the probability of class "dead" in ``dead_prediction`` (a run on such a table once failed at its last step)."""
+    rng = np.random.default_rng(5)
+    frame, score = _features(500, rng)
+    frame.insert(0, "id", np.arange(500))
+    frame["dead"] = np.where(score + rng.normal(0, 0.5, 500) > 0.5, "dead", "alive")
+    folder = _write(workdir / "files", frame.iloc[:400], frame.iloc[400:].drop(columns=["dead"]),
+                    pd.DataFrame({"id": frame["id"].iloc[400:], "dead": 0.5}))
+    assert main(["new", "comp=case", f"data_dir={folder}"]) == 0
+    res = train("case", "ridge", [f"data_dir={folder}"], **QUIET)
+    oof = pd.read_csv(res.run_dir / "oof.csv")
+    assert list(oof.columns) == ["id", "dead", "alive", "dead_prediction"]
+    assert set(oof["dead"]) == {"alive", "dead"} and np.allclose(oof["alive"] + oof["dead_prediction"], 1)
+    is_dead = (oof["dead"] == "dead").to_numpy()
+    assert oof["dead_prediction"][is_dead].mean() > oof["dead_prediction"][~is_dead].mean() + 0.3
+    assert list(pd.read_csv(res.run_dir / "test_pred.csv").columns) == ["id", "alive", "dead_prediction"]
+    assert pd.read_csv(res.submission)["dead"].between(0, 1).all()
+
+
 def test_classes_of_one_and_two_rows_keep_stratified_folds_and_every_booster_trains(home, workdir):
     """A class rarer than the folds (one row, two rows) no longer stops a new competition's first run: the folds stay
     stratified (the two-row class in two folds), and models fitted on a fold whose rows lack a class give it

@@ -142,6 +142,8 @@ def write_scores(rd: RunDir, metric: Metric, fold_scores: List[float], fold_seco
 def _prediction_frame(ids, id_name: str, pred: np.ndarray, targets: Targets, with_target: bool) -> pd.DataFrame:
     names = [str(c) for c in targets.classes] if targets.classes is not None else \
         ([("oof" if with_target else "prediction")] if pred.ndim == 1 else [f"{c}_prediction" for c in targets.columns])
+    taken = {id_name, *map(str, targets.columns)}  # a class named like the target column ("dead" of column dead)
+    names = [f"{n}_prediction" if n in taken else n for n in names]
     frame = pd.DataFrame(pred.reshape(len(ids), -1), columns=names)
     if with_target:
         y = targets.y.reshape(len(ids), -1)
