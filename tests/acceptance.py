@@ -302,15 +302,20 @@ SHAPES: Dict[str, Shape] = {
 }
 
 
+def matched(answers: pd.DataFrame, submission: pd.DataFrame) -> tuple:
+    """(the answers' target values, the submission's rows in the answers' order, indexed by id), rows matched by id as
+    Kaggle's scorer matches them."""
+    key, target = answers.columns[0], answers.columns[1]
+    sub = submission.set_index(submission.columns[0])
+    sub.index = sub.index.astype(str)
+    return answers[target].to_numpy(), sub.loc[answers[key].astype(str)]
+
+
 def score(metric: str, answers: pd.DataFrame, submission: pd.DataFrame) -> float:
     """The metric of a submission on the held-back answers, rows matched by id as Kaggle's scorer matches them."""
     from sklearn import metrics as skm
 
-    key, target = answers.columns[0], answers.columns[1]
-    sub = submission.set_index(submission.columns[0])
-    sub.index = sub.index.astype(str)
-    sub = sub.loc[answers[key].astype(str)]
-    y = answers[target].to_numpy()
+    y, sub = matched(answers, submission)
     if metric == "logloss":  # one probability column per class
         classes = sorted(sub.columns)
         return float(skm.log_loss(y, sub[classes].to_numpy(float), labels=classes))

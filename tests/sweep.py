@@ -122,11 +122,7 @@ def baseline(train, test_x, target, kind):
 def metric_score(metric, answers, sub):
     """A submission's score on the held-back answers under the competition's metric."""
     from kagglekit.core.metrics import get_metric
-    key, target = answers.columns[0], answers.columns[1]
-    sub = sub.set_index(sub.columns[0])
-    sub.index = sub.index.astype(str)
-    sub = sub.loc[answers[key].astype(str)]
-    y = answers[target].to_numpy()
+    y, sub = acc.matched(answers, sub)
     m = get_metric(metric)
     if m.needs == "proba":
         if sub.shape[1] == 1:

@@ -90,8 +90,8 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     probable class does not maximise (F1, kappa, ...) the labels are chosen for it on out-of-fold rows
     (``core/decisions.py``): the CV is of those labels, cross-fitted, and the submission's are the rule's."""
     fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
-    shape = submission_shape(spec, metric, targets.classes, sample)
-    if folds.complete and decides_labels(metric, shape[0]):
+    shape = submission_shape(spec, metric, targets.classes, sample) if folds.complete else None  # a partial run submits nothing
+    if shape and decides_labels(metric, shape[0]):
         fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets, folds, log)
     oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
     scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)

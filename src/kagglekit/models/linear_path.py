@@ -29,13 +29,31 @@ def logistic_regression(alpha: float, l1_ratio: float, max_iter: int, random_sta
                               max_iter=max_iter, warm_start=warm_start, random_state=random_state)
 
 
+def walk_strengths(decades, held_out_loss, patience: int = 1) -> dict:
+    """Held-out loss by strength along ``decades`` (strengths a decade apart), strongest first, stopping once
+    ``patience`` steps in a row are worse than the best so far (a flat stretch, such as L1's all-zero start, is not
+    worse); then the best's two half-decade neighbours inside the path's range. ``held_out_loss(alpha)``: a float."""
+    losses = {}
+    worse = 0
+    for alpha in sorted(decades, reverse=True):
+        best_so_far = min(losses.values(), default=np.inf)
+        losses[alpha] = held_out_loss(alpha)
+        worse = worse + 1 if losses[alpha] > best_so_far + 1e-9 else 0
+        if worse >= patience:
+            break
+    best = min(losses, key=losses.get)
+    for alpha in (best * np.sqrt(10), best / np.sqrt(10)):
+        if min(decades) <= alpha <= max(decades):
+            losses[float(alpha)] = held_out_loss(float(alpha))
+    return losses
+
+
 class ChosenRidge(RidgeCV):
     """``RidgeCV`` (built with ``alphas=ALPHAS``: leave-one-out in closed form, about the price of one ridge fit) that
     reports its choice as ``chosen_params_``; on a table whose rows and columns both exceed ``GCV_SIDE``, where that
-    closed form is cubic, the strengths are scored by held-out squared error on inner folds instead (``path_``), a
-    decade apart from strong to weak until one is worse than the best, then the best's half-decade neighbours, each
-    an iterative fit (LSQR). scikit-learn's constructor, unchanged: its CV estimators read their parameters back by
-    the constructor's signature."""
+    closed form is cubic, the strengths are scored by held-out squared error on inner folds instead (``path_``,
+    ``walk_strengths``), each an iterative fit (LSQR). scikit-learn's constructor, unchanged: its CV estimators read
+    their parameters back by the constructor's signature."""
 
     def fit(self, X, y, sample_weight=None):
         if min(X.shape) <= GCV_SIDE:
@@ -46,27 +64,17 @@ class ChosenRidge(RidgeCV):
         weights = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, dtype=float)
         folds = 3 if X.shape[0] * X.shape[1] <= LARGE_CELLS else 1
         splits = inner_splits(y, 0.2, folds, 0, False)
-        losses = {}
 
-        def held_out_loss(alpha: float) -> None:
+        def held_out_loss(alpha: float) -> float:
             loss = 0.0
             for fit, hold in splits:
                 model = Ridge(alpha=alpha, solver="lsqr").fit(rows[fit], y[fit], sample_weight=weights[fit])
                 error = (model.predict(rows[hold]) - y[hold]).reshape(len(hold), -1) ** 2
                 loss += float(np.average(error.mean(axis=1), weights=weights[hold])) / len(splits)
-            losses[alpha] = loss
+            return loss
 
-        grid = sorted(np.asarray(self.alphas, dtype=float), reverse=True)
-        decades = grid[::2]
-        for alpha in decades:
-            best_so_far = min(losses.values(), default=np.inf)
-            held_out_loss(alpha)
-            if losses[alpha] > best_so_far:
-                break
-        best = min(losses, key=losses.get)
-        for alpha in grid:
-            if alpha not in losses and abs(np.log10(alpha / best)) < 0.75:
-                held_out_loss(alpha)
+        # ``alphas`` lie half a decade apart (ALPHAS): every second one is the decade path
+        losses = walk_strengths([float(a) for a in sorted(self.alphas, reverse=True)[::2]], held_out_loss)
         self.alpha_ = float(min(losses, key=losses.get))
         self.best_score_ = -losses[self.alpha_]
         self.path_ = {f"{a:.3g}": round(v, 6) for a, v in sorted(losses.items(), reverse=True)}
@@ -123,32 +131,20 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
         folds = self.folds if len(y) * X.shape[1] <= LARGE_CELLS else 1
         splits = inner_splits(codes, 0.2, folds, 0 if self.random_state is None else self.random_state, True)
         models = [self._model(1.0, warm=True) for _ in splits]
-        losses = {}
         kept = {}  # alpha -> the inner models' mean coefficients and intercepts (None: one lacked a class)
 
-        def held_out_loss(alpha: float) -> None:
+        def held_out_loss(alpha: float) -> float:
             loss = 0.0
             for model, (fit, hold) in zip(models, splits):
                 model.set_params(C=1.0 / alpha).fit(rows[fit], codes[fit])
                 proba = place_classes(model.predict_proba(rows[hold]), model.classes_, len(classes))
                 loss += log_loss(codes[hold], np.clip(proba, 1e-15, 1), labels=np.arange(len(classes))) / len(splits)
-            losses[alpha] = loss
             whole = all(len(m.classes_) == len(classes) for m in models)
             kept[alpha] = (np.mean([m.coef_ for m in models], axis=0), np.mean([m.intercept_ for m in models], axis=0)) \
                 if whole else None
+            return loss
 
-        coarse = sorted(self.alphas, reverse=True)  # strongest regularisation first
-        worse = 0  # steps in a row worse than the best so far; a flat stretch (L1's all-zero start) is not worse
-        for alpha in coarse:
-            best_so_far = min(losses.values(), default=np.inf)
-            held_out_loss(alpha)
-            worse = worse + 1 if losses[alpha] > best_so_far + 1e-9 else 0
-            if worse >= self.patience:
-                break
-        best = min(losses, key=losses.get)
-        for alpha in (best * np.sqrt(10), best / np.sqrt(10)):
-            if min(coarse) <= alpha <= max(coarse):
-                held_out_loss(float(alpha))
+        losses = walk_strengths(self.alphas, held_out_loss, self.patience)
         self.alpha_ = float(min(losses, key=losses.get))
         self.path_ = {f"{a:.3g}": round(float(v), 6) for a, v in sorted(losses.items(), reverse=True)}
         self.model_ = self._final(X, codes, kept[self.alpha_], len(classes))
