@@ -110,6 +110,53 @@ def test_roles_are_guessed_from_generated_columns_with_their_evidence():
     assert "a different single token in every row" in lines
 
 
+def test_sparse_whole_numbers_are_codes_only_when_the_targets_mean_follows_no_order_of_them():
+    """Days of curing (1, 3, 7, ... 365) whose target rises along them stay numbers, as does a column with too few
+    populated levels to tell (mostly 0); a subclass code whose target means jump about is declared categorical. The
+    same columns with no target to read are all codes, as the spread alone says."""
+    import pandas as pd
+
+    from kagglekit.tabular.roles import guess_roles, order_ratio
+
+    rng = np.random.default_rng(0)
+    n = 800
+    age = rng.choice([1, 3, 7, 14, 28, 56, 90, 180, 365], n)
+    subclass = rng.choice([20, 30, 40, 50, 60, 70, 80, 90, 120, 160, 190], n)
+    effect = dict(zip([20, 30, 40, 50, 60, 70, 80, 90, 120, 160, 190], [0, 30, 3, 27, 6, 24, 9, 21, 12, 18, 15]))
+    pool = np.where(rng.random(n) < 0.99, 0, rng.choice([400, 500, 600, 700], n))
+    y = pd.Series(10 * np.log(age) + np.vectorize(effect.get)(subclass) + rng.normal(0, 2, n))
+    train = pd.DataFrame({"age": age, "subclass": subclass, "pool": pool})
+    assert order_ratio(train["age"], y, False) < 0.5 and order_ratio(train["subclass"], y, False) > 1.75
+    guess = guess_roles(train, None, skip=[], target=y)
+    assert guess.columns == {"categorical": ["subclass"]}
+    lines = "\n".join(guess.evidence)
+    assert "numbers 'age'" in lines and ": amounts" in lines and "numbers 'pool'" in lines and "kept as numbers" in lines
+    # classes: the share of each class moving along the numbers is an order too
+    classes = pd.Series(np.where(age + rng.normal(0, 20, n) > 60, "late", "early"))
+    assert guess_roles(train[["age"]], None, skip=[], target=classes, classes=True).columns == {}
+    assert guess_roles(train, None, skip=[]).columns == {"categorical": ["age", "subclass", "pool"]}
+
+
+def test_a_code_column_of_numbers_enters_as_its_levels_and_its_number():
+    """``preprocess.code_numbers``: a numeric column declared categorical gives its one-hot levels and its number, so a
+    tree can split its order; off (the default), the levels alone."""
+    import pandas as pd
+
+    from kagglekit.core.competition import ColumnsSpec
+    from kagglekit.tabular.preprocess import build_preprocessor, infer_roles
+    from kagglekit.tabular.run_config import PreprocessConfig
+
+    frame = pd.DataFrame({"code": [20, 30, 60, 20, 190, 30], "size": [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]})
+    columns = ColumnsSpec(categorical=["code"])
+    for both, expected in ((True, {"num__code", "num__size", "cat__code_20", "cat__code_190"}),
+                           (False, {"num__size", "cat__code_20", "cat__code_190"})):
+        roles = infer_roles(frame, columns, [], 30, code_numbers=both)
+        pre = build_preprocessor(roles, columns, PreprocessConfig(code_numbers=both), "regression", 0)
+        pre.fit(frame)
+        names = set(pre.get_feature_names_out())
+        assert expected <= names and (("num__code" in names) == both)
+
+
 def test_a_high_cardinality_columns_encodings_reach_a_net_on_the_numbers_scale_and_the_mlp_learns_a_year():
     """Target encodings are in the target's units (a year: about 2,000); with `preprocess.scale` they are scaled as
     the numbers are, so the mlp learns from them, and sklearn's encoder is driven without deprecated arguments."""

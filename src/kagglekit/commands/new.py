@@ -180,7 +180,8 @@ def guess_competition(folder: Path, name: str) -> Dict:
     skip = ([spec["id"]] if spec["id"] and not dated_id else []) + targets + pixels + ([paths[0]] if paths else [])
     validation = guess_validation(train, test, skip, task)
     train_only = [c for c in extra if c not in targets]  # given in train.csv only (counts that add up to the target)
-    roles = guess_roles(train, test, skip + validation.dates + train_only)
+    roles = guess_roles(train, test, skip + validation.dates + train_only, train[targets[0]] if len(targets) == 1 else None,
+                        task != "regression")
     columns = {**({"date": validation.dates} if validation.dates else {}), **roles.columns}
     if train_only:
         columns["drop"] = train_only + columns.get("drop", [])

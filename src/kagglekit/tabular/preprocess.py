@@ -31,8 +31,10 @@ from .run_config import PreprocessConfig
 MISSING = "__missing__"
 
 
-def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_onehot_levels: int) -> Dict[str, List[str]]:
-    """Split feature columns into roles: numeric, categorical, high_cardinality, ordinal, text, multi, date."""
+def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_onehot_levels: int,
+                code_numbers: bool = False) -> Dict[str, List[str]]:
+    """Split feature columns into roles: numeric, categorical, high_cardinality, ordinal, text, multi, date.
+    ``code_numbers``: a column of numbers declared categorical is also numeric (its levels and its order both)."""
     declared = set(columns.categorical) | set(columns.ordinal) | set(columns.text) | set(columns.multi) | set(columns.date)
     skip = set(exclude) | set(columns.drop)
     roles: Dict[str, List[str]] = {
@@ -47,9 +49,13 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
     for col in df.columns:
         if col in skip or (col in declared and col not in columns.categorical):
             continue
-        if col not in columns.categorical and pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col]):
+        number = pd.api.types.is_numeric_dtype(df[col]) and not pd.api.types.is_bool_dtype(df[col])
+        if col not in columns.categorical and number:
             roles["numeric"].append(col)
-        elif df[col].nunique(dropna=True) > max_onehot_levels:
+            continue
+        if number and code_numbers:
+            roles["numeric"].append(col)
+        if df[col].nunique(dropna=True) > max_onehot_levels:
             roles["high_cardinality"].append(col)
         else:
             roles["categorical"].append(col)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Tuple
 
+import numpy as np
 import pandas as pd
 
 from ..core.dataset import AMOUNT_MARKS, looks_like_amounts
@@ -27,18 +28,54 @@ class RoleGuess:
     evidence: List[str] = field(default_factory=list)
 
 
-def _codes(values: pd.Series) -> Optional[str]:
-    """Evidence that whole numbers are codes (``MSSubClass``: 20, 30, ... 190), not amounts: a few distinct values
-    spread thinly over their range."""
-    if not pd.api.types.is_integer_dtype(values):
+ORDERED_RATIO = 1.75  # below it a column's level means follow its numbers: amounts (about 2 when they follow nothing)
+MIN_LEVEL_ROWS, MIN_LEVELS = 5, 5  # the levels the order test reads: those with this many rows, at least this many
+
+
+def order_ratio(values: pd.Series, target: pd.Series, classes: bool) -> Optional[float]:
+    """How smoothly the target's mean (classes: each class's share) moves along a column's numbers: the von Neumann
+    ratio of the level means taken in the numbers' order (mean squared step between neighbours over the levels'
+    variance): about 2 when the order says nothing (codes), near 0 when neighbours agree (amounts). None when fewer
+    than ``MIN_LEVELS`` levels have ``MIN_LEVEL_ROWS`` rows."""
+    frame = pd.DataFrame({"v": values.to_numpy(), "t": target.to_numpy()})
+    if not classes:  # a target written as amounts ("$1,200") is a number the run reads; here it says nothing
+        frame["t"] = pd.to_numeric(frame["t"], errors="coerce")
+    frame = frame.dropna()
+    counts = frame["v"].value_counts()
+    frame = frame[frame["v"].isin(counts[counts >= MIN_LEVEL_ROWS].index)]
+    if frame["v"].nunique() < MIN_LEVELS:
         return None
+    outcome = pd.get_dummies(frame["t"].astype(str)).astype(float) if classes else frame[["t"]]
+    means = outcome.groupby(frame["v"]).mean().sort_index().to_numpy()
+    spread = np.sum((means - means.mean(axis=0)) ** 2) / len(means)
+    if spread == 0:
+        return None
+    return float(np.sum(np.diff(means, axis=0) ** 2) / (len(means) - 1) / spread)
+
+
+def _codes(values: pd.Series, target: Optional[pd.Series] = None, classes: bool = False) -> Tuple[bool, Optional[str]]:
+    """(codes?, evidence) for a column of whole numbers: codes (``MSSubClass``: 20, 30, ... 190) are a few distinct
+    values spread thinly over their range whose target means follow no order of the numbers; amounts spread so (a
+    concrete's age in days: 1, 3, 7, 28, 90, 365) have target means that move smoothly along them (``order_ratio``)
+    and stay numbers, as do columns with too few populated levels to tell. Without a target, spread alone decides.
+    No evidence: neither question arises."""
+    if not pd.api.types.is_integer_dtype(values):
+        return False, None
     distinct = values.dropna().unique()
     if not 3 <= len(distinct) <= 50:
-        return None
+        return False, None
     span = float(distinct.max() - distinct.min() + 1)
     if len(distinct) / span >= 0.3:
-        return None
-    return f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}: codes, not amounts"
+        return False, None
+    spread = f"{len(distinct)} distinct whole numbers spread over {distinct.min()}..{distinct.max()}"
+    if target is None:
+        return True, f"{spread}: codes, not amounts"
+    ratio = order_ratio(values, target, classes)
+    if ratio is None:  # mostly one value (a pool's area: 0 in most rows): an amount is the likelier
+        return False, f"{spread}, too few of them in {MIN_LEVEL_ROWS} rows or more to read an order: kept as numbers"
+    if ratio < ORDERED_RATIO:
+        return False, f"{spread}, the target's mean moving smoothly along them (order ratio {ratio:.2f}): amounts"
+    return True, f"{spread}, the target's mean in no order of them (order ratio {ratio:.2f}): codes, not amounts"
 
 
 # Cells that stand for a missing number in files pandas does not read as missing by itself (UCI's "?", a dash).
@@ -76,19 +113,24 @@ def _example(values: pd.Series) -> str:
     return repr((marked if len(marked) else text).iloc[0])
 
 
-def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str]) -> RoleGuess:
+def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[str], target: Optional[pd.Series] = None,
+                classes: bool = False) -> RoleGuess:
     """Free-text, id-like text, numeric-code and high-cardinality columns among ``train``'s features (``skip``: id,
     targets, dates, pixels, image paths). High cardinality needs no key (it is read off the levels at every run):
-    only its evidence is written."""
+    only its evidence is written. ``target`` (one column; ``classes``: its values are classes) tells codes from
+    amounts among sparse whole numbers."""
     out = RoleGuess()
     for col in train.columns:
         values = train[col]
         if col in skip:
             continue
-        codes = _codes(values)
-        if codes:
+        code, why = _codes(values, target, classes)
+        if code:
             out.columns.setdefault("categorical", []).append(col)
-            out.evidence.append(f"categorical '{col}': {codes}")
+            out.evidence.append(f"categorical '{col}': {why}")
+            continue
+        if why:
+            out.evidence.append(f"numbers '{col}': {why}")
             continue
         if looks_like_amounts(values):
             out.columns.setdefault("amounts", []).append(col)

@@ -24,6 +24,7 @@ class PreprocessConfig:
     categorical: str = "onehot"  # onehot | ordinal
     high_cardinality: str = "target"  # target | ordinal | drop
     max_onehot_levels: int = 30
+    code_numbers: bool = False  # a column of numbers declared categorical also enters as its number (trees split its order)
     min_category_count: int = 1
     text: str = "auto"  # auto | sparse | svd: TF-IDF of words and characters kept sparse (auto: for models that fit on
     # sparse input, the linear ones), or reduced to text_components dense SVD components (every other model)
