@@ -82,6 +82,34 @@ def test_a_member_is_stopped_between_folds_when_its_pace_would_overrun_the_budge
         _budget_watch("xgboost", 5, deadline=now + 65, began=now - 20, slack=10)(0, [0.9])  # 15 s late: stopped
 
 
+def test_a_member_whose_fold_runs_past_the_budget_stops_inside_that_fold(workdir, monkeypatch):
+    """An mlp that would train for hours (priced as nearly free, so it starts) stops at the budget's end inside its
+    first fold, listed as skipped; the member before it is submitted, and a fold fitted with no deadline is untouched."""
+    import kagglekit.portfolio as portfolio
+
+    real = portfolio.get_task
+
+    class Endless:  # the kind's Task, its portfolio an mlp that never stops improving by its own rules
+        def __init__(self, task):
+            self.task = task
+
+        def portfolio(self, spec):
+            return [("ridge", {}, 0.6), ("mlp", {"model.params.max_epochs": 10**6, "model.params.patience": 10**6}, 1e-6)]
+
+        def __getattr__(self, name):
+            return getattr(self.task, name)
+
+    monkeypatch.setattr(portfolio, "get_task", lambda kind: Endless(real(kind)))
+    lines, began = [], time.perf_counter()
+    best = run_portfolio("house-prices", {"data": "sample"}, seconds=6, progress=False, log=lines.append)
+    assert time.perf_counter() - began < 60  # without the deadline: a million epochs
+    assert any(line.startswith("stop mlp inside a fold: the mlp was still fitting") for line in lines), lines
+    assert best.record["model"] == "ridge"
+    board = (runs_root() / "house-prices" / "auto-leaderboard.md").read_text()
+    assert "skipped (over the budget, or unable to run here): mlp" in board
+    assert not list((runs_root() / "house-prices" / "mlp").glob("*/fold_*.json"))
+
+
 def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
     from types import SimpleNamespace
 

@@ -12,6 +12,7 @@ from typing import List
 
 import numpy as np
 
+from ..core.deadline import check as check_deadline
 from ..core.metrics import check_regression_loss
 from ..core.progress import bar_hidden
 from ..core.speed import thread_count, torch_device
@@ -83,6 +84,7 @@ class TorchMLP:
         best, best_state, stale = float("inf"), None, 0
         bar = tqdm(range(p.max_epochs), desc="epochs", leave=False, disable=bar_hidden(p.progress))
         for epoch in bar:
+            check_deadline("the mlp")  # a portfolio member past its budget stops here, not after hundreds of epochs
             net.train()
             perm = torch.randperm(len(fit), device=dev)
             for i in range(0, len(fit), p.batch_size):
