@@ -44,6 +44,37 @@ def test_a_fitted_rule_beats_the_most_probable_class_on_rows_it_never_saw(metric
     assert m.fn(y_new, rule.decide(p_new)) > m.fn(y_new, p_new) + 0.02
 
 
+def test_the_label_metrics_score_as_scikit_learn_does_with_classes_missing_on_either_side():
+    """The label rules score thousands of trial labellings, so F1, macro F1, balanced accuracy and quadratic kappa are
+    counted from one confusion matrix; each equals scikit-learn's, also where a class is never predicted, only
+    predicted, or absent from both sides."""
+    import warnings
+
+    import sklearn.metrics as skm
+
+    rng = np.random.default_rng(0)
+    cases = [(rng.integers(0, 5, 300), rng.integers(0, 5, 300)),
+             (rng.integers(0, 4, 200), rng.choice([0, 1, 4], 200)),  # 2 and 3 never predicted, 4 only predicted
+             (rng.choice([0, 2, 3], 150), rng.choice([0, 3], 150)),  # 1 on neither side: kappa weighs label positions
+             (rng.integers(0, 2, 100), rng.integers(0, 2, 100)), (np.zeros(50, int), np.zeros(50, int)),
+             (rng.integers(0, 2, 80), np.zeros(80, int))]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for y, lab in cases:
+            n = max(y.max(), lab.max()) + 1
+            proba = np.eye(n)[lab]
+            assert get_metric("macro_f1").fn(y, proba) == pytest.approx(skm.f1_score(y, lab, average="macro"))
+            assert get_metric("balanced_accuracy").fn(y, proba) == pytest.approx(skm.balanced_accuracy_score(y, lab))
+            kappa = skm.cohen_kappa_score(y, lab, weights="quadratic")
+            assert get_metric("qwk").fn(y, proba) == pytest.approx(kappa, nan_ok=True)
+            f1 = skm.f1_score(y, lab, average="binary" if n == 2 else "macro") if n > 1 else 0.0
+            assert get_metric("f1").fn(y, proba if n > 1 else np.c_[proba, 0 * proba]) == pytest.approx(f1)
+        columns = rng.integers(0, 2, (120, 3))
+        scores = rng.random((120, 3))
+        assert get_metric("f1").fn(columns, scores) == pytest.approx(
+            np.mean([skm.f1_score(columns[:, t], scores[:, t] > 0.5) for t in range(3)]))
+
+
 def test_each_multilabel_column_gets_its_own_threshold():
     rng = np.random.default_rng(2)
     score = rng.normal(size=(4000, 2))
