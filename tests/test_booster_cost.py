@@ -37,6 +37,35 @@ def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
     assert booster.probe_seconds_ > 0 and booster.final_seconds_ > 0
 
 
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
+def test_a_booster_past_its_deadline_stops_after_its_probes_without_the_final_fit(model, monkeypatch):
+    """Inside a portfolio member's deadline (core/deadline.py) a booster that has used it up on its probes stops
+    before the final fit; with the deadline ahead, or none, it fits as always."""
+    import time
+
+    import kagglekit.models.boosting as boosting
+    from kagglekit.core.deadline import PastDeadline, stop_at
+
+    import pandas as pd
+
+    X, y = _classes(300, 2)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    probed = []
+    race = boosting.EarlyStopped._race
+
+    def timed_race(self, *args):
+        probed.append(model)
+        return race(self, *args)
+
+    monkeypatch.setattr(boosting.EarlyStopped, "_race", timed_race)
+    with stop_at(time.perf_counter() - 1), pytest.raises(PastDeadline, match="still fitting when the budget ran out"):
+        build_model(model, {}, "binary", 0, SPEED).fit(X, y)
+    assert probed == [model]  # it probed, then stopped
+    with stop_at(time.perf_counter() + 600):
+        fitted = build_model(model, {}, "binary", 0, SPEED).fit(X, y)
+    assert fitted.final_seconds_ > 0
+
+
 def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
     """scikit-learn GBRT above 4 classes grows at most max_class_trees trees a fit, and is handed its fitted linear
     start (never fitting it again on the same rows), yet learns."""

@@ -37,6 +37,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
+from ..core.deadline import check as check_deadline
 from ..core.errors import UserError
 from ..core.folds import inner_splits
 from ..core.metrics import check_regression_loss, get_metric
@@ -317,6 +318,7 @@ class EarlyStopped:
                 self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
                     np.vstack([pr for _, pr in probes]), y[held])
         self.probe_seconds_ = round(time.perf_counter() - began, 3)
+        check_deadline(type(self).__name__.replace("EarlyStopped", ""))  # a portfolio member past its budget: no final fit
         began = time.perf_counter()
         self.start_ = start
         self.linear_, margin = None, None
