@@ -68,7 +68,7 @@ def test_fold_predictions_do_not_depend_on_validation_rows(workdir, start):
     def fold0_test_pred(train, targets):
         problem = TableProblem(train.drop(columns=["SalePrice"]), data.test, targets, run.preprocess, spec.columns, ["Id"],
                                fit_mask(train, run.fit_filter), run.target_transform, run.drop_residual_sd, run.clip_predictions,
-                               GroupRangeConfig("Neighborhood", margin=0.0, min_rows=10))  # ranges from fitting rows only
+                               group_range=GroupRangeConfig("Neighborhood", margin=0.0, min_rows=10))  # ranges from fitting rows only
         return TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed)(0, train_idx, valid_idx).test_pred
 
     before = fold0_test_pred(data.train, targets)

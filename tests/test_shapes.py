@@ -617,12 +617,45 @@ def test_a_log_metric_fits_the_logs_and_clips_to_the_training_range_by_default(h
     assert logs.record["cv_mean"] < 0.5 * raw.record["cv_mean"]
     assert logs.record["cv_mean"] < 0.35  # the noise is 0.2 in log space
     assert (np.load(raw.run_dir / "oof.npy") <= 0).any() and (np.load(logs.run_dir / "oof.npy") > 0).all()
-    # Predictions stay in the fold's training range by default (clip_predictions): the outlier row is not priced at
-    # exp(1.2 x 40) x 1000, which the sane-range check would refuse, losing the member.
+    # Predictions stay near the fold's training range by default (clip_predictions, widened by clip_margin's 5% of it
+    # at each end, in the log space fitted): the outlier row is not priced at exp(1.2 x 40) x 1000, which the
+    # sane-range check would refuse, losing the member.
     prices = pd.read_csv(logs.submission)["price"]
-    assert prices.gt(0).all() and prices.max() <= train_rows["price"].max() + 1e-6
+    logs_seen = np.log(train_rows["price"].dropna())
+    assert prices.gt(0).all() and np.log(prices.max()) <= logs_seen.max() + 0.05 * np.ptp(logs_seen) + 1e-6
     unclipped = train("prices", "ridge", [f"data_dir={folder}", "clip_predictions=false"], submit_file=False, **QUIET)
     assert np.load(unclipped.run_dir / "test.npy").max() > 10 * train_rows["price"].max()
+
+
+def test_a_linear_target_is_predicted_a_little_past_the_training_range_but_not_far(home, workdir):
+    """A target that is a sum of its columns (an index of sub-scores), whose test rows reach a little past the training
+    range: clip_predictions widened by clip_margin lets the linear member follow them there (held exactly at the
+    training edge, those rows cost most of the error), while a row far out is still held near the edge."""
+    rng = np.random.default_rng(11)
+    x = rng.uniform(0, 10, size=(500, 3))
+    frame = pd.DataFrame(x, columns=["a", "b", "c"])
+    frame["score"] = x.mean(axis=1)
+    frame.insert(0, "id", np.arange(500))
+    order = frame["score"].sort_values().index
+    test_ids = list(order[:3]) + list(order[-3:]) + list(rng.choice(order[3:-3], 94, replace=False))
+    test_rows = frame.loc[test_ids].drop(columns=["score"]).copy()
+    train_rows = frame.drop(index=test_ids)
+    far = test_rows.index[-1]
+    test_rows.loc[far, ["a", "b", "c"]] = 100.0  # a score of 100: ten times past the range
+    folder = _write(workdir / "files", train_rows, test_rows, pd.DataFrame({"id": test_rows["id"], "score": 0.0}))
+    assert main(["new", "comp=index", f"data_dir={folder}"]) == 0
+    low, high = train_rows["score"].min(), train_rows["score"].max()
+    predicted = {}
+    for margin in (0.0, 0.05):
+        run = train("index", "ridge", [f"data_dir={folder}", "target_transform=null", f"clip_margin={margin}"], **QUIET)
+        predicted[margin] = pd.read_csv(run.submission).set_index("id")["score"]
+    edges = test_rows["id"].iloc[:6]
+    truth = frame.loc[edges.index, "score"].to_numpy()
+    held, followed = (np.abs(predicted[m].loc[edges].to_numpy() - truth) for m in (0.0, 0.05))
+    assert predicted[0.0].between(low - 1e-9, high + 1e-9).all()  # each fold's range lies inside the whole one
+    assert followed.max() < 0.5 * held.max()
+    width = high - low
+    assert high < predicted[0.05].loc[test_rows.loc[far, "id"]] <= high + 0.05 * width + 1e-6
 
 
 def test_a_whole_number_column_with_gaps_in_test_is_not_taken_for_unseen_groups():

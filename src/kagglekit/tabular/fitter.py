@@ -25,7 +25,7 @@ from ..models import build_averaged, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
 from .run_config import GroupRangeConfig, PreprocessConfig
 from .preprocess import CategoryFrame, RawFrame, build_preprocessor, infer_roles
-from .ranges import GroupRange, group_keys
+from .ranges import GroupRange, group_keys, widened_range
 from .reports import fold_importance
 
 TRANSFORMS = {
@@ -49,6 +49,7 @@ class TableProblem:
     target_transform: Optional[str] = None
     drop_residual_sd: Optional[float] = None
     clip_predictions: bool = False
+    clip_margin: float = 0.0  # the clip's range widened by this share of it at each end
     group_range: Optional[GroupRangeConfig] = None  # regression: per-group clipping, when its column is set
     calibration: Optional[str] = None  # temperature | platt | isotonic: classification probabilities, fitted in-fold
     calibration_fraction: float = 0.2
@@ -104,7 +105,8 @@ class TableFoldFitter:
             info["group_clipped"] = [int((clipped_valid != valid).sum()), int((clipped_test != test).sum())]
             valid, test = clipped_valid, clipped_test
         if self.problem.clip_predictions:
-            valid, test = np.clip(valid, y_fit.min(), y_fit.max()), np.clip(test, y_fit.min(), y_fit.max())
+            low, high = widened_range(y_fit, self.problem.clip_margin)
+            valid, test = np.clip(valid, low, high), np.clip(test, low, high)
         return valid, test
 
     def _fit_one(self, rows, y, task, k, sub):

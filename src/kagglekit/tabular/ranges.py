@@ -1,4 +1,4 @@
-"""Per-group target ranges: regression predictions kept within what a group's training rows have shown.
+"""Target ranges: regression predictions kept within what the fold's (or a group's) training rows have shown.
 
 A price model extrapolates on size and quality; an appraiser knows that a house is rarely worth far more than
 the dearest sale in its neighbourhood. ``GroupRange`` learns, on a fold's fitting rows only, each group's
@@ -14,6 +14,12 @@ import numpy as np
 import pandas as pd
 
 from .preprocess import category_strings
+
+
+def widened_range(y: np.ndarray, margin: float) -> Tuple[float, float]:
+    """[min, max] of ``y`` widened by ``margin`` times its width at each end: the whole fold's clip range."""
+    low, high = float(np.min(y)), float(np.max(y))
+    return low - margin * (high - low), high + margin * (high - low)
 
 
 def group_keys(values: pd.Series) -> np.ndarray:

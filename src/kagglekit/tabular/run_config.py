@@ -53,6 +53,7 @@ class TabularRunConfig(RunConfig):
     drop_residual_sd: Optional[float] = None  # refit without training rows whose first-fit residual exceeds this many sd
     clip_predictions: bool = True  # regression: clip predictions to the fold's training target range (a linear fit
     # in log space extrapolates outliers to wild prices; trees stay inside it anyway)
+    clip_margin: float = 0.05  # ... widened by this share of that range at each end (a test row a little past it is real)
     group_range: GroupRangeConfig = field(default_factory=GroupRangeConfig)  # regression: and to their group's range
     calibration: Optional[str] = None  # classification: temperature | platt | isotonic, fitted on an inner split of each fold
     calibration_fraction: float = 0.2  # share of a fold's training rows the calibration map is fitted on

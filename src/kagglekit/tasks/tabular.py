@@ -83,6 +83,8 @@ class TabularTask(Task):
         if run.group_range.margin < 0 or run.group_range.min_rows < 1:
             raise UserError(f"group_range: margin={run.group_range.margin}, min_rows={run.group_range.min_rows}; "
                             "use a margin >= 0 and min_rows >= 1.")
+        if run.clip_margin < 0:
+            raise UserError(f"clip_margin={run.clip_margin}: use a share of the training range >= 0 (0: the range itself).")
         if run.target_transform not in (None, "auto") and spec.task != "regression":
             raise UserError(f"target_transform={run.target_transform} is for regression; {spec.name} is {spec.task}.")
 
@@ -133,7 +135,7 @@ class TabularTask(Task):
             preprocess=run.preprocess, columns=spec.columns, keep=keep,
             drop=[spec.id] if spec.id and spec.id not in spec.columns.date else [],  # a date id is a feature too
             target_transform=transform, drop_residual_sd=run.drop_residual_sd,
-            clip_predictions=run.clip_predictions, group_range=run.group_range, calibration=run.calibration,
+            clip_predictions=run.clip_predictions, clip_margin=run.clip_margin, group_range=run.group_range, calibration=run.calibration,
             calibration_fraction=run.calibration_fraction)
         params = fitted_loss(spec, run.model.name, dict(run.model.params))
         if not progress and hasattr(model_params(run.model.name, params), "progress"):
