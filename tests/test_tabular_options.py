@@ -185,16 +185,21 @@ def test_a_high_cardinality_columns_encodings_reach_a_net_on_the_numbers_scale_a
     assert rmse < 0.5 * year.std(), rmse  # the constant's error is the sd (about 29 years)
 
 
-def test_a_small_mlp_steps_on_one_thread_and_a_wide_one_on_the_threads_it_is_given():
-    """At batch 64 a net of a few tens of thousands of weights steps faster on one thread than on two (its matrices are
-    too small to split); a wide one (embeddings' 1,280 columns) keeps the threads the run grants. Both still learn."""
+def test_the_mlp_on_a_cpu_fits_on_one_thread_and_gives_back_the_threads_it_found():
+    """On a CPU the mlp trains on one thread (at batch 64 its matrices are too small to split) and says so to the fold
+    runner, which fits its folds side by side; torch's thread count is put back afterwards. It still learns."""
     import torch
 
+    from kagglekit.models import get_entry
+
     rng = np.random.default_rng(0)
-    for columns, threads in ((10, 1), (1300, 2)):
-        signal = rng.normal(size=(300, 1))
-        X = signal + 0.5 * rng.normal(size=(300, columns))  # every column a noisy copy of the signal
-        y = signal[:, 0] + 0.1 * rng.normal(size=300)
-        model = build_model("mlp", {"max_epochs": 30, "progress": False}, "regression", 0, SpeedConfig(threads=2)).fit(X[:200], y[:200])
-        assert model.threads_ == threads and torch.get_num_threads() == threads
-        assert np.corrcoef(model.predict(X[200:]), y[200:])[0, 1] > 0.5
+    signal = rng.normal(size=(300, 1))
+    X = signal + 0.5 * rng.normal(size=(300, 12))  # every column a noisy copy of the signal
+    y = signal[:, 0] + 0.1 * rng.normal(size=300)
+    torch.set_num_threads(2)
+    model = build_model("mlp", {"max_epochs": 30, "progress": False}, "regression", 0, SpeedConfig(threads=2, device="cpu"))
+    model.fit(X[:200], y[:200])
+    assert model.threads_ == 1 and torch.get_num_threads() == 2
+    assert np.corrcoef(model.predict(X[200:]), y[200:])[0, 1] > 0.5
+    entry = get_entry("mlp")
+    assert entry.fits_on_one_thread(SpeedConfig(device="cpu")) and not entry.fits_on_one_thread(SpeedConfig(device="cuda"))

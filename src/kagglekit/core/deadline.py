@@ -26,6 +26,12 @@ def stop_at(at: Optional[float]) -> Iterator[None]:
         _DEADLINE.reset(token)
 
 
+def current() -> Optional[float]:
+    """The deadline set here, or None: a ``time.perf_counter`` reading, the machine's monotonic clock, which a fold
+    handed to a thread or a worker process of the same machine passes on to ``stop_at`` there."""
+    return _DEADLINE.get()
+
+
 def check(what: str) -> None:
     """Raise ``PastDeadline`` naming ``what`` when a deadline is set and passed; cheap enough for every epoch."""
     at = _DEADLINE.get()

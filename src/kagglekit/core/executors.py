@@ -19,11 +19,13 @@ import mmap
 import os
 import sys
 import time
+from contextlib import nullcontext
 from pathlib import Path
-from typing import Callable, Iterator, List, Tuple
+from typing import Callable, Iterator, List, Optional, Tuple
 
 import numpy as np
 
+from .deadline import current as current_deadline, stop_at
 from .errors import UserError
 from .speed import gpu_count, grant_threads, physical_cores
 
@@ -32,13 +34,15 @@ def _split(folds: np.ndarray, k: int):
     return np.flatnonzero(folds != k), np.flatnonzero(folds == k)
 
 
-def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int):
-    """Fit one fold (in whatever process runs it) with at most ``threads`` threads; (output, seconds)."""
+def _timed_fold(fit_fold: Callable, k: int, folds: np.ndarray, threads: int, deadline: Optional[float] = None):
+    """Fit one fold (in whatever process or thread runs it) with at most ``threads`` threads, stopping at the caller's
+    ``deadline`` (core/deadline.py: a thread or process does not inherit it); (output, seconds)."""
     if threads:
         grant_threads(threads)
     train_idx, valid_idx = _split(folds, k)
     start = time.perf_counter()
-    out = fit_fold(k, train_idx, valid_idx)
+    with stop_at(deadline) if deadline is not None else nullcontext():  # None: whatever this thread has set
+        out = fit_fold(k, train_idx, valid_idx)
     return out, time.perf_counter() - start
 
 
@@ -91,18 +95,19 @@ def folds_saved(queued: int, workers: int) -> int:
 def _here_then_beside(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed):
     """A one-thread model's folds: one at a time on a thread of this process; once the fold here has run long enough
     that workers on the other cores would save more than two workers' start (its seconds so far times
-    ``folds_saved``), they start, and each fold left goes to whichever is free, here or a worker. Folds of a few
-    seconds never start a worker; long ones no longer wait for the first to end."""
+    ``folds_saved``; a start is ``WORKER_START_SECONDS`` plus the fitter's ``worker_imports``), they start, and each
+    fold left goes to whichever is free, here or a worker. Folds of a few seconds never start a worker; long ones no
+    longer wait for the first to end."""
     from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
     from concurrent.futures.process import BrokenProcessPool
 
-    queue, running, pool, payload = list(pending), {}, None, b""
+    queue, running, pool, payload, deadline = list(pending), {}, None, b"", current_deadline()
     here = ThreadPoolExecutor(1, thread_name_prefix="fold")
 
     def submit(where):
         k = queue.pop(0)
-        future = where.submit(_timed_fold, fit_fold, k, folds, 0) if where is here else \
-            where.submit(_fold_in_worker, payload, k, folds)
+        future = where.submit(_timed_fold, fit_fold, k, folds, 0, deadline) if where is here else \
+            where.submit(_fold_in_worker, payload, k, folds, deadline)
         running[future] = (k, where, time.perf_counter())
 
     try:
@@ -111,7 +116,8 @@ def _here_then_beside(pending: List[int], fit_fold: Callable, folds: np.ndarray,
             timeout, workers = None, min(physical_cores() - 1, len(queue))
             if pool is None and workers:
                 began = next(t for _, where, t in running.values() if where is here)
-                timeout = max(0.0, began + 2 * WORKER_START_SECONDS / folds_saved(len(queue), workers) - time.perf_counter())
+                start = WORKER_START_SECONDS + getattr(fit_fold, "worker_imports", 0.0)
+                timeout = max(0.0, began + 2 * start / folds_saved(len(queue), workers) - time.perf_counter())
             done, _ = wait(list(running), timeout=timeout, return_when=FIRST_COMPLETED)
             if not done:  # the fold here has run long enough: workers would pay their start
                 payload = dumps_sharing_memmaps(fit_fold)
@@ -164,10 +170,10 @@ def _claim_slot(slots, gpus: int, threads: int) -> None:
     grant_threads(threads)
 
 
-def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray):
+def _fold_in_worker(payload: bytes, k: int, folds: np.ndarray, deadline: Optional[float] = None):
     import pickle
 
-    return _timed_fold(pickle.loads(payload), k, folds, 0)
+    return _timed_fold(pickle.loads(payload), k, folds, 0, deadline)
 
 
 def _worker_pool(n: int, share: int, speed):
@@ -193,7 +199,8 @@ def process_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, spe
     n = min(workers, len(pending))
     payload = dumps_sharing_memmaps(fit_fold)
     with _worker_pool(n, n, speed) as pool:
-        waiting = {pool.submit(_fold_in_worker, payload, k, folds): k for k in pending}
+        deadline = current_deadline()
+        waiting = {pool.submit(_fold_in_worker, payload, k, folds, deadline): k for k in pending}
         try:
             while waiting:
                 done, _ = wait(list(waiting), return_when=FIRST_COMPLETED)

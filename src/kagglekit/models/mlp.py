@@ -7,6 +7,7 @@ inner holdout carved from the fold's *training* rows, so the fold's validation r
 
 from __future__ import annotations
 
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import List
 
@@ -15,7 +16,7 @@ import numpy as np
 from ..core.deadline import check as check_deadline
 from ..core.metrics import check_regression_loss
 from ..core.progress import bar_hidden
-from ..core.speed import thread_count, torch_device
+from ..core.speed import gpu_count, thread_count, torch_device
 from .registry import register_model
 
 
@@ -33,10 +34,14 @@ class MLPParams:
     regression_loss: str = "auto"  # squared | absolute | auto: absolute where the metric scores absolute errors (mae)
 
 
-# A net with fewer weights than this steps faster on one CPU thread than on two: at batch 64 its matrices are too
-# small to split, and the hand-offs cost more than they save (2 cores, ms a step one / two threads: 40 inputs and
-# [256, 64] hidden, 1.07 / 1.44; 300 inputs 1.42 / 1.84; 1,280 inputs 2.59 / 2.12, fused AdamW; README, Models).
-ONE_THREAD_WEIGHTS = 200_000
+def _on_cpu(speed) -> bool:
+    """Whether the mlp fits on a CPU, where it takes one thread and its folds run side by side (``one_thread``). At batch
+    64 a net of [256, 64] hidden units has matrices too small to split: a step took 1.07 ms on one thread and 1.44 ms on
+    two (40 inputs, 2 cores, fused AdamW; 300 inputs 1.42 / 1.84 ms). A wide one (1,280 inputs) steps faster on two
+    (2.12 against 2.59 ms), but two folds at once on a thread each still finish sooner (README, Models)."""
+    if speed.device == "cuda":
+        return False
+    return speed.device == "cpu" or gpu_count() == 0
 
 
 def _adamw(params, lr: float, weight_decay: float):
@@ -47,6 +52,20 @@ def _adamw(params, lr: float, weight_decay: float):
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay, fused=True)
     except (RuntimeError, TypeError, ValueError):  # an older torch, or a device without the fused kernel
         return torch.optim.AdamW(params, lr=lr, weight_decay=weight_decay)
+
+
+@contextmanager
+def _torch_threads(n: int):
+    """torch's intra-op threads set to ``n`` inside the block and put back after (other torch models of the run set
+    their own, but embeddings computed later in the same process would inherit one thread)."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 class TorchMLP:
@@ -68,7 +87,6 @@ class TorchMLP:
 
     def fit(self, X, y):
         import torch
-        from tqdm.auto import tqdm
 
         p = self.params
         torch.manual_seed(self.seed)
@@ -95,17 +113,26 @@ class TorchMLP:
         X_fit, y_fit = Xt[fit].to(dev), target[fit].to(dev)
         X_hold, y_hold = Xt[hold].to(dev), target[hold].to(dev)
         net = self._net(X.shape[1], n_out).to(dev)
-        weights = sum(w.numel() for w in net.parameters())
-        self.threads_ = 1 if weights < ONE_THREAD_WEIGHTS else thread_count(self.speed.threads)
-        torch.set_num_threads(self.threads_)
+        self.threads_ = 1 if dev.type == "cpu" else thread_count(self.speed.threads)  # on a CPU: _on_cpu
+        with _torch_threads(self.threads_):
+            self._train(net, loss_fn, X_fit, y_fit, X_hold, y_hold, dev)
+        return self
+
+    def _train(self, net, loss_fn, X_fit, y_fit, X_hold, y_hold, dev):
+        """AdamW epochs over the fitting rows until the holdout loss has not improved for ``patience`` epochs; the net
+        keeps its best epoch's weights."""
+        import torch
+        from tqdm.auto import tqdm
+
+        p, n = self.params, len(X_fit)
         opt = _adamw(net.parameters(), p.lr, p.weight_decay)
         best, best_state, stale = float("inf"), None, 0
         bar = tqdm(range(p.max_epochs), desc="epochs", leave=False, disable=bar_hidden(p.progress))
         for epoch in bar:
             check_deadline("the mlp")  # a portfolio member past its budget stops here, not after hundreds of epochs
             net.train()
-            perm = torch.randperm(len(fit), device=dev)
-            for i in range(0, len(fit), p.batch_size):
+            perm = torch.randperm(n, device=dev)
+            for i in range(0, n, p.batch_size):
                 idx = perm[i : i + p.batch_size]
                 opt.zero_grad(set_to_none=True)
                 loss_fn(net(X_fit[idx]), y_fit[idx]).backward()
@@ -123,7 +150,6 @@ class TorchMLP:
                 break
         net.load_state_dict(best_state)
         self.net_, self.device_, self.best_epoch_ = net.eval(), dev, epoch + 1 - stale
-        return self
 
     def _forward(self, X):
         import torch
@@ -145,6 +171,7 @@ def _check_mlp(p: MLPParams):
 
 
 @register_model("mlp", MLPParams, "torch MLP with weight decay and early stopping on an inner holdout; one network for all "
-                "the labels of a multilabel target", check=_check_mlp, multilabel=True)
+                "the labels of a multilabel target", check=_check_mlp, multilabel=True, one_thread=_on_cpu,
+                worker_imports=2.5)
 def build_mlp(p: MLPParams, task: str, seed: int, speed):
     return TorchMLP(p, task, seed, speed)

@@ -10,7 +10,7 @@ Builders import their heavy libraries only when called, so listing models and ch
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
-from typing import Any, Callable, Dict, List, Optional
+from typing import Any, Callable, Dict, List, Optional, Union
 
 from omegaconf import OmegaConf
 from omegaconf.errors import OmegaConfBaseException
@@ -31,25 +31,35 @@ class ModelEntry:
     sparse: bool = False  # fits on a sparse matrix as well as it does on a dense one (free text stays sparse TF-IDF)
     defaults: Dict[str, Any] = field(default_factory=dict)  # a variant's own defaults over the params dataclass's
     seeded: bool = True  # another seed makes another model (False: the same fit, so averaging seeds buys nothing)
-    one_thread: bool = False  # fits on one thread whatever it is given: its folds may run side by side (speed.parallel)
+    # Fits on one thread whatever it is given: its folds may run side by side (speed.parallel); or a function of the
+    # run's speed settings saying so (the mlp: on a CPU).
+    one_thread: Union[bool, Callable[[Any], bool]] = False
+    worker_imports: float = 0.0  # seconds a fresh worker process pays to import this model's library (torch: about 2.3)
     # Fits every label of a multilabel target at once: built for task "multilabel", fit(X, Y) takes one 0/1 column per
     # label and predict_proba gives one probability per label (False: the fitter fits it once per label, as binary).
     multilabel: bool = False
+
+
+    def fits_on_one_thread(self, speed) -> bool:
+        """Whether this model fits on one thread under the run's ``speed`` settings."""
+        return bool(self.one_thread(speed) if callable(self.one_thread) else self.one_thread)
 
 
 REGISTRY: Dict[str, ModelEntry] = {}
 
 
 def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False,
-                   seeded: bool = True, one_thread: bool = False, multilabel: bool = False):
+                   seeded: bool = True, one_thread: Union[bool, Callable[[Any], bool]] = False, multilabel: bool = False,
+                   worker_imports: float = 0.0):
     """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input;
     ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given; ``multilabel``:
-    it fits all the labels of a multilabel target at once)."""
+    it fits all the labels of a multilabel target at once; ``worker_imports``: seconds a fresh worker process pays to
+    import its library, which a one-thread model's side-by-side folds must save to be worth starting)."""
     assert eats in EATS, eats
 
     def wrap(build):
         REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded, one_thread=one_thread,
-                                    multilabel=multilabel)
+                                    multilabel=multilabel, worker_imports=worker_imports)
         return build
 
     return wrap

@@ -89,7 +89,8 @@ class TableFoldFitter:
         self.keep = problem.keep if problem.keep is not None else np.ones(len(problem.features), dtype=bool)
         entry = get_entry(model_name)
         self.eats = entry.eats
-        self.one_thread = entry.one_thread  # its folds may run side by side (core/executors.py)
+        self.one_thread = entry.fits_on_one_thread(speed)  # its folds may run side by side (core/executors.py)
+        self.worker_imports = entry.worker_imports  # what a worker for them pays beyond kagglekit's own imports
         self.takes_labels = entry.multilabel  # a multilabel target whole, not label by label
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
         if self.by_group is not None:
