@@ -39,9 +39,7 @@ def _on_cpu(speed) -> bool:
     64 a net of [256, 64] hidden units has matrices too small to split: a step took 1.07 ms on one thread and 1.44 ms on
     two (40 inputs, 2 cores, fused AdamW; 300 inputs 1.42 / 1.84 ms). A wide one (1,280 inputs) steps faster on two
     (2.12 against 2.59 ms), but two folds at once on a thread each still finish sooner (README, Models)."""
-    if speed.device == "cuda":
-        return False
-    return speed.device == "cpu" or gpu_count() == 0
+    return speed.device == "cpu" or (speed.device == "auto" and gpu_count() == 0)
 
 
 def _adamw(params, lr: float, weight_decay: float):

@@ -34,11 +34,10 @@ class ModelEntry:
     # Fits on one thread whatever it is given: its folds may run side by side (speed.parallel); or a function of the
     # run's speed settings saying so (the mlp: on a CPU).
     one_thread: Union[bool, Callable[[Any], bool]] = False
-    worker_imports: float = 0.0  # seconds a fresh worker process pays to import this model's library (torch: about 2.3)
+    worker_imports: float = 0.0  # seconds a fresh worker process pays to import this model's library (torch: 2.3 s measured)
     # Fits every label of a multilabel target at once: built for task "multilabel", fit(X, Y) takes one 0/1 column per
     # label and predict_proba gives one probability per label (False: the fitter fits it once per label, as binary).
     multilabel: bool = False
-
 
     def fits_on_one_thread(self, speed) -> bool:
         """Whether this model fits on one thread under the run's ``speed`` settings."""
