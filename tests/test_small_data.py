@@ -161,6 +161,29 @@ def test_forest_candidates_are_compared_small_and_only_the_winner_is_grown_to_th
     assert np.array_equal(regressor.predict(X[300:]), alone.fit(X[:300], target[:300]).predict(X[300:]))
 
 
+def test_a_regression_forest_chooses_larger_leaves_on_held_rows_for_a_noisy_target_and_one_row_for_an_exact_one():
+    """Regression forests compare leaf sizes 5, 3 and 1 on a held share of the fold's training rows (no bootstrap,
+    which would cost extremely randomised trees accuracy where one row a leaf is right): leaves of one row chase the
+    noise of a noisy target, and average away the detail of an exact one."""
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(7)
+    X = rng.normal(size=(900, 5))
+    noisy, exact = X[:, 0] + rng.normal(scale=2.0, size=900), X[:, 0] + X[:, 1] ** 2
+    speed = SpeedConfig(threads=1)
+    errors = {}
+    for name, target in (("noisy", noisy), ("exact", exact)):
+        chosen = build_model("extra_trees", {"n_estimators": 100}, "regression", 0, speed).fit(X[:600], target[:600])
+        one_row = build_model("extra_trees", {"n_estimators": 100, "min_samples_leaf": 1}, "regression", 0, speed)
+        errors[name] = [float(np.mean((m.predict(X[600:]) - target[600:]) ** 2))
+                        for m in (chosen, one_row.fit(X[:600], target[:600]))]
+        assert not getattr(chosen.forest_, "bootstrap", False)
+        leaf = chosen.chosen_params_["min_samples_leaf"]
+        assert (leaf > 1) if name == "noisy" else (leaf == 1)
+    assert errors["noisy"][0] < errors["noisy"][1]  # the larger leaves predict the noisy target's unseen rows better
+
+
 def _dense_linear(n: int, seed: int, regression: bool = False):
     """Rows whose target is a sum of ten small slopes: what a linear model finds at once and trees must piece together."""
     rng = np.random.default_rng(seed)
