@@ -2,10 +2,12 @@
 processes (one GPU each when there are GPUs), or as Ray tasks (``speed.executor=ray``).
 
 ``speed.parallel`` 0 (the default) chooses: one fold at a time, except where the fold fitter says its model fits on
-one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support vector machine), which would leave
-the other cores idle. Then its folds start here, on a thread, and once the fold here has run long enough to pay the
-workers' start, the other cores' workers join in (``_here_then_beside``). A one-thread model's fold is the same
-wherever it runs, so the files do not depend on the choice; such a fitter must be safe to call from a thread.
+one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support vector machine, the mlp on a CPU),
+which would leave the other cores idle. Then its folds start here, on a thread, and once the fold here has run long
+enough to pay the workers' start, the other cores' workers join in (``_here_then_beside``). A one-thread model's fold
+is the same wherever it runs, so the files do not depend on the choice; such a fitter must be safe to call from a
+thread. The caller's deadline (core/deadline.py) is handed to that thread and to the workers; Ray tasks, which may run
+on other machines and clocks, get none.
 
 Either way the driver scores and saves each fold in the run folder as it arrives, so the files are the same,
 and a finished fold is never fitted again. Ray retries a fold whose worker died.
