@@ -66,6 +66,60 @@ def test_a_booster_past_its_deadline_stops_after_its_probes_without_the_final_fi
     assert fitted.final_seconds_ > 0
 
 
+@pytest.mark.parametrize("model,params", [
+    ("lightgbm", {"early_stopping": False, "n_estimators": 300_000}),
+    ("xgboost", {"early_stopping": False, "n_estimators": 300_000}),
+    ("catboost", {"early_stopping": False, "n_estimators": 300_000}),
+    ("gbrt", {"early_stopping": False, "n_estimators": 300_000}),
+    ("lightgbm", {"n_estimators": 300_000, "max_trees": 0, "min_improvement": 0.0, "early_stopping_rounds": 300_000,
+                  "inner_cv_rounds": 300_000}),  # probes that would never stop
+    ("extra_trees", {"n_estimators": 100_000}),
+    ("random_forest", {"n_estimators": 100_000, "min_samples_leaf": 1, "max_features": 0.5}),
+])
+@pytest.mark.parametrize("task", ["binary", "regression"])
+def test_a_fit_that_would_run_for_minutes_stops_inside_the_library_once_the_deadline_passes(model, params, task):
+    """A portfolio member's deadline reaches inside the libraries' own fits (a callback each iteration; a forest grows
+    by steps of trees): a fit of minutes stops with PastDeadline about when the deadline passes, not at its end."""
+    import time
+
+    import pandas as pd
+
+    from kagglekit.core.deadline import PastDeadline, stop_at
+
+    X, y = _classes(300, 2)
+    if task == "regression":
+        y = X[:, 0] * 2 + X[:, 1] + np.random.default_rng(0).normal(size=len(y))
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    if model in ("extra_trees", "random_forest"):
+        X = X.to_numpy()
+    began = time.perf_counter()
+    with stop_at(began + 1.0), pytest.raises(PastDeadline, match="still fitting when the budget ran out"):
+        build_model(model, params, task, 0, SPEED).fit(X, y)
+    assert time.perf_counter() - began < 10  # the whole fit would take minutes
+
+
+def test_a_forest_grown_by_steps_under_a_deadline_is_the_forest_one_fit_grows():
+    """Growing by warm-started steps (where a deadline is set) draws the random states one fit draws: the same trees,
+    the same out-of-bag scores, the same predictions."""
+    import time
+
+    from kagglekit.core.deadline import stop_at
+
+    X, y = _classes(300, 3)
+    params = {"n_estimators": 130, "choose_trees": 60}
+    plain = build_model("random_forest", params, "multiclass", 0, SPEED).fit(X[:200], y[:200])
+    with stop_at(time.perf_counter() + 600):
+        stepped = build_model("random_forest", params, "multiclass", 0, SPEED).fit(X[:200], y[:200])
+    assert len(stepped.forest_.estimators_) == 130
+    np.testing.assert_array_equal(stepped.forest_.oob_decision_function_, plain.forest_.oob_decision_function_)
+    np.testing.assert_array_equal(stepped.predict_proba(X[200:]), plain.predict_proba(X[200:]))
+    reg = X[:, 0] * 3 + X[:, 1]
+    plain = build_model("extra_trees", {"n_estimators": 130}, "regression", 0, SPEED).fit(X[:200], reg[:200])
+    with stop_at(time.perf_counter() + 600):
+        stepped = build_model("extra_trees", {"n_estimators": 130}, "regression", 0, SPEED).fit(X[:200], reg[:200])
+    np.testing.assert_array_equal(stepped.predict(X[200:]), plain.predict(X[200:]))
+
+
 def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
     """scikit-learn GBRT above 4 classes grows at most max_class_trees trees a fit, and is handed its fitted linear
     start (never fitting it again on the same rows), yet learns."""

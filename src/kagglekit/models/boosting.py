@@ -24,7 +24,8 @@ with a value per class in each leaf, are no deeper than the rows a class can fil
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
 where they run in turn (GBRT; XGBoost on many classes), the second stops once its pace cannot reach the first's.
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
-library fit (``plain_boosting.py``).
+library fit (``plain_boosting.py``). Under a portfolio member's deadline (core/deadline.py) every probe and the final
+fit check it each iteration through the library's callbacks (``_watched``) and stop with ``PastDeadline``.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
 
-from ..core.deadline import check as check_deadline
+from ..core.deadline import Watch
 from ..core.errors import UserError
 from ..core.folds import inner_splits
 from ..core.metrics import check_regression_loss, get_metric
@@ -291,6 +292,7 @@ class EarlyStopped:
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
         self.start_losses_, self.encoding_, self.design_, self.probe_linear_, self.probe_boost_ = None, None, None, None, 1.0
         self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
+        self.watch_ = Watch(type(self).__name__.replace("EarlyStopped", ""))  # read here: probes may run on a pool's threads
         began = time.perf_counter()
         if p.early_stopping and n >= 40:
             many = self._many_classes()
@@ -318,7 +320,7 @@ class EarlyStopped:
                 self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
                     np.vstack([pr for _, pr in probes]), y[held])
         self.probe_seconds_ = round(time.perf_counter() - began, 3)
-        check_deadline(type(self).__name__.replace("EarlyStopped", ""))  # a portfolio member past its budget: no final fit
+        self.watch_.check()  # a portfolio member past its budget: no final fit
         began = time.perf_counter()
         self.start_ = start
         self.linear_, margin = None, None
@@ -336,7 +338,15 @@ class EarlyStopped:
 
     def _final(self, X, y, model, margin):
         """Fit the final model on all the rows, started from ``margin`` when given."""
-        return model.fit(X, y) if margin is None else model.fit(X, y, **self._margin_kwargs(margin))
+        return model.fit(X, y, **self._watched(), **({} if margin is None else self._margin_kwargs(margin)))
+
+    def _watched(self) -> dict:
+        """Fit arguments that end the library's fit with ``PastDeadline`` once the run's deadline passes (a portfolio
+        member's budget), checked every iteration; {} where no deadline is set, or the library takes no callback."""
+        return {}
+
+    def _watching(self) -> bool:
+        return getattr(self, "watch_", None) is not None and self.watch_.armed
 
     def _margin_kwargs(self, margin) -> dict:
         raise NotImplementedError
@@ -523,12 +533,19 @@ class EarlyStoppedLightGBM(EarlyStopped):
             probe.set_params(metric="l1" if self.absolute else "rmse")  # the unit of min_delta; same best iteration as l2
         started = {} if m_fit is None else self._margin_kwargs(m_fit) | {"eval_init_score": [m_hold]}
         stop = lgb.early_stopping(self._rounds(), verbose=False, min_delta=self._min_delta(y_fit, y_hold))
-        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,), callbacks=[stop], **started)
+        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,), callbacks=[stop, *self._watched().get("callbacks", [])],
+                  **started)
         best = int(probe.best_iteration_ or self._probe_cap())
         return best, self._held(probe, X_hold, m_hold, num_iteration=best)
 
     def _raw(self, model, X, margin, **kwargs):
         return model.predict(X, raw_score=True, **kwargs) + margin  # LightGBM keeps no init score: add it back
+
+    def _watched(self) -> dict:
+        if not self._watching():
+            return {}
+        watch = self.watch_
+        return {"callbacks": [lambda _env: watch.check()]}  # LightGBM passes any exception but its own stop on
 
     def _margin_kwargs(self, margin):
         return {"init_score": margin}
@@ -647,11 +664,23 @@ class EarlyStoppedGBRT(EarlyStopped):
         stop = _HeldRowsStop(X_hold, y_hold, self.task, getattr(self, "n_classes_", 0), self._rounds(),
                              self._min_delta(y_fit, y_hold), self.rival_, self._probe_cap(), self.absolute)
         probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
-        probe.fit(X_fit, y_fit, monitor=stop)
+        watched = self._watched().get("monitor")
+        probe.fit(X_fit, y_fit, monitor=stop if watched is None else lambda *a: watched(*a) or stop(*a))
         return stop.best, stop.held
 
     def _final(self, X, y, model, margin):
-        return model.set_params(init=FittedInit(self.linear_) if margin is not None else None).fit(X, y)
+        return model.set_params(init=FittedInit(self.linear_) if margin is not None else None).fit(X, y, **self._watched())
+
+    def _watched(self) -> dict:
+        if not self._watching():
+            return {}
+        watch = self.watch_
+
+        def monitor(_i, _model, _locals) -> bool:
+            watch.check()  # scikit-learn's fit passes the monitor's exception on
+            return False
+
+        return {"monitor": monitor}
 
     def _raw(self, model, X, margin):
         return model.predict(X) if self.task == "regression" else model.decision_function(X)
@@ -709,8 +738,9 @@ class EarlyStoppedXGBoost(EarlyStopped):
         if self.absolute and "objective" not in p.extra:
             kwargs["objective"] = "reg:absoluteerror"  # its own held metric is then mae
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
+        callbacks = [*(stop or []), *([_XGBoostWatch(self.watch_)] if self._watching() else [])]
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
-                   callbacks=stop, verbosity=1 if p.extra else 0, **kwargs, **p.extra)  # 1: names the extras it ignores
+                   callbacks=callbacks or None, verbosity=1 if p.extra else 0, **kwargs, **p.extra)  # 1: names ignored extras
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         import xgboost as xgb
@@ -743,6 +773,19 @@ def _XGBoostBehind(watch: _RivalWatch):
             return name is not None and watch.behind(losses[name][-1])
 
     return Behind()
+
+
+def _XGBoostWatch(watch: Watch):
+    """An XGBoost callback that ends the fit with ``PastDeadline`` once ``watch``'s deadline passes (XGBoost passes a
+    callback's exception on)."""
+    import xgboost as xgb
+
+    class Deadline(xgb.callback.TrainingCallback):
+        def after_iteration(self, model, epoch, evals_log) -> bool:
+            watch.check()
+            return False
+
+    return Deadline()
 
 
 def _check_xgboost(p: XGBoostParams):
@@ -818,6 +861,17 @@ class _CatBoostStop:
         return info.iteration - 1 - self.best < self.rounds
 
 
+class _CatBoostDeadline:
+    """CatBoost callback: stop quietly once ``watch``'s deadline passes (an exception raised in CatBoost's callback does
+    not reach its caller); the fit's caller then raises ``watch.check()``."""
+
+    def __init__(self, watch: Watch):
+        self.watch = watch
+
+    def after_iteration(self, info) -> bool:
+        return not self.watch.passed()
+
+
 class EarlyStoppedCatBoost(EarlyStopped):
     """CatBoost on the feature frame (its own ordered target statistics for categories; dates, text and lists made
     into numbers by ``CategoryFrame``), tree count chosen on inner splits; on the GPU when there is one."""
@@ -875,7 +929,8 @@ class EarlyStoppedCatBoost(EarlyStopped):
         probe = self._started(self._model(len(y_fit), self._probe_cap()), m_fit)
         stop = _CatBoostStop(self._rounds(), self._min_delta(y_fit, y_hold))
         probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
-                  callbacks=[stop])
+                  callbacks=[stop, *self._watched().get("callbacks", [])])
+        self.watch_.check()  # a probe the deadline stopped is not a probe
         best = stop.best + 1
         return best, self._held(probe, X_hold, m_hold, ntree_end=best)
 
@@ -885,7 +940,14 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
     def _final(self, X, y, model, margin):
         self.cats_ = _category_columns(X)
-        return self._started(model, margin).fit(self._pool(X, self.cats_, y, margin))
+        fitted = self._started(model, margin).fit(self._pool(X, self.cats_, y, margin), **self._watched())
+        self.watch_.check()  # stopped by the deadline: a model cut short is not this run's model
+        return fitted
+
+    def _watched(self) -> dict:
+        if not self._watching() or self.gpu:  # CatBoost on a GPU takes no callback
+            return {}
+        return {"callbacks": [_CatBoostDeadline(self.watch_)]}
 
     def predict(self, X):
         if self.linear_ is not None:
