@@ -172,6 +172,30 @@ def test_ray_folds_give_the_local_files_and_a_killed_worker_is_rerun(local_ray, 
     np.testing.assert_array_equal(np.load(local.run_dir / "oof.npy"), np.load(remote.run_dir / "oof.npy"))
 
 
+def _endless_fold(k, train_idx, valid_idx):
+    """A fold that fits for a minute unless a deadline stops it (the mlp checks its deadline each epoch the same way)."""
+    from kagglekit.core.deadline import check
+
+    for _ in range(600):
+        check("the endless fold")
+        time.sleep(0.1)
+    return k
+
+
+def test_a_fold_run_as_a_ray_task_stops_at_the_callers_deadline(local_ray):
+    """A portfolio member's deadline reaches its folds on Ray (as wall-clock time, turned into the task's own clock):
+    the task stops with PastDeadline about when the deadline passes, not after its minute."""
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.core.deadline import PastDeadline, stop_at
+    from kagglekit.core.executors import ray_folds
+
+    folds = np.repeat(np.arange(2), 10)
+    began = time.perf_counter()
+    with stop_at(began + 3), pytest.raises(PastDeadline, match="the endless fold was still fitting"):
+        list(ray_folds([0, 1], _endless_fold, folds, SpeedConfig(threads=1)))
+    assert time.perf_counter() - began < 30
+
+
 def test_trials_run_as_ray_tasks(workdir, tmp_path, monkeypatch):
     ray = pytest.importorskip("ray")
     import optuna

@@ -6,8 +6,9 @@ one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support
 which would leave the other cores idle. Then its folds start here, on a thread, and once the fold here has run long
 enough to pay the workers' start, the other cores' workers join in (``_here_then_beside``). A one-thread model's fold
 is the same wherever it runs, so the files do not depend on the choice; such a fitter must be safe to call from a
-thread. The caller's deadline (core/deadline.py) is handed to that thread and to the workers; Ray tasks, which may run
-on other machines and clocks, get none.
+thread. The caller's deadline (core/deadline.py) is handed to that thread and to the workers, and to Ray tasks as
+wall-clock time, which each task turns into its own machine's clock (exact on this machine; on others, to within
+their clocks' skew).
 
 Either way the driver scores and saves each fold in the run folder as it arrives, so the files are the same,
 and a finished fold is never fitted again. Ray retries a fold whose worker died.
@@ -235,13 +236,22 @@ def connect_ray(address):
     return ray
 
 
+def _fold_in_ray_task(fit_fold: Callable, k: int, folds: np.ndarray, threads: int, wall_deadline: Optional[float] = None):
+    """``_timed_fold`` in a Ray task, whose deadline comes as ``time.time()`` (the clock machines share, unlike
+    ``time.perf_counter``) and is turned into this machine's ``perf_counter``."""
+    at = None if wall_deadline is None else time.perf_counter() + (wall_deadline - time.time())
+    return _timed_fold(fit_fold, k, folds, threads, at)
+
+
 def ray_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed) -> Iterator[Tuple[int, object, float]]:
     """Every pending fold as a Ray task declaring ``speed.fold_cpus`` CPUs and ``speed.fold_gpus`` GPUs, yielded as
-    each finishes."""
+    each finishes; each stops at the caller's deadline, as a local fold does."""
     ray = connect_ray(speed.ray_address)
-    remote = ray.remote(num_cpus=speed.fold_cpus, num_gpus=speed.fold_gpus, max_retries=3)(_timed_fold)
+    remote = ray.remote(num_cpus=speed.fold_cpus, num_gpus=speed.fold_gpus, max_retries=3)(_fold_in_ray_task)
     shared = ray.put(fit_fold)
-    waiting = {remote.remote(shared, k, folds, speed.fold_cpus): k for k in pending}
+    deadline = current_deadline()
+    wall = None if deadline is None else time.time() + (deadline - time.perf_counter())
+    waiting = {remote.remote(shared, k, folds, speed.fold_cpus, wall): k for k in pending}
     while waiting:
         done, _ = ray.wait(list(waiting), num_returns=1)
         k = waiting.pop(done[0])
