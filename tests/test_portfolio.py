@@ -110,6 +110,40 @@ def test_a_member_whose_fold_runs_past_the_budget_stops_inside_that_fold(workdir
     assert not list((runs_root() / "house-prices" / "mlp").glob("*/fold_*.json"))
 
 
+def test_a_member_stopped_after_its_first_fold_is_submitted_from_it_when_it_clearly_beats_the_rest(workdir, monkeypatch):
+    """A member the budget stops after one fold (a large table at a tight budget) is submitted from that fold alone when
+    it beats the chosen candidate there by more than that candidate's fold spread: the stopped fold is not wasted. Its
+    submission has every id; it gets no compare record; a member no better than the chosen one is left out."""
+    import numpy as np
+
+    import kagglekit.portfolio as portfolio
+
+    def one_fold_only(name, folds, deadline, began, slack=0.0):
+        def watch(k, scores):
+            if len(scores) == 1:
+                raise portfolio.OverBudget(f"stop {name} after 1 fold(s): the test's budget")
+        return watch
+
+    monkeypatch.setattr(portfolio, "_budget_watch", one_fold_only)
+    lines = []
+    best = run_portfolio("house-prices", {"data": "sample"}, seconds=600, members=["constant", "lasso"], progress=False, log=lines.append)
+    board = pd.read_csv(runs_root() / "house-prices" / "auto-leaderboard.csv").set_index("name")
+    assert any(line.startswith("submit lasso (folds 0 of 5): ahead of constant") for line in lines), lines
+    assert best.record["folds_run"] == [0] and best.record["model"] == "lasso"
+    assert board.loc["lasso (folds 0 of 5)", "chosen"] and not board.loc["constant", "chosen"]
+    sub = pd.read_csv(submissions_root() / "house-prices" / "auto.csv")
+    sample = pd.read_csv(next(sample_dir("house-prices").glob("*ubmission*.csv")))
+    assert sub.iloc[:, 0].tolist() == sample.iloc[:, 0].tolist() and np.isfinite(sub.iloc[:, 1]).all()
+    assert sub.iloc[:, 1].std() > 0  # the lasso's fold, not the constant's
+    assert not list((runs_root() / "house-prices" / "lasso").glob("*/record.json"))  # not in make compare
+
+    lines.clear()  # the other way round: the stopped constant is no better than the finished lasso
+    best = run_portfolio("house-prices", {"data": "sample"}, seconds=600, members=["lasso", "constant"], progress=False,
+                         log=lines.append)
+    assert best.record["model"] == "lasso" and "folds_run" not in best.record
+    assert not any(line.startswith("submit constant") for line in lines), lines
+
+
 def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
     from types import SimpleNamespace
 

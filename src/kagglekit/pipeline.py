@@ -18,6 +18,7 @@ from .core.competition import CompetitionSpec, competition_fingerprint, competit
 from .core.config import Overrides, config_hash, flat_overrides, to_dict
 from .core.cv import run_cv
 from .core.dataset import Dataset
+from .core.errors import UserError
 from .core.files import sample_dir
 from .core.folds import load_or_make_folds
 from .core.lock import run_lock
@@ -112,13 +113,15 @@ def open_run(spec: CompetitionSpec, run, data: Dataset, targets, runs_base: Opti
 def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Optional[Overrides] = None, progress: bool = True,
           log: Callable = print,
           on_fold: Optional[Callable] = None, runs_base: Optional[Path] = None, submit_file: bool = True,
-          wait_for_run: bool = False, plots: bool = True) -> RunResult:
+          wait_for_run: bool = False, plots: bool = True, finished_only: bool = False) -> RunResult:
     """Cross-validate ``config_name`` on ``comp``; resume finished folds; write run files and the submission.
 
     ``on_fold(k, scores so far)`` runs after each fold (a tuner reports there); ``runs_base`` moves the run
     folder (default runs/<comp>); ``submit_file=False`` skips the submission (tuning trials); ``wait_for_run``: if another
     process is training the same run, wait for it (then reuse its folds) instead of failing; ``plots=False`` skips the
-    run's pictures (tuning trials: a second of a small run each, for runs nobody looks at one by one)."""
+    run's pictures (tuning trials: a second of a small run each, for runs nobody looks at one by one); ``finished_only``
+    fits nothing: the folds already on disk (a portfolio member the budget stopped) are scored and their test
+    predictions submitted, with no record for `make compare` (UserError when there are none)."""
     started = time.perf_counter()
     spec, task, run, data = prepare(comp, config_name, overrides, log)
     metric = competition_metric(spec)
@@ -128,6 +131,11 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
     log(f"{spec.name} / {config_name} ({label}, {task.kind}) run {rd.run_id}: {run.cv.n_splits}-fold {run.cv.scheme}, "
         f"{len(data.train)} rows, data {display(data.folder)}")
     submission_shape(spec, metric, targets.classes, data.sample_submission)  # a bad shape fails now, not after every fold
+    if finished_only:
+        on_disk = [k for k in run.cv.folds_to_run() if rd.fold_json(k).exists()]
+        if not on_disk:
+            raise UserError(f"{config_name}: no finished fold in {display(rd.path)} to submit from.")
+        run.cv.only_folds = on_disk
     fit_fold = task.fold_fitter(spec, run, data, targets, rd, progress, log)
     with run_lock(rd.path, wait=wait_for_run):
         rd.remove_stale_temporaries()
@@ -148,7 +156,10 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
         if infos and all(chosen in i for i in infos):
             extra[key] = [i[chosen] for i in infos]
     per_fold = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
-    folds_done = FinishedFolds(result.oof, task.combine_test(metric, result.test_folds) if complete else None,
+    if not complete:
+        extra["folds_run"] = list(result.folds_run)
+    submitted = complete or (finished_only and len(result.test_folds) == len(result.folds_run))
+    folds_done = FinishedFolds(result.oof, task.combine_test(metric, result.test_folds) if submitted else None,
                                result.fold_scores, result.fold_seconds, folds, complete, infos, per_fold)
     return finish_run(spec, rd, metric, targets, folds_done, model=label, started=started, train_ids=data.train_ids,
                       sample=data.sample_submission, data=data_label(run.data.sample, run.data.dir, data.folder),

@@ -72,7 +72,7 @@ class FinishedFolds:
     """What a run's folds (or an ensemble's honest CV) produced, for ``finish_run``."""
 
     oof: np.ndarray  # out-of-fold predictions, every row (NaN where a fold was not run)
-    test: Optional[np.ndarray]  # the combined test prediction; None unless every fold ran
+    test: Optional[np.ndarray]  # the combined test prediction; None unless every fold ran (or a part is submitted)
     fold_scores: List[float]
     fold_seconds: List[float]
     assignment: np.ndarray  # each row's fold
@@ -86,12 +86,14 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
                kind: Optional[str], overrides: str, submit_file: bool = True, tracking=None, config: Optional[dict] = None,
                log=print, **extra) -> RunResult:
     """The one end of every run, trained or ensembled: scores, OOF and test predictions, the submission, the record
-    and the tracker. A partial run (``cv.only_folds``) writes its scores only. Under a label metric that the most
+    and the tracker. A partial run (``cv.only_folds``) writes its scores, and its submission only when it has a test
+    prediction (a portfolio member the budget stopped: ``train(finished_only=True)``). Under a label metric that the most
     probable class does not maximise (F1, kappa, ...) the labels are chosen for it on out-of-fold rows
     (``core/decisions.py``): the CV is of those labels, cross-fitted, and the submission's are the rule's."""
     fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
-    shape = submission_shape(spec, metric, targets.classes, sample) if folds.complete else None  # a partial run submits nothing
-    if shape and decides_labels(metric, shape[0]):
+    part = not folds.complete and folds.test is not None  # the finished folds of a stopped member, submitted
+    shape = submission_shape(spec, metric, targets.classes, sample) if folds.complete or part else None
+    if shape and folds.complete and decides_labels(metric, shape[0]):  # a part submits its folds' most probable labels
         fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets, folds, log)
     oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
     scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
@@ -101,6 +103,10 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
         if submit_file:
             submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"], shape)
             log(f"submission: {display(submission)}")
+    elif part and submit_file:
+        submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"], shape,
+                                          suffix=f"-folds{''.join(map(str, extra.get('folds_run', [])))}")
+        log(f"submission from the finished folds only: {display(submission)} (no compare record)")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
     disk_mb = round(sum(f.stat().st_size for f in rd.path.rglob("*") if f.is_file()) / 2**20, 2)
@@ -166,14 +172,14 @@ def write_predictions(spec: CompetitionSpec, rd: RunDir, train_ids: np.ndarray, 
 
 
 def write_run_submission(spec: CompetitionSpec, metric: Metric, rd: RunDir, sample: pd.DataFrame, test: np.ndarray, targets: Targets,
-           cv_mean: float, shape: tuple) -> Path:
+           cv_mean: float, shape: tuple, suffix: str = "") -> Path:
     """Fill the sample submission with the test prediction and write it, checked, to submissions/<comp>/ (``shape``:
     ``submission_shape``'s format and columns)."""
     fmt, columns = shape
     top = top_count(spec, metric, sample, columns[0]) if fmt == "top_labels" else 1
     sub = fill_submission(sample, spec, test, targets.classes, fmt, columns, top)
     value_range = regression_range(targets.y, positive=metric.space is not None) if fmt == "value" else None
-    name = f"{rd.config_name}-cv{cv_mean:.5f}-{rd.run_id}"
+    name = f"{rd.config_name}-cv{cv_mean:.5f}-{rd.run_id}{suffix}"
     return write_submission(sub, spec.name, name, sample=sample, id_col=spec.submission_id, fmt=fmt,
                             value_range=value_range, classes=targets.classes if fmt in ("label", "top_labels") else None)
 
