@@ -157,6 +157,38 @@ def test_a_code_column_of_numbers_enters_as_its_levels_and_its_number():
         assert expected <= names and (("num__code" in names) == both)
 
 
+def test_a_column_of_46_levels_is_one_hot_where_each_level_has_rows_enough_and_a_tree_learns_each_levels_trend():
+    """Above max_onehot_levels a column is one-hot encoded while the fold's rows hold onehot_rows_per_level (50) a level,
+    up to 100 levels; otherwise target-encoded. Where each city has its own trend over time and every city the same
+    mean, one target mean per city carries nothing, and the indicators let the trees learn each trend."""
+    import pandas as pd
+
+    from kagglekit.core.competition import ColumnsSpec
+    from kagglekit.tabular.preprocess import build_preprocessor, infer_roles, onehot_levels
+    from kagglekit.tabular.run_config import PreprocessConfig
+
+    assert onehot_levels(4600, 30, 50) == 92 and onehot_levels(460, 30, 50) == 30 and onehot_levels(60000, 30, 50) == 100
+    assert onehot_levels(4600, 30, 0) == 30  # off
+    rng = np.random.default_rng(0)
+    city, t = rng.integers(0, 46, 5600), rng.uniform(-1, 1, 5600)
+    frame = pd.DataFrame({"city": [f"c{k}" for k in city], "t": t})
+    y = np.linspace(-3, 3, 46)[city] * t + rng.normal(scale=0.3, size=5600)
+    fit, held = slice(0, 4600), slice(4600, None)
+    assert infer_roles(frame[fit], ColumnsSpec(), [], 30, rows_per_level=50)["categorical"] == ["city"]
+    assert infer_roles(frame[:460], ColumnsSpec(), [], 30, rows_per_level=50)["high_cardinality"] == ["city"]
+    assert infer_roles(frame[fit], ColumnsSpec(), [], 30)["high_cardinality"] == ["city"]
+    r2 = {}
+    for per_level in (50, 0):
+        config = PreprocessConfig(onehot_rows_per_level=per_level, scale=False)
+        roles = infer_roles(frame[fit], ColumnsSpec(), [], 30, rows_per_level=per_level)
+        pre = build_preprocessor(roles, ColumnsSpec(), config, "regression", 0)
+        model = build_model("lightgbm", {"colsample_bytree": 1.0}, "regression", 0, SpeedConfig(threads=1))
+        model.fit(pre.fit_transform(frame[fit], y[fit]), y[fit])
+        pred = model.predict(pre.transform(frame[held]))
+        r2[per_level] = 1 - np.mean((pred - y[held]) ** 2) / np.var(y[held])
+    assert r2[50] > 0.8 and r2[0] < 0.3, r2  # the noise leaves at most 0.91
+
+
 def test_a_high_cardinality_columns_encodings_reach_a_net_on_the_numbers_scale_and_the_mlp_learns_a_year():
     """Target encodings are in the target's units (a year: about 2,000); with `preprocess.scale` they are scaled as
     the numbers are, so the mlp learns from them, and sklearn's encoder is driven without deprecated arguments."""

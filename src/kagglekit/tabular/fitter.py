@@ -121,7 +121,7 @@ class TableFoldFitter:
         else:
             # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
             roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels,
-                                problem.preprocess.code_numbers)
+                                problem.preprocess.code_numbers, problem.preprocess.onehot_rows_per_level)
             if self.eats == "categories":
                 pre = CategoryFrame(roles, problem.columns, problem.preprocess, task, self.seed + k, drop)
             else:

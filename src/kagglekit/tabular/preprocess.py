@@ -31,10 +31,21 @@ from .run_config import PreprocessConfig
 MISSING = "__missing__"
 
 
+WIDE_ONEHOT_LEVELS = 100  # the most levels a column is one-hot encoded with, however many rows each level has
+
+
+def onehot_levels(n_rows: int, max_onehot_levels: int, rows_per_level: int = 0) -> int:
+    """The most levels a categorical column of ``n_rows`` rows is one-hot encoded with (above: high-cardinality):
+    ``max_onehot_levels``, or up to ``WIDE_ONEHOT_LEVELS`` where every level has ``rows_per_level`` rows on average."""
+    wide = n_rows // rows_per_level if rows_per_level > 0 else 0
+    return max(max_onehot_levels, min(WIDE_ONEHOT_LEVELS, wide))
+
+
 def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_onehot_levels: int,
-                code_numbers: bool = False) -> Dict[str, List[str]]:
+                code_numbers: bool = False, rows_per_level: int = 0) -> Dict[str, List[str]]:
     """Split feature columns into roles: numeric, categorical, high_cardinality, ordinal, text, multi, date.
-    ``code_numbers``: a column of numbers declared categorical is also numeric (its levels and its order both)."""
+    ``code_numbers``: a column of numbers declared categorical is also numeric (its levels and its order both);
+    ``rows_per_level``: see ``onehot_levels``."""
     declared = set(columns.categorical) | set(columns.ordinal) | set(columns.text) | set(columns.multi) | set(columns.date)
     skip = set(exclude) | set(columns.drop)
     roles: Dict[str, List[str]] = {
@@ -55,7 +66,7 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
             continue
         if number and code_numbers:
             roles["numeric"].append(col)
-        if df[col].nunique(dropna=True) > max_onehot_levels:
+        if df[col].nunique(dropna=True) > onehot_levels(len(df), max_onehot_levels, rows_per_level):
             roles["high_cardinality"].append(col)
         else:
             roles["categorical"].append(col)

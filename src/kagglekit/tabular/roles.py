@@ -17,6 +17,7 @@ import numpy as np
 import pandas as pd
 
 from ..core.dataset import AMOUNT_MARKS, looks_like_amounts
+from .preprocess import onehot_levels
 from .run_config import PreprocessConfig
 
 
@@ -103,7 +104,12 @@ def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> Tuple[Dict[s
     return markers, evidence
 
 
-HIGH_CARDINALITY = PreprocessConfig.max_onehot_levels  # above the default one-hot levels: target-encoded in each fold
+
+
+def _onehot_levels(n_rows: int) -> int:
+    """The default preprocessing's one-hot limit for a fold of a table of ``n_rows`` rows (5 folds: 80% of them)."""
+    config = PreprocessConfig()
+    return onehot_levels(int(n_rows * 0.8), config.max_onehot_levels, config.onehot_rows_per_level)
 
 
 def _example(values: pd.Series) -> str:
@@ -150,7 +156,7 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
                                                  or not test[col].dropna().astype(str).isin(set(text)).any()):
             out.columns.setdefault("drop", []).append(col)
             out.evidence.append(f"drop '{col}': a different single token in every row (a key, no signal)")
-        elif text.nunique() > HIGH_CARDINALITY:
-            out.evidence.append(f"high-cardinality '{col}': {text.nunique()} levels (over {HIGH_CARDINALITY}): "
+        elif text.nunique() > (most := _onehot_levels(len(train))):
+            out.evidence.append(f"high-cardinality '{col}': {text.nunique()} levels (over {most}): "
                                 "target-encoded inside each fold")
     return out

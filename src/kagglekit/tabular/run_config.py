@@ -24,6 +24,10 @@ class PreprocessConfig:
     categorical: str = "onehot"  # onehot | ordinal
     high_cardinality: str = "target"  # target | ordinal | drop
     max_onehot_levels: int = 30
+    # Also one-hot a column of up to WIDE_ONEHOT_LEVELS levels where the fold's training rows hold this many a level
+    # (0: off): there each indicator has rows enough to split on, and the encoding keeps what the levels share with
+    # the other columns (a city's prices over time), which one target mean per level loses.
+    onehot_rows_per_level: int = 50
     code_numbers: bool = False  # a column of numbers declared categorical also enters as its number (trees split its order)
     min_category_count: int = 1
     text: str = "auto"  # auto | sparse | svd: TF-IDF of words and characters kept sparse (auto: for models that fit on
