@@ -168,7 +168,8 @@ def _part_instead(spec, chosen_name: str, chosen: RunResult, stopped: list, sign
     (sd) of the chosen one's fold scores: its CV is that of fewer folds, and its test prediction averages fewer fits,
     so only a clear margin makes it the better submission. The best such member, as a ``(name, kind, result)``
     candidate; None when there is none."""
-    theirs = np.asarray(chosen.fold_scores, float)
+    theirs = dict(zip(chosen.record.get("folds_run") or range(len(chosen.fold_scores)), map(float, chosen.fold_scores)))
+    spread = float(np.std(list(theirs.values())))
     best, best_gain = None, 0.0
     for name, settings in stopped:
         try:
@@ -176,14 +177,14 @@ def _part_instead(spec, chosen_name: str, chosen: RunResult, stopped: list, sign
         except UserError:  # no finished fold (stopped inside its first), or a part that cannot be submitted
             continue
         folds = result.record.get("folds_run") or []
-        if result.submission is None or not folds or max(folds) >= len(theirs):
+        if result.submission is None or not folds or not set(folds) <= set(theirs):
             continue
-        gains = sign * (np.asarray(result.fold_scores, float) - theirs[folds])
-        if np.all(gains > 0) and gains.mean() > max(np.std(theirs), 1e-12) and gains.mean() > best_gain:
+        gains = sign * (np.asarray(result.fold_scores, float) - np.array([theirs[k] for k in folds]))
+        if np.all(gains > 0) and gains.mean() > max(spread, 1e-12) and gains.mean() > best_gain:
             best, best_gain = (f"{name} (folds {', '.join(map(str, folds))} of {len(theirs)})", "member, part", result), gains.mean()
     if best is not None:
-        log(f"submit {best[0]}: ahead of {chosen_name} by {best_gain:.5f} on each of those folds (its fold sd "
-            f"{np.std(theirs):.5f}); a larger time= finishes its other folds")
+        log(f"submit {best[0]}: ahead of {chosen_name} on each of those folds, by {best_gain:.5f} on average (its "
+            f"fold sd {spread:.5f}); a larger time= finishes its other folds")
     return best
 
 
