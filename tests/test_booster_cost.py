@@ -2,6 +2,7 @@
 plateau, a start race that stops once decided, the probes' seconds in the record, and the plain library fit that
 `make bench` prices every booster against."""
 
+import pickle
 import shutil
 
 import numpy as np
@@ -64,6 +65,7 @@ def test_a_booster_past_its_deadline_stops_after_its_probes_without_the_final_fi
     with stop_at(time.perf_counter() + 600):
         fitted = build_model(model, {}, "binary", 0, SPEED).fit(X, y)
     assert fitted.final_seconds_ > 0
+    pickle.loads(pickle.dumps(fitted))  # the deadline's callbacks are not kept in the model
 
 
 @pytest.mark.parametrize("model,params", [

@@ -756,6 +756,10 @@ class EarlyStoppedXGBoost(EarlyStopped):
     def _raw(self, model, X, margin, **kwargs):
         return model.predict(X, base_margin=margin, output_margin=True, **kwargs)
 
+    def _final(self, X, y, model, margin):
+        # The deadline's callback belongs to this fit, not to the model: kept, the fitted model would not pickle.
+        return super()._final(X, y, model, margin).set_params(callbacks=None)
+
     def _margin_kwargs(self, margin):
         return {"base_margin": margin}
 
