@@ -265,11 +265,11 @@ class HeldOutChosenRegressor:
 GROW_STEP = 50  # trees a forest grows between looks at the deadline, where one is set
 
 
-def _grown(forest, X, y, what: str = "a forest"):
+def _grown(forest, X, y):
     """``forest`` fitted on (X, y). Under a deadline (a portfolio member's budget) it grows ``GROW_STEP`` trees at a
     time by warm starts, which draw the random states one fit would (the very same trees), and stops with
     ``PastDeadline`` once the deadline passes; only the last step computes the out-of-bag scores. Without one: one fit."""
-    watch = Watch(what)
+    watch = Watch("a forest")
     full, warm, oob = forest.n_estimators, forest.warm_start, getattr(forest, "oob_score", False)
     done = len(getattr(forest, "estimators_", [])) if warm else 0
     if not watch.armed or full - done <= GROW_STEP:

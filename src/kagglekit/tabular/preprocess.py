@@ -48,6 +48,7 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
     ``rows_per_level``: see ``onehot_levels``."""
     declared = set(columns.categorical) | set(columns.ordinal) | set(columns.text) | set(columns.multi) | set(columns.date)
     skip = set(exclude) | set(columns.drop)
+    most = onehot_levels(len(df), max_onehot_levels, rows_per_level)
     roles: Dict[str, List[str]] = {
         "numeric": [],
         "categorical": [],
@@ -66,7 +67,7 @@ def infer_roles(df: pd.DataFrame, columns: ColumnsSpec, exclude: List[str], max_
             continue
         if number and code_numbers:
             roles["numeric"].append(col)
-        if df[col].nunique(dropna=True) > onehot_levels(len(df), max_onehot_levels, rows_per_level):
+        if df[col].nunique(dropna=True) > most:
             roles["high_cardinality"].append(col)
         else:
             roles["categorical"].append(col)

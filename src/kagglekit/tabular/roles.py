@@ -104,8 +104,6 @@ def missing_markers(frames: List[pd.DataFrame], skip: List[str]) -> Tuple[Dict[s
     return markers, evidence
 
 
-
-
 def _onehot_levels(n_rows: int) -> int:
     """The default preprocessing's one-hot limit for a fold of a table of ``n_rows`` rows (5 folds: 80% of them)."""
     config = PreprocessConfig()
@@ -125,7 +123,7 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
     targets, dates, pixels, image paths). High cardinality needs no key (it is read off the levels at every run):
     only its evidence is written. ``target`` (one column; ``classes``: its values are classes) tells codes from
     amounts among sparse whole numbers."""
-    out = RoleGuess()
+    out, most = RoleGuess(), _onehot_levels(len(train))
     for col in train.columns:
         values = train[col]
         if col in skip:
@@ -156,7 +154,7 @@ def guess_roles(train: pd.DataFrame, test: Optional[pd.DataFrame], skip: List[st
                                                  or not test[col].dropna().astype(str).isin(set(text)).any()):
             out.columns.setdefault("drop", []).append(col)
             out.evidence.append(f"drop '{col}': a different single token in every row (a key, no signal)")
-        elif text.nunique() > (most := _onehot_levels(len(train))):
+        elif text.nunique() > most:
             out.evidence.append(f"high-cardinality '{col}': {text.nunique()} levels (over {most}): "
                                 "target-encoded inside each fold")
     return out
