@@ -128,6 +128,19 @@ def test_a_run_and_an_ensemble_under_f1_report_cross_fitted_labels_and_submit_th
     ridge = train("churn", "ridge", [f"data_dir={folder}"], **QUIET)
     made = ensemble("churn", run_ids=[res.run_id, ridge.run_id], method="hill", log=lambda *a: None).record
     assert made["decision"]["kind"] == "weights" and made["cv_mean"] > made["cv_argmax"] + 0.03
+    # A member the budget stopped after some folds, submitted from them: with two folds its labels are chosen on
+    # their rows, each fold's by the rule of the other; with one there is nothing to cross-fit, and argmax stands.
+    stopped = args + ["seed=7"]
+    train("churn", "lightgbm", stopped + ["cv.only_folds=[0,2]"], **QUIET)
+    part = train("churn", "lightgbm", stopped, finished_only=True, **QUIET)
+    assert part.record["folds_run"] == [0, 2] and part.record["decision"]["kind"] == "weights"
+    assert part.record["cv_mean"] > part.record["cv_argmax"] + 0.03
+    proba = np.mean([np.load(part.run_dir / f"fold_{k}.npz")["test_pred"] for k in (0, 2)], axis=0)
+    assert part.submission.name.endswith("-folds0-2.csv")  # fold numbers apart: 0-2 is not fold 02 of twenty
+    assert pd.read_csv(part.submission)["churn"].sum() > proba.argmax(axis=1).sum()  # F1's rule, not argmax
+    train("churn", "lightgbm", args + ["seed=8", "cv.only_folds=[1]"], **QUIET)
+    one = train("churn", "lightgbm", args + ["seed=8"], finished_only=True, **QUIET).record
+    assert one["folds_run"] == [1] and "decision" not in one
     path.write_text(yaml.safe_dump({**spec, "metric": "accuracy"}))  # argmax is already accuracy's best
     plain = train("churn", "lightgbm", args, **QUIET).record
     assert "decision" not in plain

@@ -93,8 +93,11 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
     part = not folds.complete and folds.test is not None  # the finished folds of a stopped member, submitted
     shape = submission_shape(spec, metric, targets.classes, sample) if folds.complete or part else None
-    if shape and folds.complete and decides_labels(metric, shape[0]):  # a part submits its folds' most probable labels
-        fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets, folds, log)
+    ran = np.isin(np.asarray(folds.assignment), extra.get("folds_run", [])) if part else slice(None)
+    # a part's labels are chosen on its finished folds' rows (cross-fitted, so two folds at least; one fold submits
+    # its most probable labels)
+    if shape and decides_labels(metric, shape[0]) and (folds.complete or len(extra.get("folds_run", [])) > 1):
+        fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets.y[ran], folds, ran, log)
     oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
     scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
     submission = None
@@ -105,7 +108,7 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
             log(f"submission: {display(submission)}")
     elif part and submit_file:
         submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"], shape,
-                                          suffix=f"-folds{''.join(map(str, extra.get('folds_run', [])))}")
+                                          suffix=f"-folds{'-'.join(map(str, extra.get('folds_run', [])))}")
         log(f"submission from the finished folds only: {display(submission)} (no compare record)")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
@@ -120,10 +123,10 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     return RunResult(rd.path, record, submission)
 
 
-def _labels_for_metric(metric: Metric, targets: Targets, folds: FinishedFolds, log) -> tuple:
+def _labels_for_metric(metric: Metric, y: np.ndarray, folds: FinishedFolds, rows, log) -> tuple:
     """(fold scores, OOF labels, test labels, record entries) with the labels chosen for ``metric`` on the run's
-    out-of-fold rows, each fold's by a rule fitted on the other folds."""
-    decided = decide_labels(metric, targets.y, folds.oof, folds.test, np.asarray(folds.assignment, dtype=int))
+    out-of-fold ``rows`` (``y``: their truth), each fold's by a rule fitted on the other folds."""
+    decided = decide_labels(metric, y, folds.oof[rows], folds.test, np.asarray(folds.assignment, dtype=int)[rows])
     argmax = float(np.mean(folds.fold_scores))
     log(f"labels chosen for {metric.name} on out-of-fold rows ({decided.rule['kind']}): CV "
         f"{np.mean(decided.fold_scores):.5f} ± {np.std(decided.fold_scores):.5f}, the most probable class {argmax:.5f}")
