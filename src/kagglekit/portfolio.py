@@ -4,9 +4,9 @@ submission is written.
 
 Each member is an ordinary run on the shared folds (resumable, in `make compare`, reusable by `make ensemble`); the
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
-member whose estimate (its cost x the median seconds per cost unit of the members already run) exceeds what is left
-of the budget is skipped with one line; running again with a larger budget resumes the finished members and adds
-the skipped ones. A member whose kind measures it before it starts (a fine-tune, from a few timed training steps:
+member whose estimate (its cost x the median seconds per cost unit of the members already run, once two have run)
+exceeds what is left of the budget is skipped with one line; running again with a larger budget resumes the finished
+members and adds the skipped ones. A member whose kind measures it before it starts (a fine-tune, from a few timed training steps:
 ``pipeline.price``) is priced by that instead, may run first, and runs only when it fits in ``MEASURED_SHARE`` of
 what is left, at the dearest of its kind's budget rungs that fits there (a fine-tune: its own epochs, else fewer).
 What the members leave of the budget goes to the best member again, fitted with several seeds a fold
@@ -39,6 +39,10 @@ DEFAULT_SECONDS = 900.0
 METHODS = ("hill", "stack")  # the ensembles tried on the members' OOF predictions, each scored by honest CV
 MEASURED_SHARE = 0.8  # a member priced before it starts may take this much of the budget left: the rest is the others'
 OVERRUN_SHARE = 0.05  # a member whose pace ends it this share of the budget late finishes instead of being stopped
+# Members priced by the seconds per cost unit once this many have run: one member's seconds are no estimate of a unit
+# (a logistic regression on 1,500 columns took 14.7 s, so LightGBM, 15 s there, was priced at 24.5 s and skipped with
+# 20 s left). Before that a member starts without a price, under the budget's watch like every member after the first.
+PRICED_AFTER = 2
 MIN_BAG_SEEDS, BAG_SEEDS = 3, 8  # the fewest seeds worth a bagged run of the best member, and the most it gets
 
 
@@ -96,8 +100,8 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                         "reused)")
                     continue
                 log(f"{name}: {how}, {left:.0f} s of the budget left")
-            elif done:  # the first member runs; the rest are priced by the seconds per cost unit
-                estimate = cost * _seconds_per_unit(done)
+            elif done:  # the first member runs; the rest are priced by the seconds per cost unit of those run
+                estimate = cost * _seconds_per_unit(done) if len(done) >= PRICED_AFTER else 0.0
                 if left <= 0 or estimate > left:
                     skipped.append(name)
                     log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the "
