@@ -160,6 +160,28 @@ def test_one_member_run_prices_nothing_so_the_second_starts_and_the_third_is_pri
     assert any(line.startswith("skip ridge: about 600000 s by the members so far") for line in lines), lines  # 0.6 units
 
 
+def test_a_stopped_members_fold_replaces_the_chosen_candidate_only_three_fold_sds_ahead(monkeypatch):
+    """One or two folds say little of a paired difference's noise: 2.3 fold sds ahead (a table near 0.99 ROC AUC,
+    where that fold scored worse held-back than every full member) is not enough, 3.4 is."""
+    from pathlib import Path
+    from types import SimpleNamespace
+
+    import kagglekit.portfolio as portfolio
+
+    chosen = SimpleNamespace(record={}, fold_scores=[0.9873, 0.9924, 0.9973, 0.9944, 0.9976])  # sd 0.0038
+
+    def stopped_at(score):
+        return lambda *a, **k: SimpleNamespace(record={"folds_run": [0]}, fold_scores=[score], submission=Path("p.csv"))
+
+    def part(score):
+        monkeypatch.setattr(portfolio, "train", stopped_at(score))
+        return portfolio._part_instead(None, "xgboost", chosen, [("catboost", {})], 1.0, lambda *a: None)
+
+    assert part(0.9959) is None  # ahead by 0.0086 on its fold
+    assert part(0.9999)[0] == "catboost (folds 0 of 5)"  # by 0.0126
+    assert part(0.9850) is None  # behind
+
+
 def test_one_slow_member_does_not_price_the_rest_out_of_the_budget():
     from types import SimpleNamespace
 
