@@ -6,15 +6,14 @@ Each member is an ordinary run on the shared folds (resumable, in `make compare`
 kind's Task says which members suit the data (``Task.portfolio``) and what each costs relative to the others. A
 member whose estimate (its cost x the median seconds per cost unit of the members already run, once two have run)
 exceeds what is left of the budget is skipped with one line; running again with a larger budget resumes the finished
-members and adds the skipped ones. A member whose kind measures it before it starts (a fine-tune, from a few timed training steps:
-``pipeline.price``) is priced by that instead, may run first, and runs only when it fits in ``MEASURED_SHARE`` of
-what is left, at the dearest of its kind's budget rungs that fits there (a fine-tune: its own epochs, else fewer).
-What the members leave of the budget goes to the best member again, fitted with several seeds a fold
-(``_bag_best``). A member the budget stopped after some of its folds is submitted from those folds alone when it
+members and adds the skipped ones. A member whose kind measures it before it starts (a fine-tune, from a few timed
+training steps: ``pipeline.price``) is priced by that instead, may run first, and runs only when it fits in
+``MEASURED_SHARE`` of what is left, at the dearest of its kind's budget rungs that fits there (a fine-tune: its own
+epochs, else fewer). What the members leave of the budget goes to the best member again, fitted with several seeds a
+fold (``_bag_best``). A member the budget stopped after some of its folds is submitted from those folds alone when it
 beats the chosen candidate on every one of them by more than three times that candidate's fold-to-fold spread
 (``_part_instead``: on a large table at a tight budget, LightGBM's first fold against a logistic regression's five,
-ahead by 0.12 ROC AUC). The leaderboard
-(members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
+ahead by 0.12 ROC AUC). The leaderboard (members and ensembles: CV, sd, seconds) is printed and saved beside the runs.
 """
 
 from __future__ import annotations
@@ -44,11 +43,11 @@ OVERRUN_SHARE = 0.05  # a member whose pace ends it this share of the budget lat
 # (a logistic regression on 1,500 columns took 14.7 s, so LightGBM, 15 s there, was priced at 24.5 s and skipped with
 # 20 s left). Before that a member starts without a price, under the budget's watch like every member after the first.
 PRICED_AFTER = 2
-MIN_BAG_SEEDS, BAG_SEEDS = 3, 8
+MIN_BAG_SEEDS, BAG_SEEDS = 3, 8  # the fewest seeds worth a bagged run of the best member, and the most it gets
 # A stopped member's finished folds replace the chosen candidate only when ahead on each by more than this many of
 # the chosen one's fold sds: one or two folds say little of a paired difference's noise (a table near 0.99 ROC AUC:
 # CatBoost's fold 0 led XGBoost's by 2.3 sds and scored 0.9825 held-back against every full member's 0.986-0.988).
-PART_MARGIN = 3.0  # the fewest seeds worth a bagged run of the best member, and the most it gets
+PART_MARGIN = 3.0
 
 
 def _sign(metric) -> float:
@@ -175,8 +174,8 @@ def _part_instead(spec, chosen_name: str, chosen: RunResult, stopped: list, sign
     """A member the budget stopped, submitted from its finished folds alone (``train(finished_only=True)``: nothing is
     fitted), when on every one of those folds it beats the chosen candidate, and on their mean by more than
     ``PART_MARGIN`` times the spread (sd) of the chosen one's fold scores: its CV is that of fewer folds, and its test
-    prediction averages fewer fits, so only a clear margin makes it the better submission. The best such member, as a ``(name, kind, result)``
-    candidate; None when there is none."""
+    prediction averages fewer fits, so only a clear margin makes it the better submission. The best such member, as a
+    ``(name, kind, result)`` candidate; None when there is none."""
     theirs = dict(zip(chosen.record.get("folds_run") or range(len(chosen.fold_scores)), map(float, chosen.fold_scores)))
     spread = float(np.std(list(theirs.values())))
     best, best_gain = None, 0.0
