@@ -354,6 +354,11 @@ def _evidence(project: Path, name: str) -> str:
     return "; ".join(head + [f"folds: {scheme.group(1) if scheme else 'kfold'}"])
 
 
+def _argument(name: str, default: Optional[str] = None) -> Optional[str]:
+    """The value of ``name=VALUE`` on the command line, or ``default``."""
+    return next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith(f"{name}=")), default)
+
+
 def _forget(comp: str, *parents: Path) -> None:
     """Remove the competition's folder under each parent (its config, runs, submissions or picture cache)."""
     for parent in parents:
@@ -446,6 +451,7 @@ def main(only: Optional[List[str]] = None, budget: Optional[float] = None) -> Li
 
 
 if __name__ == "__main__":
-    picked = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("only=")), None)
-    seconds = next((float(a.split("=", 1)[1]) for a in sys.argv[1:] if a.startswith("time=")), None)
+    picked, seconds = _argument("only"), _argument("time")
+    picked = None if picked is None else picked.split(",")
+    seconds = None if seconds is None else float(seconds)
     main(picked, seconds)

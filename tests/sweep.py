@@ -181,10 +181,9 @@ def metric_score(metric, answers, sub):
 
 def main():
     """Every table (or ``only=``): new, the default train, the baseline, optionally AutoGluon; a JSON line each."""
-    only = next((a.split("=", 1)[1].split(",") for a in sys.argv[1:] if a.startswith("only=")), None)
-    budget = next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("time=")), "40")
+    only, budget, rows = acc._argument("only"), acc._argument("time", "40"), int(acc._argument("rows", "6000"))
+    only = None if only is None else only.split(",")
     ag = any(a == "ag=1" for a in sys.argv[1:])
-    rows = int(next((a.split("=", 1)[1] for a in sys.argv[1:] if a.startswith("rows=")), "6000"))
     project, work = HERE / "project", HERE / "work"
     (project / "competitions").mkdir(parents=True, exist_ok=True)
     (project / "configs").mkdir(parents=True, exist_ok=True)

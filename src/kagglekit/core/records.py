@@ -93,10 +93,11 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
     fold_scores, scored_oof, submitted, decision = folds.fold_scores, folds.oof, folds.test, {}
     part = not folds.complete and folds.test is not None  # the finished folds of a stopped member, submitted
     shape = submission_shape(spec, metric, targets.classes, sample) if folds.complete or part else None
-    ran = np.isin(np.asarray(folds.assignment), extra.get("folds_run", [])) if part else slice(None)
+    folds_run = extra.get("folds_run", [])  # set when only some folds ran
     # a part's labels are chosen on its finished folds' rows (cross-fitted, so two folds at least; one fold submits
     # its most probable labels)
-    if shape and decides_labels(metric, shape[0]) and (folds.complete or len(extra.get("folds_run", [])) > 1):
+    if shape and decides_labels(metric, shape[0]) and (folds.complete or len(folds_run) > 1):
+        ran = np.isin(np.asarray(folds.assignment), folds_run) if part else slice(None)
         fold_scores, scored_oof, submitted, decision = _labels_for_metric(metric, targets.y[ran], folds, ran, log)
     oof_score = metric.fn(targets.y, scored_oof) if folds.complete else None
     scores = write_scores(rd, metric, fold_scores, folds.fold_seconds, oof_score, **folds.per_fold)
@@ -108,7 +109,7 @@ def finish_run(spec: CompetitionSpec, rd: RunDir, metric: Metric, targets: Targe
             log(f"submission: {display(submission)}")
     elif part and submit_file:
         submission = write_run_submission(spec, metric, rd, sample, submitted, targets, scores["mean"], shape,
-                                          suffix=f"-folds{'-'.join(map(str, extra.get('folds_run', [])))}")
+                                          suffix=f"-folds{'-'.join(map(str, folds_run))}")
         log(f"submission from the finished folds only: {display(submission)} (no compare record)")
     else:
         log("only some folds were run (cv.only_folds): no submission and no compare record.")
