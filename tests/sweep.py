@@ -5,7 +5,10 @@ a 10-line baseline (median-imputed, scaled numbers and one-hot categories; Ridge
 (``rows=N``: N) are sampled to that. Everything is written under data/sweep/ (git-ignored); one JSON line a table is printed and the
 rows are saved as data/sweep/results-<time>.json.
 
-    make sweep [only=hfi,movies] [time=40] [ag=1] [rows=60000]
+    make sweep [only=hfi,movies] [time=40] [ag=1] [rows=60000] [members=ridge,lightgbm]
+
+``members=a,b``: the portfolio's members in that order instead of the kind's (its listed costs kept), to measure an
+order or a member's worth on the same tables.
 """
 import json
 import os
@@ -183,6 +186,7 @@ def main():
     """Every table (or ``only=``): new, the default train, the baseline, optionally AutoGluon; a JSON line each."""
     only, budget, rows = acc._argument("only"), acc._argument("time", "40"), int(acc._argument("rows", "6000"))
     only = None if only is None else only.split(",")
+    members = acc._argument("members")
     ag = any(a == "ag=1" for a in sys.argv[1:])
     project, work = HERE / "project", HERE / "work"
     (project / "competitions").mkdir(parents=True, exist_ok=True)
@@ -207,10 +211,13 @@ def main():
                 yml.write_text(re.sub(r"^metric: .*$", f"metric: {metric}", yml.read_text(), flags=re.M))
             metric = re.search(r"^metric: (\S+)", yml.read_text(), flags=re.M).group(1)
             row["metric"] = metric
-            row["peak"] = acc._kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}")
+            row["peak"] = acc._kagglekit(env, "train", f"comp={comp}", f"time={budget}", f"data_dir={folder}",
+                                        *([f"members={members}"] if members else []))
             row["wall"] = time.perf_counter() - t0
             sub = pd.read_csv(work / "submissions" / comp / "auto.csv", dtype=str)
             row["auto"] = metric_score(metric, answers, sub)
+            board = pd.read_csv(work / "runs" / comp / "auto-leaderboard.csv")
+            row["board"] = {r.name: [round(r.cv_mean, 5), r.seconds] for r in board.itertuples()}
         except SystemExit as e:
             row["error"] = str(e)[-1500:]
         except Exception:
