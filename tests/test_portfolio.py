@@ -160,6 +160,16 @@ def test_one_member_run_prices_nothing_so_the_second_starts_and_the_third_is_pri
     assert any(line.startswith("skip ridge: about 600000 s by the members so far") for line in lines), lines  # 0.6 units
 
 
+def test_a_member_skipped_before_any_price_says_only_that_no_budget_is_left(workdir):
+    """With one member run there is no price: a member skipped because the budget is spent says so, not "about 0 s"."""
+    lines = []
+    best = run_portfolio("house-prices", {"data": "sample"}, seconds=0.01, members=["constant", "lasso"], progress=False,
+                         log=lines.append)
+    assert best.record["model"] == "constant"
+    assert any(line.startswith("skip lasso: none of the budget left") for line in lines), lines
+    assert not any("about 0 s" in line for line in lines), lines
+
+
 def test_a_stopped_members_fold_replaces_the_chosen_candidate_only_three_fold_sds_ahead(monkeypatch):
     """One or two folds say little of a paired difference's noise: 2.3 fold sds ahead (a table near 0.99 ROC AUC,
     where that fold scored worse held-back than every full member) is not enough, 3.4 is."""

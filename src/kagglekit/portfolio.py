@@ -108,8 +108,9 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
                 estimate = cost * _seconds_per_unit(done) if len(done) >= PRICED_AFTER else 0.0
                 if left <= 0 or estimate > left:
                     skipped.append(name)
-                    log(f"skip {name}: about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s of the "
-                        "budget left (a larger time= adds it; finished members are reused)")
+                    # unpriced (the second member): skipped only because nothing is left, which is all it says
+                    why = f"about {estimate:.0f} s by the members so far, {max(left, 0):.0f} s" if estimate else "none"
+                    log(f"skip {name}: {why} of the budget left (a larger time= adds it; finished members are reused)")
                     continue
             if done or priced is not None:
                 folds = _folds_to_run(load_config(spec.name, name, settings))
