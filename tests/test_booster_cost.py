@@ -456,3 +456,45 @@ def test_a_core_another_process_keeps_busy_is_left_to_it():
         busy.wait()
     assert during <= max(1, cores - 1), (during, cores)
     assert speed.thread_count(1) == 1 and speed.thread_count(cores) == cores  # a user's own count stands
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
+def test_a_sped_up_booster_grows_its_cap_over_the_speedup_at_that_multiple_of_its_rate_and_still_learns(model):
+    """A budget's rung (``speedup``): the learning rate times it, the iteration cap divided by it."""
+    import pandas as pd
+
+    from kagglekit.models.boosting import _size_aware_rate
+
+    X, y = _classes(600, 2)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    own = build_model(model, {"start": "prior"}, "binary", 0, SPEED).fit(X[:450], y[:450])
+    fast = build_model(model, {"start": "prior", "speedup": 4.0}, "binary", 0, SPEED).fit(X[:450], y[:450])
+    assert fast.cap_ == int(np.ceil(own.cap_ / 4)) and fast.best_iteration_ <= fast.cap_
+    assert fast._rate(450) == pytest.approx(4 * _size_aware_rate(450))
+    from sklearn.metrics import roc_auc_score
+
+    assert roc_auc_score(y[450:], fast.predict_proba(X[450:])[:, 1]) > 0.8  # learnable: two separated classes
+
+
+def test_a_boosters_price_grows_with_its_cap_and_a_budget_takes_the_dearest_rung_that_fits(workdir, monkeypatch):
+    """From ``TIMED_ROWS`` rows up a booster is timed before it runs (two short fits); each rung's price is the same
+    pace at a quarter, an eighth... of the iterations, and ``price`` takes the first rung that fits ``within``."""
+    import kagglekit.tasks.tabular as tabular
+    from kagglekit.pipeline import price
+
+    monkeypatch.setattr(tabular, "TIMED_ROWS", 100)  # the generated sample stands for a large table
+    from kagglekit.tasks import get_task
+
+    monkeypatch.setattr(get_task("tabular"), "_timings", {})  # measured here, not by another test of this process
+    asked = {"data": "sample"}
+    full = price("credit", "lightgbm", asked, log=lambda *a: None)
+    assert full.settings == {} and full.seconds > 0
+    rungs = [price("credit", "lightgbm", {**asked, "model.params.speedup": s}, log=lambda *a: None).seconds for s in (2, 4, 8)]
+    assert full.seconds > rungs[0] > rungs[1] > rungs[2] > 0
+    # a budget between two rungs' prices takes the dearer of the two that fits
+    middle = price("credit", "lightgbm", asked, within=(rungs[0] + rungs[1]) / 2, log=lambda *a: None)
+    assert middle.settings == {"model.params.speedup": 4.0} and middle.seconds == pytest.approx(rungs[1])
+    assert price("credit", "lightgbm", asked, within=0.0, log=lambda *a: None).settings == {"model.params.speedup": 8.0}
+    assert price("credit", "ridge", asked, log=lambda *a: None) is None  # not a booster: priced by the members run
+    monkeypatch.setattr(tabular, "TIMED_ROWS", 10**9)
+    assert price("credit", "lightgbm", asked, log=lambda *a: None) is None  # a small table: the members run price it

@@ -170,6 +170,34 @@ def test_a_member_skipped_before_any_price_says_only_that_no_budget_is_left(work
     assert not any("about 0 s" in line for line in lines), lines
 
 
+def test_a_booster_priced_before_it_starts_runs_at_the_dearest_rung_its_share_of_the_budget_holds(workdir, monkeypatch):
+    """On a large table a booster is timed before it runs and sized to the budget (a faster rate, fewer iterations)
+    instead of being stopped after its first fold; a second call with the same budget resumes that run."""
+    import yaml
+
+    import kagglekit.tasks.tabular as tabular
+    from kagglekit.tasks import get_task
+
+    monkeypatch.setattr(tabular, "TIMED_ROWS", 0)  # the sample stands for a large table
+    # 100 s a fold as asked, a fold 1/speedup of that at each rung: 5 folds take 500, 250, 125, 62.5 s
+    monkeypatch.setattr(get_task("tabular"), "fold_seconds", lambda spec, run, data: 100 / run.model.params.get("speedup", 1.0))
+    lines = []
+    best = run_portfolio("credit", {"data": "sample"}, seconds=300, members=["lightgbm"], progress=False,
+                         log=lines.append)  # 80% of 300 s: the rung at 4x (125 s) is the dearest that fits
+    assert any(line.startswith("lightgbm: about 125 s by its own timed steps at model.params.speedup=4.0")
+               for line in lines), lines
+    board = pd.read_csv(runs_root() / "credit" / "auto-leaderboard.csv").set_index("name")
+    member = board.loc["lightgbm"]
+    assert member["cv_mean"] > 0.6  # it learns at that rate (ROC AUC)
+    for run_id in board.loc[board.index.str.startswith("lightgbm"), "run_id"]:  # the member, and its seeds bagged
+        config = yaml.safe_load((runs_root() / "credit" / "lightgbm" / run_id / "config.yaml").read_text())
+        assert config["model"]["params"]["speedup"] == 4.0
+    lines.clear()
+    again = run_portfolio("credit", {"data": "sample"}, seconds=300, members=["lightgbm"], progress=False,
+                          log=lines.append)
+    assert again.run_id == best.run_id and any("resumed finished folds" in line for line in lines), lines
+
+
 def test_a_stopped_members_fold_replaces_the_chosen_candidate_only_three_fold_sds_ahead(monkeypatch):
     """One or two folds say little of a paired difference's noise: 2.3 fold sds ahead (a table near 0.99 ROC AUC,
     where that fold scored worse held-back than every full member) is not enough, 3.4 is."""

@@ -80,18 +80,23 @@ def price(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
     """About how long ``train`` with these arguments would take now, before it starts, sized to ``within`` seconds:
     the first of the kind's budget rungs (``Task.budget_rungs``: the run as asked, then cheaper settings such as
     fewer epochs) whose unfinished folds x the kind's measured seconds a fold (``Task.fold_seconds``) fit in it,
-    else the cheapest rung's price; None where the kind has no such estimate. A rung whose folds are all finished
+    else the cheapest rung's price; None where the kind has no such estimate (or needs none for this data). A rung whose folds are all finished
     costs 0, so a second call with the same budget resumes what the first chose, and a larger one may choose more."""
     spec, task, run = configure(comp, config_name, overrides)
     if not task.estimates(run):
         return None
     data = load_data(spec, task, run, log)  # rungs change the model only: one load prices them all
+    if not task.prices(data):
+        return None
     asked = flat_overrides(overrides)
     for rung in task.budget_rungs(run):
         sized = load_run_config(spec, config_name, {**asked, **rung})[1] if rung else run
         rd = run_dir(spec, sized, data)
         left = sum(not rd.fold_json(k).exists() for k in sized.cv.folds_to_run())
-        cost = Price(dict(rung), left * task.fold_seconds(spec, sized, data) if left else 0.0)
+        each = task.fold_seconds(spec, sized, data) if left else 0.0
+        if each is None:  # a model the kind cannot time: the portfolio prices it by the members run
+            return None
+        cost = Price(dict(rung), left * each)
         if cost.seconds <= max(within, 0.0):
             break
     return cost

@@ -161,7 +161,7 @@ class EarlyStopped:
         """The final fit's rate (given, or size-aware and raised where the tree budget cuts), times the probes'
         speed-up while probing."""
         base = self.p.learning_rate or _size_aware_rate(n_rows) * getattr(self, "rate_scale_", 1.0)
-        return base * self.probe_boost_
+        return base * self.p.speedup * self.probe_boost_
 
     def _rounds(self) -> int:
         """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate), and
@@ -282,23 +282,72 @@ class EarlyStopped:
         with _extra_refusals(getattr(self.p, "extra", {}), type(self).__name__.replace("EarlyStopped", "")):
             return self._fit(X, y)
 
+    def _shape(self, n_rows: int, n_columns: int, n_classes: int) -> None:
+        """What a table's shape sets: classes, rows, columns, the iteration cap and the rate scale (the cap divided by
+        ``speedup``, as the rate is multiplied by it in ``_rate``)."""
+        p = self.p
+        if self.task != "regression":
+            self.n_classes_ = n_classes
+        self.n_columns_, self.n_rows_, self.probe_boost_ = n_columns, n_rows, 1.0
+        cap, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
+        self.cap_ = max(1, int(np.ceil(cap / p.speedup)))
+
+    def _prepare(self, X, y) -> None:
+        """The state every fit (and ``timing``) starts from: the shape's (``_shape``), no start, probe or calibration."""
+        self._shape(len(y), X.shape[1], int(np.max(y)) + 1 if self.task != "regression" else 0)
+        self.start_losses_, self.encoding_, self.design_, self.probe_linear_ = None, None, None, None
+        self.linear_, self.calibrator_ = None, None
+        self.watch_ = Watch(type(self).__name__.replace("EarlyStopped", ""))  # read here: probes may run on a pool's threads
+
+    def timing(self, X, y) -> "FitTiming":
+        """This booster's pace on (X, y), from two short fits without probes (``TIMED_ITERATIONS``): what a fit pays
+        whatever it grows, what an iteration costs, and what predicting a row through an iteration costs."""
+        self._prepare(X, y)
+        few, many = TIMED_ITERATIONS
+        seconds = []
+        for count in (few, many):
+            began = time.perf_counter()
+            self.model_ = self._final(X, y, self._model(len(y), count), None)
+            seconds.append(time.perf_counter() - began)
+        rows = _rows(X, np.arange(min(len(y), 5000)))
+        began = time.perf_counter()
+        self.predict(rows)
+        predicting = time.perf_counter() - began
+        each = max(seconds[1] - seconds[0], 0.0) / (many - few)
+        return FitTiming(max(seconds[0] - few * each, 0.0), each, predicting / (many * rows.shape[0]))
+
+    def fit_seconds(self, pace: "FitTiming", n_rows: int, n_columns: int, n_classes: int, predict_rows: int) -> float:
+        """At most how long ``fit`` on a table of this shape, then predicting ``predict_rows`` rows, takes at ``pace``:
+        every probe and the final fit are counted at their whole iteration cap (on a large table at a small rate the
+        count reaches it: 2,000 of 2,000 on 240,000 rows), so a budget sized by it is not overrun."""
+        self._shape(n_rows, n_columns, n_classes)
+        p, cap = self.p, self.cap_
+        fits, grown, held = 1, float(cap), 0.0  # fits paying the fixed cost; iterations on n_rows rows; held rows predicted
+        if p.early_stopping and n_rows >= 40:
+            many = self._many_classes()
+            cheap = n_rows <= p.inner_cv_rows and not many
+            folds = p.inner_folds if cheap and p.inner_folds > 1 else 1
+            share = 1 - 1 / folds if folds > 1 else 1 - p.inner_valid_fraction  # a probe's rows, of n_rows
+            probes = (min(max(1, p.probe_splits), folds) if folds > 1 else 1) * \
+                (2 if p.start == "auto" and (n_rows <= p.inner_cv_rows or many) else 1)
+            boost = 1.0 if folds > 1 else p.probe_speedup
+            fits += probes
+            grown += probes * share * cap / boost
+            held = probes * (1 - share) * n_rows
+        return fits * pace.fixed + grown * pace.iteration + (predict_rows + held) * cap * pace.prediction
+
     def _fit(self, X, y):
         p, n = self.p, len(y)
-        iterations, self.calibrator_ = p.n_estimators, None
         classification = self.task != "regression"
-        if classification:
-            self.n_classes_ = int(np.max(y)) + 1
-        self.n_columns_, self.n_rows_ = X.shape[1], n
+        self._prepare(X, y)
+        iterations = max(1, int(np.ceil(p.n_estimators / p.speedup)))  # without probes (too few rows, or none asked)
         start = "linear" if p.start == "linear" and (not classification or len(np.unique(y)) == self.n_classes_) else "prior"
-        self.start_losses_, self.encoding_, self.design_, self.probe_linear_, self.probe_boost_ = None, None, None, None, 1.0
-        self.cap_, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
-        self.watch_ = Watch(type(self).__name__.replace("EarlyStopped", ""))  # read here: probes may run on a pool's threads
         began = time.perf_counter()
         if p.early_stopping and n >= 40:
             many = self._many_classes()
             cheap = n <= p.inner_cv_rows and not many
             folds = p.inner_folds if cheap else 1
-            self.patience_ = p.inner_cv_rounds if folds > 1 else p.early_stopping_rounds
+            self.patience_ = (p.inner_cv_rounds if folds > 1 else p.early_stopping_rounds) / p.speedup
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)[:max(1, p.probe_splits)]
             held = np.concatenate([va for _, va in splits])
             # Many classes race the starts at any size: the tree budget caps their iterations, and a linear start
@@ -374,6 +423,18 @@ class EarlyStopped:
         return self.model_.feature_importances_
 
 
+TIMED_ITERATIONS = (5, 30)  # the two short fits ``EarlyStopped.timing`` takes: their difference is the iterations' cost
+
+
+@dataclass(frozen=True)
+class FitTiming:
+    """A booster's measured pace on one table (``EarlyStopped.timing``), which ``fit_seconds`` turns into a price."""
+
+    fixed: float  # seconds a fit pays whatever it grows (the library's dataset: binning, quantising)
+    iteration: float  # seconds an iteration grows (a tree, or one per class)
+    prediction: float  # seconds to predict one row through one iteration
+
+
 @dataclass
 class EarlyStoppingParams:
     """How every booster chooses its tree count and scales its probabilities (each model's params extend this)."""
@@ -394,6 +455,9 @@ class EarlyStoppingParams:
     probe_speedup: float = 2.0  # one-split probes run at this multiple of the final rate; their counts scaled back by it
     class_columns: int = 48  # above inner_cv_classes classes a tree (CatBoost: a level) scores at most this many columns; 0: all
     regression_loss: str = "auto"  # squared | absolute | auto: absolute where the metric scores absolute errors (mae)
+    # A budget's rung (model=auto on a large table): the learning rate times this, the iteration cap and the probes'
+    # patience divided by it, so a fold costs about 1/speedup of its time at 1.
+    speedup: float = 1.0
 
 
 @contextmanager
@@ -444,10 +508,11 @@ def _check_boosting(p) -> Optional[str]:
         return problem
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or min(p.early_stopping_rounds, p.inner_cv_rounds) < 1 or p.inner_folds < 0 \
-            or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1 or p.class_columns < 0:
+            or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1 or p.class_columns < 0 \
+            or p.speedup < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
                 "early_stopping_rounds and inner_cv_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1, "
-                "probe_speedup >= 1 and class_columns >= 0 are needed.")
+                "probe_speedup >= 1, class_columns >= 0 and speedup >= 1 are needed.")
     return None
 
 

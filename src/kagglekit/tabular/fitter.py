@@ -9,9 +9,11 @@ the frame with its dates, free text and lists made into numbers (``CategoryFrame
 
 from __future__ import annotations
 
+import time
+
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 import pandas as pd
@@ -21,7 +23,7 @@ from ..core.cv import FoldOutput
 from ..core.folds import inner_split
 from ..core.speed import blas_threads_for
 from ..core.targets import Targets
-from ..models import build_averaged, get_entry
+from ..models import build_averaged, build_model, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
 from .run_config import GroupRangeConfig, PreprocessConfig
 from .preprocess import CategoryFrame, RawFrame, build_preprocessor, infer_roles
@@ -33,6 +35,17 @@ TRANSFORMS = {
     "log1p": (np.log1p, np.expm1),
     "log": (np.log, np.exp),
 }
+
+
+@dataclass(frozen=True)
+class FoldTiming:
+    """A model's pace measured on a fold's share of a table (``TableFoldFitter.timing``)."""
+
+    preprocessing: float  # seconds to fit the preprocessing and transform those rows
+    pace: Any  # the model's own measure (boosters: ``FitTiming``)
+    rows: int
+    columns: int  # after preprocessing
+    classes: int  # 0 for regression
 
 
 @dataclass
@@ -110,26 +123,63 @@ class TableFoldFitter:
             valid, test = np.clip(valid, low, high), np.clip(test, low, high)
         return valid, test
 
-    def _fit_one(self, rows, y, task, k, sub):
+    def _preprocessor(self, rows, task, k):
+        """The preprocessing the model eats, unfitted; its roles read off ``rows`` (a column's cardinality must not
+        depend on validation rows)."""
         problem = self.problem
+        drop = problem.drop + [c for c in problem.columns.drop if c not in problem.drop]
+        if self.eats == "frame":  # AutoGluon: it reads the raw frame
+            return RawFrame(drop)
+        roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels,
+                            problem.preprocess.code_numbers, problem.preprocess.onehot_rows_per_level)
+        if self.eats == "categories":
+            return CategoryFrame(roles, problem.columns, problem.preprocess, task, self.seed + k, drop)
+        return build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k,
+                                  sparse_ok=get_entry(self.model_name).sparse)
+
+    def _fit_one(self, rows, y, task, k, sub):
         model = build_averaged(self.model_name, self.params, task, self.seed + k, self.speed, self.seeds)
         if self.model_dir and getattr(model, "keeps_files", False):  # AutoGluon: its files in a folder of the run
             model.set_params(path=self.model_dir / f"fold_{k}{sub}")
-        drop = problem.drop + [c for c in problem.columns.drop if c not in problem.drop]
-        if self.eats == "frame":  # AutoGluon: it reads the raw frame
-            pre = RawFrame(drop)
-        else:
-            # Roles too come from the fitted rows: a column's cardinality must not depend on validation rows.
-            roles = infer_roles(problem.features.iloc[rows], problem.columns, problem.drop, problem.preprocess.max_onehot_levels,
-                                problem.preprocess.code_numbers, problem.preprocess.onehot_rows_per_level)
-            if self.eats == "categories":
-                pre = CategoryFrame(roles, problem.columns, problem.preprocess, task, self.seed + k, drop)
-            else:
-                pre = build_preprocessor(roles, problem.columns, problem.preprocess, task, self.seed + k,
-                                         sparse_ok=get_entry(self.model_name).sparse)
-        X = pre.fit_transform(problem.features.iloc[rows], y[rows])
+        pre = self._preprocessor(rows, task, k)
+        X = pre.fit_transform(self.problem.features.iloc[rows], y[rows])
         model.fit(X, y[rows])
         return pre, model, X
+
+    def _first_column(self):
+        """(the target as fitted, or its first column where each is fitted apart; its task; how many fits a fold
+        makes: one per column, one more for an in-fold calibrator)."""
+        t = self.problem.targets
+        y = self.forward(t.y) if self.regression else t.y
+        task = "regression" if self.regression else t.task if y.ndim == 1 else "binary"
+        if self.multilabel and self.takes_labels and y.ndim == 2 and not self.problem.calibration:
+            return y, "multilabel", 1
+        columns = 1 if y.ndim == 1 else y.shape[1]
+        return (y if y.ndim == 1 else y[:, 0]), task, columns * (2 if self.problem.calibration and task != "regression" else 1)
+
+    def timing(self, rows: np.ndarray) -> Optional[FoldTiming]:
+        """The model's measured pace on these training rows (a fold's share of the table) after its preprocessing, with
+        what that preprocessing took; None for a model that cannot be timed before it runs (not a booster)."""
+        y, task, _ = self._first_column()
+        model = build_model(self.model_name, self.params, task, self.seed, self.speed)
+        if not hasattr(model, "timing"):
+            return None
+        with blas_threads_for(len(rows), self.problem.features.shape[1]):
+            began = time.perf_counter()
+            X = self._preprocessor(rows, task, 0).fit_transform(self.problem.features.iloc[rows], y[rows])
+            preprocessing = time.perf_counter() - began
+            pace = model.timing(X, y[rows])
+        classes = 0 if task == "regression" else int(np.max(y)) + 1
+        return FoldTiming(preprocessing, pace, len(rows), X.shape[1], classes)
+
+    def fold_seconds(self, measured: FoldTiming, predict_rows: int) -> float:
+        """At most how long a fold of this fitter's model (its params, seeds) takes at the pace ``measured``, its
+        validation and test rows (``predict_rows``) preprocessed and predicted (``EarlyStopped.fit_seconds``)."""
+        _, task, fits = self._first_column()
+        model = build_model(self.model_name, self.params, task, self.seed, self.speed)
+        one = model.fit_seconds(measured.pace, measured.rows, measured.columns, measured.classes, predict_rows)
+        preprocessing = measured.preprocessing * (1 + predict_rows / measured.rows)  # fitted, then applied to the rest
+        return fits * (preprocessing + self.seeds * one)
 
     def _proba(self, model, pre, rows, n_classes):
         return _place_proba(model, model.predict_proba(pre.transform(self.problem.features.iloc[rows])), n_classes)

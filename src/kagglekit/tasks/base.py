@@ -82,8 +82,14 @@ class Task:
         seconds of the members already run)."""
         return False
 
-    def fold_seconds(self, spec: CompetitionSpec, run, data: Dataset) -> float:
-        """About how long a fold of ``run`` will take on ``data``, measured before it starts."""
+    def prices(self, data: Dataset) -> bool:
+        """Whether a run that ``estimates`` is priced on ``data`` (False: it is cheap here, and priced by the seconds of
+        the members already run)."""
+        return True
+
+    def fold_seconds(self, spec: CompetitionSpec, run, data: Dataset) -> Optional[float]:
+        """About how long a fold of ``run`` will take on ``data``, measured before it starts; None where it cannot be
+        measured."""
         raise NotImplementedError
 
     def budget_rungs(self, run) -> List[dict]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 from typing import Optional
@@ -10,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from ..core.competition import competition_metric
-from ..core.config import check_choices
+from ..core.config import check_choices, to_dict
+from ..core.targets import encode_targets
 from ..core.errors import UserError
 from ..core.io import atomic_write_text
 from ..models import get_entry, model_params
@@ -51,11 +53,26 @@ def fitted_loss(spec, model_name: str, params: dict) -> dict:
     return {**params, "regression_loss": competition_metric(spec).regression_loss}
 
 
+TIMED_ROWS = 20_000  # tables from this size up have their boosters timed before they run (model=auto's pricing)
+SPEEDUPS = (2, 4, 8)  # a booster's budget rungs after the run as asked: its rate times these
+
+
+def _timing_key(spec, run, data) -> str:
+    """What a measured pace depends on: the table and the whole run config but its rung and seeds."""
+    config = to_dict(run)
+    config["model"] = {**config["model"], "seeds": 1,
+                       "params": {k: v for k, v in config["model"]["params"].items() if k != "speedup"}}
+    return json.dumps([spec.name, data.fingerprint, config], sort_keys=True, default=str)
+
+
 class TabularTask(Task):
     kind = "tabular"
     config_cls = TabularRunConfig
     eats = ("table", "frame", "categories")
     native = ("table", "frame", "categories")
+
+    def __init__(self):
+        self._timings = {}  # _timing_key -> FoldTiming (or None: not a model that can be timed)
 
     def check_config(self, spec, run: TabularRunConfig) -> None:
         super().check_config(spec, run)
@@ -119,7 +136,39 @@ class TabularTask(Task):
     def write_sample(self, spec, folder: Path, seed: int = 0) -> Path:
         return write_sample(spec, folder, seed)
 
+    def estimates(self, run) -> bool:
+        """A booster (it has ``speedup``): on a large table its folds are priced from two short timed fits, and a
+        budget sizes it down to a faster rate (``budget_rungs``) rather than stopping it after its first fold."""
+        return hasattr(model_params(run.model.name, dict(run.model.params)), "speedup")
+
+    def fold_seconds(self, spec, run, data):
+        """At most how long a fold of a booster takes on this table (``TableFoldFitter.fold_seconds``), from its pace
+        on a fold's share of the rows, measured once per table and model whatever the rung."""
+        n = len(data.train)
+        targets = encode_targets(spec, data.train, competition_metric(spec), spec.files.train)
+        fitter = self._fitter(spec, run, data, targets, None, False, lambda *a: None)
+        fit_rows = n - n // run.cv.n_splits
+        key = _timing_key(spec, run, data)
+        if key not in self._timings:
+            rows = np.sort(np.random.default_rng(run.seed).choice(n, fit_rows, replace=False))
+            self._timings[key] = fitter.timing(rows)
+        measured = self._timings[key]
+        return None if measured is None else fitter.fold_seconds(measured, n - fit_rows + len(data.test))
+
+    def prices(self, data) -> bool:
+        """From ``TIMED_ROWS`` rows up: below, a booster's fold takes seconds and the members run price it well."""
+        return len(data.train) >= TIMED_ROWS
+
+    def budget_rungs(self, run):
+        """A booster as asked, then at 2, 4 and 8 times its learning rate with as many times fewer iterations."""
+        if not self.estimates(run):
+            return [{}]
+        return [{}] + [{"model.params.speedup": float(s)} for s in SPEEDUPS]
+
     def fold_fitter(self, spec, run: TabularRunConfig, data, targets, rd, progress, log):
+        return self._fitter(spec, run, data, targets, rd.path / "models", progress, log)
+
+    def _fitter(self, spec, run: TabularRunConfig, data, targets, model_dir, progress, log):
         transform = fitted_space(run.target_transform, spec, targets.y)
         if transform in _DOMAIN and not _DOMAIN[transform](targets.y):
             raise UserError(f"target_transform={transform} needs a positive target; {targets.columns} has values "
@@ -142,8 +191,7 @@ class TabularTask(Task):
         params = fitted_loss(spec, run.model.name, dict(run.model.params))
         if not progress and hasattr(model_params(run.model.name, params), "progress"):
             params["progress"] = False  # a run without bars hides its model's epoch bars too
-        return TableFoldFitter(problem, run.model.name, params, run.seed,
-                               run.speed, rd.path / "models", run.model.seeds)
+        return TableFoldFitter(problem, run.model.name, params, run.seed, run.speed, model_dir, run.model.seeds)
 
     def shift(self, spec, run, out, log):
         data = load_table_data(spec, run, log=log)
