@@ -172,13 +172,15 @@ class TableFoldFitter:
         classes = 0 if task == "regression" else int(np.max(y)) + 1
         return FoldTiming(preprocessing, pace, len(rows), X.shape[1], classes)
 
-    def fold_seconds(self, measured: FoldTiming, predict_rows: int) -> float:
-        """At most how long a fold of this fitter's model (its params, seeds) takes at the pace ``measured``, its
-        validation and test rows (``predict_rows``) preprocessed and predicted (``EarlyStopped.fit_seconds``)."""
+    def fold_seconds(self, measured: FoldTiming, fit_rows: int, predict_rows: int) -> float:
+        """At most how long a fold of this fitter's model (its params, seeds) takes on ``fit_rows`` training rows at the
+        pace ``measured`` (on as many rows or fewer: scaled by the rows), its validation and test rows
+        (``predict_rows``) preprocessed and predicted (``EarlyStopped.fit_seconds``)."""
         _, task, fits = self._first_column()
         model = build_model(self.model_name, self.params, task, self.seed, self.speed)
-        one = model.fit_seconds(measured.pace, measured.rows, measured.columns, measured.classes, predict_rows)
-        preprocessing = measured.preprocessing * (1 + predict_rows / measured.rows)  # fitted, then applied to the rest
+        one = model.fit_seconds(measured.pace.scaled(fit_rows / measured.rows), fit_rows, measured.columns,
+                                measured.classes, predict_rows)
+        preprocessing = measured.preprocessing * (fit_rows + predict_rows) / measured.rows  # fitted, then applied
         return fits * (preprocessing + self.seeds * one)
 
     def _proba(self, model, pre, rows, n_classes):
