@@ -498,3 +498,25 @@ def test_a_boosters_price_grows_with_its_cap_and_a_budget_takes_the_dearest_rung
     assert price("credit", "ridge", asked, log=lambda *a: None) is None  # not a booster: priced by the members run
     monkeypatch.setattr(tabular, "TIMED_ROWS", 10**9)
     assert price("credit", "lightgbm", asked, log=lambda *a: None) is None  # a small table: the members run price it
+
+
+@pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
+def test_a_probe_count_cut_by_the_cap_doubles_the_size_aware_rate_once_and_fits_better(model):
+    """At a large table's small rate the count can reach the iteration cap (2,000 of 2,000): the data wants more than
+    the cap allows, so the rate doubles once and the probes run again. A given rate is kept as given."""
+    from sklearn.datasets import make_friedman1
+
+    X, y = make_friedman1(3000, noise=0.3, random_state=0)
+    fit, held = slice(0, 2500), slice(2500, None)
+    capped = build_model(model, {"n_estimators": 40}, "regression", 0, SPEED).fit(X[fit], y[fit])
+    assert capped.rate_scale_ in (2.0, 4.0) and capped.best_iteration_ <= 40
+    given = build_model(model, {"n_estimators": 40, "learning_rate": 0.03}, "regression", 0, SPEED).fit(X[fit], y[fit])
+    assert given.rate_scale_ == 1.0
+
+    def rmse(booster):
+        return float(np.sqrt(np.mean((booster.predict(X[held]) - y[held]) ** 2)))
+
+    assert rmse(capped) < rmse(given)  # 0.03 is what the size-aware rate gives 2,500 rows
+    X, y = make_friedman1(3000, noise=3.0, random_state=0)  # noisier: its count stops far below the cap
+    free = build_model(model, {}, "regression", 0, SPEED).fit(X[fit], y[fit])
+    assert free.rate_scale_ == 1.0 and free.best_iteration_ < 0.5 * free.cap_  # not cut by the cap: no change

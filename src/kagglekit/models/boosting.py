@@ -320,7 +320,8 @@ class EarlyStopped:
     def fit_seconds(self, pace: "FitTiming", n_rows: int, n_columns: int, n_classes: int, predict_rows: int) -> float:
         """At most how long ``fit`` on a table of this shape, then predicting ``predict_rows`` rows, takes at ``pace``:
         every probe and the final fit are counted at their whole iteration cap (on a large table at a small rate the
-        count reaches it: 2,000 of 2,000 on 240,000 rows), so a budget sized by it is not overrun."""
+        count reaches it: 2,000 of 2,000 on 240,000 rows), the probes again at each raise of the rate that a count cut
+        by the cap makes, so a budget sized by it is not overrun."""
         self._shape(n_rows, n_columns, n_classes)
         p, cap = self.p, self.cap_
         fits, grown, held = 1, float(cap), 0.0  # fits paying the fixed cost; iterations on n_rows rows; held rows predicted
@@ -332,6 +333,8 @@ class EarlyStopped:
             probes = (min(max(1, p.probe_splits), folds) if folds > 1 else 1) * \
                 (2 if p.start == "auto" and (n_rows <= p.inner_cv_rows or many) else 1)
             boost = 1.0 if folds > 1 else p.probe_speedup
+            # a count cut by the cap probes again at twice the rate, up to CAP_RAISES times (``_fit``)
+            probes *= 1 + (CAP_RAISES if self._raises_rate() else 0)
             fits += probes
             grown += probes * share * cap / boost
             held = probes * (1 - share) * n_rows
@@ -362,6 +365,14 @@ class EarlyStopped:
             # probes faster and scales its count back.
             boost = self.probe_boost_ = p.probe_speedup if not cheap or folds <= 1 else 1.0
             probes, start, self.start_losses_ = self._race(X, y, splits, starts, classification)
+            # The cap cut the count: at this rate the table wants more iterations than the cap allows (a large table
+            # at 0.02 reaches 2,000 of 2,000). Twice the rate, probed again on the same splits, up to CAP_RAISES times;
+            # not on small sets (a few hundred separable rows never stop), where the many-class budget has raised the
+            # rate already, nor at a rate the config gives.
+            raises = 0 if self._raises_rate() else CAP_RAISES
+            while raises < CAP_RAISES and self._capped(probes):
+                self.rate_scale_, raises = self.rate_scale_ * 2, raises + 1
+                probes, _, _ = self._race(X, y, splits, [start], classification)
             self.probe_boost_ = 1.0  # the final fit runs at its own rate
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
             iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) * boost / share)))
@@ -385,6 +396,15 @@ class EarlyStopped:
         self.classes_ = np.arange(self.n_classes_) if self.linear_ is not None and classification \
             else getattr(self.model_, "classes_", None)
         return self
+
+    def _raises_rate(self) -> bool:
+        """Whether a count cut by the cap may raise the rate (``_fit``): a size-aware rate, not raised by the tree
+        budget, on more than ``inner_cv_rows`` rows."""
+        return self.p.learning_rate is None and self.rate_scale_ == 1.0 and self.n_rows_ > self.p.inner_cv_rows
+
+    def _capped(self, probes) -> bool:
+        """Whether the probes' median count reached ``CAPPED`` of their cap: the cap chose it, not the held rows."""
+        return float(np.median([b for b, _ in probes])) >= CAPPED * self._probe_cap()
 
     def _final(self, X, y, model, margin):
         """Fit the final model on all the rows, started from ``margin`` when given."""
@@ -428,6 +448,8 @@ class EarlyStopped:
 # iterations are cheaper than later ones (diamonds, 34,522 rows: LightGBM 0.96 ms an iteration over 5-30 against 1.7
 # over 30-200; CatBoost 4 ms over 10-100, 11 over 100-300, 9 over 300-1,000: its categorical combinations grow).
 TIMED_ITERATIONS = (20, 200)
+CAPPED = 0.95  # a probe count at this share of its cap was cut by the cap, not chosen by the held rows
+CAP_RAISES = 2  # how many times a count cut by the cap doubles the size-aware rate (at most 4x)
 
 
 @dataclass(frozen=True)
