@@ -2,6 +2,7 @@
 budget skips what would not fit, and a second call resumes instead of refitting."""
 
 import json
+import re
 import time
 
 import pandas as pd
@@ -285,7 +286,8 @@ def test_the_seeds_never_start_past_what_the_clock_has_left(monkeypatch):
     done = [("lightgbm", 1.0, SimpleNamespace(cv_mean=0.12, record={"model": "lightgbm", "fit_seconds": 2.0}))]
     spec = load_competition("house-prices")
     assert portfolio._bag_best(spec, done, {"lightgbm": {}}, {}, 900.0, time.perf_counter() - 895, False, lines.append) is None
-    assert not trained and lines[-1].startswith("skip bagging lightgbm: 3 seeds would take about 7 s, 5 s of the budget"), lines
+    # about 5 s left (4 on a busy machine: the clock runs between the two lines)
+    assert not trained and re.match(r"skip bagging lightgbm: 3 seeds would take about 7 s, [45] s of the budget", lines[-1]), lines
     assert portfolio._bag_best(spec, done, {"lightgbm": {}}, {}, 900.0, time.perf_counter(), False, lines.append)[0] == \
         "lightgbm x8 seeds"
     assert len(trained) == 1
