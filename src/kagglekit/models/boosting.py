@@ -283,8 +283,8 @@ class EarlyStopped:
             return self._fit(X, y)
 
     def _shape(self, n_rows: int, n_columns: int, n_classes: int) -> None:
-        """What a table's shape sets: classes, rows, columns, the iteration cap and the rate scale (the cap divided by
-        ``speedup``, as the rate is multiplied by it in ``_rate``)."""
+        """What a table's shape sets: classes, rows, columns, the rate scale and the iteration cap (divided by
+        ``speedup``, which ``_rate`` multiplies the rate by)."""
         p = self.p
         if self.task != "regression":
             self.n_classes_ = n_classes
