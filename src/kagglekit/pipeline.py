@@ -80,8 +80,9 @@ def price(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
     """About how long ``train`` with these arguments would take now, before it starts, sized to ``within`` seconds:
     the first of the kind's budget rungs (``Task.budget_rungs``: the run as asked, then cheaper settings such as
     fewer epochs) whose unfinished folds x the kind's measured seconds a fold (``Task.fold_seconds``) fit in it,
-    else the cheapest rung's price; None where the kind has no such estimate (or needs none for this data). A rung whose folds are all finished
-    costs 0, so a second call with the same budget resumes what the first chose, and a larger one may choose more."""
+    else the cheapest rung's price; None where the kind has no such estimate (or needs none for this data). A rung
+    whose folds are all finished costs 0, so a second call with the same budget resumes what the first chose, and a
+    larger one may choose more."""
     spec, task, run = configure(comp, config_name, overrides)
     if not task.estimates(run):
         return None

@@ -146,16 +146,24 @@ class TableFoldFitter:
         model.fit(X, y[rows])
         return pre, model, X
 
-    def _first_column(self):
-        """(the target as fitted, or its first column where each is fitted apart; its task; how many fits a fold
-        makes: one per column, one more for an in-fold calibrator)."""
+    def _fitted_target(self):
+        """(the target as models fit it: regression's in its fitted space; the task of each fit; whether a multilabel
+        target is fitted whole, by a model that takes its labels at once, else column by column)."""
         t = self.problem.targets
         y = self.forward(t.y) if self.regression else t.y
-        task = "regression" if self.regression else t.task if y.ndim == 1 else "binary"
-        if self.multilabel and self.takes_labels and y.ndim == 2 and not self.problem.calibration:
-            return y, "multilabel", 1
-        columns = 1 if y.ndim == 1 else y.shape[1]
-        return (y if y.ndim == 1 else y[:, 0]), task, columns * (2 if self.problem.calibration and task != "regression" else 1)
+        whole = self.multilabel and self.takes_labels and y.ndim == 2 and not self.problem.calibration
+        task = "multilabel" if whole else "regression" if self.regression else t.task if y.ndim == 1 else "binary"
+        return y, task, whole
+
+    def _first_column(self):
+        """(the target a fold's first fit takes; its task; how many fits a fold makes: one per column fitted apart,
+        one more each for an in-fold calibrator)."""
+        y, task, whole = self._fitted_target()
+        if whole or y.ndim == 1:
+            columns = 1
+        else:
+            y, columns = y[:, 0], y.shape[1]
+        return y, task, columns * (2 if self.problem.calibration and task != "regression" else 1)
 
     def timing(self, rows: np.ndarray) -> Optional[FoldTiming]:
         """The model's measured pace on these training rows (a fold's share of the table) after its preprocessing, with
@@ -237,15 +245,12 @@ class TableFoldFitter:
             return self._fit_fold(k, train_idx, valid_idx)
 
     def _fit_fold(self, k: int, train_idx: np.ndarray, valid_idx: np.ndarray) -> FoldOutput:
-        t = self.problem.targets
-        y_all = self.forward(t.y) if self.regression else t.y
-        if self.multilabel and self.takes_labels and y_all.ndim == 2 and not self.problem.calibration:
+        y_all, task, whole = self._fitted_target()
+        if whole:
             return self._fit_labels(k, train_idx, valid_idx, y_all)
         if y_all.ndim == 1:
-            task = "regression" if self.regression else t.task
             valid, test, info = self._fit_column(k, train_idx, valid_idx, y_all, task)
             return FoldOutput(valid, test, info)
-        parts = [self._fit_column(k, train_idx, valid_idx, y_all[:, j], "regression" if self.regression else "binary", f"_{j}")
-                 for j in range(y_all.shape[1])]
+        parts = [self._fit_column(k, train_idx, valid_idx, y_all[:, j], task, f"_{j}") for j in range(y_all.shape[1])]
         return FoldOutput(np.column_stack([p[0] for p in parts]), np.column_stack([p[1] for p in parts]),
                           {"per_target": [p[2] for p in parts], "n_fit": parts[0][2]["n_fit"]})

@@ -55,10 +55,10 @@ def fitted_loss(spec, model_name: str, params: dict) -> dict:
 
 TIMED_ROWS = 20_000  # tables from this size up have their boosters timed before they run (model=auto's pricing)
 TIMED_SAMPLE = 50_000  # the most rows a booster is timed on; its pace is scaled up to a fold's rows
-SPEEDUPS = (2, 4, 8)
+SPEEDUPS = (2, 4, 8)  # a booster's budget rungs after the run as asked: its rate times these
 # What the timed fits miss: a long fit's iterations cost more than its first 200 did, and a fold does more than fit and
 # predict (ggplot2 diamonds, 34,522 rows: LightGBM's fold took 5.9 s where its pace said 4.4).
-PRICE_MARGIN = 1.3  # a booster's budget rungs after the run as asked: its rate times these
+PRICE_MARGIN = 1.3
 
 
 def _timing_key(spec, run, data) -> str:
