@@ -12,7 +12,7 @@ from kagglekit.core.errors import UserError
 from kagglekit.core.files import sample_dir
 from kagglekit.core.metrics import get_metric
 from kagglekit.core.runs import RunDir
-from kagglekit.models.calibration import ProbabilityCalibrator
+from kagglekit.models.calibration import ProbabilityCalibrator, place_classes
 from kagglekit.pipeline import train
 
 QUIET = dict(progress=False, log=lambda *a: None)
@@ -81,6 +81,26 @@ def test_calibration_option_is_fitted_in_fold_and_recorded(workdir):
         train("house-prices", "lasso", ["data=sample", "calibration=platt"], **QUIET)
     with pytest.raises(UserError, match="calibration"):
         train("credit", "ridge", ["data=sample", "calibration=sigmoid"], **QUIET)
+
+
+@pytest.mark.parametrize("model", ["xgboost", "lightgbm", "catboost", "gbrt"])
+def test_a_booster_fits_rows_that_lack_a_class_and_its_probes_split_off_a_class_of_one_row(workdir, model):
+    """A fold's rows may lack a class of the target (class 2 here) and an inner split may put a class of one row
+    (class 1) on its held side only: XGBoost refused such labels; every booster fits, keeps a column per class, gives
+    the absent class next to nothing and learns the rest."""
+    from kagglekit.core.config import SpeedConfig
+    from kagglekit.models import build_model
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 4))
+    y = np.where(X[:, 0] > 0, 3, 0)
+    y[0] = 1  # one row of class 1; none of class 2
+    if model == "catboost":  # it eats a frame (its own categories)
+        X = pd.DataFrame(X, columns=list("abcd"))
+    booster = build_model(model, {"n_estimators": 200}, "multiclass", 0, SpeedConfig(threads=1)).fit(X[:300], y[:300])
+    proba = place_classes(booster.predict_proba(X[300:]), booster.classes_, 4)  # as the fold's fitter places them
+    assert np.allclose(proba.sum(axis=1), 1) and proba[:, 2].max() < 0.05
+    assert np.mean(np.argmax(proba, axis=1) == y[300:]) > 0.85  # chance: about 0.5
 
 
 @pytest.mark.parametrize("model", ["lightgbm", "gbrt", "xgboost"])

@@ -37,6 +37,7 @@ from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, Optional, Tuple
 
 import numpy as np
+from scipy import sparse
 
 from ..core.deadline import Watch
 from ..core.errors import UserError
@@ -843,8 +844,9 @@ class EarlyStoppedXGBoost(EarlyStopped):
         stop = xgb.callback.EarlyStopping(rounds=self._rounds(), min_delta=self._min_delta(y_fit, y_hold))
         behind = _XGBoostBehind(_RivalWatch(self.rival_, self._probe_cap(), self._rounds()))
         probe = self._model(len(y_fit), self._probe_cap(), [stop, behind])
-        started = {} if m_fit is None else {"base_margin": m_fit, "base_margin_eval_set": [m_hold]}
-        probe.fit(X_fit, y_fit, eval_set=[(X_hold, y_hold)], verbose=False, **started)
+        X_all, y_all, whole = self._every_class(X_fit, y_fit, m_fit)
+        started = {} if m_fit is None else {"base_margin_eval_set": [m_hold]}
+        probe.fit(X_all, y_all, eval_set=[(X_hold, y_hold)], verbose=False, **whole, **started)
         best = int(probe.best_iteration) + 1
         return best, self._held(probe, X_hold, m_hold, iteration_range=(0, best))
 
@@ -852,8 +854,31 @@ class EarlyStoppedXGBoost(EarlyStopped):
         return model.predict(X, base_margin=margin, output_margin=True, **kwargs)
 
     def _final(self, X, y, model, margin):
+        X, y, whole = self._every_class(X, y, margin)
+        model.fit(X, y, **self._watched(), **whole)
         # The deadline's callback belongs to this fit, not to the model: kept, the fitted model would not pickle.
-        return super()._final(X, y, model, margin).set_params(callbacks=None)
+        return model.set_params(callbacks=None)
+
+    def _every_class(self, X, y, margin=None):
+        """(X, y, fit arguments) where every class of the target is a label: XGBoost fits only labels 0..K-1 with each
+        one present, so a class these rows lack (a rare class that a split put on the other side) gets one copy of the
+        first row at weight 0. It moves no gradient, but the model keeps K outputs, and that class's margin is still
+        pushed down by every real row, as LightGBM's is. ``margin`` (a start's): copied alike, into the arguments."""
+        whole = {} if margin is None else {"base_margin": margin}
+        if self.task == "regression" or np.ndim(y) != 1:
+            return X, y, whole
+        missing = np.setdiff1d(np.arange(self.n_classes_), y)
+        if not len(missing):
+            return X, y, whole
+        first = np.zeros(len(missing), dtype=int)
+        if sparse.issparse(X):
+            X = sparse.vstack([X, X[first]], format="csr")
+        else:
+            X = np.concatenate([np.asarray(X), np.asarray(_rows(X, first))])
+        if margin is not None:
+            whole["base_margin"] = np.concatenate([margin, margin[first]])
+        whole["sample_weight"] = np.r_[np.ones(len(y)), np.zeros(len(missing))]
+        return X, np.r_[y, missing], whole
 
     def _margin_kwargs(self, margin):
         return {"base_margin": margin}
