@@ -161,6 +161,27 @@ def test_one_member_run_prices_nothing_so_the_second_starts_and_the_third_is_pri
     assert any(line.startswith("skip ridge: about 600000 s by the members so far") for line in lines), lines  # 0.6 units
 
 
+def test_a_member_that_fails_on_the_data_is_skipped_with_its_traceback_and_the_rest_still_run(workdir, monkeypatch):
+    """A library's own error inside a member (not a UserError) no longer ends the run: one line names the member and
+    the error, the whole traceback is kept in a file, and the members after it still run and are ensembled."""
+    from kagglekit.models import boosting
+
+    def crash(self, X, y):
+        raise RuntimeError("the library fell over\nits second line")
+
+    monkeypatch.setattr(boosting.EarlyStoppedLightGBM, "fit", crash)
+    lines = []
+    run_portfolio("house-prices", {"data": "sample"}, seconds=600, members=["ridge", "lightgbm", "lasso"],
+                  progress=False, log=lines.append)
+    assert any(line.startswith("skip lightgbm: it failed (RuntimeError: the library fell over); the traceback: ")
+               for line in lines), lines
+    trace = (runs_root() / "house-prices" / "auto-failures" / "lightgbm.txt").read_text()
+    assert trace.startswith("Traceback") and "its second line" in trace and "in crash" in trace
+    board = pd.read_csv(runs_root() / "house-prices" / "auto-leaderboard.csv")
+    assert {"ridge", "lasso", "ensemble hill"} <= set(board["name"]) and "lightgbm" not in set(board["name"])
+    assert "unable to run here): lightgbm" in (runs_root() / "house-prices" / "auto-leaderboard.md").read_text()
+
+
 def test_a_member_skipped_before_any_price_says_only_that_no_budget_is_left(workdir):
     """With one member run there is no price: a member skipped because the budget is spent says so, not "about 0 s"."""
     lines = []

@@ -19,6 +19,8 @@ ahead by 0.12 ROC AUC). The leaderboard (members and ensembles: CV, sd, seconds)
 from __future__ import annotations
 
 import time
+import traceback
+from pathlib import Path
 from typing import Callable, Dict, List, Optional
 
 import numpy as np
@@ -124,6 +126,10 @@ def run_portfolio(comp: str, overrides: Optional[Dict] = None, seconds: Optional
             continue
         except UserError as exc:  # a member that cannot run here (its task, a missing extra): the rest still run
             log(f"skip {name}: {exc}")
+            skipped.append(name)
+            continue
+        except Exception as exc:  # a member's own failure on this data (a library's error): the rest still run
+            log(f"skip {name}: it failed ({_first_line(exc)}); the traceback: {display(_failure(spec.name, name))}")
             skipped.append(name)
             continue
         done.append((name, cost, result))
@@ -268,6 +274,19 @@ def _budget_watch(name: str, folds: int, deadline: float, began: float, slack: f
                              f"{max(deadline - now, 0):.0f} s of the budget left (its finished folds are kept; a larger "
                              "time= resumes it)")
     return watch
+
+
+def _first_line(exc: BaseException) -> str:
+    """An exception as one line: its type and the first line of its message."""
+    message = str(exc).strip().splitlines()
+    return f"{type(exc).__name__}: {message[0]}" if message else type(exc).__name__
+
+
+def _failure(comp: str, name: str) -> Path:
+    """Write the exception being handled, whole, to runs/<comp>/auto-failures/<name>.txt; its path."""
+    path = runs_root() / comp / "auto-failures" / f"{name}.txt"
+    atomic_write_text(path, traceback.format_exc())
+    return path
 
 
 def _at(rung: dict) -> str:
