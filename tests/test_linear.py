@@ -71,6 +71,29 @@ def test_logistic_regression_chooses_its_c_on_inner_folds_and_beats_c_1_on_unsee
     assert set(np.unique(chosen.predict(X[240:]))) <= {0, 1} and chosen.predict_proba(X[:5]).shape == (5, 2)
 
 
+def test_logistic_regression_on_sparse_text_of_many_classes_fits_by_newton_steps_to_the_same_model():
+    """Sparse columns and more than two classes: the C path and the final fit take Newton-CG steps (a few, where L-BFGS
+    takes a hundred that each pay for every class's coefficients), and reach the model L-BFGS reaches: the same C
+    chosen, the same held-out losses along the path and the same probabilities, to the solvers' tolerance."""
+    from scipy import sparse
+
+    import kagglekit.models.linear_path as linear_path
+
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 6, 400)
+    counts = rng.poisson(0.05, (400, 1500)) + (rng.random((400, 1500)) < 0.03 * (np.arange(1500) % 6 == y[:, None]))
+    X = sparse.csr_matrix(np.log1p(counts).astype(float))
+    newton = ChosenLogistic(random_state=0).fit(X[:300], y[:300])
+    assert newton.newton_ and newton.model_.solver == "newton-cg"
+    dense = ChosenLogistic(random_state=0).fit(X[:300].toarray(), y[:300])
+    assert not dense.newton_ and dense.model_.solver == "lbfgs"
+    assert newton.alpha_ == dense.alpha_ and list(newton.path_) == list(dense.path_)
+    assert np.allclose(list(newton.path_.values()), list(dense.path_.values()), atol=2e-3)
+    assert np.abs(newton.predict_proba(X[300:]) - dense.predict_proba(X[300:].toarray())).max() < 0.02
+    assert np.mean(newton.predict(X[300:]) == y[300:]) > 0.3  # chance: 1/6
+    assert not linear_path.many_sparse_classes(X, 2)
+
+
 @pytest.mark.parametrize("name", ["ridge", "lasso", "elasticnet"])
 def test_each_linear_entry_without_an_alpha_chooses_one_and_a_given_alpha_is_kept(name):
     X, y = _linear_rows(300, 30, 3, 0.5, 5)

@@ -22,11 +22,24 @@ LARGE_CELLS = 5_000_000
 GCV_SIDE = 1500
 
 
-def logistic_regression(alpha: float, l1_ratio: float, max_iter: int, random_state, warm_start: bool = False):
+def logistic_regression(alpha: float, l1_ratio: float, max_iter: int, random_state, warm_start: bool = False,
+                        newton: bool = False):
     """scikit-learn's logistic regression at C = 1 / alpha: L-BFGS for L2 alone (a few hundred steps on any size),
-    SAGA where there is an L1 share (it needs it; thousands of passes over 300,000 rows)."""
-    return LogisticRegression(C=1.0 / alpha, l1_ratio=l1_ratio, solver="lbfgs" if l1_ratio == 0 else "saga",
-                              max_iter=max_iter, warm_start=warm_start, random_state=random_state)
+    SAGA where there is an L1 share (it needs it; thousands of passes over 300,000 rows). ``newton``: Newton-CG for
+    L2, the faster on sparse input with many classes (``many_sparse_classes``)."""
+    solver = "saga" if l1_ratio else "newton-cg" if newton else "lbfgs"
+    return LogisticRegression(C=1.0 / alpha, l1_ratio=l1_ratio, solver=solver, max_iter=max_iter, warm_start=warm_start,
+                              random_state=random_state)
+
+
+def many_sparse_classes(X, n_classes: int) -> bool:
+    """Whether Newton-CG beats L-BFGS for an L2 logistic fit: more than two classes on sparse input (TF-IDF), where
+    L-BFGS takes a hundred steps that each pay for classes x columns coefficients and Newton-CG a few (22 classes of
+    844 texts, 6,000 TF-IDF columns: 0.37 s against 1.59 s a fit; the C path 1.3 s against 4.2 s). On dense columns
+    and on two classes L-BFGS is as fast or faster (32 classes of 1,525 rows, 49 columns: 4.8 s against 10 s)."""
+    from scipy import sparse
+
+    return sparse.issparse(X) and n_classes > 2
 
 
 def walk_strengths(decades, held_out_loss, patience: int = 1) -> dict:
@@ -119,7 +132,7 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
         self.patience, self.random_state = patience, random_state
 
     def _model(self, alpha: float, warm: bool) -> LogisticRegression:
-        return logistic_regression(alpha, self.l1_ratio, self.max_iter, self.random_state, warm)
+        return logistic_regression(alpha, self.l1_ratio, self.max_iter, self.random_state, warm, self.newton_)
 
     def fit(self, X, y):
         from sklearn.metrics import log_loss
@@ -128,6 +141,7 @@ class ChosenLogistic(ClassifierMixin, BaseEstimator):
         y = np.asarray(y)
         classes = np.unique(y)
         codes = np.searchsorted(classes, y)
+        self.newton_ = many_sparse_classes(X, len(classes))
         folds = self.folds if len(y) * X.shape[1] <= LARGE_CELLS else 1
         splits = inner_splits(codes, 0.2, folds, 0 if self.random_state is None else self.random_state, True)
         models = [self._model(1.0, warm=True) for _ in splits]
