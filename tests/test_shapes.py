@@ -566,6 +566,32 @@ def test_free_text_stays_sparse_tfidf_for_linear_models_and_svd_for_the_rest(hom
     assert res.record["cv_mean"] > 0.95
 
 
+def test_how_a_text_is_written_reaches_the_trees_where_its_words_say_nothing(home, workdir):
+    """Messages of one vocabulary, the positives written in capitals: TF-IDF lower-cases the words and its SVD keeps
+    nothing of the case, so only the text's statistics (upper-case share, length, marks, links) tell them apart. With
+    them a booster learns it; without (``preprocess.text_stats=false``) it is at chance. The statistics of a known
+    message are what it holds."""
+    from kagglekit.tabular.preprocess import TextStats
+
+    stats = TextStats()
+    row = dict(zip(stats.get_feature_names_out(), stats.transform(pd.DataFrame({"t": ['SEE "this" now!! https://x.co 42']}))[0]))
+    assert row["links"] == 1 and row["exclaim_count"] == 2 and row["quote_count"] == 2 and row["hash_count"] == 0
+    assert row["upper_share"] == pytest.approx(3 / 18) and row["words"] == pytest.approx(np.log1p(5)) and row["digit_share"] == pytest.approx(2 / 32)
+
+    rng = np.random.default_rng(3)
+    y = rng.integers(0, 2, 400)
+    words = [" ".join(rng.choice(["meeting", "lunch", "win", "prize", "report", "cash", "see", "now"], 6)) for _ in y]
+    frame = pd.DataFrame({"id": np.arange(400), "message": [w.upper() if v else w for w, v in zip(words, y)]})
+    test = frame.iloc[300:]
+    folder = _write(workdir / "files" / "shouts", frame.iloc[:300].assign(shout=y[:300]), test,
+                    pd.DataFrame({"id": test["id"], "shout": 0.5}))
+    assert main(["new", "comp=shouts", f"data_dir={folder}"]) == 0
+    assert yaml.safe_load((home / "competitions/shouts/competition.yaml").read_text())["columns"]["text"] == ["message"]
+    fast = [f"data_dir={folder}", "model.params.n_estimators=50", "cv.n_splits=3"]
+    assert train("shouts", "lightgbm", fast, **QUIET).record["cv_mean"] > 0.95
+    assert train("shouts", "lightgbm", fast + ["preprocess.text_stats=false"], **QUIET).record["cv_mean"] < 0.7
+
+
 def test_new_names_pixel_and_image_path_columns_as_such(home, workdir):
     """Pixel columns are a picture, not 64 numeric codes; a column of picture paths makes an image competition in the
     path_column layout; each with its evidence in the header, and no shift check on a table with no features."""

@@ -8,6 +8,7 @@ validation rows and to test. Column roles come from dtypes plus the competition'
 
 from __future__ import annotations
 
+import re
 import warnings
 from typing import Dict, List, Tuple
 
@@ -229,6 +230,48 @@ class MultiLabelIndicators(BaseEstimator, TransformerMixin):
         return np.asarray([f"{c}={v}" for c in self.columns_ for v in self.vocab_[c] + ["<count>"]])
 
 
+TEXT_MARKS = {"exclaim": "!", "question": "?", "hash": "#", "at": "@", "quote": '"', "newline": "\n"}
+
+
+class TextStats(BaseEstimator, TransformerMixin):
+    """How one free-text column is written, as numbers a tree can split: its length in characters and words, the mean
+    word length, the shares of upper-case letters, numerals, punctuation and non-ASCII characters, links, and counts of
+    a few marks (``TEXT_MARKS``). Neither TF-IDF nor its SVD keeps these (both normalise length away, and the
+    character n-grams are lower-cased), yet they tell authors and styles apart. Reads no labels: nothing to fit."""
+
+    _punctuation = re.compile(r"[^\w\s]")
+
+    @staticmethod
+    def _text(X) -> pd.Series:
+        return pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
+
+    def fit(self, X, y=None):
+        return self
+
+    def transform(self, X):
+        text = self._text(X)
+        chars = text.str.len().to_numpy(dtype=float)
+        words = text.str.split().str.len().fillna(0).to_numpy(dtype=float)
+        letters = text.str.count(r"[^\W\d_]").to_numpy(dtype=float)
+
+        def share(count, of):
+            return np.divide(count, of, out=np.zeros(len(text)), where=of > 0)
+
+        columns = [
+            np.log1p(chars), np.log1p(words), share(chars - text.str.count(r"\s").to_numpy(dtype=float), words),
+            share(text.str.count(r"[A-Z]").to_numpy(dtype=float), letters),
+            share(text.str.count(r"\d").to_numpy(dtype=float), chars),
+            share(text.str.count(self._punctuation).to_numpy(dtype=float), chars),
+            share(text.str.count(r"[^\x00-\x7f]").to_numpy(dtype=float), chars),
+            text.str.count(r"https?://|www\.").to_numpy(dtype=float),
+        ] + [text.str.count(re.escape(mark)).to_numpy(dtype=float) for mark in TEXT_MARKS.values()]
+        return np.column_stack(columns)
+
+    def get_feature_names_out(self, input_features=None):
+        return np.asarray(["chars", "words", "word_length", "upper_share", "digit_share", "punctuation_share",
+                           "non_ascii_share", "links"] + [f"{name}_count" for name in TEXT_MARKS])
+
+
 class TextSVD(BaseEstimator, TransformerMixin):
     """TF-IDF of one free-text column reduced to a few dense components by truncated SVD."""
 
@@ -312,7 +355,10 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
     def _linear(self):
         from sklearn.linear_model import LogisticRegression, Ridge
 
-        return Ridge(alpha=1.0) if self.task == "regression" else LogisticRegression(C=4.0, max_iter=2000)
+        if self.task == "regression":
+            return Ridge(alpha=1.0)
+        many = len(getattr(self, "classes_", ())) > 2  # on TF-IDF, which is sparse (``many_sparse_classes``)
+        return LogisticRegression(C=4.0, max_iter=2000, solver="newton-cg" if many else "lbfgs")
 
     def _scores(self, model, Z):
         if self.task == "regression":
@@ -413,6 +459,8 @@ def build_preprocessor(
         transformers.append(("multi", MultiLabelIndicators(cfg.multi_max_items, columns.multi_separator), roles["multi"]))
     sparse_text = bool(roles["text"]) and (cfg.text == "sparse" or (cfg.text == "auto" and sparse_ok))
     for col in roles["text"]:
+        if cfg.text_stats:
+            transformers.append((f"text_stats_{col}", numeric(TextStats()), [col]))
         if sparse_text:
             transformers.append((f"text_{col}", TextTfidf(cfg.text_max_features), [col]))
             continue

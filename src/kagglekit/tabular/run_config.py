@@ -34,6 +34,7 @@ class PreprocessConfig:
     # sparse input, the linear ones), or reduced to text_components dense SVD components (every other model)
     text_max_features: int = 3000  # per vocabulary: word 1-2-grams, and character 2-5-grams when sparse
     text_components: int = 16
+    text_stats: bool = True  # each text column's length, word length, upper-case, digit, punctuation and link counts
     multi_max_items: int = 40
 
 
