@@ -27,6 +27,7 @@ from sklearn.preprocessing import FunctionTransformer, OneHotEncoder, OrdinalEnc
 from ..core.competition import ColumnsSpec
 from ..core.dates import day_first, parse_dates
 from ..models.calibration import place_classes
+from ..models.linear_path import many_sparse_classes
 from .run_config import PreprocessConfig
 
 MISSING = "__missing__"
@@ -357,8 +358,7 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
 
         if self.task == "regression":
             return Ridge(alpha=1.0)
-        many = len(getattr(self, "classes_", ())) > 2  # on TF-IDF, which is sparse (``many_sparse_classes``)
-        return LogisticRegression(C=4.0, max_iter=2000, solver="newton-cg" if many else "lbfgs")
+        return LogisticRegression(C=4.0, max_iter=2000, solver="newton-cg" if self.newton_ else "lbfgs")
 
     def _scores(self, model, Z):
         if self.task == "regression":
@@ -379,6 +379,7 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
         self.classes_ = np.unique(y) if self.task != "regression" else np.zeros(1)
         self.tfidf_ = TextTfidf(self.max_features)
         Z, codes = self.tfidf_.fit_transform(X), self._codes(y)
+        self.newton_ = self.task != "regression" and many_sparse_classes(Z, len(self.classes_))
         self.model_ = self._linear().fit(Z, codes)
         return Z, codes
 
