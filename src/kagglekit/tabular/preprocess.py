@@ -231,6 +231,11 @@ class MultiLabelIndicators(BaseEstimator, TransformerMixin):
         return np.asarray([f"{c}={v}" for c in self.columns_ for v in self.vocab_[c] + ["<count>"]])
 
 
+def _text_column(X) -> pd.Series:
+    """The one free-text column of ``X`` (a frame or an array of one column) as strings, missing as empty."""
+    return pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
+
+
 TEXT_MARKS = {"exclaim": "!", "question": "?", "hash": "#", "at": "@", "quote": '"', "newline": "\n"}
 
 
@@ -242,15 +247,11 @@ class TextStats(BaseEstimator, TransformerMixin):
 
     _punctuation = re.compile(r"[^\w\s]")
 
-    @staticmethod
-    def _text(X) -> pd.Series:
-        return pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
-
     def fit(self, X, y=None):
         return self
 
     def transform(self, X):
-        text = self._text(X)
+        text = _text_column(X)
         chars = text.str.len().to_numpy(dtype=float)
         words = text.str.split().str.len().fillna(0).to_numpy(dtype=float)
         letters = text.str.count(r"[^\W\d_]").to_numpy(dtype=float)
@@ -281,11 +282,8 @@ class TextSVD(BaseEstimator, TransformerMixin):
         self.n_components = n_components
         self.seed = seed
 
-    def _text(self, X):
-        return pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
-
     def fit(self, X, y=None):
-        text = self._text(X)
+        text = _text_column(X)
         self.tfidf_ = TfidfVectorizer(max_features=self.max_features, ngram_range=(1, 2), min_df=2, sublinear_tf=True)
         try:
             tf = self.tfidf_.fit_transform(text)
@@ -298,7 +296,7 @@ class TextSVD(BaseEstimator, TransformerMixin):
         return self
 
     def transform(self, X):
-        tf = self.tfidf_.transform(self._text(X))
+        tf = self.tfidf_.transform(_text_column(X))
         return self.svd_.transform(tf) if self.svd_ is not None else tf.toarray()
 
     def get_feature_names_out(self, input_features=None):
@@ -314,7 +312,7 @@ class TextTfidf(BaseEstimator, TransformerMixin):
 
     @staticmethod
     def _text(X):
-        text = pd.DataFrame(X).iloc[:, 0].fillna("").astype(str)
+        text = _text_column(X)
         return text.where(text != "", "empty")
 
     def fit(self, X, y=None):
