@@ -426,6 +426,56 @@ def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_file
     assert pools == [] and ridge.record["cv_mean"] > 0.6
 
 
+def test_a_boosters_folds_on_a_small_table_run_side_by_side_on_a_core_each_into_the_same_files(workdir, tmp_path,
+                                                                                               monkeypatch):
+    """LightGBM fits without Python's GIL and gains little from a second thread on a few thousand rows: with two cores
+    free its folds run two at once on threads here, each model built with one thread, and every fold file is what one
+    fold at a time on both threads writes (the libraries' fits do not depend on their thread count). A budget prices
+    them as they run. A user's own thread count, or a table over the bound, keeps one fold at a time."""
+    import threading
+
+    import kagglekit.tasks.tabular as tabular
+    from kagglekit.core import executors
+    from kagglekit.pipeline import price
+    from kagglekit.tabular import fitter
+    from kagglekit.tasks import get_task
+
+    free = lambda n: n if n > 0 else 2  # noqa: E731 - two cores free, whatever else runs on this machine
+    monkeypatch.setattr(executors, "thread_count", free)
+    monkeypatch.setattr(fitter, "thread_count", free)
+    both, seen, real = threading.Barrier(2, timeout=60), [], executors._timed_fold
+
+    def timed(fit_fold, k, folds, threads, deadline=None):
+        seen.append((k, fit_fold.beside, fit_fold.speed.threads))
+        if fit_fold.beside > 1 and k < 2:
+            both.wait()  # the first two folds are running at once, or this times out
+        return real(fit_fold, k, folds, threads, deadline)
+
+    monkeypatch.setattr(executors, "_timed_fold", timed)
+    args = ["data=sample", "folds=3"]
+    serial = train("credit", "lightgbm", args + ["speed.parallel=1"], runs_base=tmp_path / "serial", **QUIET)
+    assert sorted(seen) == [(k, 1, 0) for k in range(3)]
+    seen.clear()
+    beside = train("credit", "lightgbm", args, runs_base=tmp_path / "beside", **QUIET)
+    assert sorted(seen) == [(k, 2, 1) for k in range(3)]  # two at once, a thread each
+    for k in range(3):
+        one, other = RunDir.at(serial.run_dir).load_fold(k), RunDir.at(beside.run_dir).load_fold(k)
+        for name in ("valid_idx", "valid_pred", "test_pred"):
+            np.testing.assert_array_equal(one[name], other[name])
+    assert beside.record["cv_mean"] == serial.record["cv_mean"] > 0.6  # ROC AUC; chance is 0.5
+    assert beside.record["folds_wall_seconds"] < beside.record["fit_seconds"]  # they overlapped (the sum of their seconds)
+
+    # a budget prices them as they run: 3 folds two at a time take two folds' seconds, one at a time three
+    monkeypatch.setattr(tabular, "TIMED_ROWS", 100)
+    monkeypatch.setattr(get_task("tabular"), "fold_seconds", lambda *a: 10.0)
+    fresh = args + ["seed=7"]  # no finished fold
+    assert price("credit", "lightgbm", fresh, log=lambda *a: None).seconds == 20.0
+    assert price("credit", "lightgbm", fresh + ["speed.parallel=1"], log=lambda *a: None).seconds == 30.0
+    assert executors.folds_beside(SpeedConfig(threads=2), 1000, 10, 5) == 1
+    assert executors.folds_beside(SpeedConfig(), executors.BESIDE_CELLS, 2, 5) == 1
+    assert executors.folds_beside(SpeedConfig(), 1000, 10, 5) == 2
+
+
 def test_workers_join_a_one_thread_models_folds_only_where_they_save_more_than_their_start():
     from kagglekit.core.executors import folds_saved
 
@@ -486,7 +536,7 @@ def test_a_boosters_price_grows_with_its_cap_and_a_budget_takes_the_dearest_rung
     from kagglekit.tasks import get_task
 
     monkeypatch.setattr(get_task("tabular"), "_timings", {})  # measured here, not by another test of this process
-    asked = {"data": "sample"}
+    asked = {"data": "sample", "speed.threads": 1}  # folds one at a time whatever else runs on this machine
     full = price("credit", "lightgbm", asked, log=lambda *a: None)
     assert full.settings == {} and full.seconds > 0
     rungs = [price("credit", "lightgbm", {**asked, "model.params.speedup": s}, log=lambda *a: None).seconds for s in (2, 4, 8)]

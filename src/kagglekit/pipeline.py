@@ -97,7 +97,7 @@ def price(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
         each = task.fold_seconds(spec, sized, data) if left else 0.0
         if each is None:  # a model the kind cannot time: the portfolio prices it by the members run
             return None
-        cost = Price(dict(rung), left * each)
+        cost = Price(dict(rung), math.ceil(left / task.folds_at_once(spec, sized, data)) * each if left else 0.0)
         if cost.seconds <= max(within, 0.0):
             break
     return cost
@@ -161,6 +161,8 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
                         ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):
         if infos and all(chosen in i for i in infos):
             extra[key] = [i[chosen] for i in infos]
+    if result.folds_wall:
+        extra["folds_wall_seconds"] = round(result.folds_wall, 3)  # below the sum of fold seconds where folds ran side by side
     per_fold = {"logloss_folds": [i["logloss"] for i in infos]} if all("logloss" in i for i in infos) else {}
     if not complete:
         extra["folds_run"] = list(result.folds_run)

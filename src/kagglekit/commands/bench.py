@@ -241,7 +241,7 @@ def side_by_side(comp: str, plan: dict, runs: list, bench_seconds: float, overri
 
 def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) -> Optional[dict]:
     """For a booster config, the same run with the library's plain fit (``<model>_plain``: its defaults, early
-    stopping on one split) on the same folds: what our choices cost in fold seconds and buy in CV. None otherwise."""
+    stopping on one split) on the same folds: what our choices cost in the folds' wall and buy in CV. None otherwise."""
     from ..models.registry import REGISTRY
 
     model = RunDir.at(ours.run_dir).load_config()["model"]["name"]
@@ -250,9 +250,10 @@ def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) ->
     _, plain_wall, plain = _bench_one(comp, name, overrides + [f"model.name={model}_plain"])
     rec, ref = ours.record, plain.record
     better = (rec["cv_mean"] - ref["cv_mean"]) * (1 if rec["greater_is_better"] else -1)
-    # The record's fit_seconds sums its folds' seconds (preprocessing, fit, prediction): the run's price without what
-    # the first run of a process pays once (imports, loading the data, the fold file).
-    fit, plain_fit = float(rec["fit_seconds"]), float(ref["fit_seconds"])
+    # The folds' wall (from the first fold's start to the last one's end: preprocessing, fit, prediction, the fold
+    # files) is the run's price without what the first run of a process pays once (imports, loading the data, the
+    # fold file); folds fitted side by side overlap there, where the sum of their seconds would count each in full.
+    fit, plain_fit = (float(r.get("folds_wall_seconds", r["fit_seconds"])) for r in (rec, ref))
     ratio = fit / max(plain_fit, 1e-9)
     probes = rec.get("probe_seconds")
     line = (f"plain {model}: CV {ref['cv_mean']:.5f} ± {ref['cv_std']:.5f}, folds {plain_fit:.1f} s (wall {plain_wall:.1f} s);"
@@ -265,8 +266,8 @@ def plain_reference(comp: str, name: str, overrides: list, ours, wall: float) ->
 
 
 def price_table(priced: List[dict]) -> str:
-    """Markdown: each booster's CV and fold seconds beside its plain library fit's (the ratio is of fold seconds)."""
-    out = ["| rows | config | CV ours | CV plain | ours better by | folds ours s | folds plain s | ratio | probes s | wall ours / plain s |",
+    """Markdown: each booster's CV and folds' wall beside its plain library fit's (the ratio is of the folds' wall)."""
+    out = ["| rows | config | CV ours | CV plain | ours better by | folds wall ours s | folds wall plain s | ratio | probes s | wall ours / plain s |",
            "|---|---|---|---|---|---|---|---|---|---|"]
     for p in priced:
         out.append(f"| {p['rows']} | {p['config']} | {p['ours']:.5f} ± {p['ours_sd']:.5f} | {p['plain']:.5f} ± "

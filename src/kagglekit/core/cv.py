@@ -6,6 +6,7 @@ folds, saving and scoring lives here once.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Callable, List, Optional, Sequence
 
@@ -37,6 +38,7 @@ class CVResult:
     resumed: List[int]
     infos: List[dict] = field(default_factory=list)  # each fold's saved info (score, seconds, what the model chose)
     note: Optional[str] = None  # a line for the user about what was resumed (folds made by other code)
+    folds_wall: float = 0.0  # seconds from the first pending fold's start to the last one's end (folds side by side overlap)
 
     @property
     def mean(self) -> float:
@@ -117,6 +119,7 @@ def run_cv(
         executor = EXECUTORS[getattr(speed, "executor", "local") or "local"]
         for k in pending:
             log.info("fold %d: fitting on %d rows, validating on %d", k, int((folds != k).sum()), int((folds == k).sum()))
+        began = time.perf_counter()
         for k, out, elapsed in executor(pending, fit_fold, folds, speed):
             valid_idx = np.flatnonzero(folds == k)
             score = metric.fn(y[valid_idx], out.valid_pred)
@@ -126,6 +129,7 @@ def run_cv(
             finished[k] = run.load_fold(k)  # as saved (json-normalised), the same as a later resume would read
             log.info("fold %d: %s=%.5f in %.1fs", k, metric.name, score, elapsed)
             report(k, float(score))
+        folds_wall = time.perf_counter() - began if pending else 0.0
     finally:
         bar.close()
     n = len(folds)
@@ -138,4 +142,5 @@ def run_cv(
             test_folds.append(done["test_pred"])
         fold_scores.append(float(done["info"]["score"]))
         seconds.append(float(done["info"]["seconds"]))
-    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed, [finished[k]["info"] for k in todo], note)
+    return CVResult(oof, test_folds, fold_scores, seconds, todo, resumed, [finished[k]["info"] for k in todo], note,
+                    folds_wall)

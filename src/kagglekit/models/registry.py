@@ -35,6 +35,9 @@ class ModelEntry:
     # run's speed settings saying so (the mlp: on a CPU).
     one_thread: Union[bool, Callable[[Any], bool]] = False
     worker_imports: float = 0.0  # seconds a fresh worker process pays to import this model's library (torch: 2.3 s measured)
+    # Its library fits without holding Python's GIL and gains little from a second thread on a small table: there its
+    # folds run side by side on threads of this process, the cores shared out (core/executors.py: ``folds_beside``).
+    beside: bool = False
     # Fits every label of a multilabel target at once: built for task "multilabel", fit(X, Y) takes one 0/1 column per
     # label and predict_proba gives one probability per label (False: the fitter fits it once per label, as binary).
     multilabel: bool = False
@@ -49,16 +52,17 @@ REGISTRY: Dict[str, ModelEntry] = {}
 
 def register_model(name: str, params: type, description: str = "", eats: str = "table", check=None, sparse: bool = False,
                    seeded: bool = True, one_thread: Union[bool, Callable[[Any], bool]] = False, multilabel: bool = False,
-                   worker_imports: float = 0.0):
+                   worker_imports: float = 0.0, beside: bool = False):
     """Decorator registering ``build(params, task, seed, speed)`` under ``name`` (``sparse``: it fits on sparse input;
     ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given; ``multilabel``:
     it fits all the labels of a multilabel target at once; ``worker_imports``: seconds a fresh worker process pays to
-    import its library, which a one-thread model's side-by-side folds must save to be worth starting)."""
+    import its library, which a one-thread model's side-by-side folds must save to be worth starting; ``beside``: its
+    folds on a small table run side by side on threads, a share of the cores each)."""
     assert eats in EATS, eats
 
     def wrap(build):
         REGISTRY[name] = ModelEntry(name, params, build, eats, description, check, sparse, seeded=seeded, one_thread=one_thread,
-                                    multilabel=multilabel, worker_imports=worker_imports)
+                                    multilabel=multilabel, worker_imports=worker_imports, beside=beside)
         return build
 
     return wrap

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -21,7 +21,8 @@ import pandas as pd
 from ..core.competition import ColumnsSpec
 from ..core.cv import FoldOutput
 from ..core.folds import inner_split
-from ..core.speed import blas_threads_for
+from ..core.executors import folds_beside
+from ..core.speed import blas_threads_for, thread_count
 from ..core.targets import Targets
 from ..models import build_averaged, build_model, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
@@ -93,7 +94,7 @@ class TableFoldFitter:
     training rows only, once per target column (a multilabel target's labels at once for models that take them whole)."""
 
     def __init__(self, problem: TableProblem, model_name: str, params: dict, seed: int, speed,
-                 model_dir: Optional[Path] = None, seeds: int = 1):
+                 model_dir: Optional[Path] = None, seeds: int = 1, n_folds: int = 1):
         self.problem, self.model_name, self.params, self.seed, self.speed = problem, model_name, params, seed, speed
         self.model_dir, self.seeds = model_dir, seeds
         t = problem.targets
@@ -103,6 +104,11 @@ class TableFoldFitter:
         entry = get_entry(model_name)
         self.eats = entry.eats
         self.one_thread = entry.fits_on_one_thread(speed)  # its folds may run side by side (core/executors.py)
+        # A library that fits without the GIL: on a small table ``beside`` folds at once on threads, a share of the
+        # cores each (the models are built with it, so a fold fitted alone is fitted as it would be beside another).
+        self.beside = folds_beside(speed, *problem.features.shape, n_folds) if entry.beside else 1
+        if self.beside > 1:
+            self.speed = replace(speed, threads=max(1, thread_count(0) // self.beside))
         self.worker_imports = entry.worker_imports  # what a worker for them pays beyond kagglekit's own imports
         self.takes_labels = entry.multilabel  # a multilabel target whole, not label by label
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None

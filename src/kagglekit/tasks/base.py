@@ -92,6 +92,11 @@ class Task:
         measured."""
         raise NotImplementedError
 
+    def folds_at_once(self, spec: CompetitionSpec, run, data: Dataset) -> int:
+        """How many folds of ``run`` are fitted at once (side by side on threads), so that a run of n folds takes
+        ceil(n / this) times ``fold_seconds``."""
+        return 1
+
     def budget_rungs(self, run) -> List[dict]:
         """The settings a budget may size ``run`` down to, as overrides, dearest first: ``{}`` (the run as asked), then
         cheaper ones (a fine-tune: fewer epochs). They change the model only, never the data the run loads."""

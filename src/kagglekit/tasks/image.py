@@ -114,7 +114,7 @@ class ImageTask(Task):
         data.kind_data.seconds += seconds
         problem = TableProblem(train, test, targets, PreprocessConfig(skew_threshold=None))
         fit = TableFoldFitter(problem, run.model.name, run.model.params, run.seed, run.speed, rd.path / "models",
-                                run.model.seeds)
+                              run.model.seeds, run.cv.n_splits)
 
         def fit_fold(k, train_idx, valid_idx):
             start = time.perf_counter()
@@ -124,6 +124,7 @@ class ImageTask(Task):
                             device=out.info.get("device", "cpu"), history=[])
             return out
 
+        fit_fold.beside = fit.beside  # the embeddings' booster folds side by side as a table's (core/executors.py)
         return fit_fold
 
     def model_label(self, run: ImageRunConfig) -> str:

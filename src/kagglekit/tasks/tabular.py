@@ -14,6 +14,7 @@ from ..core.competition import competition_metric
 from ..core.config import check_choices, to_dict
 from ..core.targets import encode_targets
 from ..core.errors import UserError
+from ..core.executors import folds_beside
 from ..core.io import atomic_write_text
 from ..models import get_entry, model_params
 from ..models import names as model_names
@@ -164,6 +165,13 @@ class TabularTask(Task):
             return None
         return PRICE_MARGIN * fitter.fold_seconds(measured, fit_rows, n - fit_rows + len(data.test))
 
+    def folds_at_once(self, spec, run, data):
+        """``TableFoldFitter.beside``: a booster's folds on a small table run side by side, a share of the cores each
+        (its ``fold_seconds`` measured with that share)."""
+        if not get_entry(run.model.name).beside:
+            return 1
+        return folds_beside(run.speed, len(data.train), data.train.shape[1] - len(spec.targets), run.cv.n_splits)
+
     def prices(self, data) -> bool:
         """From ``TIMED_ROWS`` rows up: below, a booster's fold takes seconds and the members run price it well."""
         return len(data.train) >= TIMED_ROWS
@@ -200,7 +208,8 @@ class TabularTask(Task):
         params = fitted_loss(spec, run.model.name, dict(run.model.params))
         if not progress and hasattr(model_params(run.model.name, params), "progress"):
             params["progress"] = False  # a run without bars hides its model's epoch bars too
-        return TableFoldFitter(problem, run.model.name, params, run.seed, run.speed, model_dir, run.model.seeds)
+        return TableFoldFitter(problem, run.model.name, params, run.seed, run.speed, model_dir, run.model.seeds,
+                               run.cv.n_splits)
 
     def shift(self, spec, run, out, log):
         data = load_table_data(spec, run, log=log)
