@@ -2,10 +2,10 @@
 processes (one GPU each when there are GPUs), or as Ray tasks (``speed.executor=ray``).
 
 A model whose library fits without holding Python's GIL (the boosters) fits the folds of a small table side by side on
-threads of this process (``fit_fold.beside`` at once, ``folds_beside``), its fitter built with a share of the cores:
-on a few thousand rows a second thread speeds a LightGBM or XGBoost fit by a fifth at most, while a second fit at once
-on the other core doubles the work done (README, the speed section). The libraries' fits do not depend on their thread
-count, so the folds are the same either way.
+threads of this process (``fit_fold.beside`` at once, ``folds_beside``), one core each: on a few thousand rows a
+second thread speeds a LightGBM or XGBoost fit by a fifth at most, while a second fit at once on the other core doubles
+the work done (README, the speed section). The libraries' fits do not depend on their thread count, so the folds are
+the same either way.
 
 ``speed.parallel`` 0 (the default) chooses: one fold at a time, except where the fold fitter says its model fits on
 one thread (``fit_fold.one_thread``: scikit-learn's gradient boosting, a support vector machine, the mlp on a CPU),
@@ -36,7 +36,7 @@ import numpy as np
 
 from .deadline import current as current_deadline, stop_at
 from .errors import UserError
-from .speed import gpu_count, grant_threads, physical_cores, thread_count
+from .speed import gpu_count, grant_threads, physical_cores, thread_count, threads_here
 
 
 def _split(folds: np.ndarray, k: int):
@@ -114,25 +114,53 @@ def local_folds(pending: List[int], fit_fold: Callable, folds: np.ndarray, speed
             yield k, out, seconds
 
 
+def _fold_here(fit_fold: Callable, k: int, folds: np.ndarray, threads: int, deadline: Optional[float]):
+    """``_timed_fold`` on a thread of this process, its model built with at most ``threads`` threads."""
+    with threads_here(threads):
+        return _timed_fold(fit_fold, k, folds, 0, deadline)
+
+
 def side_by_side(pending: List[int], fit_fold: Callable, folds: np.ndarray, at_once: int) -> Iterator[Tuple[int, object, float]]:
-    """The pending folds ``at_once`` at a time on threads of this process, yielded as each finishes (a fitter built
-    with its share of the cores, whose library fits without the GIL). numpy's BLAS gets that share too, set once
-    around them all: a limit each fold set and restored would undo another's. A fold that fails ends the run once the
-    folds running beside it are done and handed on (finished work is kept); those not started are not started."""
-    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-
-    from threadpoolctl import threadpool_limits
-
+    """The pending folds ``at_once`` at a time on threads of this process, each model built with one thread (its
+    library fits without the GIL), yielded as each finishes. A last fold that would run alone (5 folds two at a time)
+    waits for the others and runs here on every core: on 32 classes CatBoost's fold takes 1.7x as long on one thread
+    as on two. Only that fold, on this thread, gets more than one: an OpenMP team of two on a thread of its own, once
+    this thread has one, took LightGBM 7x as long (libgomp then counts more threads than cores and hands off through
+    the kernel at every parallel region). numpy's BLAS keeps one thread around the threaded folds (a limit each fold
+    set and restored would undo another's). A fold that fails ends the run once the folds running beside it are done
+    and handed on (finished work is kept); those not started are not started."""
     if not pending:
         return
-    queue, running, deadline, failed = list(pending), {}, current_deadline(), None
-    with threadpool_limits(max(1, thread_count(0) // at_once), user_api="blas"), \
-            ThreadPoolExecutor(min(at_once, len(queue)), thread_name_prefix="fold") as pool:
+    from threadpoolctl import threadpool_limits
+
+    here = pending[-1:] if len(pending) % at_once == 1 else []
+    failed = None
+    with threadpool_limits(1, user_api="blas"):
+        for k, out, seconds, error in _threads(pending[:len(pending) - len(here)], fit_fold, folds, at_once):
+            if error is None:
+                yield k, out, seconds
+            failed = failed or error
+    if failed is not None:
+        raise failed
+    for k in here:
+        out, seconds = _fold_here(fit_fold, k, folds, thread_count(0), current_deadline())
+        yield k, out, seconds
+
+
+def _threads(batch: List[int], fit_fold: Callable, folds: np.ndarray, slots: int):
+    """(fold, output, seconds, None) for each fold of ``batch`` as it finishes, ``slots`` at a time on a thread each;
+    (fold, None, 0.0, error) for one that failed, after which no other is started."""
+    if not batch:
+        return
+    from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+    queue, running, deadline = list(batch), {}, current_deadline()
+    with ThreadPoolExecutor(slots, thread_name_prefix="fold") as pool:
         def submit():
             k = queue.pop(0)
-            running[pool.submit(_timed_fold, fit_fold, k, folds, 0, deadline)] = k
+            running[pool.submit(_fold_here, fit_fold, k, folds, 1, deadline)] = k
 
-        for _ in range(min(at_once, len(queue))):
+        for _ in range(min(slots, len(queue))):
             submit()
         while running:
             done, _ = wait(list(running), return_when=FIRST_COMPLETED)
@@ -140,14 +168,13 @@ def side_by_side(pending: List[int], fit_fold: Callable, folds: np.ndarray, at_o
                 k = running.pop(future)
                 try:
                     out, seconds = future.result()
-                except BaseException as exc:  # noqa: BLE001 - raised below, once the folds beside it are saved
-                    failed, queue = failed or exc, []
+                except BaseException as exc:  # noqa: BLE001 - the caller raises it once the folds beside it are saved
+                    queue.clear()
+                    yield k, None, 0.0, exc
                     continue
-                yield k, out, seconds
+                yield k, out, seconds, None
                 if queue:
                     submit()
-    if failed is not None:
-        raise failed
 
 
 def folds_saved(queued: int, workers: int) -> int:

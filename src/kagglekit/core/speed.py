@@ -34,11 +34,26 @@ def grant_threads(n: int) -> None:
     os.environ[GRANT] = str(int(n))
 
 
+_here = threading.local()
+
+
+@contextmanager
+def threads_here(n: int):
+    """A grant to the calling thread only, as ``grant_threads`` is to a process: a fold run on a thread beside others
+    (core/executors.py: ``side_by_side``) builds its model with at most ``n`` threads."""
+    before = getattr(_here, "threads", 0)
+    _here.threads = int(n)
+    try:
+        yield
+    finally:
+        _here.threads = before
+
+
 def thread_count(requested: int) -> int:
     """``speed.threads``: 0 means one per physical core not kept busy by other processes (``cores_busy_elsewhere``);
-    more than the cores available is capped, and so is anything above what an executor granted this process
-    (``grant_threads``: a Ray fold's ``fold_cpus``)."""
-    granted = int(os.environ.get(GRANT, "0") or 0)
+    more than the cores available is capped, and so is anything above what an executor granted this thread
+    (``threads_here``) or this process (``grant_threads``: a Ray fold's ``fold_cpus``)."""
+    granted = getattr(_here, "threads", 0) or int(os.environ.get(GRANT, "0") or 0)
     if granted:
         return min(granted, requested) if requested > 0 else granted
     cores = physical_cores()

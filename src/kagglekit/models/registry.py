@@ -36,7 +36,7 @@ class ModelEntry:
     one_thread: Union[bool, Callable[[Any], bool]] = False
     worker_imports: float = 0.0  # seconds a fresh worker process pays to import this model's library (torch: 2.3 s measured)
     # Its library fits without holding Python's GIL and gains little from a second thread on a small table: there its
-    # folds run side by side on threads of this process, the cores shared out (core/executors.py: ``folds_beside``).
+    # folds run side by side on threads of this process, one core each (core/executors.py: ``folds_beside``).
     beside: bool = False
     # Fits every label of a multilabel target at once: built for task "multilabel", fit(X, Y) takes one 0/1 column per
     # label and predict_proba gives one probability per label (False: the fitter fits it once per label, as binary).

@@ -10,8 +10,8 @@ the frame with its dates, free text and lists made into numbers (``CategoryFrame
 from __future__ import annotations
 
 import time
-
-from dataclasses import dataclass, field, replace
+from contextlib import nullcontext
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, List, Optional
 
@@ -22,7 +22,7 @@ from ..core.competition import ColumnsSpec
 from ..core.cv import FoldOutput
 from ..core.folds import inner_split
 from ..core.executors import folds_beside
-from ..core.speed import blas_threads_for, thread_count
+from ..core.speed import blas_threads_for, threads_here
 from ..core.targets import Targets
 from ..models import build_averaged, build_model, get_entry
 from ..models.calibration import ProbabilityCalibrator, place_classes
@@ -104,11 +104,9 @@ class TableFoldFitter:
         entry = get_entry(model_name)
         self.eats = entry.eats
         self.one_thread = entry.fits_on_one_thread(speed)  # its folds may run side by side (core/executors.py)
-        # A library that fits without the GIL: on a small table ``beside`` folds at once on threads, a share of the
-        # cores each (the models are built with it, so a fold fitted alone is fitted as it would be beside another).
+        # A library that fits without the GIL: on a small table ``beside`` folds at once on threads, one core each
+        # (core/executors.py: side_by_side grants it to each fold's thread).
         self.beside = folds_beside(speed, *problem.features.shape, n_folds) if entry.beside else 1
-        if self.beside > 1:
-            self.speed = replace(speed, threads=max(1, thread_count(0) // self.beside))
         self.worker_imports = entry.worker_imports  # what a worker for them pays beyond kagglekit's own imports
         self.takes_labels = entry.multilabel  # a multilabel target whole, not label by label
         self.by_group = problem.group_range if problem.group_range is not None and problem.group_range.column else None
@@ -175,7 +173,11 @@ class TableFoldFitter:
         """The model's measured pace on these training rows (a fold's share of the table) after its preprocessing, with
         what that preprocessing took; None for a model that cannot be timed before it runs (not a booster)."""
         y, task, _ = self._first_column()
-        model = build_model(self.model_name, self.params, task, self.seed, self.speed)
+        with threads_here(1) if self.beside > 1 else nullcontext():  # a fold's one thread where folds run side by side
+            model = build_model(self.model_name, self.params, task, self.seed, self.speed)
+            return self._timed(model, rows, y, task)
+
+    def _timed(self, model, rows, y, task) -> Optional[FoldTiming]:
         if not hasattr(model, "timing"):
             return None
         with blas_threads_for(len(rows), self.problem.features.shape[1]):

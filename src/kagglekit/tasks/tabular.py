@@ -14,7 +14,6 @@ from ..core.competition import competition_metric
 from ..core.config import check_choices, to_dict
 from ..core.targets import encode_targets
 from ..core.errors import UserError
-from ..core.executors import folds_beside
 from ..core.io import atomic_write_text
 from ..models import get_entry, model_params
 from ..models import names as model_names
@@ -166,11 +165,12 @@ class TabularTask(Task):
         return PRICE_MARGIN * fitter.fold_seconds(measured, fit_rows, n - fit_rows + len(data.test))
 
     def folds_at_once(self, spec, run, data):
-        """``TableFoldFitter.beside``: a booster's folds on a small table run side by side, a share of the cores each
-        (its ``fold_seconds`` measured with that share)."""
+        """``TableFoldFitter.beside``: a booster's folds on a small table run side by side, one core each (its
+        ``fold_seconds`` measured so)."""
         if not get_entry(run.model.name).beside:
             return 1
-        return folds_beside(run.speed, len(data.train), data.train.shape[1] - len(spec.targets), run.cv.n_splits)
+        targets = encode_targets(spec, data.train, competition_metric(spec), spec.files.train)
+        return self._fitter(spec, run, data, targets, None, False, lambda *a: None).beside
 
     def prices(self, data) -> bool:
         """From ``TIMED_ROWS`` rows up: below, a booster's fold takes seconds and the members run price it well."""
