@@ -429,11 +429,13 @@ def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_file
 def test_a_boosters_folds_on_a_small_table_run_side_by_side_on_a_core_each_into_the_same_files(workdir, tmp_path,
                                                                                                monkeypatch):
     """LightGBM fits without Python's GIL and gains little from a second thread on a few thousand rows: with two cores
-    free its folds run two at once on threads here, each model built with one thread (a last fold alone gets both),
+    free its folds run two at once on threads here, each model built with one thread (a last fold alone gets both, as
+    does the first under a deadline),
     and every fold file is what one fold at a time on both threads writes (the libraries' fits do not depend on their
     thread count). A budget prices them as they run. A user's own thread count, or a table over the bound, keeps one
     fold at a time."""
     import threading
+    import time
 
     import kagglekit.tasks.tabular as tabular
     from kagglekit.core import executors, speed
@@ -446,8 +448,8 @@ def test_a_boosters_folds_on_a_small_table_run_side_by_side_on_a_core_each_into_
 
     def timed(fit_fold, k, folds, threads, deadline=None):
         seen.append((k, fit_fold.beside, getattr(speed._here, "threads", 0)))  # the threads granted to this fold
-        if fit_fold.beside > 1 and k < 2:
-            both.wait()  # the first two folds are running at once, or this times out
+        if threading.current_thread() is not threading.main_thread():
+            both.wait()  # two folds are running at once on threads, or this times out
         return real(fit_fold, k, folds, threads, deadline)
 
     monkeypatch.setattr(executors, "_timed_fold", timed)
@@ -463,6 +465,15 @@ def test_a_boosters_folds_on_a_small_table_run_side_by_side_on_a_core_each_into_
             np.testing.assert_array_equal(one[name], other[name])
     assert beside.record["cv_mean"] == serial.record["cv_mean"] > 0.6  # ROC AUC; chance is 0.5
     assert beside.record["folds_wall_seconds"] < beside.record["fit_seconds"]  # they overlapped (the sum of their seconds)
+
+    # under a deadline (a portfolio member's budget) the first fold runs alone on both cores, then the rest beside
+    from kagglekit.core.deadline import stop_at
+
+    seen.clear()
+    with stop_at(time.perf_counter() + 600):
+        timed_run = train("credit", "lightgbm", args, runs_base=tmp_path / "deadline", **QUIET)
+    assert seen[0] == (0, 2, 2) and sorted(seen[1:]) == [(1, 2, 1), (2, 2, 1)]
+    assert timed_run.record["cv_mean"] == serial.record["cv_mean"]
 
     # a budget prices them as they run: 3 folds two at a time take two folds' seconds, one at a time three
     monkeypatch.setattr(tabular, "TIMED_ROWS", 100)

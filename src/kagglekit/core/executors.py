@@ -124,15 +124,23 @@ def side_by_side(pending: List[int], fit_fold: Callable, folds: np.ndarray, at_o
     """The pending folds ``at_once`` at a time on threads of this process, each model built with one thread (its
     library fits without the GIL), yielded as each finishes. A last fold that would run alone (5 folds two at a time)
     waits for the others and runs here on every core: on 32 classes CatBoost's fold takes 1.7x as long on one thread
-    as on two. Only that fold, on this thread, gets more than one: an OpenMP team of two on a thread of its own, once
-    this thread has one, took LightGBM 7x as long (libgomp then counts more threads than cores and hands off through
-    the kernel at every parallel region). numpy's BLAS keeps one thread around the threaded folds (a limit each fold
-    set and restored would undo another's). A fold that fails ends the run once the folds running beside it are done
-    and handed on (finished work is kept); those not started are not started."""
+    as on two; under a deadline the first fold runs alone too, first. Only such a fold, on this thread, gets more than
+    one thread: an OpenMP team of two on a thread of its own, once this thread has one, took LightGBM 7x as long
+    (libgomp then counts more threads than cores and hands off through the kernel at every parallel region). numpy's
+    BLAS keeps one thread around the threaded folds (a limit each fold set and restored would undo another's). A fold
+    that fails ends the run once the folds running beside it are done and handed on (finished work is kept); those
+    not started are not started."""
     if not pending:
         return
     from threadpoolctl import threadpool_limits
 
+    if current_deadline() is not None and len(pending) > 1:
+        # Under a deadline (a portfolio member's budget) the first fold runs alone on every core, so that its pace,
+        # which decides whether the member goes on, is known a fold early: two at once, the first result of a slow
+        # member came at twice the time, and its budget was spent before it was stopped.
+        out, seconds = _fold_here(fit_fold, pending[0], folds, thread_count(0), current_deadline())
+        yield pending[0], out, seconds
+        pending = pending[1:]
     here = pending[-1:] if len(pending) % at_once == 1 else []
     failed = None
     with threadpool_limits(1, user_api="blas"):
