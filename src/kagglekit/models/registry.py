@@ -57,7 +57,7 @@ def register_model(name: str, params: type, description: str = "", eats: str = "
     ``seeded``: its fit depends on the seed; ``one_thread``: it uses one thread whatever it is given; ``multilabel``:
     it fits all the labels of a multilabel target at once; ``worker_imports``: seconds a fresh worker process pays to
     import its library, which a one-thread model's side-by-side folds must save to be worth starting; ``beside``: its
-    folds on a small table run side by side on threads, a share of the cores each)."""
+    folds on a small table run side by side on threads, one core each)."""
     assert eats in EATS, eats
 
     def wrap(build):
