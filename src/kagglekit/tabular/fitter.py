@@ -174,10 +174,7 @@ class TableFoldFitter:
         what that preprocessing took; None for a model that cannot be timed before it runs (not a booster)."""
         y, task, _ = self._first_column()
         with threads_here(1) if self.beside > 1 else nullcontext():  # a fold's one thread where folds run side by side
-            model = build_model(self.model_name, self.params, task, self.seed, self.speed)
-            return self._timed(model, rows, y, task)
-
-    def _timed(self, model, rows, y, task) -> Optional[FoldTiming]:
+            model = build_model(self.model_name, self.params, task, self.seed, self.speed)  # its threads are set here
         if not hasattr(model, "timing"):
             return None
         with blas_threads_for(len(rows), self.problem.features.shape[1]):
