@@ -530,7 +530,7 @@ def test_a_sped_up_booster_grows_its_cap_over_the_speedup_at_that_multiple_of_it
     own = build_model(model, {"start": "prior"}, "binary", 0, SPEED).fit(X[:450], y[:450])
     fast = build_model(model, {"start": "prior", "speedup": 4.0}, "binary", 0, SPEED).fit(X[:450], y[:450])
     assert fast.cap_ == int(np.ceil(own.cap_ / 4)) and fast.best_iteration_ <= fast.cap_
-    assert fast._rate(450) == pytest.approx(4 * _size_aware_rate(450))
+    assert fast._rate() == pytest.approx(4 * _size_aware_rate(450))
     from sklearn.metrics import roc_auc_score
 
     assert roc_auc_score(y[450:], fast.predict_proba(X[450:])[:, 1]) > 0.8  # learnable: two separated classes
@@ -558,6 +558,27 @@ def test_a_boosters_price_grows_with_its_cap_and_a_budget_takes_the_dearest_rung
     assert price("credit", "ridge", asked, log=lambda *a: None) is None  # not a booster: priced by the members run
     monkeypatch.setattr(tabular, "TIMED_ROWS", 10**9)
     assert price("credit", "lightgbm", asked, log=lambda *a: None) is None  # a small table: the members run price it
+
+
+def test_probes_take_their_folds_rate_and_xgboost_a_faster_one_for_several_classes_from_2000_rows(monkeypatch):
+    """The size-aware rate is the fold's: a probe on 85% of a 2,200-row fold (1,870 rows) probes at twice the fold's
+    0.03, not at twice its own rows' 0.05, since its count is scaled for a final fit at 0.03. XGBoost on more than two
+    classes from 2,000 rows takes ``class_rate`` (an iteration grows a tree a class); a binary target keeps 0.03."""
+    from kagglekit.models.boosting import EarlyStoppedXGBoost
+
+    rates, real = [], EarlyStoppedXGBoost._model
+    monkeypatch.setattr(EarlyStoppedXGBoost, "_model", lambda self, *a, **k: rates.append(self._rate()) or real(self, *a, **k))
+    X, y = _classes(2200, 3, seed=1)
+    params = {"n_estimators": 4000, "max_trees": 0}  # no cap reached: no raise of the rate
+    two = build_model("xgboost", params, "binary", 0, SPEED).fit(X, (y > 0).astype(int))
+    assert two.rate_scale_ == 1.0 and rates == pytest.approx([0.06, 0.03])
+    rates.clear()
+    three = build_model("xgboost", params, "multiclass", 0, SPEED).fit(X[:2000], y[:2000])
+    assert set(np.round(rates, 9)) == {0.05}  # 2,000 rows: the small sets' rate, their inner folds probing at it
+    rates.clear()
+    three = build_model("xgboost", params, "multiclass", 0, SPEED).fit(X, y)
+    assert three.rate_scale_ == 1.0 and rates == pytest.approx([2 * EarlyStoppedXGBoost.class_rate, EarlyStoppedXGBoost.class_rate])
+    assert (three.predict(X[:300]) == y[:300]).mean() > 0.8  # learnable: separated classes (chance 1/3)
 
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
