@@ -396,6 +396,14 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
     assert two.model_.get_params().get(bins) == own
     if model == "catboost":  # symmetric trees: 2^depth leaves with a value per class, at most log2(50 rows a class)
         assert (many.model_.get_params()["depth"], two.model_.get_params()["depth"]) == (5, 6)
+        # target statistics are computed once per class: more than two classes one-hot encode more levels, and from
+        # CLASS_ONE_HOT_ROWS rows up to CLASS_ONE_HOT of them
+        from kagglekit.models.boosting import CLASS_ONE_HOT, CLASS_ONE_HOT_ROWS
+
+        assert (many.model_.get_params()["one_hot_max_size"], two.model_.get_params()["one_hot_max_size"]) == (10, 4)
+        X, y = _classes(CLASS_ONE_HOT_ROWS + 100, 3)
+        larger = build_model(model, params, "multiclass", 0, SPEED).fit(pd.DataFrame(X, columns=[f"c{i}" for i in range(12)]), y)
+        assert larger.model_.get_params()["one_hot_max_size"] == CLASS_ONE_HOT
 
 
 def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
