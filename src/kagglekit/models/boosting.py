@@ -166,7 +166,7 @@ class EarlyStopped:
         """The size-aware rate of the fold's rows (``_size_aware_rate``, or ``class_rate``), which its probes share: a
         probe on 85% of a 2,200-row fold probing at its own rows' 0.05 would count iterations for a final fit at 0.03."""
         n_rows = self.n_rows_
-        if self.class_rate and self._trees_per_iteration() > 1 and self.small_rate_rows < n_rows <= 20000:
+        if self.class_rate and self._trees_per_iteration() > 1 and self.small_rate_rows < n_rows <= LARGE_RATE_ROWS:
             return self.class_rate
         return _size_aware_rate(n_rows, self.small_rate_rows)
 
@@ -559,9 +559,12 @@ def _check_boosting(p) -> Optional[str]:
     return None
 
 
+LARGE_RATE_ROWS = 20000  # above this many rows the size-aware rate is 0.02, whatever the class count
+
+
 def _size_aware_rate(n_rows: int, small_rows: int = 2000) -> float:
-    """0.05 up to ``small_rows`` rows, 0.03 up to 20,000 (where ``small_rows`` is below it), else 0.02."""
-    return 0.05 if n_rows <= small_rows else 0.03 if n_rows <= 20000 else 0.02
+    """0.05 up to ``small_rows`` rows, 0.03 up to ``LARGE_RATE_ROWS`` (where ``small_rows`` is below it), else 0.02."""
+    return 0.05 if n_rows <= small_rows else 0.03 if n_rows <= LARGE_RATE_ROWS else 0.02
 
 
 def _size_aware_leaf(n_rows: int) -> int:
@@ -624,7 +627,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
     # 2,000 training rows a fold, 0.05 gave the same CV (mean -0.02%) and held-back score (+0.05%; better on 18, worse
     # on 11) as 0.03 for 15% less wall (README, issue #27). XGBoost lost there (held-back -0.18%, worse on 17 of 29),
     # and XGBoost and CatBoost lost on a 3,563-row table of the repository (3 seeds each), so they keep 0.03.
-    small_rate_rows = 20000
+    small_rate_rows = LARGE_RATE_ROWS
 
     def _model(self, n_rows: int, n_iterations: int):
         import lightgbm as lgb
