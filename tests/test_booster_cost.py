@@ -376,7 +376,8 @@ def test_many_classes_race_the_two_starts_above_the_small_set_size_and_few_class
 def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_own(model, share, bins, own):
     """Every column and bin a tree scores is paid once per class: above inner_cv_classes classes a tree (CatBoost: a
     level) sees at most class_columns of a wide table's columns, and a column at most one bin per 32 rows (at least
-    32); a binary target keeps the configured share and the library's own bins."""
+    32); a binary target keeps the configured share (CatBoost: of at most level_columns columns) and the library's
+    own bins."""
     from sklearn.datasets import make_classification
 
     X, y = make_classification(360, 96, n_informative=12, n_classes=6, n_clusters_per_class=1, class_sep=2.0,
@@ -392,10 +393,11 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
     assert (np.argmax(many.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.5  # chance is 1/6
     two = build_model(model, params, "binary", 0, SPEED).fit(X[:300], (y[:300] > 2).astype(int))
     configured = build_model(model, {}, "binary", 0, SPEED).p
-    assert two.model_.get_params()[share] == getattr(configured, share)
+    # CatBoost's level scores at most level_columns (64) columns whatever the classes: its cost is the columns scored
+    assert two.model_.get_params()[share] == (64 / 96 if model == "catboost" else getattr(configured, share))
     assert two.model_.get_params().get(bins) == own
-    if model == "catboost":  # symmetric trees: 2^depth leaves with a value per class, at most log2(50 rows a class)
-        assert (many.model_.get_params()["depth"], two.model_.get_params()["depth"]) == (5, 6)
+    if model == "catboost":  # symmetric trees: 2^depth leaves with a value per class, at most log2(half of 50 rows a class)
+        assert (many.model_.get_params()["depth"], two.model_.get_params()["depth"]) == (4, 6)
         # target statistics are computed once per class: more than two classes one-hot encode more levels, and from
         # CLASS_ONE_HOT_ROWS rows up to CLASS_ONE_HOT of them
         from kagglekit.models.boosting import CLASS_ONE_HOT, CLASS_ONE_HOT_ROWS
@@ -609,3 +611,30 @@ def test_a_probe_count_cut_by_the_cap_doubles_the_size_aware_rate_once_and_fits_
     X, y = make_friedman1(3000, noise=3.0, random_state=0)  # noisier: its count stops far below the cap
     free = build_model(model, {}, "regression", 0, SPEED).fit(X[fit], y[fit])
     assert free.rate_scale_ == 1.0 and free.best_iteration_ < 0.5 * free.cap_  # not cut by the cap: no change
+
+
+def test_catboost_grows_fewer_iterations_up_to_the_small_set_size_at_its_own_rate():
+    """Up to inner_cv_rows rows, at the size-aware rate, CatBoost's cap is ``small_iterations`` (separable classes
+    never stop early: the cap is their count); above that size, or at a rate the config gives, ``n_estimators``. A
+    config's ``max_ctr_complexity`` reaches the library; by default CatBoost's own stands."""
+    import pandas as pd
+
+    X, y = _classes(400, 3)
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    params = {"n_estimators": 300, "small_iterations": 60, "start": "prior", "inner_cv_rows": 350}
+    small = build_model("catboost", params, "multiclass", 0, SPEED).fit(X[:300], y[:300])
+    assert small.cap_ == 60 and small.best_iteration_ <= 60
+    assert (np.argmax(small.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.8  # learnable: separated classes (chance 1/3)
+    larger = build_model("catboost", params, "multiclass", 0, SPEED)
+    larger._shape(351, X.shape[1], 3)
+    given = build_model("catboost", {**params, "learning_rate": 0.05}, "multiclass", 0, SPEED)
+    given._shape(300, X.shape[1], 3)
+    assert larger.cap_ == given.cap_ == 300
+    # the many-class tree budget's cut of n_estimators (300 -> 150) raises the rate as before; the small cap does not
+    many = build_model("catboost", {**params, "max_trees": 900}, "multiclass", 0, SPEED)
+    many._shape(300, X.shape[1], 6)
+    assert many.cap_ == 60 and many.rate_scale_ == pytest.approx(np.sqrt(2))
+    assert "max_ctr_complexity" not in small.model_.get_params()
+    single = build_model("catboost", {**params, "max_ctr_complexity": 1}, "multiclass", 0, SPEED)
+    single._shape(300, X.shape[1], 3)
+    assert single._model(300, 10).get_params()["max_ctr_complexity"] == 1

@@ -22,7 +22,9 @@ small classes are not regularised into thousands of tiny steps. Every column and
 class, so many classes score fewer of both (``_column_share``, ``_class_bins``), and CatBoost's symmetric trees,
 with a value per class in each leaf, are no deeper than the rows a class can fill (``_class_depth``). On more than two
 classes XGBoost takes a faster rate from 2,000 rows (``class_rate``) and CatBoost one-hot encodes more category
-levels from 1,000 (``_one_hot_levels``), where a tree or a target statistic is paid once per class. The race's two
+levels from 1,000 (``_one_hot_levels``), where a tree or a target statistic is paid once per class. A CatBoost
+level scores at most ``level_columns`` columns whatever the classes, and up to ``inner_cv_rows`` rows CatBoost grows at
+most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
 where they run in turn (GBRT; XGBoost on many classes), the second stops once its pace cannot reach the first's.
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
@@ -144,12 +146,17 @@ class EarlyStopped:
 
     def _budget(self) -> Tuple[int, float]:
         """(iteration cap, learning-rate scale): the cap keeps iterations x trees per iteration within max_trees;
-        where it cuts the count the size-aware rate rises by the square root of the cut, at most 2x."""
+        where that cuts ``n_estimators`` the size-aware rate rises by the square root of the cut, at most 2x. The cap is
+        also at most ``_iteration_cap``, which leaves the rate as it is."""
         p, budget = self.p, self._tree_budget()
         if not budget:
-            return p.n_estimators, 1.0
-        cap = int(min(p.n_estimators, max(50, budget // self._trees_per_iteration())))
-        return cap, float(min(2.0, np.sqrt(p.n_estimators / cap)))
+            return self._iteration_cap(), 1.0
+        cut = int(min(p.n_estimators, max(50, budget // self._trees_per_iteration())))
+        return min(cut, self._iteration_cap()), float(min(2.0, np.sqrt(p.n_estimators / cut)))
+
+    def _iteration_cap(self) -> int:
+        """The most iterations a fit of the fold's rows may grow (``n_estimators``)."""
+        return self.p.n_estimators
 
     def _tree_budget(self) -> int:
         """The most trees (iterations x trees per iteration) one fit may grow; 0: no bound."""
@@ -966,8 +973,9 @@ register_variant("xgboost_vector", "xgboost", "XGBoost with one tree a round hol
 @dataclass
 class CatBoostParams(EarlyStoppingParams):
     n_estimators: int = 3000  # the most trees; early stopping picks fewer
+    small_iterations: int = 2000  # the most up to inner_cv_rows rows at the size-aware rate (0.05 there; see below)
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
-    depth: Optional[int] = None  # null: 6, and above inner_cv_classes classes at most log2(rows a class) (at least 4)
+    depth: Optional[int] = None  # null: 6, and above inner_cv_classes classes at most log2(half the rows a class) (at least 4)
     l2_leaf_reg: float = 3.0
     subsample: float = 0.8
     rsm: float = 1.0  # share of features per level (CPU only); many classes: at most class_columns of them
@@ -976,6 +984,8 @@ class CatBoostParams(EarlyStoppingParams):
     early_stopping_rounds: int = 150
     inner_folds: int = 0  # one inner split by default: CatBoost fits are slow, its ordered boosting less jumpy
     class_columns: int = 64  # a level scores every column of up to 64 (48 cost 32 classes of 58 columns 0.0015 log loss)
+    level_columns: int = 64  # whatever the classes, a level scores at most this many columns (rsm lowered); 0: all
+    max_ctr_complexity: Optional[int] = None  # category columns a target statistic may combine; null: CatBoost's own (4 on the CPU)
     regression_loss: str = "squared"  # its MAE loss lost on two of four MAE tables (Boston 2.398 against 2.237; README)
     max_trees: int = 12000  # binds from 5 classes up (3,000 iterations x 4 classes fit): slow on many classes
     extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
@@ -1045,13 +1055,32 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _hessian_scale(self) -> float:
         return 1.0  # its l2_leaf_reg is left as CatBoost sets it
 
+    def _column_share(self, share: float) -> float:
+        """The share of columns a level scores (``rsm``): the many-class rule's, and whatever the classes at most
+        ``level_columns`` columns. On a few hundred rows a CatBoost iteration's cost is the columns its levels score:
+        105 rows of 1,107 columns took 78 s of folds at all of them, 41 s at 64 (README, Models)."""
+        share, columns = super()._column_share(share), getattr(self, "n_columns_", 0)
+        if not self.p.level_columns or not columns:
+            return share
+        return float(min(share, self.p.level_columns / columns))
+
     def _class_depth(self, own: int) -> int:
-        """Tree depth: ``own``, and with many classes at most log2 of the fold's rows a class (at least 4). A symmetric
-        tree has 2^depth leaf nodes, each with a value per class, so it needs about a leaf's worth of rows in every class;
-        99 classes of 16 rows a class: log loss 2.29 at depth 6, 1.84 at 4, in 0.4x the time (README, Models)."""
+        """Tree depth: ``own``, and with many classes at most log2 of half the fold's rows a class (at least 4). A
+        symmetric tree has 2^depth leaf nodes, each with a value per class, and an iteration costs about classes x
+        2^depth: 99 classes of 16 rows a class, log loss 2.29 at depth 6, 1.84 at 4, in 0.4x the time; 32 classes of 38
+        rows at 4, not 5: 58 -> 36 s of folds for 0.0010 of log loss (README, Models)."""
         if not self._many_classes():
             return own
-        return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration())))))
+        return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration() / 2)))))
+
+    def _iteration_cap(self) -> int:
+        """``n_estimators``, and up to ``inner_cv_rows`` rows at the size-aware rate (0.05) ``small_iterations``: as far
+        as LightGBM's 2,000 go there, and as 3,333 at 0.03. Separable classes never stop early: penguins' 220 rows a
+        fold grew 2,010-3,000 iterations in 60 s of folds, 2,000 in 43-49 s (README, Models)."""
+        p = self.p
+        if p.learning_rate is None and self.n_rows_ <= p.inner_cv_rows:
+            return min(p.n_estimators, p.small_iterations)
+        return p.n_estimators
 
     def _model(self, n_rows: int, n_iterations: int):
         import catboost as cb
@@ -1067,6 +1096,8 @@ class EarlyStoppedCatBoost(EarlyStopped):
         if borders != 254 or p.border_count is not None:  # else CatBoost's own (254 on the CPU, 128 on the GPU)
             kwargs["border_count"] = borders
         kwargs["one_hot_max_size"] = p.one_hot_max_size if p.one_hot_max_size is not None else self._one_hot_levels()
+        if p.max_ctr_complexity is not None:
+            kwargs["max_ctr_complexity"] = p.max_ctr_complexity
         if self.task == "regression":
             return cb.CatBoostRegressor(loss_function="MAE" if self.absolute else "RMSE", **kwargs, **p.extra)
         return cb.CatBoostClassifier(loss_function="Logloss" if self.task == "binary" else "MultiClass", **kwargs, **p.extra)
@@ -1130,8 +1161,10 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
 
 def _check_catboost(p: CatBoostParams):
-    if (p.depth is not None and not 1 <= p.depth <= 16) or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1:
-        return "depth in [1, 16], l2_leaf_reg >= 0 and rsm in (0, 1] are needed."
+    if (p.depth is not None and not 1 <= p.depth <= 16) or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1 or p.small_iterations < 1 \
+            or p.level_columns < 0 or (p.max_ctr_complexity is not None and p.max_ctr_complexity < 1):
+        return ("depth in [1, 16], l2_leaf_reg >= 0, rsm in (0, 1], small_iterations >= 1, level_columns >= 0 and "
+                "max_ctr_complexity >= 1 are needed.")
     if not p.extra:
         return _check_boosting(p)
     import inspect
