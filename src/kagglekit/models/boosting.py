@@ -147,7 +147,7 @@ class EarlyStopped:
     def _budget(self) -> Tuple[int, float]:
         """(iteration cap, learning-rate scale): the cap keeps iterations x trees per iteration within max_trees;
         where that cuts ``n_estimators`` the size-aware rate rises by the square root of the cut, at most 2x. The cap is
-        also at most ``_iteration_cap``, which leaves the rate as it is."""
+        also at most ``_iteration_cap``, which does not move the rate."""
         p, budget = self.p, self._tree_budget()
         if not budget:
             return self._iteration_cap(), 1.0
