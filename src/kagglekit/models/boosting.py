@@ -1076,7 +1076,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _iteration_cap(self) -> int:
         """``n_estimators``, and up to ``inner_cv_rows`` rows at the size-aware rate (0.05) ``small_iterations``: as far
         as LightGBM's 2,000 go there, and as 3,333 at 0.03. Separable classes never stop early: penguins' 220 rows a
-        fold grew 2,010-3,000 iterations in 60 s of folds, 2,000 in 43-49 s (README, Models)."""
+        fold grew 2,010-3,000 iterations in 60 s of folds, 2,000 in 49-52 s (README, Models)."""
         p = self.p
         if p.learning_rate is None and self.n_rows_ <= p.inner_cv_rows:
             return min(p.n_estimators, p.small_iterations)
