@@ -614,19 +614,19 @@ def test_a_probe_count_cut_by_the_cap_doubles_the_size_aware_rate_once_and_fits_
 
 
 def test_catboost_grows_fewer_iterations_up_to_the_small_set_size_at_its_own_rate():
-    """Up to inner_cv_rows rows, at the size-aware rate, CatBoost's cap is ``small_iterations`` (separable classes
+    """Where the size-aware rate is 0.05 (small_rate_rows), CatBoost's cap is ``small_iterations`` (separable classes
     never stop early: the cap is their count); above that size, or at a rate the config gives, ``n_estimators``. A
     config's ``max_ctr_complexity`` reaches the library; by default CatBoost's own stands."""
     import pandas as pd
 
     X, y = _classes(400, 3)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
-    params = {"n_estimators": 300, "small_iterations": 60, "start": "prior", "inner_cv_rows": 350}
+    params = {"n_estimators": 300, "small_iterations": 60, "start": "prior"}
     small = build_model("catboost", params, "multiclass", 0, SPEED).fit(X[:300], y[:300])
     assert small.cap_ == 60 and small.best_iteration_ <= 60
     assert (np.argmax(small.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.8  # learnable: separated classes (chance 1/3)
     larger = build_model("catboost", params, "multiclass", 0, SPEED)
-    larger._shape(351, X.shape[1], 3)
+    larger._shape(larger.small_rate_rows + 1, X.shape[1], 3)
     given = build_model("catboost", {**params, "learning_rate": 0.05}, "multiclass", 0, SPEED)
     given._shape(300, X.shape[1], 3)
     assert larger.cap_ == given.cap_ == 300

@@ -23,8 +23,8 @@ class, so many classes score fewer of both (``_column_share``, ``_class_bins``),
 with a value per class in each leaf, are no deeper than the rows a class can fill (``_class_depth``). On more than two
 classes XGBoost takes a faster rate from 2,000 rows (``class_rate``) and CatBoost one-hot encodes more category
 levels from 1,000 (``_one_hot_levels``), where a tree or a target statistic is paid once per class. A CatBoost
-level scores at most ``level_columns`` columns whatever the classes, and up to ``inner_cv_rows`` rows CatBoost grows at
-most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
+level scores at most ``level_columns`` columns whatever the classes, and up to ``small_rate_rows`` rows CatBoost grows
+at most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
 where they run in turn (GBRT; XGBoost on many classes), the second stops once its pace cannot reach the first's.
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
@@ -973,7 +973,7 @@ register_variant("xgboost_vector", "xgboost", "XGBoost with one tree a round hol
 @dataclass
 class CatBoostParams(EarlyStoppingParams):
     n_estimators: int = 3000  # the most trees; early stopping picks fewer
-    small_iterations: int = 2000  # the most up to inner_cv_rows rows at the size-aware rate (0.05 there; see below)
+    small_iterations: int = 2000  # the most where the size-aware rate is 0.05 (up to 2,000 rows; ``_iteration_cap``)
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
     depth: Optional[int] = None  # null: 6, and above inner_cv_classes classes at most log2(half the rows a class) (at least 4)
     l2_leaf_reg: float = 3.0
@@ -1074,11 +1074,11 @@ class EarlyStoppedCatBoost(EarlyStopped):
         return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration() / 2)))))
 
     def _iteration_cap(self) -> int:
-        """``n_estimators``, and up to ``inner_cv_rows`` rows at the size-aware rate (0.05) ``small_iterations``: as far
+        """``n_estimators``, and where the size-aware rate is 0.05 (``small_rate_rows``) ``small_iterations``: as far
         as LightGBM's 2,000 go there, and as 3,333 at 0.03. Separable classes never stop early: penguins' 220 rows a
         fold grew 2,010-3,000 iterations in 60 s of folds, 2,000 in 49-52 s (README, Models)."""
         p = self.p
-        if p.learning_rate is None and self.n_rows_ <= p.inner_cv_rows:
+        if p.learning_rate is None and self.n_rows_ <= self.small_rate_rows:
             return min(p.n_estimators, p.small_iterations)
         return p.n_estimators
 
