@@ -190,6 +190,24 @@ def test_a_gbrt_start_far_behind_stops_once_its_pace_cannot_reach_the_other_and_
     assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # the cut probe is scored where it stopped
 
 
+def test_a_start_behind_is_judged_on_its_later_pace_not_on_its_steep_first_trees_nor_a_short_stall():
+    """The rival watch extrapolates the mean pace of the later half of a probe's iterations: a loss that fell steeply
+    at first and now creeps (0.124, 0.054 above the rival, with 1,000 iterations left) is cut near 500 of 1,500, where
+    the pace since the first iteration never cut it; a loss that stalls for fewer iterations than the patience and
+    then falls past the rival is never cut."""
+    from kagglekit.models.boosting import _RivalWatch
+
+    def cut_at(losses, rival=0.07, cap=1500, rounds=50):
+        watch = _RivalWatch(rival, cap, rounds)
+        return next((i + 1 for i, loss in enumerate(losses) if watch.behind(loss)), None)
+
+    creeping = 0.11 + 0.7 / (1 + np.arange(1500) / 10)  # never below 0.11
+    assert 300 < cut_at(creeping) < 700
+    steps = np.arange(1500)
+    stalled = 0.05 + 0.5 * np.exp(-np.where(steps < 100, steps, np.maximum(100, steps - 40)) / 200)  # flat 100-140
+    assert stalled[-1] < 0.07 and cut_at(stalled) is None
+
+
 def test_xgboost_on_many_classes_probes_the_linear_start_first_and_cuts_a_prior_far_behind(monkeypatch):
     """Above inner_cv_classes classes XGBoost probes its starts in turn, the linear start first on every thread, and
     stops the prior's probe once it cannot catch up: the same choice and predictions as without the cut, the cut probe
@@ -254,10 +272,15 @@ def test_the_start_race_ends_once_one_start_is_clearly_ahead():
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_the_two_starts_probed_side_by_side_choose_and_predict_as_probed_one_after_the_other(model, monkeypatch):
     """With two threads the race's two probes of a split run at once, one thread each: the same choices (start, held
-    losses, tree count) and the same predictions as probing them in turn, and each probe fitted on one thread."""
+    losses, tree count) and the same predictions as probing them in turn, and each probe fitted on one thread. In turn,
+    XGBoost would cut a start that cannot catch the other (``_RivalWatch``, tested on its own): off here, so that the
+    held losses compare."""
     import pandas as pd
 
+    from kagglekit.models import boosting
     from kagglekit.models.boosting import EarlyStopped
+
+    monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
 
     X, y = _classes(500, 3, seed=2)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])

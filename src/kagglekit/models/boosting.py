@@ -707,15 +707,18 @@ class GBRTParams(EarlyStoppingParams):
 
 class _RivalWatch:
     """Whether a probe can still reach ``rival``, the best held loss an earlier start's probe reached on the same rows.
-    ``behind(loss)`` after each iteration: true once the lowest loss so far, falling at its mean pace since the first
-    iteration until the ``cap``, would still be above the rival (judged once ``2 x window`` iterations are done, the
-    window a quarter of the probe's patience, at least 3). A boosting loss drops ever more slowly, so that pace bounds
-    what is left; the mean since the first iteration, not the last few, because a held loss can stall for a dozen
-    iterations and fall again (the recent pace of such a stall cut a binary probe that went on to win its race by
-    0.001)."""
+    ``behind(loss)`` after each iteration: true once the lowest loss so far, falling at its mean pace over the later
+    half of its iterations (over all of them while they are within the probe's patience, ``rounds``) until the ``cap``,
+    would still be above the rival (judged once ``2 x window`` iterations are done, the window a quarter of the
+    patience, at least 3). A boosting loss drops ever more slowly, so that pace bounds what is left; a mean over many
+    iterations, not the last few, because a held loss can stall for a dozen iterations and fall again (the recent pace
+    of such a stall cut a binary probe that went on to win its race by 0.001). Not the mean since the first iteration:
+    a prior start's first trees drop its loss steeply, and that pace over a cap of 1,500 kept a probe far behind to
+    the end (a regression table's GBRT prior, 0.112 against the linear start's 0.070: cut at 1,433 of 1,500
+    iterations, at 526 now)."""
 
     def __init__(self, rival: float, cap: int, rounds: int):
-        self.rival, self.cap, self.window, self.lows = rival, cap, max(3, rounds // 4), []
+        self.rival, self.cap, self.rounds, self.window, self.lows = rival, cap, rounds, max(3, rounds // 4), []
 
     def behind(self, loss: float) -> bool:
         lows = self.lows
@@ -723,7 +726,8 @@ class _RivalWatch:
         done = len(lows)
         if not np.isfinite(self.rival) or done < 2 * self.window:
             return False
-        pace = (lows[0] - lows[-1]) / (done - 1)
+        since = max(0, done - max(self.rounds, done // 2))  # the later half, and never fewer than the patience
+        pace = (lows[since] - lows[-1]) / (done - 1 - since)
         return lows[-1] - pace * max(0, self.cap - done) > self.rival
 
 

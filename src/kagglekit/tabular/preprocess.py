@@ -340,6 +340,13 @@ class TextTfidf(BaseEstimator, TransformerMixin):
                                [f"c:{c}" for c in self.chars_.get_feature_names_out()]])
 
 
+# Newton-CG's stop (largest gradient entry of the mean loss) for the text model of many classes: 1e-3, not
+# scikit-learn's 1e-4, takes a third fewer steps for the same cross-fitted scores (breaches' 22 classes of 675 texts:
+# out-of-fold log loss 1.7686 -> 1.7675 and 1.9395 -> 1.9398 on two text columns, probabilities within 0.06; 2.4 ->
+# 1.5 s and 1.4 -> 0.9 s for the five fits). Every fold of every model on a table with free text fits six a column.
+TEXT_NEWTON_TOL = 1e-3
+
+
 class TextModelFeature(BaseEstimator, TransformerMixin):
     """A linear model's prediction from one text column's sparse TF-IDF, as features for models that cannot eat the
     TF-IDF itself (boosters): one column for regression and binary targets (the model's score), one per class
@@ -356,7 +363,9 @@ class TextModelFeature(BaseEstimator, TransformerMixin):
 
         if self.task == "regression":
             return Ridge(alpha=1.0)
-        return LogisticRegression(C=4.0, max_iter=2000, solver="newton-cg" if self.newton_ else "lbfgs")
+        if self.newton_:
+            return LogisticRegression(C=4.0, max_iter=2000, solver="newton-cg", tol=TEXT_NEWTON_TOL)
+        return LogisticRegression(C=4.0, max_iter=2000, solver="lbfgs")
 
     def _scores(self, model, Z):
         if self.task == "regression":
