@@ -235,6 +235,35 @@ def test_a_booster_started_linear_adds_its_trees_to_the_linear_margin(workdir, m
     assert np.allclose(reg.predict(X), LinearStart("regression").fit(X, X["x0"].to_numpy() * 3 + 1).predict(X), atol=1e-3)
 
 
+def test_few_levels_encode_as_scikit_learns_imputer_and_one_hot_encoder():
+    """The linear start's one-hot columns of few-valued number columns (``FewLevels``, in NumPy) are scikit-learn's
+    imputer-with-flags then one-hot encoder with infrequent values grouped, cell for cell: missing cells, ties for the
+    most frequent value, values seen once or twice, unseen values and missing cells where the fitted rows had none."""
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    from kagglekit.models.linear_start import FewLevels
+
+    rng = np.random.default_rng(0)
+    fit = pd.DataFrame({"binary": rng.integers(0, 2, 200).astype(float), "levels": rng.integers(0, 6, 200).astype(float),
+                        "rare": np.r_[np.zeros(197), 5.0, 7.0, 7.0], "holes": rng.choice([1.0, 2.0, np.nan], 200),
+                        "tie": np.r_[np.full(100, 3.0), np.full(100, 1.0)], "few_holes": np.r_[np.ones(198), np.nan, 2.0]})
+    fit["levels"] = fit["levels"].astype("Int64")  # a nullable integer column, as pandas reads one with gaps
+    fit.loc[5, "levels"] = pd.NA
+    test = fit.sample(60, random_state=1).reset_index(drop=True)
+    test.loc[0, :] = [9.0, 9, 9.0, 9.0, 9.0, 9.0]  # values never seen
+    test.loc[1, ["binary", "tie"]] = np.nan  # missing where the fitted rows had none
+    reference = make_pipeline(SimpleImputer(strategy="most_frequent", add_indicator=True),
+                              OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=3, sparse_output=False))
+    ours = FewLevels().fit(fit)
+    reference.fit(fit.astype(float))
+    for rows in (fit, test):
+        expected = reference.transform(rows.astype(float))
+        assert ours.transform(rows).shape == expected.shape
+        np.testing.assert_array_equal(ours.transform(rows), expected)
+
+
 def test_a_linear_started_catboost_reads_a_text_column_as_text_when_pandas_read_the_test_rows_as_numbers(workdir):
     from kagglekit.core.config import SpeedConfig
     from kagglekit.models import build_model

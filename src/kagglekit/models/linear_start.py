@@ -11,6 +11,7 @@ is fitted on the rows it is given.
 from __future__ import annotations
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..core.folds import inner_splits
 from .calibration import place_classes
@@ -59,14 +60,56 @@ def _encoder(frame):
     if text:
         parts.append(("text", OneHotEncoder(max_categories=30, **onehot), text))
     if few:
-        parts.append(("few", make_pipeline(SimpleImputer(strategy="most_frequent", add_indicator=True),
-                                           OneHotEncoder(**onehot)), few))
+        parts.append(("few", FewLevels(), few))
     if many:
         quantiles = int(min(1000, max(10, len(frame) // 2)))
         parts.append(("many", make_pipeline(SimpleImputer(strategy="median", add_indicator=True),
                                             QuantileTransformer(n_quantiles=quantiles, output_distribution="normal"),
                                             StandardScaler()), many))
     return ColumnTransformer(parts, remainder="drop")
+
+
+class FewLevels(BaseEstimator, TransformerMixin):
+    """One-hot columns of number columns with few values: each column's missing cells take its most frequent value
+    (the smallest of a tie) and, where the fitted rows had any, a missing flag that is itself one-hot encoded after
+    every column; a value seen fewer than ``min_frequency`` times, or not at all, goes to one infrequent column (none
+    where every value is frequent, so an unseen one is all zeros). The output of scikit-learn's ``SimpleImputer
+    (most_frequent, add_indicator)`` then ``OneHotEncoder(handle_unknown="infrequent_if_exist", min_frequency=3)``, in
+    NumPy: on a regression table's 242 one-hot columns (1,166 rows) scikit-learn took 0.31 s a fold, a quarter of
+    an XGBoost fold's probes (``test_few_levels_encode_as_scikit_learns_imputer_and_one_hot_encoder``)."""
+
+    def __init__(self, min_frequency: int = 3):
+        self.min_frequency = min_frequency
+
+    @staticmethod
+    def _numbers(X) -> np.ndarray:
+        return X.to_numpy(dtype=float, na_value=np.nan) if hasattr(X, "to_numpy") else np.asarray(X, dtype=float)
+
+    def _filled(self, A: np.ndarray) -> np.ndarray:
+        missing = np.isnan(A)
+        filled = np.where(missing, self.modes_, A)
+        return np.hstack([filled, missing[:, self.flagged_].astype(float)])
+
+    def fit(self, X, y=None):
+        A = self._numbers(X)
+        missing = np.isnan(A)
+        self.modes_ = np.zeros(A.shape[1])
+        for j in range(A.shape[1]):
+            values, counts = np.unique(A[~missing[:, j], j], return_counts=True)
+            self.modes_[j] = values[np.argmax(counts)] if len(values) else 0.0
+        self.flagged_ = np.flatnonzero(missing.any(axis=0))
+        self.levels_ = []  # per filled column: its frequent values (sorted), and whether it has an infrequent column
+        for column in self._filled(A).T:
+            values, counts = np.unique(column, return_counts=True)
+            self.levels_.append((values[counts >= self.min_frequency], bool((counts < self.min_frequency).any())))
+        return self
+
+    def transform(self, X) -> np.ndarray:
+        blocks = []
+        for column, (frequent, infrequent) in zip(self._filled(self._numbers(X)).T, self.levels_):
+            hot = (column[:, None] == frequent[None, :]).astype(float)
+            blocks.append(np.hstack([hot, 1.0 - hot.sum(axis=1, keepdims=True)]) if infrequent else hot)
+        return np.hstack(blocks) if blocks else np.zeros((len(X), 0))
 
 
 class LinearEncoding:
