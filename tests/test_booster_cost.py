@@ -421,6 +421,12 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
     assert two.model_.get_params().get(bins) == own
     if model == "catboost":  # symmetric trees: 2^depth leaves with a value per class, at most log2(half of 50 rows a class)
         assert (many.model_.get_params()["depth"], two.model_.get_params()["depth"]) == (4, 6)
+        # and at most twice the rows a class (at least 32): above 64 classes fewer borders than one per 32 rows
+        shaped = build_model(model, {}, "multiclass", 0, SPEED)
+        shaped._shape(1600, 192, 99)
+        assert shaped._class_bins(254) == 32  # 50 by one per 32 rows
+        shaped._shape(1600, 58, 32)
+        assert shaped._class_bins(254) == 50
         # target statistics are computed once per class: more than two classes one-hot encode more levels, and from
         # CLASS_ONE_HOT_ROWS rows up to CLASS_ONE_HOT of them
         from kagglekit.models.boosting import CLASS_ONE_HOT, CLASS_ONE_HOT_ROWS

@@ -1068,6 +1068,16 @@ class EarlyStoppedCatBoost(EarlyStopped):
             return share
         return float(min(share, self.p.level_columns / columns))
 
+    def _class_bins(self, own: int) -> int:
+        """Borders a column: the many-class rule's, and at most twice the fold's rows a class (at least 32), which
+        binds above 64 classes. A border's split search is paid once per class, and a class of a few dozen rows has
+        little to split at finer borders: 99 classes of 16 rows a fold, 49 -> 32 borders: log loss 4.2267 -> 4.2230,
+        63.1 -> 48.8 s of folds (README, Models)."""
+        bins = super()._class_bins(own)
+        if not self._many_classes():
+            return bins
+        return int(min(bins, max(32, 2 * self.n_rows_ // self._trees_per_iteration())))
+
     def _class_depth(self, own: int) -> int:
         """Tree depth: ``own``, and with many classes at most log2 of half the fold's rows a class (at least 4). A
         symmetric tree has 2^depth leaf nodes, each with a value per class, and an iteration costs about classes x
