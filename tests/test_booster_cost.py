@@ -679,3 +679,28 @@ def test_catboost_grows_fewer_iterations_up_to_the_small_set_size_at_its_own_rat
     single = build_model("catboost", {**params, "max_ctr_complexity": 1}, "multiclass", 0, SPEED)
     single._shape(300, X.shape[1], 3)
     assert single._model(300, 10).get_params()["max_ctr_complexity"] == 1
+
+
+def test_xgboost_fits_on_the_cpu_skip_the_closing_reset_and_predict_and_pickle_as_a_reset_fit(monkeypatch):
+    """XGBoost 3 ends every fit with ``Booster.reset()``, a round trip of the whole model through its own format
+    (``_XGBoostKeptCaches``): our CPU fits, probes and final, skip it, predict exactly as fits that reset, and the fitted
+    model pickles (the override is gone from its booster)."""
+    import pickle
+
+    import xgboost as xgb
+
+    from kagglekit.models import boosting
+
+    resets = []
+    real = xgb.Booster.reset
+    monkeypatch.setattr(xgb.Booster, "reset", lambda self: resets.append(1) or real(self))
+    X, y = _classes(500, 6, seed=5)
+    params = {"n_estimators": 200}
+    kept = build_model("xgboost", params, "multiclass", 0, SPEED).fit(X[:400], y[:400])
+    assert not resets
+    monkeypatch.setattr(boosting, "_XGBoostKeptCaches", lambda: xgb.callback.TrainingCallback())
+    reset = build_model("xgboost", params, "multiclass", 0, SPEED).fit(X[:400], y[:400])
+    assert len(resets) >= 2  # a probe and the final fit
+    np.testing.assert_array_equal(kept.predict_proba(X[400:]), reset.predict_proba(X[400:]))
+    assert "reset" not in vars(kept.model_.get_booster())
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(kept)).predict_proba(X[400:]), kept.predict_proba(X[400:]))

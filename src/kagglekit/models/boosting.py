@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import time
 import warnings
+import weakref
 from contextlib import contextmanager
 from dataclasses import dataclass, field, fields
 from typing import Any, Dict, Iterable, Optional, Tuple
@@ -891,7 +892,8 @@ class EarlyStoppedXGBoost(EarlyStopped):
         if self.absolute and "objective" not in p.extra:
             kwargs["objective"] = "reg:absoluteerror"  # its own held metric is then mae
         cls = xgb.XGBRegressor if self.task == "regression" else xgb.XGBClassifier
-        callbacks = [*(stop or []), *([_XGBoostWatch(self.watch_)] if self._watching() else [])]
+        callbacks = [*(stop or []), *([_XGBoostWatch(self.watch_)] if self._watching() else []),
+                     *([] if self.gpu else [_XGBoostKeptCaches()])]
         return cls(tree_method="hist", device="cuda" if self.gpu else "cpu", random_state=self.seed, n_jobs=self.threads,
                    callbacks=callbacks or None, verbosity=1 if p.extra else 0, **kwargs, **p.extra)  # 1: names ignored extras
 
@@ -913,6 +915,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
     def _final(self, X, y, model, margin):
         X, y, whole = self._every_class(X, y, margin)
         model.fit(X, y, **self._watched(), **whole)
+        vars(model.get_booster()).pop("reset", None)  # _XGBoostKeptCaches' override: the booster's own method again
         # The deadline's callback belongs to this fit, not to the model: kept, the fitted model would not pickle.
         return model.set_params(callbacks=None)
 
@@ -954,6 +957,24 @@ def _XGBoostBehind(watch: _RivalWatch):
             return name is not None and watch.behind(losses[name][-1])
 
     return Behind()
+
+
+def _XGBoostKeptCaches():
+    """An XGBoost callback that spares a CPU fit the ``Booster.reset()`` XGBoost 3 ends every fit with: it releases
+    the training caches by a round trip of the whole model through XGBoost's own format, which costs about 0.2 ms an
+    iteration of 10 classes (a 700-iteration fit of 1,149 rows: 0.66 s without it, 0.77-0.83 s with it), while on the
+    CPU those caches are freed with the booster anyway. On the GPU they are device memory the kept final model would
+    hold, so GPU fits reset. The override is the booster's own attribute, taken off once the fit returns (``_final``),
+    so the fitted model pickles as XGBoost's."""
+    import xgboost as xgb
+
+    class KeptCaches(xgb.callback.TrainingCallback):
+        def after_training(self, model):
+            kept = weakref.ref(model)  # not the booster itself: no reference cycle
+            model.reset = lambda: kept()
+            return model
+
+    return KeptCaches()
 
 
 def _XGBoostWatch(watch: Watch):
