@@ -381,25 +381,13 @@ def test_xgboost_vector_grows_one_tree_a_round_for_every_class_and_learns():
         assert accuracy > 0.6, (name, accuracy)  # chance is 1/6
 
 
-def test_many_classes_of_few_rows_race_the_two_starts_at_any_size_and_few_classes_do_not():
+def test_many_classes_race_the_two_starts_above_the_small_set_size_and_few_classes_do_not():
     """Above inner_cv_rows a booster of few classes starts from the prior unraced; one of many classes (more trees a
-    round than inner_cv_classes) still races the prior against the linear start on its one split where a class averages
-    fewer than race_class_rows rows, and with more rows a class starts from the prior unraced, at any size; so does
-    the price a budget reads (``fit_seconds``: half the probe fits)."""
-    from kagglekit.models.boosting import FitTiming
-
+    round than inner_cv_classes) still races the prior against the linear start on its one split."""
     params = {"n_estimators": 100, "inner_cv_rows": 100}
-    X, y = _classes(400, 6, seed=3)  # 67 rows a class
-    many = build_model("lightgbm", {**params, "race_class_rows": 70}, "multiclass", 0, SPEED).fit(X, y)
+    X, y = _classes(400, 6, seed=3)
+    many = build_model("lightgbm", params, "multiclass", 0, SPEED).fit(X, y)
     assert many.start_losses_ is not None and set(many.start_losses_) >= {"prior", "linear"}
-    fed = build_model("lightgbm", {**params, "race_class_rows": 60}, "multiclass", 0, SPEED).fit(X, y)
-    assert fed.start_losses_ is None and fed.start_ == "prior"
-    np.testing.assert_array_equal(fed.predict_proba(X), build_model(  # the same fit as asking for the prior
-        "lightgbm", {**params, "start": "prior"}, "multiclass", 0, SPEED).fit(X, y).predict_proba(X))
-    pace = FitTiming(fixed=1.0, iteration=0.0, prediction=0.0)  # a price that counts the fits
-    raced, unraced = (build_model("lightgbm", {**params, "race_class_rows": r}, "multiclass", 0, SPEED)
-                      .fit_seconds(pace, 400, 12, 6, 0) for r in (70, 60))
-    assert raced - 1 == 2 * (unraced - 1)  # every fit but the final one is a probe: twice as many raced
     X, y = _classes(400, 3, seed=3)
     few = build_model("lightgbm", params, "multiclass", 0, SPEED).fit(X, y)
     assert few.start_losses_ is None and few.start_ == "prior"

@@ -10,9 +10,9 @@ temperature (``calibrate``), at no extra fit, that only softens: boosters fitted
 overconfident, and the final fit is surer than its probes, never less.
 
 Where boosting starts (``start``): from the prior (the libraries' own base score) or from a ``LinearStart`` fitted on
-the same rows, whose margin the trees are added to. ``auto`` races the two on small sets of few classes and on many
-classes of few rows each (``_races``; ``_race``: split by split until a paired test of their held losses decides, or
-every split is done; only the winner is probed on the rest) and starts from the prior elsewhere.
+the same rows, whose margin the trees are added to. ``auto`` races the two on small sets and on many classes
+(``_race``: split by split until a paired test of their held losses decides, or every split is done; only the winner
+is probed on the rest) and starts from the prior on larger sets of few classes.
 
 What bounds the cost: a probe stops when its held loss has not dropped by ``min_improvement`` of the prior's held
 loss for ``early_stopping_rounds`` rounds (a loss that only creeps down stops at its plateau, not at the cap); every
@@ -125,26 +125,8 @@ class EarlyStopped:
         return n_classes if n_classes > 2 else 1
 
     def _many_classes(self) -> bool:
-        """More trees a round than ``inner_cv_classes``: probes use one split, and the start is raced at any size
-        where a class has few rows (``_races``)."""
+        """More trees a round than ``inner_cv_classes``: probes use one split, and the start is raced at any size."""
         return self._trees_per_iteration() > self.p.inner_cv_classes
-
-    def _rows_a_class(self) -> float:
-        """The fold's rows per tree an iteration grows: rows a class for several classes, else all the rows."""
-        return self.n_rows_ / self._trees_per_iteration()
-
-    def _races(self) -> bool:
-        """Whether ``start: auto`` races the prior against the linear start: on small sets of few classes (their inner
-        k-fold makes it cheap), and on many classes at any size where a class averages fewer than ``race_class_rows``
-        of the fold's rows. There the tree budget caps the iterations and a linear start carries what a few trees a
-        class cannot (176 classes of 14 rows: 0.652 accuracy from it, 0.466 without; 32 classes of 38 rows: log loss
-        0.0125 against 0.0191). With more rows a class the trees fit each class alone: on five tables of 72-800 rows a
-        class the race chose the linear start in 13 of 75 folds (four boosters), and starting from the prior scored as
-        well or better in CV on 16 of 19 table-booster pairs (the other three within one row) at 1.3-4x less probing
-        (README, Models)."""
-        if self._many_classes():
-            return self._rows_a_class() < self.p.race_class_rows
-        return self.n_rows_ <= self.p.inner_cv_rows
 
     def _column_share(self, share: float) -> float:
         """The share of columns a tree (CatBoost: a level) scores: ``share``, and with many classes no more than
@@ -370,7 +352,7 @@ class EarlyStopped:
             folds = p.inner_folds if cheap and p.inner_folds > 1 else 1
             share = 1 - 1 / folds if folds > 1 else 1 - p.inner_valid_fraction  # a probe's rows, of n_rows
             probes = (min(max(1, p.probe_splits), folds) if folds > 1 else 1) * \
-                (2 if p.start == "auto" and self._races() else 1)
+                (2 if p.start == "auto" and (n_rows <= p.inner_cv_rows or many) else 1)
             boost = 1.0 if folds > 1 else p.probe_speedup
             # a count cut by the cap probes again at twice the rate, up to CAP_RAISES times (``_fit``)
             probes *= 1 + (CAP_RAISES if self._raises_rate() else 0)
@@ -393,7 +375,9 @@ class EarlyStopped:
             self.patience_ = (p.inner_cv_rounds if folds > 1 else p.early_stopping_rounds) / p.speedup
             splits = inner_splits(y, p.inner_valid_fraction, folds, self.seed, classification)[:max(1, p.probe_splits)]
             held = np.concatenate([va for _, va in splits])
-            race = p.start == "auto" and self._races()
+            # Many classes race the starts at any size: the tree budget caps their iterations, and a linear start
+            # carries what a few trees a class cannot (176 classes, 2,400 rows: 0.652 accuracy from it, 0.466 without).
+            race = p.start == "auto" and (n <= p.inner_cv_rows or many)
             starts = ["prior", "linear"] if race else [start]
             if classification and any(len(np.unique(y[tr])) < self.n_classes_ for tr, _ in splits):
                 starts = ["prior"]  # margins need every class in every probe's rows
@@ -516,7 +500,6 @@ class EarlyStoppingParams:
     probe_splits: int = 2  # how many of the inner k-fold's splits are probed (the counts' median, the start race)
     inner_cv_rows: int = 2000
     inner_cv_classes: int = 4  # above this many trees per iteration (classes), one inner split: a probe costs a final fit
-    race_class_rows: int = 64  # many classes race the starts only where a class averages fewer of the fold's rows
     calibrate: bool = True  # classification: temperature-scale probabilities, fitted on the probes' held rows
     start: str = "auto"  # prior | linear (boost from a ridge / logistic fit on the same rows) | auto (inner k-fold picks)
     start_alpha: float = 1.0  # the linear start's L2 strength (logistic: C = 1 / alpha)
@@ -577,10 +560,10 @@ def _check_boosting(p) -> Optional[str]:
     if p.n_estimators < 1 or (p.learning_rate is not None and p.learning_rate <= 0) or not 0 < p.subsample <= 1 \
             or not 0 < p.inner_valid_fraction < 0.5 or min(p.early_stopping_rounds, p.inner_cv_rounds) < 1 or p.inner_folds < 0 \
             or p.min_improvement < 0 or p.max_trees < 0 or p.probe_splits < 1 or p.probe_speedup < 1 or p.class_columns < 0 \
-            or p.speedup < 1 or p.race_class_rows < 0:
+            or p.speedup < 1:
         return ("n_estimators >= 1, learning_rate > 0, subsample in (0, 1], inner_valid_fraction in (0, 0.5), "
                 "early_stopping_rounds and inner_cv_rounds >= 1, inner_folds >= 0, min_improvement >= 0, max_trees >= 0, probe_splits >= 1, "
-                "probe_speedup >= 1, class_columns >= 0, speedup >= 1 and race_class_rows >= 0 are needed.")
+                "probe_speedup >= 1, class_columns >= 0 and speedup >= 1 are needed.")
     return None
 
 
@@ -1123,7 +1106,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         rows at 4, not 5: 58 -> 36 s of folds for 0.0010 of log loss (README, Models)."""
         if not self._many_classes():
             return own
-        return int(min(own, max(4, np.floor(np.log2(self._rows_a_class() / 2)))))
+        return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration() / 2)))))
 
     def _iteration_cap(self) -> int:
         """``n_estimators``, and where the size-aware rate is 0.05 (``small_rate_rows``) ``small_iterations``: as far
