@@ -1097,7 +1097,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         bins = super()._class_bins(own)
         if not self._many_classes():
             return bins
-        return int(min(bins, max(32, 2 * self.n_rows_ // self._trees_per_iteration())))
+        return int(min(bins, max(32, 2 * self._rows_a_class())))
 
     def _class_depth(self, own: int) -> int:
         """Tree depth: ``own``, and with many classes at most log2 of half the fold's rows a class (at least 4). A
@@ -1106,7 +1106,11 @@ class EarlyStoppedCatBoost(EarlyStopped):
         rows at 4, not 5: 58 -> 36 s of folds for 0.0010 of log loss (README, Models)."""
         if not self._many_classes():
             return own
-        return int(min(own, max(4, np.floor(np.log2(self.n_rows_ / self._trees_per_iteration() / 2)))))
+        return int(min(own, max(4, np.floor(np.log2(self._rows_a_class() / 2)))))
+
+    def _rows_a_class(self) -> float:
+        """The fold's rows per class (per tree an iteration grows): what a class's borders and leaves can fill."""
+        return self.n_rows_ / self._trees_per_iteration()
 
     def _iteration_cap(self) -> int:
         """``n_estimators``, and where the size-aware rate is 0.05 (``small_rate_rows``) ``small_iterations``: as far
