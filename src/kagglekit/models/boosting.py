@@ -1109,7 +1109,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         return int(min(own, max(4, np.floor(np.log2(self._rows_a_class() / 2)))))
 
     def _rows_a_class(self) -> float:
-        """The fold's rows per class (per tree an iteration grows): what a class's borders and leaves can fill."""
+        """The fold's rows per class (per tree an iteration grows): what a class's borders and leaf nodes can fill."""
         return self.n_rows_ / self._trees_per_iteration()
 
     def _iteration_cap(self) -> int:
