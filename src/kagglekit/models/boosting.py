@@ -27,6 +27,7 @@ level scores at most ``level_columns`` columns whatever the classes, and up to `
 at most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
 where they run in turn (GBRT; XGBoost on many classes), the second stops once its pace cannot reach the first's.
+XGBoost's CPU fits skip the library's closing reset, a round trip of the whole model (``_XGBoostKeptCaches``).
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``). Under a portfolio member's deadline (core/deadline.py) every probe and the final
 fit check it each iteration through the library's callbacks (``_watched``) and stop with ``PastDeadline``.
