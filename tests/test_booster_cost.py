@@ -696,7 +696,7 @@ def test_xgboost_fits_on_the_cpu_skip_the_closing_reset_and_predict_and_pickle_a
 
 def test_gbrt_probes_score_their_held_rows_without_scikit_learns_input_check_at_every_tree(monkeypatch):
     """A GBRT probe's held rows are put in a tree's input format once (``_HeldRowsStop``), not checked by scikit-learn
-    at each tree's predict (a tenth to a sixth of a small set's probe time); its held predictions at the chosen count
+    at each tree's predict (up to a fifth of a small set's probe time); its held predictions at the chosen count
     are the fitted probe's own."""
     from sklearn.tree import DecisionTreeRegressor
 
