@@ -85,8 +85,7 @@ class FewLevels(BaseEstimator, TransformerMixin):
     def _numbers(X) -> np.ndarray:
         return X.to_numpy(dtype=float, na_value=np.nan) if hasattr(X, "to_numpy") else np.asarray(X, dtype=float)
 
-    def _filled(self, A: np.ndarray) -> np.ndarray:
-        missing = np.isnan(A)
+    def _filled(self, A: np.ndarray, missing: np.ndarray) -> np.ndarray:
         filled = np.where(missing, self.modes_, A)
         return np.hstack([filled, missing[:, self.flagged_].astype(float)])
 
@@ -99,14 +98,14 @@ class FewLevels(BaseEstimator, TransformerMixin):
             self.modes_[j] = values[np.argmax(counts)] if len(values) else 0.0
         self.flagged_ = np.flatnonzero(missing.any(axis=0))
         self.levels_ = []  # per filled column: its frequent values (sorted), and whether it has an infrequent column
-        for column in self._filled(A).T:
+        for column in self._filled(A, missing).T:
             values, counts = np.unique(column, return_counts=True)
             self.levels_.append((values[counts >= self.min_frequency], bool((counts < self.min_frequency).any())))
         return self
 
     def transform(self, X) -> np.ndarray:
-        blocks = []
-        for column, (frequent, infrequent) in zip(self._filled(self._numbers(X)).T, self.levels_):
+        A, blocks = self._numbers(X), []
+        for column, (frequent, infrequent) in zip(self._filled(A, np.isnan(A)).T, self.levels_):
             hot = (column[:, None] == frequent[None, :]).astype(float)
             blocks.append(np.hstack([hot, 1.0 - hot.sum(axis=1, keepdims=True)]) if infrequent else hot)
         return np.hstack(blocks) if blocks else np.zeros((len(X), 0))
