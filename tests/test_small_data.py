@@ -235,6 +235,29 @@ def test_a_booster_started_linear_adds_its_trees_to_the_linear_margin(workdir, m
     assert np.allclose(reg.predict(X), LinearStart("regression").fit(X, X["x0"].to_numpy() * 3 + 1).predict(X), atol=1e-3)
 
 
+def test_a_logistic_start_on_mostly_one_hot_columns_is_fitted_sparse_to_the_dense_fits_probabilities(monkeypatch):
+    """A linear start whose design is mostly one-hot columns (few-valued number columns, 1 cell in 12 nonzero) fits its
+    logistic model on a sparse matrix (``_thin``: lbfgs's products then skip the zeros) to the dense fit's
+    probabilities, and learns."""
+    from scipy import sparse
+    from sklearn.linear_model import LogisticRegression
+
+    from kagglekit.models import linear_start
+    from kagglekit.models.linear_start import LinearStart
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame(rng.integers(0, 12, size=(400, 20)), columns=[f"x{j}" for j in range(20)])
+    y = np.where(rng.random(400) < 0.2, rng.integers(0, 4, 400), X["x0"] // 3)  # x0's levels, a fifth relabelled
+    seen, fit = [], LogisticRegression.fit
+    monkeypatch.setattr(LogisticRegression, "fit", lambda self, Z, *a, **k: seen.append(sparse.issparse(Z)) or fit(self, Z, *a, **k))
+    thin = LinearStart("multiclass", 1.0, 4).fit(X[:300], y[:300])
+    monkeypatch.setattr(linear_start, "SPARSE_SHARE", 0.0)
+    dense = LinearStart("multiclass", 1.0, 4).fit(X[:300], y[:300])
+    assert seen == [True, False]
+    np.testing.assert_allclose(thin.class_proba(X[300:]), dense.class_proba(X[300:]), atol=1e-8)
+    assert (np.argmax(thin.class_proba(X[300:]), axis=1) == y[300:]).mean() > 0.5  # chance about 1/4
+
+
 def test_few_levels_encode_as_scikit_learns_imputer_and_one_hot_encoder():
     """The linear start's one-hot columns of few-valued number columns (``FewLevels``, in NumPy) are scikit-learn's
     imputer-with-flags then one-hot encoder with infrequent values grouped, cell for cell: missing cells, ties for the
