@@ -38,6 +38,24 @@ def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
     assert booster.probe_seconds_ > 0 and booster.final_seconds_ > 0
 
 
+def test_xgboost_on_a_small_many_class_set_raises_its_rate_by_the_whole_budget_cut():
+    """Where the tree budget cuts the iterations (many classes), the other boosters' rate rises by the square root of the
+    cut; XGBoost's, on up to small_rate_rows rows, by the whole cut (at most 2x): 10 classes 0.1, not 0.079."""
+    from kagglekit.models.boosting import EarlyStoppedXGBoost
+
+    def shaped(model, rows, classes):
+        booster = build_model(model, {}, "multiclass", 0, SPEED)
+        booster._shape(rows, 64, classes)
+        return booster
+
+    ten, six = shaped("xgboost", 1500, 10), shaped("xgboost", 800, 6)
+    assert ten.cap_ == 800 and ten._rate() == pytest.approx(0.1)  # 8,000 trees / 10 classes cut 2,000 by 2.5
+    assert six._rate() == pytest.approx(0.075, rel=1e-3)  # cut by 2,000 / 1,333
+    assert shaped("lightgbm", 1500, 10)._rate() == pytest.approx(0.05 * np.sqrt(2.5))
+    larger = shaped("xgboost", 3000, 10)  # XGBoost's class_rate band: the square root, as before
+    assert larger._rate() == pytest.approx(EarlyStoppedXGBoost.class_rate * np.sqrt(2.5))
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_booster_past_its_deadline_stops_after_its_probes_without_the_final_fit(model, monkeypatch):
     """Inside a portfolio member's deadline (core/deadline.py) a booster that has used it up on its probes stops
@@ -208,24 +226,72 @@ def test_a_start_behind_is_judged_on_its_later_pace_not_on_its_steep_first_trees
     assert stalled[-1] < 0.07 and cut_at(stalled) is None
 
 
-def test_xgboost_on_many_classes_probes_the_linear_start_first_and_cuts_a_prior_far_behind(monkeypatch):
-    """Above inner_cv_classes classes XGBoost probes its starts in turn, the linear start first on every thread, and
-    stops the prior's probe once it cannot catch up: the same choice and predictions as without the cut, the cut probe
-    scored where it stopped."""
+@pytest.mark.parametrize("threads", [1, 2])
+def test_xgboost_on_many_classes_probes_both_starts_at_once_and_stops_the_loser(threads, monkeypatch):
+    """Above inner_cv_classes classes XGBoost's start race has one split, and its two probes run at once, a thread
+    each, meeting after every iteration (``_Lockstep``): the prior's probe, far behind the linear start on 20
+    separable classes, stops there. The same choice, count and predictions as with the cuts switched off, the cut
+    probe scored where it stopped; with one thread for the fit as with two."""
     from kagglekit.models import boosting
 
     X, y = _classes(800, 20, seed=2)
     params = {"max_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
-    cut = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
-    assert cut._in_turn() and cut.start_ == "linear"
+    ran = {}
+    end = boosting._Lockstep.end
+    monkeypatch.setattr(boosting._Lockstep, "end", lambda self, start: ran.update({start: len(self.lows[start])}) or end(self, start))
+    cut = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
+    assert cut._in_lockstep() and cut.start_ == "linear"
+    assert ran["prior"] < ran["linear"] == 25  # the prior's probe cut short of the probe's cap
     monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
-    whole = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2)).fit(X[:600], y[:600])
+    monkeypatch.setattr(boosting.EarlyStoppedXGBoost, "_in_lockstep", lambda self: False)
+    whole = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
     assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
     np.testing.assert_allclose(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]), rtol=1e-6)
     assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # cut short: scored where it stopped
-    few = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=2))
+    few = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads))
     few.n_classes_ = 3
-    assert not few._in_turn()  # few classes: the two probes side by side, a thread each
+    assert not few._in_lockstep()  # few classes race on two splits: no cuts that could change the race
+
+
+def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thread_runs_ahead():
+    """``_Lockstep`` judges a probe at an iteration on the other's losses up to that iteration only: scripted held-loss
+    curves stepped on two threads, each slowed at random, stop at the same iterations every time. The linear start,
+    ahead at first and overtaken, stops once it has trailed the prior for the patience (or earlier, once its pace
+    cannot reach the prior); the prior, whose rival was cut, runs to its own end."""
+    import threading
+    import time
+
+    from kagglekit.models.boosting import _Lockstep
+
+    steps = np.arange(300)
+    curves = {"prior": 1.0 / (1 + steps / 5), "linear": 0.1 + 0.5 / (1 + steps / 40)}
+    overtaken = int(np.argmax(curves["linear"] > curves["prior"]))  # both curves fall: their lows are the curves
+
+    def race(seed):
+        lock, stopped = _Lockstep(rounds=20, cap=300), {}
+
+        def run(start, rng):
+            try:
+                for i, loss in enumerate(curves[start]):
+                    if rng.random() < 0.2:
+                        time.sleep(0.0005)
+                    if lock.step(start, loss):
+                        stopped[start] = i + 1
+                        return
+                stopped[start] = None
+            finally:
+                lock.end(start)
+
+        threads = [threading.Thread(target=run, args=(s, np.random.default_rng([seed, i]))) for i, s in enumerate(curves)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(timeout=30)
+        return stopped
+
+    first = race(0)
+    assert first["prior"] is None and overtaken < first["linear"] <= overtaken + 20
+    assert all(race(seed) == first for seed in range(1, 6))
 
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
