@@ -226,31 +226,32 @@ def test_a_start_behind_is_judged_on_its_later_pace_not_on_its_steep_first_trees
     assert stalled[-1] < 0.07 and cut_at(stalled) is None
 
 
-@pytest.mark.parametrize("threads", [1, 2])
-def test_xgboost_on_many_classes_probes_both_starts_at_once_and_stops_the_loser(threads, monkeypatch):
-    """Above inner_cv_classes classes XGBoost's start race has one split, and its two probes run at once, a thread
-    each, meeting after every iteration (``_Lockstep``): the prior's probe, far behind the linear start on 20
-    separable classes, stops there. The same choice, count and predictions as with the cuts switched off, the cut
-    probe scored where it stopped; with one thread for the fit as with two."""
+@pytest.mark.parametrize("model,threads", [("xgboost", 1), ("xgboost", 2), ("lightgbm", 1), ("catboost", 1)])
+def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(model, threads, monkeypatch):
+    """Above inner_cv_classes classes the start race has one split, and its two probes run at once, a thread each,
+    meeting after every iteration (``_Lockstep``): the prior's probe, far behind the linear start on 20 separable
+    classes, stops there. The same choice, count and predictions as with the cuts switched off, the cut probe scored
+    where it stopped; with one thread for the fit as with two. A race of two splits (few classes) has no lockstep: a
+    loser cut short would move the paired test that decides whether the second split is probed."""
+    import pandas as pd
+
     from kagglekit.models import boosting
 
     X, y = _classes(800, 20, seed=2)
-    params = {"max_trees": 1000}  # 50 iterations of 20 trees a fit, 25 a probe
+    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost reads a frame
+    params = {"max_trees": 1000, **({"small_iterations": 50} if model == "catboost" else {})}  # 25 iterations a probe
     ran = {}
     end = boosting._Lockstep.end
     monkeypatch.setattr(boosting._Lockstep, "end", lambda self, start: ran.update({start: len(self.lows[start])}) or end(self, start))
-    cut = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
-    assert cut._in_lockstep() and cut.start_ == "linear"
-    assert ran["prior"] < ran["linear"] == 25  # the prior's probe cut short of the probe's cap
+    cut = build_model(model, params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
+    assert cut._in_lockstep(1) and not cut._in_lockstep(2) and cut.start_ == "linear"
+    assert ran["prior"] < ran["linear"]  # the prior's probe cut short
     monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
-    monkeypatch.setattr(boosting.EarlyStoppedXGBoost, "_in_lockstep", lambda self: False)
-    whole = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
+    monkeypatch.setattr(boosting.EarlyStopped, "_in_lockstep", lambda self, n_splits: False)
+    whole = build_model(model, params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
     assert (whole.start_, whole.best_iteration_) == (cut.start_, cut.best_iteration_)
     np.testing.assert_allclose(whole.predict_proba(X[600:]), cut.predict_proba(X[600:]), rtol=1e-6)
     assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # cut short: scored where it stopped
-    few = build_model("xgboost", params, "multiclass", 0, SpeedConfig(threads=threads))
-    few.n_classes_ = 3
-    assert not few._in_lockstep()  # few classes race on two splits: no cuts that could change the race
 
 
 def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thread_runs_ahead():
@@ -339,14 +340,15 @@ def test_the_start_race_ends_once_one_start_is_clearly_ahead():
 def test_the_two_starts_probed_side_by_side_choose_and_predict_as_probed_one_after_the_other(model, monkeypatch):
     """With two threads the race's two probes of a split run at once, one thread each: the same choices (start, held
     losses, tree count) and the same predictions as probing them in turn, and each probe fitted on one thread. In turn,
-    XGBoost would cut a start that cannot catch the other (``_RivalWatch``, tested on its own): off here, so that the
-    held losses compare."""
+    XGBoost would cut a start that cannot catch the other (``_RivalWatch``), and CatBoost's one-split race runs its probes
+    in lockstep (``_Lockstep``), each tested on its own: both off here, so that the held losses compare."""
     import pandas as pd
 
     from kagglekit.models import boosting
     from kagglekit.models.boosting import EarlyStopped
 
     monkeypatch.setattr(boosting._RivalWatch, "behind", lambda self, loss: False)
+    monkeypatch.setattr(EarlyStopped, "_in_lockstep", lambda self, n_splits: False)
 
     X, y = _classes(500, 3, seed=2)
     X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])

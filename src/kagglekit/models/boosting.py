@@ -112,6 +112,7 @@ class EarlyStopped:
     ``_raw`` (raw scores with the start's margin included); ``_final`` when the final fit needs other inputs."""
 
     concurrent_probes = True  # the library fits without the GIL and _best reads no state another probe sets
+    lockstep = False  # _best stops a probe when the race's ``lockstep_`` says so (a library callback each iteration)
     small_rate_rows = 2000  # the size-aware rate is 0.05 up to this many rows (``_size_aware_rate``)
     class_rate: Optional[float] = None  # more than two classes on more than small_rate_rows (up to 20,000) rows: this rate
 
@@ -251,10 +252,19 @@ class EarlyStopped:
         cannot reach an earlier one's held loss: ``rival_``) instead of side by side."""
         return not self.concurrent_probes
 
-    def _in_lockstep(self) -> bool:
-        """Whether the race's two probes of a split run at once and stop each other (``_Lockstep``): only where the race
-        has one split, so that cutting the loser short leaves the winner's probe, and so the fold's model, as it was."""
-        return False
+    def _in_lockstep(self, n_splits: int) -> bool:
+        """Whether the race's two probes of a split run at once and stop each other (``_Lockstep``): where the library
+        can stop a probe between iterations, and only on a race of one split (many classes; CatBoost's one inner split),
+        so that cutting the loser short keeps the winner's probe, and so the fold's model, as it was. (On two splits
+        a loser cut short would move the paired test that decides whether the second split is probed.)"""
+        return self.lockstep and n_splits == 1
+
+    def _racing(self, m_fit) -> Optional[Callable[[float], bool]]:
+        """What a probe calls with its held loss after each iteration to learn whether it stops, unable to win its race
+        (``_Lockstep.step`` for its start); None outside a lockstep race."""
+        if self.lockstep_ is None:
+            return None
+        return partial(self.lockstep_.step, "prior" if m_fit is None else "linear")
 
     def _probes_in_lockstep(self, X, y, fit, hold, starts):
         """The starts' probes of one split at once, a thread each on its share of the threads (at least one), meeting
@@ -276,13 +286,13 @@ class EarlyStopped:
         finally:
             self.threads, self.lockstep_ = threads, None
 
-    def _probes(self, X, y, fit, hold, starts):
+    def _probes(self, X, y, fit, hold, starts, n_splits: int = 1):
         """The probes of every start on one split. Where the fit has threads to spare and the library releases the
         GIL, they run side by side, each on its share of the threads: on a few thousand rows a tree library gains
         little from a second thread, while a second probe at once halves the wall. In turn (``_in_turn``), each probe
         after the first knows the best held loss before it (``rival_``: log loss, or RMSE for regression)."""
         self.rival_ = np.inf
-        if len(starts) > 1 and self._in_lockstep():
+        if len(starts) > 1 and self._in_lockstep(n_splits):
             return self._probes_in_lockstep(X, y, fit, hold, starts)
         if self._in_turn():
             done = {}
@@ -314,7 +324,7 @@ class EarlyStopped:
         if "linear" in starts:
             self._encoded(X)  # once, before probes that may run side by side
         for fit, hold in splits:
-            for s, probe in zip(starts, self._probes(X, y, fit, hold, starts)):
+            for s, probe in zip(starts, self._probes(X, y, fit, hold, starts, len(splits))):
                 tried[s].append(probe)
             if len(starts) > 1:
                 rows = np.concatenate([va for _, va in splits[:len(tried[starts[0]])]])
@@ -668,6 +678,7 @@ class EarlyStoppedLightGBM(EarlyStopped):
     # on 11) as 0.03 for 15% less wall (README, issue #27). XGBoost lost there (held-back -0.18%, worse on 17 of 29),
     # and XGBoost and CatBoost lost on a 3,563-row table of the repository (3 seeds each), so they keep 0.03.
     small_rate_rows = LARGE_RATE_ROWS
+    lockstep = True
 
     def _model(self, n_rows: int, n_iterations: int):
         import lightgbm as lgb
@@ -691,8 +702,10 @@ class EarlyStoppedLightGBM(EarlyStopped):
             probe.set_params(metric="l1" if self.absolute else "rmse")  # the unit of min_delta; same best iteration as l2
         started = {} if m_fit is None else self._margin_kwargs(m_fit) | {"eval_init_score": [m_hold]}
         stop = lgb.early_stopping(self._rounds(), verbose=False, min_delta=self._min_delta(y_fit, y_hold))
-        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,), callbacks=[stop, *self._watched().get("callbacks", [])],
-                  **started)
+        racing = self._racing(m_fit)
+        cut = [] if racing is None else [_LightGBMBehind(racing, stop)]
+        probe.fit(X_fit, y_fit, eval_X=(X_hold,), eval_y=(y_hold,),
+                  callbacks=[stop, *cut, *self._watched().get("callbacks", [])], **started)
         best = int(probe.best_iteration_ or self._probe_cap())
         return best, self._held(probe, X_hold, m_hold, num_iteration=best)
 
@@ -707,6 +720,20 @@ class EarlyStoppedLightGBM(EarlyStopped):
 
     def _margin_kwargs(self, margin):
         return {"init_score": margin}
+
+
+def _LightGBMBehind(behind: Callable[[float], bool], stop):
+    """A LightGBM callback that stops a probe once ``behind`` (``_Lockstep.step``), given the held loss after each
+    iteration, says it cannot win its race; it runs after the early-stopping callback ``stop`` (a later ``order``) and
+    ends the fit at ``stop``'s best iteration so far, as ``stop`` itself would."""
+    import lightgbm as lgb
+
+    def cut(env) -> None:
+        if behind(env.evaluation_result_list[0][2]):
+            raise lgb.callback.EarlyStopException(stop.best_iter[0], stop.best_score_list[0])
+
+    cut.order = 40  # LightGBM's early stopping is 30
+    return cut
 
 
 @register_model("lightgbm", LightGBMParams, "LightGBM gradient-boosted trees, tree count and start chosen on inner splits",
@@ -931,13 +958,18 @@ class EarlyStoppedXGBoost(EarlyStopped):
     # on 3 (README, Models). Binary and regression targets lost at 0.1 (a 3,563-row binary table of the repository,
     # and a 1,460-row regression table, below this band anyway).
     class_rate = 0.1
+    lockstep = True
 
     def __init__(self, p, task, seed, threads, gpu: bool):
         super().__init__(p, task, seed, threads)
         self.gpu = gpu
 
-    def _in_lockstep(self) -> bool:
-        return self._many_classes()  # their race has one split
+    def _in_lockstep(self, n_splits: int) -> bool:
+        return not self.gpu and super()._in_lockstep(n_splits)
+
+    def _in_turn(self) -> bool:
+        # On a GPU, one fit at a time: the linear start's probe, then the prior's, cut once it cannot catch up.
+        return super()._in_turn() or (self.gpu and self._many_classes())
 
     def _budget(self) -> Tuple[int, float]:
         """The shared cap; on up to ``small_rate_rows`` rows the rate rises by the whole cut the tree budget makes, not
@@ -971,9 +1003,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         import xgboost as xgb
 
         stop = xgb.callback.EarlyStopping(rounds=self._rounds(), min_delta=self._min_delta(y_fit, y_hold))
-        start = "prior" if m_fit is None else "linear"
-        behind = partial(self.lockstep_.step, start) if self.lockstep_ is not None else \
-            _RivalWatch(self.rival_, self._probe_cap(), self._rounds()).behind
+        behind = self._racing(m_fit) or _RivalWatch(self.rival_, self._probe_cap(), self._rounds()).behind
         probe = self._model(len(y_fit), self._probe_cap(), [stop, _XGBoostBehind(behind)])
         X_all, y_all, whole = self._every_class(X_fit, y_fit, m_fit)
         started = {} if m_fit is None else {"base_margin_eval_set": [m_hold]}
@@ -1147,6 +1177,17 @@ class _CatBoostStop:
         return info.iteration - 1 - self.best < self.rounds
 
 
+class _CatBoostBehind:
+    """CatBoost callback: stop once ``behind`` (``_Lockstep.step``), given the held loss after each iteration, says the
+    probe cannot win its race."""
+
+    def __init__(self, behind: Callable[[float], bool]):
+        self.behind = behind
+
+    def after_iteration(self, info) -> bool:
+        return not self.behind(next(iter(info.metrics["validation"].values()))[-1])
+
+
 class _CatBoostDeadline:
     """CatBoost callback: stop quietly once ``watch``'s deadline passes (an exception raised in CatBoost's callback does
     not reach its caller); the fit's caller then raises ``watch.check()``."""
@@ -1162,9 +1203,14 @@ class EarlyStoppedCatBoost(EarlyStopped):
     """CatBoost on the feature frame (its own ordered target statistics for categories; dates, text and lists made
     into numbers by ``CategoryFrame``), tree count chosen on inner splits; on the GPU when there is one."""
 
+    lockstep = True
+
     def __init__(self, p, task, seed, threads, gpu: bool):
         super().__init__(p, task, seed, threads)
         self.gpu = gpu
+
+    def _in_lockstep(self, n_splits: int) -> bool:
+        return not self.gpu and super()._in_lockstep(n_splits)  # on a GPU CatBoost takes no callback
 
     def _hessian_scale(self) -> float:
         return 1.0  # its l2_leaf_reg is left as CatBoost sets it
@@ -1256,8 +1302,10 @@ class EarlyStoppedCatBoost(EarlyStopped):
         X_fit, X_hold = _catboost_frame(X_fit, cats), _catboost_frame(X_hold, cats)
         probe = self._started(self._model(len(y_fit), self._probe_cap()), m_fit)
         stop = _CatBoostStop(self._rounds(), self._min_delta(y_fit, y_hold))
+        racing = self._racing(m_fit)
+        cut = [] if racing is None else [_CatBoostBehind(racing)]
         probe.fit(self._pool(X_fit, cats, y_fit, m_fit), eval_set=self._pool(X_hold, cats, y_hold, m_hold),
-                  callbacks=[stop, *self._watched().get("callbacks", [])])
+                  callbacks=[stop, *cut, *self._watched().get("callbacks", [])])
         self.watch_.check()  # a probe the deadline stopped is not a probe
         best = stop.best + 1
         return best, self._held(probe, X_hold, m_hold, ntree_end=best)
