@@ -242,7 +242,7 @@ def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(m
     params = {"max_trees": 1000, **({"small_iterations": 50} if model == "catboost" else {})}  # 25 iterations a probe
     ran = {}
     end = boosting._Lockstep.end
-    monkeypatch.setattr(boosting._Lockstep, "end", lambda self, start: ran.update({start: len(self.lows[start])}) or end(self, start))
+    monkeypatch.setattr(boosting._Lockstep, "end", lambda self, start: ran.update({start: len(self.lows(start))}) or end(self, start))
     cut = build_model(model, params, "multiclass", 0, SpeedConfig(threads=threads)).fit(X[:600], y[:600])
     assert cut._in_lockstep(1) and not cut._in_lockstep(2) and cut.start_ == "linear"
     assert ran["prior"] < ran["linear"]  # the prior's probe cut short
@@ -257,15 +257,15 @@ def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(m
 def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thread_runs_ahead():
     """``_Lockstep`` judges a probe at an iteration on the other's losses up to that iteration only: scripted held-loss
     curves stepped on two threads, each slowed at random, stop at the same iterations every time. The linear start,
-    ahead at first and overtaken, stops once it has trailed the prior for the patience (or earlier, once its pace
-    cannot reach the prior); the prior, whose rival was cut, runs to its own end."""
+    ahead at first, overtaken and levelling off above the prior, stops once its pace cannot reach the prior's lowest
+    loss so far; the prior, whose rival was cut, runs to its own end."""
     import threading
     import time
 
     from kagglekit.models.boosting import _Lockstep
 
     steps = np.arange(300)
-    curves = {"prior": 1.0 / (1 + steps / 5), "linear": 0.1 + 0.5 / (1 + steps / 40)}
+    curves = {"prior": 1.0 / (1 + steps / 5), "linear": 0.2 + 0.3 / (1 + steps / 10)}
     overtaken = int(np.argmax(curves["linear"] > curves["prior"]))  # both curves fall: their lows are the curves
 
     def race(seed):
@@ -291,7 +291,7 @@ def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thr
         return stopped
 
     first = race(0)
-    assert first["prior"] is None and overtaken < first["linear"] <= overtaken + 20
+    assert first["prior"] is None and overtaken < first["linear"] < 150
     assert all(race(seed) == first for seed in range(1, 6))
 
 

@@ -781,9 +781,16 @@ class _RivalWatch:
         self.rival, self.cap, self.rounds, self.window, self.lows = rival, cap, rounds, max(3, rounds // 4), []
 
     def behind(self, loss: float) -> bool:
-        lows = self.lows
-        lows.append(min(loss, lows[-1]) if lows else loss)
-        done = len(lows)
+        self.note(loss)
+        return self.judge()
+
+    def note(self, loss: float) -> None:
+        """The held loss after the next iteration."""
+        self.lows.append(min(loss, self.lows[-1]) if self.lows else loss)
+
+    def judge(self) -> bool:
+        """Whether the probe, after the iterations noted, cannot reach ``rival`` by its cap."""
+        lows, done = self.lows, len(self.lows)
         if not np.isfinite(self.rival) or done < 2 * self.window:
             return False
         since = max(0, done - max(self.rounds, done // 2))  # the later half, and never fewer than the patience
@@ -793,37 +800,41 @@ class _RivalWatch:
 
 class _Lockstep:
     """The race's two starts probed at once on one split, meeting after every iteration (``step``), so that the one that
-    cannot win stops there rather than at its own patience. The prior's probe stops as a later probe in turn does, once
-    its pace cannot reach the linear start's lowest loss so far (``_RivalWatch``). The linear start's stops on that rule
-    too, and once its lowest loss has been above the prior's, iteration for iteration, for the probe's patience: it
-    starts ahead, and a lead lost for that long was not regained on ten tables of 6-99 classes (README, Models). A probe
-    whose rival ended on its own stop is judged against that rival's lowest loss; one whose rival was cut runs to its
-    own stop. Each decision at an iteration reads the rival's losses up to that iteration only, so the cuts are the
-    same whichever thread runs ahead."""
+    cannot win stops there rather than at its own patience: once its pace cannot reach the other's lowest loss so far
+    (``_RivalWatch``, as a later probe in turn is judged against the earlier one's best). A probe whose rival ended on
+    its own stop is judged against that rival's lowest loss; one whose rival was cut runs to its own stop. Each
+    decision at an iteration reads the rival's losses up to that iteration only, so the cuts are the same whichever
+    thread runs ahead. They are judged every ``window`` iterations of the watch (3-25), where the two threads meet: a
+    meeting every iteration cost more than the cuts saved on tables whose iterations take a fraction of a millisecond.
+    (A cut of the linear start once it had trailed the prior for the probe's patience, iteration for
+    iteration, saved little more and changed a race's winner on a separable table, whose losses fall for a long time:
+    README, Models.)"""
 
     def __init__(self, rounds: int, cap: int):
-        self.rounds = rounds
-        self.lows = {"prior": [], "linear": []}  # each probe's lowest held loss after each of its iterations
-        self.watches = {start: _RivalWatch(np.inf, cap, rounds) for start in self.lows}
+        self.watches = {start: _RivalWatch(np.inf, cap, rounds) for start in ("prior", "linear")}
+        self.every = self.watches["prior"].window
         self.ended, self.cut = set(), set()
-        self.trailing = 0  # iterations in a row the linear start's lowest loss has been above the prior's
         self.turn = threading.Condition()
+
+    def lows(self, start: str) -> list:
+        """``start``'s probe's lowest held loss after each of its iterations so far."""
+        return self.watches[start].lows
 
     def step(self, start: str, loss: float) -> bool:
         """After an iteration of ``start``'s probe, whose held loss is ``loss``: whether it stops there."""
-        other = "linear" if start == "prior" else "prior"
+        other, watch = "linear" if start == "prior" else "prior", self.watches[start]
+        watch.note(loss)  # only this probe's thread adds to its losses
+        done = len(watch.lows)
+        if done % self.every:
+            return False
+        theirs = self.lows(other)
         with self.turn:
-            lows = self.lows[start]
-            lows.append(min(loss, lows[-1]) if lows else loss)
-            done = len(lows)
             self.turn.notify_all()
-            self.turn.wait_for(lambda: len(self.lows[other]) >= done or other in self.ended)
-            theirs, watch = self.lows[other][:done], self.watches[start]
-            level = len(theirs) == done  # the rival is at this iteration too
-            watch.rival = theirs[-1] if theirs and (level or other not in self.cut) else np.inf
-            if start == "linear" and level:
-                self.trailing = self.trailing + 1 if lows[-1] > theirs[-1] else 0
-            stop = watch.behind(loss) or (start == "linear" and level and self.trailing >= self.rounds)
+            self.turn.wait_for(lambda: len(theirs) >= done or other in self.ended)
+            seen = theirs[:done]
+            level = len(seen) == done  # the rival is at this iteration too
+            watch.rival = seen[-1] if seen and (level or other not in self.cut) else np.inf
+            stop = watch.judge()
             if stop:
                 self.cut.add(start)
                 self.ended.add(start)
