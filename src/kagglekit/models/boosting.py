@@ -986,7 +986,7 @@ class EarlyStoppedXGBoost(EarlyStopped):
         """The shared cap; on up to ``small_rate_rows`` rows the rate rises by the whole cut the tree budget makes, not
         its square root (at most 2x): 10 classes 0.079 -> 0.1. An XGBoost tree costs about the same at any depth or bin
         count on a few thousand rows, so its price is the iterations; on ten tables of 6-10 classes under 2,000 rows a
-        fold the out-of-fold log loss was better on six and worse on four (mean -0.5%), the folds 10-20% shorter
+        fold the out-of-fold log loss was better on six and worse on four (mean -0.5%), the folds' wall 5-23% shorter
         (README, Models)."""
         cap, scale = super()._budget()
         if self.n_rows_ <= self.small_rate_rows and scale > 1.0:
