@@ -26,9 +26,10 @@ levels from 1,000 (``_one_hot_levels``), where a tree or a target statistic is p
 level scores at most ``level_columns`` columns whatever the classes, and up to ``small_rate_rows`` rows CatBoost grows
 at most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
-where they run in turn (GBRT), the second stops once its pace cannot reach the first's; XGBoost's many-class race (one
-split) runs them at once meeting after every iteration, where the one that cannot win stops (``_Lockstep``). XGBoost's
-rate on small many-class sets rises by the whole cut of its tree budget (``EarlyStoppedXGBoost._budget``).
+where they run in turn (GBRT), the second stops once its pace cannot reach the first's; a race of one split (many
+classes; CatBoost's one inner split) runs them at once, meeting every few iterations, where the one that cannot win
+stops (``_Lockstep``). XGBoost's rate on small many-class sets rises by the whole cut of its tree budget
+(``EarlyStoppedXGBoost._budget``).
 XGBoost's CPU fits skip the library's closing reset, a round trip of the whole model (``_XGBoostKeptCaches``).
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``). Under a portfolio member's deadline (core/deadline.py) every probe and the final
@@ -268,7 +269,7 @@ class EarlyStopped:
 
     def _probes_in_lockstep(self, X, y, fit, hold, starts):
         """The starts' probes of one split at once, a thread each on its share of the threads (at least one), meeting
-        after every iteration (``lockstep_``), where a probe that cannot win stops."""
+        every few iterations (``lockstep_``), where a probe that cannot win stops."""
         from concurrent.futures import ThreadPoolExecutor
 
         self.lockstep_ = _Lockstep(self._rounds(), self._probe_cap())
@@ -799,7 +800,7 @@ class _RivalWatch:
 
 
 class _Lockstep:
-    """The race's two starts probed at once on one split, meeting after every iteration (``step``), so that the one that
+    """The race's two starts probed at once on one split, meeting every few iterations (``step``), so that the one that
     cannot win stops there rather than at its own patience: once its pace cannot reach the other's lowest loss so far
     (``_RivalWatch``, as a later probe in turn is judged against the earlier one's best). A probe whose rival ended on
     its own stop is judged against that rival's lowest loss; one whose rival was cut runs to its own stop. Each
