@@ -254,6 +254,21 @@ def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(m
     assert whole.start_losses_["prior"] < cut.start_losses_["prior"]  # cut short: scored where it stopped
 
 
+def test_lightgbms_lockstep_judges_no_metric_that_rises_as_it_improves(monkeypatch):
+    """A metric of the user's that rises as it improves (``model.params.extra``) is no loss the lockstep can judge: the
+    probes then run to their own stops, as XGBoost's do on a metric of other units."""
+    from kagglekit.models import boosting
+
+    judged = []
+    monkeypatch.setattr(boosting._Lockstep, "step", lambda self, start, loss: judged.append(start) or False)
+    X, y = _classes(500, 6, seed=2)
+    params = {"max_trees": 600, "extra": {"metric": "auc_mu"}}
+    booster = build_model("lightgbm", params, "multiclass", 0, SpeedConfig(threads=1)).fit(X[:400], y[:400])
+    assert booster.start_losses_ is not None and judged == []  # raced, never judged
+    build_model("lightgbm", {"max_trees": 600}, "multiclass", 0, SpeedConfig(threads=1)).fit(X[:400], y[:400])
+    assert judged  # its own log loss is judged
+
+
 def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thread_runs_ahead():
     """``_Lockstep`` judges a probe at an iteration on the other's losses up to that iteration only: scripted held-loss
     curves stepped on two threads, each slowed at random, stop at the same iterations every time. The linear start,

@@ -730,7 +730,9 @@ def _LightGBMBehind(behind: Callable[[float], bool], stop):
     import lightgbm as lgb
 
     def cut(env) -> None:
-        if behind(env.evaluation_result_list[0][2]):
+        _, _, loss, higher_is_better = env.evaluation_result_list[0][:4]
+        # a metric of the user's (model.params.extra) that rises as it improves: never cut
+        if not higher_is_better and behind(loss):
             raise lgb.callback.EarlyStopException(stop.best_iter[0], stop.best_score_list[0])
 
     cut.order = 40  # LightGBM's early stopping is 30
