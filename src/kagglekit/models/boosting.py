@@ -270,10 +270,7 @@ class EarlyStopped:
     def _probes_in_lockstep(self, X, y, fit, hold, starts):
         """The starts' probes of one split at once, a thread each on its share of the threads (at least one), meeting
         every few iterations (``lockstep_``), where a probe that cannot win stops."""
-        from concurrent.futures import ThreadPoolExecutor
-
         self.lockstep_ = _Lockstep(self._rounds(), self._probe_cap())
-        threads, self.threads = self.threads, max(1, self.threads // len(starts))
 
         def probe(start):
             try:
@@ -282,10 +279,20 @@ class EarlyStopped:
                 self.lockstep_.end(start)  # stopped early, failed or past the deadline: the other waits no more
 
         try:
-            with ThreadPoolExecutor(len(starts)) as pool:
+            return self._side_by_side(probe, starts, len(starts))
+        finally:
+            self.lockstep_ = None
+
+    def _side_by_side(self, probe, starts, workers: int) -> list:
+        """``probe(start)`` for every start at once on ``workers`` threads, each fit on its share of the threads."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        threads, self.threads = self.threads, max(1, self.threads // workers)
+        try:
+            with ThreadPoolExecutor(workers) as pool:
                 return list(pool.map(probe, starts))
         finally:
-            self.threads, self.lockstep_ = threads, None
+            self.threads = threads
 
     def _probes(self, X, y, fit, hold, starts, n_splits: int = 1):
         """The probes of every start on one split. Where the fit has threads to spare and the library releases the
@@ -304,14 +311,7 @@ class EarlyStopped:
         workers = min(len(starts), self.threads)
         if workers <= 1:
             return [self._probe(X, y, fit, hold, s) for s in starts]
-        from concurrent.futures import ThreadPoolExecutor
-
-        threads, self.threads = self.threads, max(1, self.threads // workers)
-        try:
-            with ThreadPoolExecutor(workers) as pool:
-                return list(pool.map(lambda s: self._probe(X, y, fit, hold, s), starts))
-        finally:
-            self.threads = threads
+        return self._side_by_side(lambda s: self._probe(X, y, fit, hold, s), starts, workers)
 
     def _held_score(self, held: np.ndarray, y_hold: np.ndarray) -> float:
         """A probe's held loss in the units its stopping follows: log loss, or RMSE (MAE) for regression."""
