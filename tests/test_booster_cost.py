@@ -520,6 +520,33 @@ def test_many_classes_score_fewer_columns_and_bins_and_few_classes_keep_their_ow
         assert larger.model_.get_params()["one_hot_max_size"] == CLASS_ONE_HOT
 
 
+def test_catboost_on_more_than_two_classes_makes_one_prior_statistic_a_class_and_counts_combinations():
+    """CatBoost scores every target statistic once per class, and makes 3 x (classes - 1) of each category column and
+    combination: above two classes one prior each, combinations counted only (the statistics a fold pays for);
+    a binary target, ``lean_class_statistics: false`` and a config's own ``simple_ctr`` keep theirs."""
+    import pandas as pd
+
+    rng = np.random.default_rng(0)
+    level = rng.integers(0, 40, 400)  # 40 levels: target statistics, not one-hot
+    y = (level % 5 + (rng.random(400) < 0.1)) % 5
+    X = pd.DataFrame({"level": [f"L{v}" for v in level], "other": [f"O{v}" for v in rng.integers(0, 30, 400)],
+                      "noise": rng.normal(size=400)})
+
+    def statistics(task, target, **params):
+        fitted = build_model("catboost", {"n_estimators": 40, "start": "prior", **params}, task, 0, SPEED).fit(X[:300], target[:300])
+        kept = fitted.model_.get_all_params()
+        priors = [c.count("Prior=") for c in kept["simple_ctr"] if c.startswith("Borders")]
+        return fitted, priors, [c.split(":")[0] for c in kept["combinations_ctr"]]
+
+    lean, priors, combinations = statistics("multiclass", y)
+    assert priors == [1] and combinations == ["Counter"]
+    assert (np.argmax(lean.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 0.5  # chance is 1/5
+    assert statistics("multiclass", y, lean_class_statistics=False)[1:] == ([3], ["Borders", "Counter"])
+    assert statistics("binary", (y > 1).astype(int))[1:] == ([3], ["Borders", "Counter"])
+    own = statistics("multiclass", y, extra={"simple_ctr": ["Borders:Prior=0/1:Prior=1/1", "Counter"]})
+    assert own[1:] == ([2], ["Counter"])
+
+
 def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
     """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0) its folds start here, and once the fold here
     has run longer than the workers take to pay their start (here: at once), a worker on the other core joins in and
