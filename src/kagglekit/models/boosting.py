@@ -1161,7 +1161,7 @@ CLASS_ONE_HOT, CLASS_ONE_HOT_ROWS = 16, 1000
 # More than two classes on the CPU: a category column's per-class target statistic with one prior instead of CatBoost's
 # three, and combinations of columns counted only. CatBoost makes 3 x (classes - 1) statistics of each such column and
 # of each combination it builds, and an iteration scores every one once per class: epa2021's transmission (708 rows a
-# fold, 7 classes, 6 such columns) took 140 s of folds at about 19 ms an iteration, 35 s with these (README, Models).
+# fold, 7 classes, 6 such columns) took 140 s of folds at about 19 ms an iteration, 36 s with these (README, Models).
 LEAN_CLASS_STATISTICS = {"simple_ctr": ["Borders:Prior=0.5/1", "Counter"], "combinations_ctr": ["Counter"]}
 
 
