@@ -229,7 +229,7 @@ def test_a_start_behind_is_judged_on_its_later_pace_not_on_its_steep_first_trees
 @pytest.mark.parametrize("model,threads", [("xgboost", 1), ("xgboost", 2), ("lightgbm", 1), ("catboost", 1)])
 def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(model, threads, monkeypatch):
     """Above inner_cv_classes classes the start race has one split, and its two probes run at once, a thread each,
-    meeting after every iteration (``_Lockstep``): the prior's probe, far behind the linear start on 20 separable
+    meeting every few iterations (``_Lockstep``): the prior's probe, far behind the linear start on 20 separable
     classes, stops there. The same choice, count and predictions as with the cuts switched off, the cut probe scored
     where it stopped; with one thread for the fit as with two. A race of two splits (few classes) has no lockstep: a
     loser cut short would move the paired test that decides whether the second split is probed."""
