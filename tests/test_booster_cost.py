@@ -547,6 +547,36 @@ def test_catboost_on_more_than_two_classes_makes_one_prior_statistic_a_class_and
     assert own[1:] == ([2], ["Counter"])
 
 
+def test_catboost_scores_fewer_columns_where_per_class_target_statistics_would_pass_its_work_bound():
+    """On more than two classes a category column CatBoost does not one-hot encode makes a statistic a class, and a
+    level scores each once per class: where a fit's work at its iteration cap would pass ``max_statistics_work``, a
+    level scores the share of columns that keeps it within, a smaller one for a smaller bound. Numbers only, two
+    classes, or ``max_statistics_work: 0`` keep every column."""
+    import pandas as pd
+
+    rng = np.random.default_rng(1)
+    n, k = 400, 6
+    y = rng.integers(0, k, n)
+    codes = {f"c{j}": np.where(rng.random(n) < 0.5, rng.integers(0, 20, k)[y], rng.integers(0, 20, n)) for j in range(10)}
+    numbers = pd.DataFrame({**codes, "x0": rng.normal(size=n), "x1": y + rng.normal(size=n)})
+    X = numbers.assign(**{c: [f"L{v}" for v in v] for c, v in codes.items()})  # 20 levels: statistics, not one-hot
+    bound = 3e7
+
+    def fitted(task, target, frame=X, **params):
+        model = build_model("catboost", {"n_estimators": 40, "start": "prior", "max_statistics_work": bound, **params},
+                            task, 0, SPEED).fit(frame[:300], target[:300])
+        return model, model.model_.get_all_params()["rsm"]
+
+    model, share = fitted("multiclass", y)
+    assert model.statistic_columns_ == 10 and 0 < share < 1
+    assert model._statistics_work(share) <= bound * 1.0001 < model._statistics_work(1.0)
+    assert fitted("multiclass", y, max_statistics_work=bound / 2)[1] < share
+    assert (np.argmax(model.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 2 / k  # chance is 1/6
+    assert fitted("multiclass", y, frame=numbers)[1] == 1.0
+    assert fitted("binary", (y > 2).astype(int))[1] == 1.0
+    assert fitted("multiclass", y, max_statistics_work=0)[1] == 1.0
+
+
 def test_a_one_thread_model_fits_its_later_folds_side_by_side_into_the_same_files(workdir, tmp_path, monkeypatch):
     """scikit-learn's GBRT fits on one thread: by default (speed.parallel 0) its folds start here, and once the fold here
     has run longer than the workers take to pay their start (here: at once), a worker on the other core joins in and

@@ -24,7 +24,9 @@ with a value per class in each leaf, are no deeper than the rows a class can fil
 classes XGBoost takes a faster rate from 2,000 rows (``class_rate``) and CatBoost one-hot encodes more category
 levels from 1,000 (``_one_hot_levels``), where a tree or a target statistic is paid once per class. A CatBoost
 level scores at most ``level_columns`` columns whatever the classes, and up to ``small_rate_rows`` rows CatBoost grows
-at most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. The race's two
+at most ``small_iterations`` (``_iteration_cap``): its iterations cost several times LightGBM's. There, on more than
+two classes with per-class target statistics, its levels score fewer columns where a fit's work at that cap would pass
+``max_statistics_work`` (``_statistics_share``). The race's two
 probes of a split run side by side on a thread each (``concurrent_probes``), where the library fits without the GIL;
 where they run in turn (GBRT), the second stops once its pace cannot reach the first's; a race of one split (many
 classes; CatBoost's one inner split) runs them at once, meeting every few iterations, where the one that cannot win
@@ -1145,6 +1147,7 @@ class CatBoostParams(EarlyStoppingParams):
     level_columns: int = 64  # whatever the classes, a level scores at most this many columns (rsm lowered); 0: all
     max_ctr_complexity: Optional[int] = None  # category columns a target statistic may combine; null: CatBoost's own (4 on the CPU)
     lean_class_statistics: bool = True  # more than two classes, CPU: LEAN_CLASS_STATISTICS (one prior, combinations counted)
+    max_statistics_work: float = 7e9  # more than two classes with target statistics: the most work a fit may reach (rsm lowered); 0: no bound
     regression_loss: str = "squared"  # its MAE loss lost on two of four MAE tables (Boston 2.398 against 2.237; README)
     max_trees: int = 12000  # binds from 5 classes up (3,000 iterations x 4 classes fit): slow on many classes
     extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
@@ -1163,6 +1166,7 @@ CLASS_ONE_HOT, CLASS_ONE_HOT_ROWS = 16, 1000
 # of each combination it builds, and an iteration scores every one once per class: epa2021's transmission (708 rows a
 # fold, 7 classes, 6 such columns) took 140 s of folds at about 19 ms an iteration, 36 s with these (README, Models).
 LEAN_CLASS_STATISTICS = {"simple_ctr": ["Borders:Prior=0.5/1", "Counter"], "combinations_ctr": ["Counter"]}
+STATISTICS_LEVEL_COLUMNS = 16  # the fewest columns a level scores where ``max_statistics_work`` lowers its share
 
 
 def _category_columns(X) -> list:
@@ -1236,14 +1240,57 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _hessian_scale(self) -> float:
         return 1.0  # its l2_leaf_reg is left as CatBoost sets it
 
+    def _prepare(self, X, y) -> None:
+        """The shape's state, and how many category columns get target statistics: more levels than one-hot takes."""
+        super()._prepare(X, y)
+        own = self.p.one_hot_max_size if self.p.one_hot_max_size is not None else self._one_hot_levels()
+        self.statistic_columns_ = sum(X[c].nunique() > own for c in _category_columns(X))
+
     def _column_share(self, share: float) -> float:
-        """The share of columns a level scores (``rsm``): the many-class rule's, and whatever the classes at most
-        ``level_columns`` columns. On a few hundred rows a CatBoost iteration's cost is the columns its levels score:
-        105 rows of 1,107 columns took 78 s of folds at all of them, 41 s at 64 (README, Models)."""
+        """The share of columns a level scores (``rsm``): the many-class rule's, whatever the classes at most
+        ``level_columns`` columns, and within ``max_statistics_work`` (``_statistics_share``). On a few hundred rows a
+        CatBoost iteration's cost is the columns its levels score: 105 rows of 1,107 columns took 78 s of folds at all
+        of them, 41 s at 64 (README, Models)."""
         share, columns = super()._column_share(share), getattr(self, "n_columns_", 0)
-        if not self.p.level_columns or not columns:
+        if self.p.level_columns and columns:
+            share = min(share, self.p.level_columns / columns)
+        return float(self._statistics_share(share))
+
+    def _statistics_share(self, share: float) -> float:
+        """``share``, lowered where a fit of more than two classes with per-class target statistics, on up to
+        ``small_rate_rows`` rows, would pass ``max_statistics_work`` at its iteration cap (``_statistics_work``); a level
+        keeps at least ``STATISTICS_LEVEL_COLUMNS`` columns. Ten classes of 1,280 rows a fold with 15 such columns of
+        50 levels took 222 s of folds at every column (README, Models)."""
+        k, statistics = self._trees_per_iteration(), getattr(self, "statistic_columns_", 0)
+        bound = self.p.max_statistics_work
+        if k < 3 or not statistics or self.n_rows_ > self.small_rate_rows or not bound:
             return share
-        return float(min(share, self.p.level_columns / columns))
+        scored, fixed = self._statistics_work(1.0), self._statistics_work(0.0)
+        if fixed + (scored - fixed) * share <= bound:
+            return share
+        columns = self.n_columns_ - statistics + statistics * self._statistics_per_column()
+        return max((bound - fixed) / (scored - fixed), min(share, STATISTICS_LEVEL_COLUMNS / columns))
+
+    def _statistics_work(self, share: float) -> float:
+        """A fit's work at its iteration cap, scoring ``share`` of its columns a level: rows x iterations x depth x
+        (columns x share x (classes + 15) + 2 x statistics). A level scores each column once per class beside work of
+        about 15 classes' whatever they are, and a numeric column's borders (``border_count``) by 1 + borders / 128; a
+        statistic column counts as the statistics it makes (``_statistics_per_column``), made again each iteration
+        whatever the level scores. On one core, about 1.2e-6 ms a unit (1,280 rows a fold, 5-20 classes, 15 such
+        columns; hfi's region): ``max_statistics_work`` 7e9 at the cap is about 40-45 s of a 5-fold run's folds on two."""
+        k, statistics = self._trees_per_iteration(), self.statistic_columns_
+        made = statistics * self._statistics_per_column()
+        borders = self.p.border_count if self.p.border_count is not None else self._class_bins(254)
+        columns = (self.n_columns_ - statistics) * (1 + borders / 128) + made
+        return float(self.n_rows_) * self.cap_ * self._depth() * (columns * share * (k + 15) + 2 * made)
+
+    def _statistics_per_column(self) -> int:
+        """Target statistics CatBoost makes of a category column it does not one-hot encode on more than two classes:
+        a border per class but one, each at one prior, and a count (``LEAN_CLASS_STATISTICS``); three priors each
+        where CatBoost chooses them."""
+        k = self._trees_per_iteration()
+        lean = self.p.lean_class_statistics and not self.gpu and "simple_ctr" not in self.p.extra
+        return k if lean else 3 * (k - 1) + 1
 
     def _class_bins(self, own: int) -> int:
         """Borders a column: the many-class rule's, and at most twice the fold's rows a class (at least 32), which
@@ -1264,6 +1311,10 @@ class EarlyStoppedCatBoost(EarlyStopped):
             return own
         return int(min(own, max(4, np.floor(np.log2(self._rows_a_class() / 2)))))
 
+    def _depth(self) -> int:
+        """The depth its trees grow: ``depth``, else ``_class_depth`` of 6."""
+        return self.p.depth if self.p.depth is not None else self._class_depth(6)
+
     def _rows_a_class(self) -> float:
         """The fold's rows per class (per tree an iteration grows): what a class's borders and leaf nodes can fill."""
         return self.n_rows_ / self._trees_per_iteration()
@@ -1281,7 +1332,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         import catboost as cb
 
         p = self.p
-        kwargs = dict(iterations=n_iterations, learning_rate=self._rate(), depth=p.depth if p.depth is not None else self._class_depth(6),
+        kwargs = dict(iterations=n_iterations, learning_rate=self._rate(), depth=self._depth(),
                       l2_leaf_reg=p.l2_leaf_reg, random_seed=self.seed,
                       thread_count=self.threads, verbose=False, allow_writing_files=False,
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
@@ -1361,9 +1412,10 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
 def _check_catboost(p: CatBoostParams):
     if (p.depth is not None and not 1 <= p.depth <= 16) or p.l2_leaf_reg < 0 or not 0 < p.rsm <= 1 or p.small_iterations < 1 \
-            or p.level_columns < 0 or (p.max_ctr_complexity is not None and p.max_ctr_complexity < 1):
-        return ("depth in [1, 16], l2_leaf_reg >= 0, rsm in (0, 1], small_iterations >= 1, level_columns >= 0 and "
-                "max_ctr_complexity >= 1 are needed.")
+            or p.level_columns < 0 or (p.max_ctr_complexity is not None and p.max_ctr_complexity < 1) \
+            or p.max_statistics_work < 0:
+        return ("depth in [1, 16], l2_leaf_reg >= 0, rsm in (0, 1], small_iterations >= 1, level_columns >= 0, "
+                "max_ctr_complexity >= 1 and max_statistics_work >= 0 are needed.")
     if not p.extra:
         return _check_boosting(p)
     import inspect
