@@ -568,7 +568,7 @@ def test_catboost_scores_fewer_columns_where_per_class_target_statistics_would_p
         return model, model.model_.get_all_params()["rsm"]
 
     model, share = fitted("multiclass", y)
-    assert model.statistic_columns_ == 10 and 0 < share < 1
+    assert model.statistic_columns_ == 10 and 0 < share < 1 and model.column_share_ == pytest.approx(share, abs=1e-4)
     assert model._statistics_work(share) <= bound * 1.0001 < model._statistics_work(1.0)
     assert fitted("multiclass", y, max_statistics_work=bound / 2)[1] < share
     assert (np.argmax(model.predict_proba(X[300:]), axis=1) == y[300:]).mean() > 2 / k  # chance is 1/6

@@ -1392,6 +1392,9 @@ class EarlyStoppedCatBoost(EarlyStopped):
         self.cats_ = _category_columns(X)
         fitted = self._started(model, margin).fit(self._pool(X, self.cats_, y, margin), **self._watched())
         self.watch_.check()  # stopped by the deadline: a model cut short is not this run's model
+        share = fitted.get_params().get("rsm")
+        if share is not None:  # the share of columns a level scored (CPU), which the fold's record shows
+            self.column_share_ = round(float(share), 4)
         return fitted
 
     def _watched(self) -> dict:
