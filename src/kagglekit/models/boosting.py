@@ -1243,8 +1243,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
     def _prepare(self, X, y) -> None:
         """The shape's state, and how many category columns get target statistics: more levels than one-hot takes."""
         super()._prepare(X, y)
-        own = self.p.one_hot_max_size if self.p.one_hot_max_size is not None else self._one_hot_levels()
-        self.statistic_columns_ = sum(X[c].nunique() > own for c in _category_columns(X))
+        self.statistic_columns_ = sum(X[c].nunique() > self._one_hot_size() for c in _category_columns(X))
 
     def _column_share(self, share: float) -> float:
         """The share of columns a level scores (``rsm``): the many-class rule's, whatever the classes at most
@@ -1280,8 +1279,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         columns; hfi's region): ``max_statistics_work`` 7e9 at the cap is about 40-45 s of a 5-fold run's folds on two."""
         k, statistics = self._trees_per_iteration(), self.statistic_columns_
         made = statistics * self._statistics_per_column()
-        borders = self.p.border_count if self.p.border_count is not None else self._class_bins(254)
-        columns = (self.n_columns_ - statistics) * (1 + borders / 128) + made
+        columns = (self.n_columns_ - statistics) * (1 + self._borders() / 128) + made
         return float(self.n_rows_) * self.cap_ * self._depth() * (columns * share * (k + 15) + 2 * made)
 
     def _statistics_per_column(self) -> int:
@@ -1289,8 +1287,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
         a border per class but one, each at one prior, and a count (``LEAN_CLASS_STATISTICS``); three priors each
         where CatBoost chooses them."""
         k = self._trees_per_iteration()
-        lean = self.p.lean_class_statistics and not self.gpu and "simple_ctr" not in self.p.extra
-        return k if lean else 3 * (k - 1) + 1
+        return k if self._lean_statistics() and "simple_ctr" not in self.p.extra else 3 * (k - 1) + 1
 
     def _class_bins(self, own: int) -> int:
         """Borders a column: the many-class rule's, and at most twice the fold's rows a class (at least 32), which
@@ -1315,6 +1312,18 @@ class EarlyStoppedCatBoost(EarlyStopped):
         """The depth its trees grow: ``depth``, else ``_class_depth`` of 6."""
         return self.p.depth if self.p.depth is not None else self._class_depth(6)
 
+    def _borders(self) -> int:
+        """Borders a numeric column: ``border_count``, else ``_class_bins`` of 254."""
+        return self.p.border_count if self.p.border_count is not None else self._class_bins(254)
+
+    def _one_hot_size(self) -> int:
+        """The most levels a category column one-hot encoded has: ``one_hot_max_size``, else ``_one_hot_levels``."""
+        return self.p.one_hot_max_size if self.p.one_hot_max_size is not None else self._one_hot_levels()
+
+    def _lean_statistics(self) -> bool:
+        """Whether the fit takes ``LEAN_CLASS_STATISTICS`` (more than two classes on the CPU, unless switched off)."""
+        return self.p.lean_class_statistics and not self.gpu and self._trees_per_iteration() > 1
+
     def _rows_a_class(self) -> float:
         """The fold's rows per class (per tree an iteration grows): what a class's borders and leaf nodes can fill."""
         return self.n_rows_ / self._trees_per_iteration()
@@ -1338,13 +1347,13 @@ class EarlyStoppedCatBoost(EarlyStopped):
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
         if not self.gpu:
             kwargs["rsm"] = self._column_share(p.rsm)
-        borders = p.border_count if p.border_count is not None else self._class_bins(254)
+        borders = self._borders()
         if borders != 254 or p.border_count is not None:  # else CatBoost's own (254 on the CPU, 128 on the GPU)
             kwargs["border_count"] = borders
-        kwargs["one_hot_max_size"] = p.one_hot_max_size if p.one_hot_max_size is not None else self._one_hot_levels()
+        kwargs["one_hot_max_size"] = self._one_hot_size()
         if p.max_ctr_complexity is not None:
             kwargs["max_ctr_complexity"] = p.max_ctr_complexity
-        if p.lean_class_statistics and not self.gpu and self._trees_per_iteration() > 1:
+        if self._lean_statistics():
             kwargs.update({k: v for k, v in LEAN_CLASS_STATISTICS.items() if k not in p.extra})  # the config's own win
         if self.task == "regression":
             return cb.CatBoostRegressor(loss_function="MAE" if self.absolute else "RMSE", **kwargs, **p.extra)
