@@ -855,3 +855,36 @@ def test_gbrt_probes_score_their_held_rows_without_scikit_learns_input_check_at_
     assert checked.count(True) <= 1  # scikit-learn's own, once a fit, not once a tree
     at_best = list(model.staged_predict_proba(X[200:]))[stop.best - 1]
     np.testing.assert_allclose(stop.held, at_best, rtol=1e-6)
+
+
+def test_gbrt_trees_read_rows_stored_column_by_column_unchecked_and_grow_the_model_scikit_learn_grows(monkeypatch):
+    """Every tree a GBRT fit grows (probes and the final fit) gets float32 rows stored column by column, without
+    scikit-learn's check of each tree's parameters (README, Models: 8-12% of a many-class fold); the model is the one
+    scikit-learn grows from the same rows as given, and the parameters it no longer checks are checked in the config."""
+    import sklearn
+    from sklearn.base import clone
+    from sklearn.tree import DecisionTreeRegressor
+
+    from kagglekit.core.errors import UserError
+    from kagglekit.models.registry import validate_params
+
+    seen = []
+    real = DecisionTreeRegressor.fit
+
+    def fit(self, X, *args, **kwargs):
+        seen.append((X.flags.f_contiguous, X.dtype == np.float32, sklearn.get_config()["skip_parameter_validation"]))
+        return real(self, X, *args, **kwargs)
+
+    monkeypatch.setattr(DecisionTreeRegressor, "fit", fit)
+    X, y = _classes(400, 3, seed=2)
+    booster = build_model("gbrt", {"start": "prior", "early_stopping": False, "n_estimators": 30}, "multiclass", 0,
+                          SPEED).fit(X[:300], y[:300])
+    probed = build_model("gbrt", {"n_estimators": 60}, "multiclass", 0, SPEED).fit(X[:300], y[:300])
+    assert probed.probe_seconds_ > 0 and len(seen) > 3 * 30 * 2
+    assert set(seen) == {(True, True, True)}
+    assert not sklearn.get_config()["skip_parameter_validation"]  # only inside the fits
+    own = clone(booster.model_).fit(np.ascontiguousarray(X[:300]), y[:300])
+    np.testing.assert_array_equal(booster.predict_proba(X[300:]), own.predict_proba(X[300:]))
+    for bad in ({"max_features": "half"}, {"max_features": 0}, {"loss": "hubber"}):
+        with pytest.raises(UserError, match=next(iter(bad))):
+            validate_params("gbrt", bad)

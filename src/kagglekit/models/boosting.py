@@ -917,11 +917,14 @@ class EarlyStoppedGBRT(EarlyStopped):
                              self._min_delta(y_fit, y_hold), self.rival_, self._probe_cap(), self.absolute)
         probe = self._model(len(y_fit), self._probe_cap(), self.probe_linear_ if m_fit is not None else None)
         watched = self._watched().get("monitor")
-        probe.fit(X_fit, y_fit, monitor=stop if watched is None else lambda *a: watched(*a) or stop(*a))
+        with _tree_fits():
+            probe.fit(_columns_first(X_fit), y_fit, monitor=stop if watched is None else lambda *a: watched(*a) or stop(*a))
         return stop.best, stop.held
 
     def _final(self, X, y, model, margin):
-        return model.set_params(init=FittedInit(self.linear_) if margin is not None else None).fit(X, y, **self._watched())
+        model.set_params(init=FittedInit(self.linear_) if margin is not None else None)
+        with _tree_fits():
+            return model.fit(_columns_first(X), y, **self._watched())
 
     def _watched(self) -> dict:
         if not self._watching():
@@ -938,9 +941,35 @@ class EarlyStoppedGBRT(EarlyStopped):
         return model.predict(X) if self.task == "regression" else model.decision_function(X)
 
 
+def _columns_first(X):
+    """Dense rows as float32 stored column by column, scikit-learn's tree input: its exact splitter gathers one column's
+    values for a node's rows at every split it scores, which a column stored in one run reads from cache."""
+    return X if sparse.issparse(X) else np.asfortranarray(X, dtype=np.float32)
+
+
+@contextmanager
+def _tree_fits():
+    """scikit-learn without its check of every tree's parameters (a gradient-boosting fit builds one estimator per
+    class per iteration, each checked again)."""
+    import sklearn
+
+    with sklearn.config_context(skip_parameter_validation=True):
+        yield
+
+
+GBRT_LOSSES = ("squared_error", "absolute_error", "huber", "quantile")
+
+
 def _check_gbrt(p: GBRTParams):
+    # Checked here in full: the fits skip scikit-learn's own check of its parameters (``_tree_fits``).
     if p.max_depth < 1 or (p.min_samples_leaf is not None and p.min_samples_leaf < 1) or p.max_class_trees < 1:
         return "max_depth >= 1, min_samples_leaf >= 1 and max_class_trees >= 1 are needed."
+    features = p.max_features
+    if isinstance(features, bool) or not (features is None or features in ("sqrt", "log2") or (isinstance(features, int) and features >= 1)
+            or (isinstance(features, float) and 0 < features <= 1)):
+        return f"max_features is sqrt, log2, null, a count >= 1 or a share in (0, 1], not {features!r}."
+    if p.loss not in GBRT_LOSSES:
+        return f"loss is one of {', '.join(GBRT_LOSSES)}, not {p.loss!r}."
     return _check_boosting(p)
 
 
