@@ -152,6 +152,33 @@ def test_gbrt_bounds_many_classes_and_boosts_from_the_linear_start_it_fitted():
     assert accuracy > 0.5  # chance is 1/8
 
 
+def test_a_capped_many_class_gbrt_fit_ends_at_its_probes_rate_and_predicts_better():
+    """Above 4 classes a GBRT fit whose probes (at twice the final rate) use every iteration the class-tree budget
+    allows ends at the probes' rate: its cap then reaches as far as the probes found the held loss still falling, not
+    half as far. The held rows' log loss is better than at the final rate; a count the held rows stop well short of the
+    cap keeps the final rate, and so does a config that switches the rule off."""
+    from sklearn.metrics import log_loss
+
+    X, y = _classes(900, 10)
+    fit, held = slice(0, 600), slice(600, None)
+    params = {"max_class_trees": 400, "start": "prior"}  # 50 iterations a fit (at least 50), 25 a probe
+
+    def fitted(**extra):
+        return build_model("gbrt", {**params, **extra}, "multiclass", 0, SPEED).fit(X[fit], y[fit])
+
+    reached, kept = fitted(), fitted(capped_at_probe_rate=False)
+    assert reached.best_iteration_ == kept.best_iteration_ == reached.cap_ == 50
+    assert reached.final_rate_ == pytest.approx(0.06) and kept.final_rate_ == pytest.approx(0.03)  # GBRT's rate 0.03
+
+    def loss(booster):
+        return log_loss(y[held], booster.predict_proba(X[held]), labels=range(10))
+
+    assert loss(reached) < 0.8 * loss(kept)
+    noisy = np.where(np.random.default_rng(0).random(len(y)) < 0.5, np.random.default_rng(1).integers(0, 10, len(y)), y)
+    free = build_model("gbrt", {"max_class_trees": 4000, "start": "prior"}, "multiclass", 0, SPEED).fit(X[fit], noisy[fit])
+    assert free.best_iteration_ < 0.5 * free.cap_ and free.final_rate_ == pytest.approx(0.03)
+
+
 def test_gbrt_probes_more_classes_than_its_own_stopping_split_can_hold():
     """30 classes of 8 rows: a probe's 204 fit rows would give scikit-learn's stratified stopping split 21 rows for 30
     classes ("test_size should be greater or equal to the number of classes"). The probe stops on its own held rows
@@ -389,6 +416,7 @@ def test_the_record_says_what_the_probes_cost(workdir):
     res = train("hpc", "lightgbm", ["data=sample", "folds=3"], **QUIET)
     probes, finals = res.record["probe_seconds"], res.record["final_seconds"]
     assert len(probes) == 3 and all(p > 0 for p in probes) and all(f > 0 for f in finals)
+    assert len(res.record["final_rates"]) == 3 and all(0 < r <= 0.1 for r in res.record["final_rates"])
 
 
 def test_a_plain_library_fit_learns_and_a_config_can_swap_its_model_for_it(workdir):

@@ -158,7 +158,8 @@ def train(comp: Union[str, CompetitionSpec], config_name: str, overrides: Option
     extra = task.reports(rd, run, data, targets, result.oof, infos, metric, plots)
     # What each fold chose on its own training rows (early stopping, a forest's out-of-bag choice), shown in the record.
     for chosen, key in (("best_iteration", "best_iterations"), ("best_epoch", "best_epochs"), ("chosen_params", "chosen_params"),
-                        ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds")):
+                        ("start", "starts"), ("probe_seconds", "probe_seconds"), ("final_seconds", "final_seconds"),
+                        ("final_rate", "final_rates")):
         if infos and all(chosen in i for i in infos):
             extra[key] = [i[chosen] for i in infos]
     if result.folds_wall:

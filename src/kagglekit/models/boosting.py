@@ -31,7 +31,8 @@ probes of a split run side by side on a thread each (``concurrent_probes``), whe
 where they run in turn (GBRT), the second stops once its pace cannot reach the first's; a race of one split (many
 classes; CatBoost's one inner split) runs them at once, meeting every few iterations, where the one that cannot win
 stops (``_Lockstep``). XGBoost's rate on small many-class sets rises by the whole cut of its tree budget
-(``EarlyStoppedXGBoost._budget``).
+(``EarlyStoppedXGBoost._budget``); scikit-learn GBRT's, its own and not raised by the budget, rises to its probes' rate
+where many classes' probes use every iteration the budget allows (``_ends_at_probe_rate``).
 XGBoost's CPU fits skip the library's closing reset, a round trip of the whole model (``_XGBoostKeptCaches``).
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``). Under a portfolio member's deadline (core/deadline.py) every probe and the final
@@ -188,10 +189,10 @@ class EarlyStopped:
         return _size_aware_rate(n_rows, self.small_rate_rows)
 
     def _rate(self) -> float:
-        """The final fit's rate (given, or size-aware and raised where the tree budget cuts), times the probes'
-        speed-up while probing."""
+        """The final fit's rate (given, or size-aware and raised where the tree budget cuts; times ``reach_`` where a
+        capped fit ends at its probes' rate), times the probes' speed-up while probing."""
         base = self.p.learning_rate or self._size_rate() * getattr(self, "rate_scale_", 1.0)
-        return base * self.p.speedup * self.probe_boost_
+        return base * self.p.speedup * self.probe_boost_ * self.reach_
 
     def _rounds(self) -> int:
         """Rounds without improvement before a probe stops, in probe iterations (fewer at the probes' faster rate), and
@@ -354,7 +355,7 @@ class EarlyStopped:
         p = self.p
         if self.task != "regression":
             self.n_classes_ = n_classes
-        self.n_columns_, self.n_rows_, self.probe_boost_ = n_columns, n_rows, 1.0
+        self.n_columns_, self.n_rows_, self.probe_boost_, self.reach_ = n_columns, n_rows, 1.0, 1.0
         cap, self.rate_scale_ = self._budget() if p.early_stopping else (p.n_estimators, 1.0)
         self.cap_ = max(1, int(np.ceil(cap / p.speedup)))
 
@@ -439,9 +440,11 @@ class EarlyStopped:
             while raises < CAP_RAISES and self._capped(probes):
                 self.rate_scale_, raises = self.rate_scale_ * 2, raises + 1
                 probes, _, _ = self._race(X, y, splits, [start], classification)
+            capped = self._capped(probes)  # against the probes' own cap, before the final rate is set
             self.probe_boost_ = 1.0  # the final fit runs at its own rate
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
             iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) * boost / share)))
+            self.reach_ = boost if capped and self._ends_at_probe_rate() else 1.0
             if classification and getattr(p, "calibrate", False):
                 # Soften only: the final fit (more rows, more trees) is surer than its probes, never less sure.
                 self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
@@ -459,9 +462,15 @@ class EarlyStopped:
         self.model_ = self._final(X, y, self._model(n, iterations), margin)
         self.final_seconds_ = round(time.perf_counter() - began, 3)
         self.best_iteration_ = iterations
+        self.final_rate_ = round(float(self._rate()), 6)
         self.classes_ = np.arange(self.n_classes_) if self.linear_ is not None and classification \
             else getattr(self.model_, "classes_", None)
         return self
+
+    def _ends_at_probe_rate(self) -> bool:
+        """Whether a fit whose probes used every iteration their cap allows ends at the probes' faster rate (``reach_``):
+        its cap then covers the distance the probes found still falling, twice as far as the final rate reaches."""
+        return False
 
     def _raises_rate(self) -> bool:
         """Whether a count cut by the cap may raise the rate (``_fit``): a size-aware rate, not raised by the tree
@@ -767,7 +776,10 @@ class GBRTParams(EarlyStoppingParams):
     loss: str = "huber"  # regression loss (robust already: absolute_error lost to it on MAE tables); classes: log-loss
     early_stopping_rounds: int = 50
     max_trees: int = 6000  # binds from 5 classes up (1,500 iterations x 4 classes fit): its trees cost more than LightGBM's
-    max_class_trees: int = 3000  # the bound instead above inner_cv_classes classes: one single-thread tree per class a round
+    # The bound instead above inner_cv_classes classes: one single-thread tree per class a round. 2,400 since a capped
+    # fit ends at its probes' rate (``capped_at_probe_rate``), which goes further with fewer trees (README, Models).
+    max_class_trees: int = 2400
+    capped_at_probe_rate: bool = True  # above inner_cv_classes classes: a fit whose probes reach their cap ends at their rate
 
 
 class _RivalWatch:
@@ -908,6 +920,11 @@ class EarlyStoppedGBRT(EarlyStopped):
 
     def _tree_budget(self) -> int:
         return self.p.max_class_trees if self._many_classes() and self.p.max_trees else self.p.max_trees
+
+    def _ends_at_probe_rate(self) -> bool:
+        # Many classes only: there the class-tree budget cuts the count to a few hundred iterations or fewer (20
+        # classes: 120), so a capped fit stops far short of where its held loss would; a few classes keep the final rate.
+        return self.p.capped_at_probe_rate and self._many_classes()
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # The margins only say that this probe is started: its init is the linear start _probe fitted on these rows.

@@ -76,7 +76,7 @@ def _add_fit_info(info: dict, model, pre, X_fit) -> None:
     if importance is not None:
         info["importance"] = importance
     for attr in ("best_epoch_", "best_model_", "best_iteration_", "chosen_params_", "leaderboard_", "start_", "start_losses_",
-                 "probe_seconds_", "final_seconds_", "rate_scale_", "column_share_"):
+                 "probe_seconds_", "final_seconds_", "rate_scale_", "column_share_", "final_rate_"):
         if hasattr(model, attr):
             info[attr.rstrip("_")] = getattr(model, attr)
     if hasattr(model, "device_"):  # where a torch model trained
