@@ -179,6 +179,23 @@ def test_a_capped_many_class_gbrt_fit_ends_at_its_probes_rate_and_predicts_bette
     assert free.best_iteration_ < 0.5 * free.cap_ and free.final_rate_ == pytest.approx(0.03)
 
 
+def test_a_linear_started_gbrt_encodes_the_rows_it_predicts_once(monkeypatch):
+    """scikit-learn adds the linear start's margin itself (the fit's init), so a GBRT prediction encodes its rows once
+    and equals what the shared path gives, which encoded them a second time for a margin it then ignored."""
+    from kagglekit.models import linear_start
+    from kagglekit.models.boosting import EarlyStopped
+
+    X, y = _classes(400, 6)
+    booster = build_model("gbrt", {"start": "linear", "n_estimators": 60}, "multiclass", 0, SPEED).fit(X[:300], y[:300])
+    assert booster.linear_ is not None
+    shared = booster._calibrated(EarlyStopped._linear_output(booster, X[300:]))
+    encoded = []
+    real = linear_start.LinearEncoding.transform
+    monkeypatch.setattr(linear_start.LinearEncoding, "transform", lambda self, rows: encoded.append(len(rows)) or real(self, rows))
+    np.testing.assert_array_equal(booster.predict_proba(X[300:]), shared)
+    assert encoded == [100]
+
+
 def test_gbrt_probes_more_classes_than_its_own_stopping_split_can_hold():
     """30 classes of 8 rows: a probe's 204 fit rows would give scikit-learn's stratified stopping split 21 rows for 30
     classes ("test_size should be greater or equal to the number of classes"). The probe stops on its own held rows
