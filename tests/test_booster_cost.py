@@ -38,6 +38,28 @@ def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
     assert booster.probe_seconds_ > 0 and booster.final_seconds_ > 0
 
 
+def test_a_wide_many_class_table_prices_a_tree_by_its_columns_and_still_learns():
+    """A tree costs XGBoost's CPU histograms every column and LightGBM's column sampling a little per column, so past
+    FREE_COLUMNS the tree budget divides by a tree's price (``_width_price``): 50 classes of a 1,510-column target
+    encoding take XGBoost to the 50-iteration floor and LightGBM to 102; up to 100 columns, and GBRT (which samples
+    its columns at each node), nothing changes."""
+    from kagglekit.models.boosting import FREE_COLUMNS
+
+    def cap(model, columns, classes=50, rows=1280):
+        booster = build_model(model, {}, "multiclass", 0, SPEED)
+        booster._shape(rows, columns, classes)
+        return booster.cap_
+
+    assert cap("xgboost", 60) == cap("xgboost", FREE_COLUMNS) == cap("lightgbm", FREE_COLUMNS) == 160  # 8,000 / 50
+    assert cap("xgboost", 1510) == 50 and cap("lightgbm", 1510) == 102
+    assert cap("gbrt", 1510) == cap("gbrt", 60)
+    X, y = _classes(700, 14)
+    wide = np.hstack([X, np.random.default_rng(0).normal(size=(700, 500))])  # 512 columns
+    booster = build_model("xgboost", {"start": "prior"}, "multiclass", 0, SPEED).fit(wide[:500], y[:500])
+    assert booster.cap_ == int(8000 / (1 + 0.004 * (512 - FREE_COLUMNS))) // 14 < cap("xgboost", 12, 14, 500)
+    assert (np.argmax(booster.predict_proba(wide[500:]), axis=1) == y[500:]).mean() > 0.5  # chance is 1/14
+
+
 def test_xgboost_on_a_small_many_class_set_raises_its_rate_by_the_whole_budget_cut():
     """Where the tree budget cuts the iterations (many classes), the other boosters' rate rises by the square root of the
     cut; XGBoost's, on up to small_rate_rows rows, by the whole cut (at most 2x): 10 classes 0.1, not 0.079."""

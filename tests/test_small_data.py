@@ -287,6 +287,60 @@ def test_few_levels_encode_as_scikit_learns_imputer_and_one_hot_encoder():
         np.testing.assert_array_equal(ours.transform(rows), expected)
 
 
+def test_normal_scores_are_scikit_learns_quantile_transformer_to_the_bit():
+    """The linear start's normal scores (``NormalScores``: one sort, one normal quantile function) are scikit-learn's
+    ``QuantileTransformer(output_distribution="normal")``, bit for bit: ties, a constant column, values past the fitted
+    range, missing cells, fewer rows than quantiles, and rows past ``subsample`` (scikit-learn's own fit)."""
+    import warnings
+
+    from sklearn.preprocessing import QuantileTransformer
+
+    from kagglekit.models.linear_start import NormalScores
+
+    rng = np.random.default_rng(0)
+    for rows, quantiles, subsample in ((600, 300, 10_000), (40, 100, 10_000), (600, 100, 200)):
+        X = rng.normal(size=(rows, 30))
+        X[:, :10] = np.round(X[:, :10] * 2)  # ties
+        X[:, 10] = 3.0
+        X[:, 11] *= 1e5
+        new = rng.normal(size=(50, 30)) * 3  # past the fitted range
+        new[0, 0] = np.nan
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # more quantiles than rows
+            theirs = QuantileTransformer(n_quantiles=quantiles, output_distribution="normal", subsample=subsample,
+                                         random_state=0).fit(X)
+            ours = NormalScores(n_quantiles=quantiles, subsample=subsample, random_state=0).fit(X)
+        np.testing.assert_array_equal(ours.quantiles_, theirs.quantiles_)
+        for rows_in in (X, new):
+            np.testing.assert_array_equal(ours.transform(rows_in), theirs.transform(rows_in))
+
+
+def test_few_valued_columns_whose_one_hot_outnumbers_the_rows_take_normal_scores_and_still_learn():
+    """A target encoding of many classes makes hundreds of number columns with a few dozen values each: one-hot, they
+    would outnumber the rows many times over and the logistic fit would cost most of a booster's fold, so they take
+    normal scores. Under the rows, few-valued columns stay one-hot. Fitting and encoding the fitted rows is one pass
+    (``fit_transform``)."""
+    from sklearn.metrics import log_loss
+
+    from kagglekit.models.linear_start import LinearEncoding, LinearStart
+
+    rng = np.random.default_rng(0)
+    n, classes, columns = 600, 12, 40
+    y = rng.integers(0, classes, n)
+    levels = np.where(rng.random((n, columns)) < 0.4, (y[:, None] * 3 + np.arange(columns)) % 25,
+                      rng.integers(0, 25, (n, columns)))
+    # each column's share of class (column mod classes) among its level's rows: 25 values a column, as an encoding
+    share = np.stack([[np.mean(y[levels[:, j] == v] == j % classes) for v in range(25)] for j in range(columns)])
+    X = share[np.arange(columns), levels] + 0.3 * (np.arange(columns) % 3)
+    wide = LinearEncoding()
+    design = wide.fit_transform(X[:400])
+    assert design.shape[1] == columns  # 40 x 25 one-hot columns would outnumber the 400 rows
+    np.testing.assert_array_equal(design, wide.transform(X[:400]))
+    assert LinearEncoding().fit_transform(X[:400, :10]).shape[1] > 100  # 10 columns of up to 25 values: one-hot, as before
+    scores = LinearStart("multiclass", 1.0, classes, wide).fit_design(design, y[:400]).class_proba(X[400:])
+    assert log_loss(y[400:], scores, labels=range(classes)) < 0.8 * np.log(classes)
+
+
 def test_a_linear_started_catboost_reads_a_text_column_as_text_when_pandas_read_the_test_rows_as_numbers(workdir):
     from kagglekit.core.config import SpeedConfig
     from kagglekit.models import build_model
