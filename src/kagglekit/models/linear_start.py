@@ -52,7 +52,8 @@ def _encoder(frame):
     """One-hot for text columns and for number columns with few values in these rows, normal scores for the rest.
     Where the few-valued columns' one-hot columns would outnumber the rows, they take normal scores too: hundreds of
     such columns (a 50-class target encoding of 30 category columns: 360 columns of 17-30 values, 9,530 one-hot
-    columns on 1,280 rows) made the logistic fit and its encoding most of a booster's fold, and scored worse."""
+    columns on 1,280 rows) made the logistic fit and its encoding most of a booster's fold, and the boosters started
+    from it scored worse (README, Models)."""
     from sklearn.compose import ColumnTransformer
     from sklearn.impute import SimpleImputer
     from sklearn.pipeline import make_pipeline
@@ -63,7 +64,8 @@ def _encoder(frame):
     few = [c for c, n in levels.items() if 1 < n <= _ONEHOT_MAX_LEVELS]
     if sum(levels[c] for c in few) > len(frame):
         few = []
-    many = [c for c, n in levels.items() if n > 1 and c not in set(few)]
+    one_hot = set(few)
+    many = [c for c, n in levels.items() if n > 1 and c not in one_hot]
     onehot = dict(handle_unknown="infrequent_if_exist", min_frequency=3, sparse_output=False)
     parts = []
     if text:
@@ -79,9 +81,9 @@ def _encoder(frame):
 
 
 class NormalScores(QuantileTransformer):
-    """scikit-learn's ``QuantileTransformer(output_distribution="normal")``, its numbers to the bit, a column at a time
-    no more: the quantiles from one sort of the fitted rows (NumPy's linear percentiles) and one normal quantile
-    function over the whole matrix. On 1,500 columns of 1,280 rows scikit-learn's column loop took 1.0 s to fit and
+    """scikit-learn's ``QuantileTransformer(output_distribution="normal")``, its numbers to the bit, without most of its
+    column-by-column work: the quantiles from one sort of the fitted rows (NumPy's linear percentiles) and one normal
+    quantile function over the whole matrix. On 1,500 columns of 1,280 rows scikit-learn's column loop took 1.0 s to fit and
     0.6 s a transform; rows with missing values or more than ``subsample`` take scikit-learn's own fit (its sample
     drawn with ``random_state``, so that a run's encoding is the same each time)."""
 
