@@ -450,11 +450,11 @@ class EarlyStopped:
             while raises < CAP_RAISES and self._capped(probes):
                 self.rate_scale_, raises = self.rate_scale_ * 2, raises + 1
                 probes, _, _ = self._race(X, y, splits, [start], classification)
-            capped = self._capped(probes)  # against the probes' own cap, before the final rate is set
+            # Judged against the probes' own cap (``_probe_cap`` reads probe_boost_), so before it is reset.
+            self.reach_ = boost if self._ends_at_probe_rate() and self._capped(probes) else 1.0
             self.probe_boost_ = 1.0  # the final fit runs at its own rate
             share = float(np.mean([len(tr) for tr, _ in splits])) / n
             iterations = int(min(self.cap_, np.ceil(np.median([b for b, _ in probes]) * boost / share)))
-            self.reach_ = boost if capped and self._ends_at_probe_rate() else 1.0
             if classification and getattr(p, "calibrate", False):
                 # Soften only: the final fit (more rows, more trees) is surer than its probes, never less sure.
                 self.calibrator_ = ProbabilityCalibrator("temperature", min_temperature=1.0).fit(
