@@ -479,8 +479,10 @@ class EarlyStopped:
 
     def _ends_at_probe_rate(self) -> bool:
         """Whether a fit whose probes used every iteration their cap allows ends at the probes' faster rate (``reach_``):
-        its cap then covers the distance the probes found still falling, twice as far as the final rate reaches."""
-        return False
+        its cap then covers the distance the probes found still falling, twice as far as the final rate reaches. Many
+        classes only (``capped_at_probe_rate``): there the class-tree budget cuts the count to a few hundred iterations
+        or fewer, so a capped fit stops far short of where its held loss would; a few classes keep the final rate."""
+        return self.p.capped_at_probe_rate and self._many_classes()
 
     def _raises_rate(self) -> bool:
         """Whether a count cut by the cap may raise the rate (``_fit``): a size-aware rate, not raised by the tree
@@ -570,6 +572,7 @@ class EarlyStoppingParams:
     start: str = "auto"  # prior | linear (boost from a ridge / logistic fit on the same rows) | auto (inner k-fold picks)
     start_alpha: float = 1.0  # the linear start's L2 strength (logistic: C = 1 / alpha)
     probe_speedup: float = 2.0  # one-split probes run at this multiple of the final rate; their counts scaled back by it
+    capped_at_probe_rate: bool = False  # above inner_cv_classes classes: a fit whose probes reach their cap ends at their rate
     class_columns: int = 48  # above inner_cv_classes classes a tree (CatBoost: a level) scores at most this many columns; 0: all
     regression_loss: str = "auto"  # squared | absolute | auto: absolute where the metric scores absolute errors (mae)
     # A budget's rung (model=auto on a large table): the learning rate times this, the iteration cap and the probes'
@@ -793,7 +796,7 @@ class GBRTParams(EarlyStoppingParams):
     # The bound instead above inner_cv_classes classes: one single-thread tree per class a round. 2,400 since a capped
     # fit ends at its probes' rate (``capped_at_probe_rate``), which goes further with fewer trees (README, Models).
     max_class_trees: int = 2400
-    capped_at_probe_rate: bool = True  # above inner_cv_classes classes: a fit whose probes reach their cap ends at their rate
+    capped_at_probe_rate: bool = True
 
 
 class _RivalWatch:
@@ -934,11 +937,6 @@ class EarlyStoppedGBRT(EarlyStopped):
 
     def _tree_budget(self) -> int:
         return self.p.max_class_trees if self._many_classes() and self.p.max_trees else self.p.max_trees
-
-    def _ends_at_probe_rate(self) -> bool:
-        # Many classes only: there the class-tree budget cuts the count to a few hundred iterations or fewer (20
-        # classes: 120), so a capped fit stops far short of where its held loss would; a few classes keep the final rate.
-        return self.p.capped_at_probe_rate and self._many_classes()
 
     def _best(self, X_fit, y_fit, X_hold, y_hold, m_fit=None, m_hold=None):
         # The margins only say that this probe is started: its init is the linear start _probe fitted on these rows.
@@ -1209,7 +1207,7 @@ class CatBoostParams(EarlyStoppingParams):
     small_iterations: int = 2000  # the most where the size-aware rate is 0.05 (up to 2,000 rows; ``_iteration_cap``)
     learning_rate: Optional[float] = None  # null: from the row count, as LightGBM
     depth: Optional[int] = None  # null: 6, and above inner_cv_classes classes at most log2(half the rows a class) (at least 4)
-    l2_leaf_reg: float = 3.0
+    l2_leaf_reg: float = 3.0  # more than two classes: times a class row's hessian, 4(K-1)/K^2 (``_hessian_scale``)
     subsample: float = 0.8
     rsm: float = 1.0  # share of features per level (CPU only); many classes: at most class_columns of them
     one_hot_max_size: Optional[int] = None  # null: 4; 10 above inner_cv_classes classes; 16 for more than two on 1,000+ rows
@@ -1223,6 +1221,7 @@ class CatBoostParams(EarlyStoppingParams):
     max_statistics_work: float = 7e9  # more than two classes with target statistics: the most work a fit may reach (rsm lowered); 0: no bound
     regression_loss: str = "squared"  # its MAE loss lost on two of four MAE tables (Boston 2.398 against 2.237; README)
     max_trees: int = 12000  # binds from 5 classes up (3,000 iterations x 4 classes fit): slow on many classes
+    capped_at_probe_rate: bool = True  # 32 classes: 375 iterations a fit, at the probes' 0.2 where they reach it (README)
     extra: Dict[str, Any] = field(default_factory=dict)  # any other CatBoost parameter, passed through
 
 
@@ -1309,9 +1308,6 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
     def _in_lockstep(self, n_splits: int) -> bool:
         return not self.gpu and super()._in_lockstep(n_splits)  # on a GPU CatBoost takes no callback
-
-    def _hessian_scale(self) -> float:
-        return 1.0  # its l2_leaf_reg is left as CatBoost sets it
 
     def _prepare(self, X, y) -> None:
         """The shape's state, and how many category columns get target statistics: more levels than one-hot takes."""
@@ -1415,7 +1411,7 @@ class EarlyStoppedCatBoost(EarlyStopped):
 
         p = self.p
         kwargs = dict(iterations=n_iterations, learning_rate=self._rate(), depth=self._depth(),
-                      l2_leaf_reg=p.l2_leaf_reg, random_seed=self.seed,
+                      l2_leaf_reg=p.l2_leaf_reg * self._hessian_scale(), random_seed=self.seed,
                       thread_count=self.threads, verbose=False, allow_writing_files=False,
                       task_type="GPU" if self.gpu else "CPU", bootstrap_type="Bernoulli", subsample=p.subsample)
         if not self.gpu:
