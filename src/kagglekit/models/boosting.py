@@ -31,8 +31,8 @@ probes of a split run side by side on a thread each (``concurrent_probes``), whe
 where they run in turn (GBRT), the second stops once its pace cannot reach the first's; a race of one split (many
 classes; CatBoost's one inner split) runs them at once, meeting every few iterations, where the one that cannot win
 stops (``_Lockstep``). XGBoost's rate on small many-class sets rises by the whole cut of its tree budget
-(``EarlyStoppedXGBoost._budget``); scikit-learn GBRT's, its own and not raised by the budget, rises to its probes' rate
-where many classes' probes use every iteration the budget allows (``_ends_at_probe_rate``).
+(``EarlyStoppedXGBoost._budget``); scikit-learn GBRT's (its own, not raised by the budget) and CatBoost's rise to their
+probes' rate where many classes' probes use every iteration the budget allows (``_ends_at_probe_rate``).
 XGBoost's CPU fits skip the library's closing reset, a round trip of the whole model (``_XGBoostKeptCaches``).
 ``probe_seconds_`` and ``final_seconds_`` say what the choices cost; ``make bench`` prices them against the plain
 library fit (``plain_boosting.py``). Under a portfolio member's deadline (core/deadline.py) every probe and the final
