@@ -27,6 +27,13 @@ def _classes(n: int, k: int, seed: int = 0):
                                random_state=seed)
 
 
+def _frame(X):
+    """X as a frame of columns x0, x1, ... (CatBoost reads a frame)."""
+    import pandas as pd
+
+    return pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+
+
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost"])
 def test_a_tree_budget_bounds_a_many_class_booster_which_still_learns(model):
     X, y = _classes(700, 14)
@@ -89,10 +96,8 @@ def test_a_booster_past_its_deadline_stops_after_its_probes_without_the_final_fi
     import kagglekit.models.boosting as boosting
     from kagglekit.core.deadline import PastDeadline, stop_at
 
-    import pandas as pd
-
     X, y = _classes(300, 2)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    X = _frame(X)
     probed = []
     race = boosting.EarlyStopped._race
 
@@ -126,14 +131,12 @@ def test_a_fit_that_would_run_for_minutes_stops_inside_the_library_once_the_dead
     by steps of trees): a fit of minutes stops with PastDeadline about when the deadline passes, not at its end."""
     import time
 
-    import pandas as pd
-
     from kagglekit.core.deadline import PastDeadline, stop_at
 
     X, y = _classes(300, 2)
     if task == "regression":
         y = X[:, 0] * 2 + X[:, 1] + np.random.default_rng(0).normal(size=len(y))
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    X = _frame(X)
     if model in ("extra_trees", "random_forest"):
         X = X.to_numpy()
     began = time.perf_counter()
@@ -180,13 +183,12 @@ def test_catboost_regularises_many_small_classes_as_a_balanced_binary_target():
     """CatBoost's leaf L2 is scaled by a class row's hessian at the prior, 4(K-1)/K^2 (as LightGBM's and XGBoost's):
     16 classes of about 40 rows learn more in the same trees than at the unscaled value, which shrinks every leaf
     as if each class row weighed as much as a balanced binary one."""
-    import pandas as pd
     from sklearn.datasets import make_classification
     from sklearn.metrics import log_loss
 
     X, y = make_classification(900, 12, n_informative=8, n_classes=16, n_clusters_per_class=1, class_sep=2.0,
                                random_state=0)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(12)])
+    X = _frame(X)
     scale = 4 * 15 / 16**2
 
     def fitted(l2):
@@ -217,11 +219,9 @@ def test_a_capped_many_class_fit_ends_at_its_probes_rate_and_predicts_better(mod
     well short of the cap keeps the final rate, and so does a config that switches the rule off."""
     from sklearn.metrics import log_loss
 
-    import pandas as pd
-
     X, y = _classes(900, 10)
-    if model == "catboost":  # it reads a frame
-        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    if model == "catboost":
+        X = _frame(X)
     fit, held = slice(0, 600), slice(600, None)
     params = {**budget, "start": "prior"}  # 50 iterations a fit (at least 50), 25 a probe
 
@@ -350,13 +350,11 @@ def test_a_one_split_start_race_probes_both_starts_at_once_and_stops_the_loser(m
     classes, stops there. The same choice, count and predictions as with the cuts switched off, the cut probe scored
     where it stopped; with one thread for the fit as with two. A race of two splits (few classes) has no lockstep: a
     loser cut short would move the paired test that decides whether the second split is probed."""
-    import pandas as pd
-
     from kagglekit.models import boosting
 
     X, y = _classes(800, 20, seed=2)
-    if model == "catboost":  # it reads a frame
-        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    if model == "catboost":
+        X = _frame(X)
     params = {"max_trees": 1000, **({"small_iterations": 50} if model == "catboost" else {})}  # 25 iterations a probe
     ran = {}
     end = boosting._Lockstep.end
@@ -430,11 +428,9 @@ def test_the_lockstep_stops_the_same_probes_at_the_same_iterations_whichever_thr
 
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_probe_stops_when_no_round_improves_by_the_minimum(model):
-    import pandas as pd
-
     X, y = _classes(400, 2, seed=1)
-    if model == "catboost":  # it reads a frame
-        X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    if model == "catboost":
+        X = _frame(X)
     params = {"start": "prior", "calibrate": False, "n_estimators": 300, "early_stopping_rounds": 20, "inner_cv_rounds": 20}
     eager = build_model(model, {**params, "min_improvement": 0.0}, "binary", 0, SPEED).fit(X, y)
     strict = build_model(model, {**params, "min_improvement": 0.9}, "binary", 0, SPEED).fit(X, y)
@@ -476,8 +472,6 @@ def test_the_two_starts_probed_side_by_side_choose_and_predict_as_probed_one_aft
     losses, tree count) and the same predictions as probing them in turn, and each probe fitted on one thread. In turn,
     XGBoost would cut a start that cannot catch the other (``_RivalWatch``), and CatBoost's one-split race runs its probes
     in lockstep (``_Lockstep``), each tested on its own: both off here, so that the held losses compare."""
-    import pandas as pd
-
     from kagglekit.models import boosting
     from kagglekit.models.boosting import EarlyStopped
 
@@ -485,7 +479,7 @@ def test_the_two_starts_probed_side_by_side_choose_and_predict_as_probed_one_aft
     monkeypatch.setattr(EarlyStopped, "_in_lockstep", lambda self, n_splits: False)
 
     X, y = _classes(500, 3, seed=2)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    X = _frame(X)
     fits = []
 
     def booster(concurrent: bool):
@@ -820,12 +814,10 @@ def test_a_core_another_process_keeps_busy_is_left_to_it():
 @pytest.mark.parametrize("model", ["lightgbm", "xgboost", "catboost"])
 def test_a_sped_up_booster_grows_its_cap_over_the_speedup_at_that_multiple_of_its_rate_and_still_learns(model):
     """A budget's rung (``speedup``): the learning rate times it, the iteration cap divided by it."""
-    import pandas as pd
-
     from kagglekit.models.boosting import _size_aware_rate
 
     X, y = _classes(600, 2)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])  # CatBoost eats the frame
+    X = _frame(X)
     own = build_model(model, {"start": "prior"}, "binary", 0, SPEED).fit(X[:450], y[:450])
     fast = build_model(model, {"start": "prior", "speedup": 4.0}, "binary", 0, SPEED).fit(X[:450], y[:450])
     assert fast.cap_ == int(np.ceil(own.cap_ / 4)) and fast.best_iteration_ <= fast.cap_
@@ -906,10 +898,8 @@ def test_catboost_grows_fewer_iterations_up_to_the_small_set_size_at_its_own_rat
     """Where the size-aware rate is 0.05 (small_rate_rows), CatBoost's cap is ``small_iterations`` (separable classes
     never stop early: the cap is their count); above that size, or at a rate the config gives, ``n_estimators``. A
     config's ``max_ctr_complexity`` reaches the library; by default CatBoost's own stands."""
-    import pandas as pd
-
     X, y = _classes(400, 3)
-    X = pd.DataFrame(X, columns=[f"x{i}" for i in range(X.shape[1])])
+    X = _frame(X)
     params = {"n_estimators": 300, "small_iterations": 60, "start": "prior"}
     small = build_model("catboost", params, "multiclass", 0, SPEED).fit(X[:300], y[:300])
     assert small.cap_ == 60 and small.best_iteration_ <= 60
