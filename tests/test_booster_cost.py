@@ -944,6 +944,38 @@ def test_xgboost_fits_on_the_cpu_skip_the_closing_reset_and_predict_and_pickle_a
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(kept)).predict_proba(X[400:]), kept.predict_proba(X[400:]))
 
 
+@pytest.mark.parametrize("task", ["regression", "multiclass"])
+def test_xgboost_cpu_probes_score_their_held_rows_as_a_plain_dmatrix_and_choose_as_on_the_bins(task, monkeypatch):
+    """An XGBoost probe scores its held rows after every iteration; on the CPU they are a plain DMatrix
+    (``_plain_held_rows``), not a QuantileDMatrix on the fitted rows' bins (twice the cost an iteration), and the
+    fit chooses the same start and count, and predicts the same, as with XGBoost's own held rows."""
+    import xgboost as xgb
+    import xgboost.sklearn
+
+    from kagglekit.models import boosting
+
+    held = []
+    real = xgboost.sklearn.train  # what the scikit-learn wrapper calls
+    monkeypatch.setattr(xgboost.sklearn, "train",
+                        lambda *a, **k: held.extend(type(d) for d, _ in k.get("evals") or []) or real(*a, **k))
+    if task == "regression":
+        from sklearn.datasets import make_friedman1
+
+        X, y = make_friedman1(500, 12, noise=0.5, random_state=3)
+    else:
+        X, y = _classes(500, 6, seed=3)
+    plain = build_model("xgboost", {}, task, 0, SPEED).fit(X[:400], y[:400])
+    assert held and set(held) == {xgb.DMatrix}  # every probe's held rows, none a QuantileDMatrix
+    held.clear()
+    monkeypatch.setattr(boosting, "_plain_held_rows", lambda cls: cls)
+    binned = build_model("xgboost", {}, task, 0, SPEED).fit(X[:400], y[:400])
+    assert set(held) == {xgb.QuantileDMatrix}
+    assert (plain.best_iteration_, plain.start_, plain.start_losses_) == \
+        (binned.best_iteration_, binned.start_, binned.start_losses_)
+    predict = (lambda m: m.predict(X[400:])) if task == "regression" else (lambda m: m.predict_proba(X[400:]))
+    np.testing.assert_array_equal(predict(plain), predict(binned))
+
+
 def test_gbrt_probes_score_their_held_rows_without_scikit_learns_input_check_at_every_tree(monkeypatch):
     """A GBRT probe's held rows are put in a tree's input format once (``_HeldRowsStop``), not checked by scikit-learn
     at each tree's predict (up to a fifth of a small set's probe time); its held predictions at the chosen count
